@@ -1,0 +1,201 @@
+"""Temporal action localization dataset with video labels and clicks."""
+import os.path as osp
+from typing import Callable, List, Optional, Sequence, Union
+
+import numpy as np
+from mmaction.datasets import BaseActionDataset
+from mmaction.registry import DATASETS
+from mmengine.logging import print_log
+
+from .clicks import load_click_file, validate_clicks
+from .gt_io import (class_names_from_gt, load_gt_database, parse_gt_video,
+                    select_subset)
+
+ANNOTATOR_MODES = ('merge', 'first', 'random')
+CLICK_TYPES = ('background', 'action')
+
+
+@DATASETS.register_module()
+class ClickTALDataset(BaseActionDataset):
+    """Untrimmed videos as pre-extracted snippet features, with GT segments,
+    video-level labels and (optionally) click annotations.
+
+    Each data info holds ``video_name``, ``feature_path``, ``duration``,
+    ``fps``, ``num_frames``, ``gt_segments`` ``(N, 2)`` (seconds),
+    ``gt_labels`` ``(N,)``, ``video_labels`` ``(C,)`` multi-hot and the
+    chosen clicks ``click_times`` ``(K,)`` seconds / ``click_labels``
+    ``(K,)`` (class index for action clicks, ``C`` for background) /
+    ``click_annotators``.
+
+    Args:
+        ann_file (str): ActivityNet-style GT JSON (see ``gt_io``).
+        pipeline (list): Transforms, e.g. ``LoadSnippetFeature``,
+            ``ResampleSnippets``, ``BuildClickLabels``,
+            ``PackClickLocalizationInputs``.
+        subset (str | list[str], optional): GT subset(s) to use, e.g.
+            ``'val'`` (THUMOS14 training split) or ``'test'``.
+        click_file (str, optional): Click annotations (see ``clicks``).
+        classes (list[str], optional): Class list; defaults to the GT's.
+        data_prefix (dict): ``feature`` = directory of per-video files.
+        feature_suffix (str): ``'.npy'`` or ``'.npz'``.
+        click_annotators (str | list[str], optional): Keep only these
+            annotators (default: all).
+        annotator_mode (str): With several annotators on a video:
+            ``'merge'`` (union of all clicks), ``'first'`` (the first of
+            ``click_annotators`` -- or the alphabetically first -- that
+            annotated the video), ``'random'`` (one annotator drawn each time
+            the video is loaded, i.e. per epoch).
+        click_types (Sequence[str]): Click types to keep.
+        require_clicks (bool): Raise if the split has no click at all
+            (click-supervised configs set it so a missing click file is not
+            a silently weakly-supervised run).
+        check_files (bool): Check that every feature file exists at start.
+        default_fps (float, optional): fps for videos whose GT lacks it.
+    """
+
+    def __init__(self,
+                 ann_file: str,
+                 pipeline: List[Union[dict, Callable]],
+                 subset: Optional[Union[str, Sequence[str]]] = None,
+                 click_file: Optional[str] = None,
+                 classes: Optional[Sequence[str]] = None,
+                 data_prefix: dict = dict(feature=''),
+                 feature_suffix: str = '.npy',
+                 click_annotators: Optional[Union[str, Sequence[str]]] = None,
+                 annotator_mode: str = 'merge',
+                 click_types: Sequence[str] = CLICK_TYPES,
+                 require_clicks: bool = False,
+                 check_files: bool = True,
+                 default_fps: Optional[float] = None,
+                 **kwargs) -> None:
+        if annotator_mode not in ANNOTATOR_MODES:
+            raise ValueError(f'ClickTALDataset: annotator_mode '
+                             f'{annotator_mode!r} not in {ANNOTATOR_MODES}')
+        if isinstance(click_types, str):
+            click_types = (click_types, )
+        bad = [t for t in click_types if t not in CLICK_TYPES]
+        if bad:
+            raise ValueError(f'ClickTALDataset: unknown click_types {bad}; '
+                             f'valid: {CLICK_TYPES}')
+        if isinstance(click_annotators, str):
+            click_annotators = [click_annotators]
+        self.subset = subset
+        self.click_file = click_file
+        self.classes = list(classes) if classes is not None else None
+        self.feature_suffix = feature_suffix
+        self.click_annotators = click_annotators
+        self.annotator_mode = annotator_mode
+        self.click_types = tuple(click_types)
+        self.require_clicks = require_clicks
+        self.check_files = check_files
+        self.default_fps = default_fps
+        super().__init__(ann_file, pipeline, data_prefix=data_prefix,
+                         **kwargs)
+
+    # ------------------------------------------------------------------ #
+    def load_data_list(self) -> List[dict]:
+        data = load_gt_database(self.ann_file)
+        database = data['database']
+        classes = self.classes or class_names_from_gt(data)
+        self._metainfo['classes'] = tuple(classes)
+        class_index = {c: i for i, c in enumerate(classes)}
+        num_classes = len(classes)
+        names = select_subset(database, self.subset)
+        if not names:
+            raise ValueError(f'{self.ann_file}: no video in subset '
+                             f'{self.subset!r}; subsets present: '
+                             f'{sorted({str(v.get("subset")) for v in database.values()})}')
+
+        clicks = {}
+        if self.click_file:
+            clicks = load_click_file(self.click_file)
+            validate_clicks(clicks, database, classes, path=self.click_file)
+
+        feat_dir = self.data_prefix.get('feature', '')
+        data_list, missing = [], []
+        for name in names:
+            info = parse_gt_video(self.ann_file, name, database[name],
+                                  class_index)
+            path = osp.join(feat_dir, name + self.feature_suffix)
+            if self.check_files and not osp.isfile(path):
+                missing.append(path)
+            num_frames = info['frame_num']
+            fps = info['fps'] or self.default_fps
+            if num_frames is None and fps:
+                num_frames = int(round(info['duration'] * fps))
+            video_labels = np.zeros(num_classes, np.float32)
+            video_labels[info['labels']] = 1
+            data_list.append(
+                dict(
+                    video_name=name,
+                    feature_path=path,
+                    duration=info['duration'],
+                    fps=fps,
+                    num_frames=num_frames,
+                    num_classes=num_classes,
+                    gt_segments=info['segments'],
+                    gt_labels=info['labels'],
+                    video_labels=video_labels,
+                    clicks_by_annotator=self._group_clicks(
+                        clicks.get(name, []), class_index)))
+        if missing:
+            raise FileNotFoundError(
+                f'{len(missing)} feature file(s) of subset {self.subset!r} '
+                f'are missing, e.g. {missing[:5]} (data_prefix.feature='
+                f'{feat_dir!r}, feature_suffix={self.feature_suffix!r})')
+        num_clicked = sum(bool(d['clicks_by_annotator']) for d in data_list)
+        if self.require_clicks and num_clicked == 0:
+            raise ValueError(
+                f'This config needs clicks (require_clicks=True) but subset '
+                f'{self.subset!r} has none: click_file={self.click_file!r}, '
+                f'click_annotators={self.click_annotators}, '
+                f'click_types={self.click_types}.')
+        if self.click_file:
+            print_log(f'ClickTALDataset[{self.subset}]: {len(data_list)} '
+                      f'videos, {num_clicked} with clicks', logger='current')
+        return data_list
+
+    def _group_clicks(self, video_clicks: list, class_index: dict) -> dict:
+        """``annotator -> (times (K,), labels (K,))`` for the kept clicks."""
+        background = len(class_index)
+        grouped = {}
+        for click in video_clicks:
+            if click['type'] not in self.click_types:
+                continue
+            who = click['annotator']
+            if self.click_annotators is not None and \
+                    who not in self.click_annotators:
+                continue
+            label = (background if click['type'] == 'background' else
+                     class_index[click['label']])
+            grouped.setdefault(who, ([], []))
+            grouped[who][0].append(click['time'])
+            grouped[who][1].append(label)
+        return {
+            who: (np.asarray(t, np.float64), np.asarray(lab, np.int64))
+            for who, (t, lab) in grouped.items()
+        }
+
+    def _choose_annotators(self, by_annotator: dict) -> List[str]:
+        if not by_annotator:
+            return []
+        if self.annotator_mode == 'merge':
+            return sorted(by_annotator)
+        if self.annotator_mode == 'random':
+            return [sorted(by_annotator)[np.random.randint(len(by_annotator))]]
+        order = self.click_annotators or sorted(by_annotator)
+        return [next(a for a in order if a in by_annotator)]
+
+    def get_data_info(self, idx: int) -> dict:
+        info = super().get_data_info(idx)
+        by_annotator = info.pop('clicks_by_annotator')
+        chosen = self._choose_annotators(by_annotator)
+        times = [by_annotator[a][0] for a in chosen]
+        labels = [by_annotator[a][1] for a in chosen]
+        info['click_times'] = np.concatenate(times) if times else \
+            np.zeros(0, np.float64)
+        info['click_labels'] = np.concatenate(labels) if labels else \
+            np.zeros(0, np.int64)
+        info['click_annotators'] = [a for a in chosen
+                                    for _ in by_annotator[a][0]]
+        return info

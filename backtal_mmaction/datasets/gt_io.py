@@ -1,0 +1,102 @@
+"""Reading ActivityNet-style temporal ground truth (THUMOS14, ActivityNet, HACS).
+
+Layout::
+
+    {"database": {"<video>": {"subset": "test", "duration": 226.8,
+                              "fps": 30, "frame_num": 6803,      # optional
+                              "annotations": [{"segment": [18.6, 24.8],
+                                               "label": "HighJump"}]}},
+     "activity_list": ["BaseballPitch", ...]}                    # optional
+
+The class list is ``activity_list`` if present, else the leaves of an
+ActivityNet ``taxonomy``, else the sorted set of labels.
+"""
+import json
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+
+
+def load_json(path: str, what: str) -> dict:
+    """``json.load`` with errors that name the file."""
+    try:
+        with open(path, encoding='utf-8-sig') as f:
+            return json.load(f)
+    except FileNotFoundError:
+        raise FileNotFoundError(f'{what} file not found: {path}') from None
+    except json.JSONDecodeError as e:
+        raise ValueError(f'{what} file {path} is not valid JSON: {e}') from None
+
+
+def class_names_from_gt(data: dict) -> List[str]:
+    """Class list of a GT file (see module docstring)."""
+    if data.get('activity_list'):
+        return list(data['activity_list'])
+    taxonomy = data.get('taxonomy')
+    if taxonomy:
+        parents = {node.get('parentId') for node in taxonomy}
+        return sorted(node['nodeName'] for node in taxonomy
+                      if node['nodeId'] not in parents)
+    return sorted({
+        ann['label']
+        for video in data['database'].values()
+        for ann in video.get('annotations', [])
+    })
+
+
+def load_gt_database(path: str) -> dict:
+    """Load a GT file and check its top-level structure."""
+    data = load_json(path, 'Ground-truth annotation')
+    if not isinstance(data, dict) or not isinstance(data.get('database'),
+                                                    dict):
+        raise ValueError(f'Ground-truth file {path} has no "database" '
+                         'object (ActivityNet layout expected).')
+    return data
+
+
+def parse_gt_video(path: str, name: str, info: dict,
+                   class_index: Dict[str, int]) -> dict:
+    """Validate one GT entry and convert it to arrays.
+
+    Returns:
+        dict: ``duration`` (float), ``fps`` (float or None), ``frame_num``
+        (int or None), ``segments`` ``(N, 2)`` float32 seconds, ``labels``
+        ``(N,)`` int64.
+    """
+    where = f'{path}: video {name!r}'
+    duration = info.get('duration')
+    if not isinstance(duration, (int, float)) or not np.isfinite(duration) \
+            or duration <= 0:
+        raise ValueError(f'{where}: field "duration" must be a positive '
+                         f'number, got {duration!r}')
+    segments, labels = [], []
+    for i, ann in enumerate(info.get('annotations', [])):
+        seg, label = ann.get('segment'), ann.get('label')
+        if (not isinstance(seg, (list, tuple)) or len(seg) != 2
+                or not all(isinstance(s, (int, float)) for s in seg)
+                or not seg[0] <= seg[1]):
+            raise ValueError(f'{where}: annotations[{i}].segment must be '
+                             f'[start, end] seconds with start <= end, '
+                             f'got {seg!r}')
+        if label not in class_index:
+            raise ValueError(f'{where}: annotations[{i}].label {label!r} is '
+                             'not in the class list')
+        segments.append(seg)
+        labels.append(class_index[label])
+    fps = info.get('fps')
+    frame_num = info.get('frame_num')
+    return dict(
+        duration=float(duration),
+        fps=float(fps) if fps else None,
+        frame_num=int(frame_num) if frame_num else None,
+        segments=np.asarray(segments, np.float32).reshape(-1, 2),
+        labels=np.asarray(labels, np.int64))
+
+
+def select_subset(database: dict,
+                  subset: Optional[Sequence[str]]) -> List[str]:
+    """Video names of the given subset(s), in file order."""
+    if subset is None:
+        return list(database)
+    subsets = {subset} if isinstance(subset, str) else set(subset)
+    return [k for k, v in database.items() if v.get('subset') in subsets]

@@ -1,0 +1,142 @@
+"""Loading pre-extracted snippet features (official BackTAL and plain arrays)."""
+import os.path as osp
+from typing import Optional
+
+import numpy as np
+from mmaction.registry import TRANSFORMS
+from mmcv.transforms import BaseTransform
+
+LAYOUTS = ('auto', 'official', 'array')
+AXES = ('TC', 'CT')
+
+
+@TRANSFORMS.register_module()
+class LoadSnippetFeature(BaseTransform):
+    """Load ``results['feature_path']`` into ``results['features']`` ``(D, T)``.
+
+    Layouts:
+
+    - ``'official'``: the BackTAL release's ``.npz`` files with ``feat_spa``
+      and ``feat_tem``, each ``(C, T)``, concatenated to ``(2C, T)`` (RGB
+      first). Test files also carry ``frame_num``, ``fps`` and ``duration``
+      (``frame_num`` becomes ``num_frames``; fps/duration fill in only what
+      the GT lacks). Train files carry ``point_label`` ``(T,)`` (background
+      index at clicked snippets, -100 elsewhere), kept as
+      ``results['point_label']`` when ``load_point_label``.
+    - ``'array'``: a ``.npy`` array, or the array ``array_key`` (or the only
+      array) of an ``.npz``, laid out ``(T, C)`` or ``(C, T)`` per ``axis``.
+    - ``'auto'``: ``'official'`` for ``.npz`` files holding ``feat_spa`` and
+      ``feat_tem``, else ``'array'``.
+
+    Args:
+        layout (str): See above. Defaults to ``'auto'``.
+        axis (str): ``'TC'`` (time first, the common ``.npy`` layout) or
+            ``'CT'``, for the ``'array'`` layout. Defaults to ``'TC'``.
+        feat_dim (int, optional): Expected D; a file with another D raises.
+        array_key (str, optional): Array name inside a plain ``.npz``.
+        load_point_label (bool): Keep official ``point_label``.
+        mmap (bool): Memory-map ``.npy`` files (large datasets).
+    """
+
+    def __init__(self,
+                 layout: str = 'auto',
+                 axis: str = 'TC',
+                 feat_dim: Optional[int] = None,
+                 array_key: Optional[str] = None,
+                 load_point_label: bool = True,
+                 mmap: bool = False) -> None:
+        if layout not in LAYOUTS:
+            raise ValueError(f'LoadSnippetFeature: layout {layout!r} not in '
+                             f'{LAYOUTS}')
+        if axis not in AXES:
+            raise ValueError(f'LoadSnippetFeature: axis {axis!r} not in '
+                             f'{AXES}')
+        self.layout = layout
+        self.axis = axis
+        self.feat_dim = feat_dim
+        self.array_key = array_key
+        self.load_point_label = load_point_label
+        self.mmap = mmap
+
+    def _read(self, path: str, results: dict) -> np.ndarray:
+        if path.endswith('.npy'):
+            if self.layout == 'official':
+                raise ValueError(f'{path}: layout="official" expects .npz '
+                                 'files with feat_spa/feat_tem')
+            arr = np.load(path, mmap_mode='r' if self.mmap else None)
+            return arr if self.axis == 'CT' else arr.T
+        with np.load(path) as npz:
+            keys = list(npz.keys())
+            official = 'feat_spa' in keys and 'feat_tem' in keys
+            if self.layout == 'official' and not official:
+                raise ValueError(f'{path}: layout="official" needs arrays '
+                                 f'"feat_spa" and "feat_tem", found {keys}')
+            if official and self.layout != 'array':
+                spa, tem = npz['feat_spa'], npz['feat_tem']
+                if spa.ndim != 2 or spa.shape != tem.shape:
+                    raise ValueError(
+                        f'{path}: feat_spa {spa.shape} and feat_tem '
+                        f'{tem.shape} must both be (C, T) of equal shape')
+                for key, target in (('frame_num', 'num_frames'),
+                                    ('fps', 'fps'), ('duration', 'duration')):
+                    if key in keys and (key == 'frame_num'
+                                        or not results.get(target)):
+                        results[target] = npz[key].item()
+                if self.load_point_label and 'point_label' in keys:
+                    results['point_label'] = np.asarray(
+                        npz['point_label'], np.int64).reshape(-1)
+                return np.concatenate([spa, tem], axis=0)
+            key = self.array_key
+            if key is None:
+                if len(keys) != 1:
+                    raise ValueError(
+                        f'{path}: holds arrays {keys}; set array_key to '
+                        'choose one (or layout="official")')
+                key = keys[0]
+            elif key not in keys:
+                raise ValueError(f'{path}: no array {key!r} (has {keys})')
+            arr = npz[key]
+            return arr if self.axis == 'CT' else arr.T
+
+    def transform(self, results: dict) -> dict:
+        path = results['feature_path']
+        name = results.get('video_name', osp.basename(path))
+        if not osp.isfile(path):
+            raise FileNotFoundError(
+                f'video {name!r}: feature file not found: {path}')
+        try:
+            feat = self._read(path, results)
+        except (OSError, EOFError) as e:
+            raise ValueError(f'video {name!r}: cannot read feature file '
+                             f'{path}: {e}') from None
+        if feat.ndim != 2:
+            raise ValueError(f'video {name!r}: features in {path} must be '
+                             f'2-D, got shape {feat.shape}')
+        dim, length = feat.shape
+        if self.feat_dim is not None and dim != self.feat_dim:
+            hint = (' (is `axis` right? the array looks transposed)'
+                    if length == self.feat_dim else '')
+            raise ValueError(
+                f'video {name!r}: {path} has feature dim {dim} but the '
+                f'config expects feat_dim={self.feat_dim}{hint}')
+        if length == 0:
+            raise ValueError(f'video {name!r}: {path} has 0 snippets (T=0)')
+        feat = np.ascontiguousarray(feat, dtype=np.float32)
+        bad = ~np.isfinite(feat)
+        if bad.any():
+            raise ValueError(
+                f'video {name!r}: {path} holds {int(bad.sum())} NaN/Inf '
+                f'values (first at snippet {int(np.argwhere(bad)[0][1])})')
+        pl = results.get('point_label')
+        if pl is not None and len(pl) != length:
+            raise ValueError(f'video {name!r}: point_label in {path} has '
+                             f'length {len(pl)} but the features have T='
+                             f'{length}')
+        results['features'] = feat
+        results['num_snippets'] = length
+        results['orig_num_snippets'] = length
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{type(self).__name__}(layout={self.layout!r}, '
+                f'axis={self.axis!r}, feat_dim={self.feat_dim})')

@@ -1,0 +1,12 @@
+from .checkpoint import (UnsafeCheckpointError, load_checkpoint_file,
+                         register_safe_checkpoint_loader,
+                         safe_checkpoint_globals)
+
+# Importing the plugin (custom_imports) makes load_from / --resume / test
+# work under torch >= 2.6's weights_only=True loading.
+register_safe_checkpoint_loader()
+
+__all__ = [
+    'UnsafeCheckpointError', 'load_checkpoint_file',
+    'register_safe_checkpoint_loader', 'safe_checkpoint_globals'
+]

@@ -1,0 +1,103 @@
+"""Loading MMEngine checkpoints with ``torch.load(weights_only=True)``.
+
+torch >= 2.6 unpickles checkpoints with ``weights_only=True``: only tensors,
+containers and allow-listed globals. MMEngine 0.10.7 checkpoints also hold
+the ``MessageHub`` state (``HistoryBuffer`` objects wrapping NumPy arrays,
+whose pickled state references their statistics methods through
+``getattr``), so plain ``load_checkpoint``/``--resume`` fail.
+
+The fix here is an allow-list, never ``weights_only=False``:
+
+- ``HistoryBuffer``, ``numpy.ndarray``, ``numpy.dtype`` (+ the concrete dtype
+  classes), the NumPy array/scalar reconstructors;
+- ``builtins.getattr`` is NOT allowed: the name is bound to
+  :func:`history_buffer_getattr`, which only returns the registered
+  statistics methods of ``HistoryBuffer`` and refuses anything else.
+
+A checkpoint carrying any other pickled callable (e.g. ``os.system``) is
+refused with :class:`UnsafeCheckpointError` naming the offending globals.
+"""
+import os.path as osp
+import pickle
+from typing import Any, List
+
+import numpy as np
+import torch
+from mmengine.logging import HistoryBuffer
+from mmengine.runner.checkpoint import CheckpointLoader
+
+
+class UnsafeCheckpointError(RuntimeError):
+    """A checkpoint references globals outside the allow-list."""
+
+
+def history_buffer_getattr(obj: Any, name: str) -> Any:
+    """Restricted ``getattr`` for unpickling ``HistoryBuffer`` states."""
+    is_buffer = obj is HistoryBuffer or isinstance(obj, HistoryBuffer)
+    # pylint: disable=protected-access
+    if is_buffer and name in HistoryBuffer._statistics_methods:
+        return getattr(obj, name)
+    raise UnsafeCheckpointError(
+        f'checkpoint asks for getattr({type(obj).__name__}, {name!r}); only '
+        'HistoryBuffer statistics methods are allowed')
+
+
+def _numpy_globals() -> List:
+    core = getattr(np, '_core', None) or np.core
+    multiarray = core.multiarray
+    items = [np.ndarray, np.dtype]
+    # The reconstructors under both the NumPy 2 (_core) and 1 (core) names,
+    # so checkpoints written with either NumPy load with the other.
+    for fn in ('_reconstruct', 'scalar'):
+        obj = getattr(multiarray, fn)
+        items += [(obj, f'numpy._core.multiarray.{fn}'),
+                  (obj, f'numpy.core.multiarray.{fn}')]
+    dtypes = getattr(np, 'dtypes', None)
+    if dtypes is not None:
+        items += [
+            getattr(dtypes, n) for n in dir(dtypes) if n.endswith('DType')
+        ]
+    return items
+
+
+def safe_checkpoint_globals() -> List:
+    """Everything MMEngine checkpoints of this plugin need, nothing more."""
+    return [HistoryBuffer, (history_buffer_getattr, 'builtins.getattr'),
+            (history_buffer_getattr, '__builtin__.getattr')
+            ] + _numpy_globals()
+
+
+def load_checkpoint_file(filename: str, map_location=None) -> Any:
+    """``torch.load(weights_only=True)`` with the allow-list above.
+
+    Raises:
+        FileNotFoundError: missing file.
+        UnsafeCheckpointError: the file references other globals.
+    """
+    filename = osp.expanduser(filename)
+    if not osp.isfile(filename):
+        raise FileNotFoundError(f'checkpoint not found: {filename}')
+    with torch.serialization.safe_globals(safe_checkpoint_globals()):
+        try:
+            return torch.load(filename, map_location=map_location,
+                              weights_only=True)
+        except pickle.UnpicklingError as e:
+            try:
+                unsafe = torch.serialization.get_unsafe_globals_in_checkpoint(
+                    filename)
+            except Exception:  # noqa: BLE001  (best effort diagnostics)
+                unsafe = []
+            raise UnsafeCheckpointError(
+                f'Refusing to load {filename}: it references pickled '
+                f'globals outside the allow-list {unsafe or ""} (loaded with '
+                'weights_only=True; a checkpoint that runs arbitrary code '
+                'is never loaded). If you trust the file, convert it to a '
+                f'plain state_dict first. Details: {str(e).splitlines()[0]}'
+            ) from None
+
+
+def register_safe_checkpoint_loader() -> None:
+    """Route MMEngine's local-file checkpoint loading through
+    :func:`load_checkpoint_file` (``load_from``, ``--resume``, test)."""
+    CheckpointLoader.register_scheme(prefixes='', loader=load_checkpoint_file,
+                                     force=True)

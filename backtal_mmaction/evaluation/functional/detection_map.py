@@ -1,0 +1,800 @@
+"""Temporal action detection mAP under the ActivityNet protocol.
+
+Everything here is pure NumPy and framework free, so the same code backs the
+registered :class:`~backtal_mmaction.evaluation.metrics.TALMetric`, the offline
+``tools/analysis/eval_detections.py`` and the benchmark script.
+
+Protocol (ActivityNet ``compute_average_precision_detection``), per class and
+per tIoU threshold:
+
+1. predictions are sorted by score, descending; ties keep their input order
+   (stable sort, so results are reproducible);
+2. each prediction, in that order, is matched to the not-yet-matched ground
+   truth (GT) of the *same video* with the highest tIoU among those with
+   ``tIoU >= threshold`` (GT tIoU ties go to the GT listed first); unmatched
+   predictions are false positives;
+3. AP is the area under the interpolated precision/recall curve
+   (:func:`average_precision_curve`).
+
+Data layout shared by the helpers: a *detection dict* maps a video name to
+``dict(segments=(N, 2), labels=(N, )[, scores=(N, )])`` with segments as
+[start, end] in seconds and integer class labels. Values may be NumPy arrays,
+lists or (CPU/GPU) torch tensors.
+
+Corner case: the tIoU of two zero-length segments is defined as 0 (the
+official code gets 0/0 = NaN, which its ``<`` test then treats as a match),
+so a zero-length GT can never be matched.
+"""
+import json
+import os
+import os.path as osp
+from collections.abc import Mapping
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+__all__ = [
+    'DEFAULT_TIOU_THRESHOLDS', 'temporal_iou', 'average_precision_curve',
+    'check_tiou_thresholds', 'detection_ap', 'evaluate_detections',
+    'format_detection_table', 'format_tiou', 'load_activitynet_results',
+    'dump_activitynet_results', 'load_activitynet_gt'
+]
+
+# THUMOS14 convention used by the BackTAL paper. Written out instead of
+# ``np.linspace(0.1, 0.7, 7)``: linspace yields 0.30000000000000004 and a
+# prediction with tIoU exactly 0.3 would then miss the 0.3 threshold.
+DEFAULT_TIOU_THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
+
+_MAX_NAMES_IN_ERROR = 5
+
+
+# ---------------------------------------------------------------------------
+# Small array helpers
+# ---------------------------------------------------------------------------
+def _to_numpy(value) -> np.ndarray:
+    """Convert a torch tensor (any device), list or array to a NumPy array.
+
+    Duck-typed on ``detach`` so this module never imports torch.
+    """
+    if hasattr(value, 'detach'):
+        value = value.detach().cpu().numpy()
+    return np.asarray(value)
+
+
+def _pairwise_tiou(seg_a: np.ndarray, seg_b: np.ndarray) -> np.ndarray:
+    """tIoU of broadcastable segment arrays ``(..., 2)`` -> ``(...)``.
+
+    A zero union (two zero-length segments at the same instant) gives 0
+    instead of the 0/0 NaN, so such a pair never matches.
+    """
+    inter = np.minimum(seg_a[..., 1], seg_b[..., 1]) - np.maximum(
+        seg_a[..., 0], seg_b[..., 0])
+    inter = np.clip(inter, 0.0, None)
+    union = (seg_a[..., 1] - seg_a[..., 0]) + (seg_b[..., 1] -
+                                               seg_b[..., 0]) - inter
+    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+
+
+def _check_segments(segments, name: str) -> np.ndarray:
+    """Validate a ``(N, 2)`` float array of finite [start, end] pairs."""
+    seg = np.asarray(_to_numpy(segments), dtype=np.float64)
+    if seg.size == 0:
+        return seg.reshape(0, 2)
+    if seg.ndim != 2 or seg.shape[1] != 2:
+        raise ValueError(f'{name} must have shape (N, 2) [start, end], '
+                         f'got shape {seg.shape}')
+    if not np.isfinite(seg).all():
+        raise ValueError(f'{name} contains NaN or infinite values')
+    bad = np.flatnonzero(seg[:, 1] < seg[:, 0])
+    if bad.size:
+        raise ValueError(f'{name} has {bad.size} segment(s) with end < start, '
+                         f'first one: {seg[bad[0]].tolist()}')
+    return seg
+
+
+def _check_vector(values,
+                  length: int,
+                  name: str,
+                  integer: bool = False) -> np.ndarray:
+    """Validate a 1-D array of ``length`` finite numbers."""
+    arr = _to_numpy(values)
+    if arr.size == 0:
+        arr = arr.reshape(0)
+    if arr.ndim != 1 or len(arr) != length:
+        raise ValueError(f'{name} must have shape ({length}, ) to match the '
+                         f'segments, got shape {arr.shape}')
+    if arr.dtype.kind not in 'iuf':
+        raise ValueError(f'{name} must be numeric, got dtype {arr.dtype}')
+    if not np.isfinite(arr).all():
+        raise ValueError(f'{name} contains NaN or infinite values')
+    if integer:
+        if arr.dtype.kind == 'f' and not (arr == np.round(arr)).all():
+            raise ValueError(f'{name} must hold integer class indices, got '
+                             f'non-integer values')
+        return arr.astype(np.int64)
+    return arr.astype(np.float64)
+
+
+def check_tiou_thresholds(tiou_thresholds) -> np.ndarray:
+    """Validate tIoU thresholds.
+
+    Args:
+        tiou_thresholds (float | Sequence[float] | np.ndarray): One or more
+            thresholds in ``(0, 1]``. A threshold of 0 would count segments
+            that do not overlap at all as matches, so it is rejected.
+
+    Returns:
+        np.ndarray: ``(K, )`` float64 thresholds, in the given order.
+    """
+    thr = np.atleast_1d(
+        np.asarray(_to_numpy(tiou_thresholds), dtype=np.float64))
+    if thr.ndim != 1 or thr.size == 0:
+        raise ValueError('tiou_thresholds must be a non-empty 1-D sequence, '
+                         f'got shape {thr.shape}')
+    if not (np.isfinite(thr).all() and (thr > 0).all() and (thr <= 1).all()):
+        raise ValueError(
+            f'tiou_thresholds must lie in (0, 1], got {thr.tolist()}')
+    return thr
+
+
+# ---------------------------------------------------------------------------
+# Core metric
+# ---------------------------------------------------------------------------
+def temporal_iou(segments_a, segments_b) -> np.ndarray:
+    """Pairwise temporal IoU of two sets of segments.
+
+    Args:
+        segments_a (array-like): ``(N, 2)`` [start, end] in seconds.
+        segments_b (array-like): ``(M, 2)`` [start, end] in seconds.
+
+    Returns:
+        np.ndarray: ``(N, M)`` tIoU, ``inter / (len_a + len_b - inter)`` with
+        ``inter = max(0, min(end) - max(start))``.
+    """
+    a = _check_segments(segments_a, 'segments_a')
+    b = _check_segments(segments_b, 'segments_b')
+    return _pairwise_tiou(a[:, None, :], b[None, :, :])
+
+
+def average_precision_curve(precision, recall):
+    """ActivityNet interpolated average precision.
+
+    The precision envelope is made monotonically non-increasing from the
+    right, then integrated over the recall steps. Batched: the last axis is
+    the ranked-prediction axis.
+
+    Args:
+        precision (array-like): ``(..., P)`` precision after each prediction.
+        recall (array-like): ``(..., P)`` recall after each prediction,
+            non-decreasing along the last axis.
+
+    Returns:
+        float | np.ndarray: AP, a float for 1-D input, else shape ``(...)``.
+        ``P = 0`` (no predictions) gives 0.
+    """
+    prec = np.asarray(precision, dtype=np.float64)
+    rec = np.asarray(recall, dtype=np.float64)
+    if prec.shape != rec.shape or prec.ndim == 0:
+        raise ValueError('precision and recall must be arrays of the same '
+                         f'shape, got {prec.shape} and {rec.shape}')
+    pad = np.zeros(prec.shape[:-1] + (1, ))
+    mprec = np.concatenate([pad, prec, pad], axis=-1)
+    mrec = np.concatenate([pad, rec, pad + 1.0], axis=-1)
+    # Running max from the right = the interpolated precision envelope.
+    mprec = np.flip(np.maximum.accumulate(np.flip(mprec, -1), axis=-1), -1)
+    # Where recall does not change the step is exactly 0 and adds nothing,
+    # which is the same as summing only over the recall change points.
+    ap = np.sum(np.diff(mrec, axis=-1) * mprec[..., 1:], axis=-1)
+    return float(ap) if prec.ndim == 1 else ap
+
+
+def _rank_within_group(group: np.ndarray, num_groups: int) -> np.ndarray:
+    """Position of each element among those of its group, in input order.
+
+    Args:
+        group (np.ndarray): ``(N, )`` group ids in ``[0, num_groups)``.
+
+    Returns:
+        np.ndarray: ``(N, )`` int64 ranks, ``0`` for a group's first element.
+    """
+    order = np.argsort(group, kind='stable')
+    count = np.bincount(group, minlength=num_groups)
+    first = np.cumsum(count) - count
+    rank = np.empty(len(group), dtype=np.int64)
+    rank[order] = np.arange(len(group)) - first[group[order]]
+    return rank
+
+
+def _greedy_match(gt_group: np.ndarray, gt_segments: np.ndarray,
+                  pred_group: np.ndarray, pred_segments: np.ndarray,
+                  tiou_thresholds: np.ndarray) -> np.ndarray:
+    """ActivityNet greedy matching, all thresholds at once.
+
+    Matching is only sequential inside a group (a video, or a
+    ``(video, class)`` pair), so the loop runs over the *rank* of a
+    prediction inside its group: step ``r`` handles the ``r``-th prediction of
+    every group and every threshold with array ops, against that group's GT
+    padded to a common length. Its length is the largest number of
+    predictions in one group that has GT.
+
+    Args:
+        gt_group (np.ndarray): ``(G, )`` int group id of each GT.
+        gt_segments (np.ndarray): ``(G, 2)``.
+        pred_group (np.ndarray): ``(P, )`` int group id of each prediction.
+        pred_segments (np.ndarray): ``(P, 2)``. Predictions must already be in
+            processing (descending score) order.
+        tiou_thresholds (np.ndarray): ``(K, )``.
+
+    Returns:
+        np.ndarray: ``(K, P)`` bool, True where the prediction is a true
+        positive at that threshold.
+    """
+    num_thr, num_pred = len(tiou_thresholds), len(pred_group)
+    tp = np.zeros((num_thr, num_pred), dtype=bool)
+    if num_pred == 0 or len(gt_group) == 0:
+        return tp
+
+    # Compact ids over the groups that have GT. Predictions of other groups
+    # can never match, so they stay false positives and skip the loop.
+    groups, gt_gid = np.unique(gt_group, return_inverse=True)
+    gt_gid = gt_gid.reshape(-1)
+    pos = np.searchsorted(groups, pred_group)
+    in_gt = groups[np.minimum(pos, len(groups) - 1)] == pred_group
+    pred_idx = np.flatnonzero(in_gt)
+    if pred_idx.size == 0:
+        return tp
+    pred_gid = pos[pred_idx]
+    num_groups = len(groups)
+
+    # GT padded per group: (num_groups, max_gt, 2); slot order = input order,
+    # so argmax tie-breaking picks the GT listed first.
+    gt_slot = _rank_within_group(gt_gid, num_groups)
+    max_gt = int(gt_slot.max()) + 1
+    padded = np.zeros((num_groups, max_gt, 2))
+    valid = np.zeros((num_groups, max_gt), dtype=bool)
+    padded[gt_gid, gt_slot] = gt_segments
+    valid[gt_gid, gt_slot] = True
+
+    # Predictions bucketed by their rank inside their group.
+    rank = _rank_within_group(pred_gid, num_groups)
+    by_rank = np.argsort(rank, kind='stable')
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(rank))])
+
+    matched = np.zeros((num_thr, num_groups, max_gt), dtype=bool)
+    thr = tiou_thresholds[:, None, None]
+    for r in range(len(bounds) - 1):
+        sel = by_rank[bounds[r]:bounds[r + 1]]  # at most one per group
+        gid = pred_gid[sel]
+        seg = pred_segments[pred_idx[sel]]
+        iou = _pairwise_tiou(seg[:, None, :], padded[gid])  # (n, max_gt)
+        iou = np.where(valid[gid], iou, -np.inf)
+        cand = (iou >= thr) & ~matched[:, gid]  # (K, n, max_gt)
+        best = np.where(cand, iou, -np.inf).argmax(axis=-1)  # (K, n)
+        hit = cand.any(axis=-1)
+        tp[:, pred_idx[sel]] = hit
+        k_idx, n_idx = np.nonzero(hit)
+        # ``gid`` is unique within one rank, so these writes never collide.
+        matched[k_idx, gid[n_idx], best[k_idx, n_idx]] = True
+    return tp
+
+
+def _ap_from_tp(tp: np.ndarray, num_gt: int) -> np.ndarray:
+    """``(K, P)`` ranked TP flags -> ``(K, )`` AP."""
+    tp_cum = np.cumsum(tp, axis=-1, dtype=np.float64)
+    # tp + fp after the i-th prediction is exactly i + 1.
+    precision = tp_cum / np.arange(1, tp.shape[-1] + 1, dtype=np.float64)
+    recall = tp_cum / num_gt
+    return np.atleast_1d(average_precision_curve(precision, recall))
+
+
+def detection_ap(gt_video_idx,
+                 gt_segments,
+                 pred_video_idx,
+                 pred_segments,
+                 pred_scores,
+                 tiou_thresholds=DEFAULT_TIOU_THRESHOLDS) -> np.ndarray:
+    """Average precision of ONE class at several tIoU thresholds.
+
+    Args:
+        gt_video_idx (array-like): ``(G, )`` int video index of each GT.
+        gt_segments (array-like): ``(G, 2)`` GT [start, end] seconds.
+        pred_video_idx (array-like): ``(P, )`` int video index of each
+            prediction (same indexing as ``gt_video_idx``).
+        pred_segments (array-like): ``(P, 2)`` predicted [start, end].
+        pred_scores (array-like): ``(P, )`` confidence scores.
+        tiou_thresholds (Sequence[float]): ``K`` thresholds in ``(0, 1]``.
+
+    Returns:
+        np.ndarray: ``(K, )`` AP in ``[0, 1]``. All NaN when there is no GT
+        (the class is then left out of the mAP); 0 when there are GT but no
+        predictions.
+    """
+    thr = check_tiou_thresholds(tiou_thresholds)
+    gt_seg = _check_segments(gt_segments, 'gt_segments')
+    gt_vid = _check_vector(gt_video_idx, len(gt_seg), 'gt_video_idx', True)
+    pred_seg = _check_segments(pred_segments, 'pred_segments')
+    pred_vid = _check_vector(pred_video_idx, len(pred_seg), 'pred_video_idx',
+                             True)
+    scores = _check_vector(pred_scores, len(pred_seg), 'pred_scores')
+    if len(gt_seg) == 0:
+        return np.full(len(thr), np.nan)
+    order = np.argsort(-scores, kind='stable')
+    tp = _greedy_match(gt_vid, gt_seg, pred_vid[order], pred_seg[order], thr)
+    return _ap_from_tp(tp, len(gt_seg))
+
+
+def _flatten_detections(entries, what: str, num_classes: int,
+                        with_scores: bool) -> Tuple[List[str], ...]:
+    """Validate a detection dict and concatenate it into flat arrays.
+
+    Returns:
+        tuple: ``(video_names, video_idx (N, ), segments (N, 2),
+        labels (N, ), scores (N, ) or None)``; ``video_idx`` indexes
+        ``video_names``.
+    """
+    if not isinstance(entries, Mapping):
+        raise TypeError(f'{what} must be a dict {{video_name: dict(segments='
+                        f'..., labels=...)}}, got {type(entries).__name__}')
+    fields = ('segments', 'labels', 'scores') if with_scores else ('segments',
+                                                                   'labels')
+    names = list(entries.keys())
+    segs, labels, scores, counts = [], [], [], []
+    # One iteration per video (not per segment): validation needs the video
+    # name for its error message.
+    for name in names:
+        item = entries[name]
+        where = f'{what}[{name!r}]'
+        if not isinstance(item, Mapping):
+            raise ValueError(f'{where} must be a dict with fields {fields}, '
+                             f'got {type(item).__name__}')
+        missing = [f for f in fields if f not in item]
+        if missing:
+            raise ValueError(f'{where} is missing field(s) {missing}')
+        seg = _check_segments(item['segments'], f'{where}.segments')
+        lab = _check_vector(item['labels'], len(seg), f'{where}.labels', True)
+        bad = (lab < 0) | (lab >= num_classes)
+        if bad.any():
+            raise ValueError(
+                f'{where}.labels has class index {int(lab[bad][0])} outside '
+                f'[0, {num_classes}) ({int(bad.sum())} bad label(s))')
+        segs.append(seg)
+        labels.append(lab)
+        counts.append(len(seg))
+        if with_scores:
+            scores.append(
+                _check_vector(item['scores'], len(seg), f'{where}.scores'))
+    video_idx = np.repeat(np.arange(len(names)), counts)
+    segs = np.concatenate(segs) if segs else np.zeros((0, 2))
+    labels = np.concatenate(labels) if labels else np.zeros(0, np.int64)
+    if with_scores:
+        scores = np.concatenate(scores) if scores else np.zeros(0)
+    else:
+        scores = None
+    return names, video_idx, segs, labels, scores
+
+
+def evaluate_detections(gt: Dict[str, dict],
+                        predictions: Dict[str, dict],
+                        num_classes: int,
+                        tiou_thresholds=DEFAULT_TIOU_THRESHOLDS) -> dict:
+    """Per-class AP and mAP of temporal action detections.
+
+    All classes are matched in a single pass: matching is independent per
+    ``(video, class)`` pair, so that pair is the group of
+    :func:`_greedy_match`.
+
+    Args:
+        gt (dict): ``{video_name: dict(segments=(N, 2), labels=(N, ))}``.
+            Videos without predictions still count through their GT.
+        predictions (dict): ``{video_name: dict(segments=(M, 2),
+            labels=(M, ), scores=(M, ))}``. Every video must be in ``gt``.
+        num_classes (int): ``C``; labels must lie in ``[0, C)``.
+        tiou_thresholds (Sequence[float]): ``K`` thresholds in ``(0, 1]``.
+
+    Returns:
+        dict: ``ap`` ``(K, C)`` (NaN for classes without any GT), ``mAP``
+        ``(K, )`` mean over the classes that have GT (NaN if none has),
+        ``average_mAP`` (float, mean of ``mAP`` over thresholds),
+        ``classes_without_gt`` (list of class indices), ``num_gt`` ``(C, )``
+        and ``tiou_thresholds`` ``(K, )``. AP values are in ``[0, 1]``.
+    """
+    if (isinstance(num_classes, bool)
+            or not isinstance(num_classes,
+                              (int, np.integer)) or num_classes < 1):
+        raise ValueError(
+            f'num_classes must be a positive int, got {num_classes!r}')
+    num_classes = int(num_classes)
+    thr = check_tiou_thresholds(tiou_thresholds)
+    gt_names, gt_vid, gt_seg, gt_lab, _ = _flatten_detections(
+        gt, 'gt', num_classes, with_scores=False)
+    pred_names, pred_vid, pred_seg, pred_lab, scores = _flatten_detections(
+        predictions, 'predictions', num_classes, with_scores=True)
+
+    video_index = {name: i for i, name in enumerate(gt_names)}
+    unknown = [name for name in pred_names if name not in video_index]
+    if unknown:
+        shown = ', '.join(repr(n) for n in unknown[:_MAX_NAMES_IN_ERROR])
+        more = (f' and {len(unknown) - _MAX_NAMES_IN_ERROR} more'
+                if len(unknown) > _MAX_NAMES_IN_ERROR else '')
+        raise ValueError(f'predictions contain {len(unknown)} video(s) that '
+                         f'are not in the ground truth: {shown}{more}')
+    pred_to_gt = np.array([video_index[n] for n in pred_names], dtype=np.int64)
+    pred_vid = pred_to_gt[pred_vid]
+
+    # One global stable sort; restricting it to a class keeps the per-class
+    # descending-score order (ties in input order).
+    order = np.argsort(-scores, kind='stable')
+    pred_lab, pred_seg = pred_lab[order], pred_seg[order]
+    pred_group = pred_vid[order] * num_classes + pred_lab
+    gt_group = gt_vid * num_classes + gt_lab
+    tp = _greedy_match(gt_group, gt_seg, pred_group, pred_seg, thr)
+
+    cls_order = np.argsort(pred_lab, kind='stable')
+    tp = tp[:, cls_order]
+    ends = np.cumsum(np.bincount(pred_lab, minlength=num_classes))
+    starts = ends - np.bincount(pred_lab, minlength=num_classes)
+    num_gt = np.bincount(gt_lab, minlength=num_classes)
+
+    ap = np.full((len(thr), num_classes), np.nan)
+    for c in np.flatnonzero(num_gt):  # C small curves, each vectorized
+        ap[:, c] = _ap_from_tp(tp[:, starts[c]:ends[c]], int(num_gt[c]))
+
+    has_gt = num_gt > 0
+    if has_gt.any():
+        mean_ap = ap[:, has_gt].mean(axis=1)
+    else:
+        mean_ap = np.full(len(thr), np.nan)
+    return dict(
+        ap=ap,
+        mAP=mean_ap,
+        average_mAP=float(mean_ap.mean()),
+        classes_without_gt=np.flatnonzero(~has_gt).tolist(),
+        num_gt=num_gt,
+        tiou_thresholds=thr)
+
+
+# ---------------------------------------------------------------------------
+# Reporting
+# ---------------------------------------------------------------------------
+def format_tiou(threshold: float) -> str:
+    """``0.5 -> '0.50'``; keeps more digits only when 2 would round."""
+    text = f'{threshold:.2f}'
+    return text if float(text) == threshold else f'{threshold:g}'
+
+
+def _render_table(header: Sequence[str], rows: Sequence[Sequence[str]],
+                  title: str) -> str:
+    """Plain-text table, first column left-aligned, others right-aligned."""
+    table = [list(header)] + [list(r) for r in rows]
+    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
+
+    def line(cells):
+        first = cells[0].ljust(widths[0])
+        rest = [c.rjust(w) for c, w in zip(cells[1:], widths[1:])]
+        return ' | '.join([first] + rest)
+
+    rule = '-+-'.join('-' * w for w in widths)
+    return '\n'.join([title, line(table[0]), rule] +
+                     [line(r) for r in table[1:]])
+
+
+def format_detection_table(result: dict,
+                           class_names: Optional[Sequence[str]] = None,
+                           per_class: bool = True) -> str:
+    """Readable text tables of an :func:`evaluate_detections` result.
+
+    Args:
+        result (dict): Output of :func:`evaluate_detections`.
+        class_names (Sequence[str], optional): ``C`` names; defaults to
+            ``class_i``.
+        per_class (bool): Also render the per-class AP table.
+
+    Returns:
+        str: mAP per threshold and their average (percent), then per-class
+        AP; classes without GT show ``n/a``.
+    """
+    ap, thr = np.asarray(result['ap']), result['tiou_thresholds']
+    if class_names is None:
+        class_names = [f'class_{i}' for i in range(ap.shape[1])]
+
+    def pct(value):
+        return 'n/a' if np.isnan(value) else f'{100 * value:.2f}'
+
+    header = ['tIoU'] + [format_tiou(t) for t in thr] + ['avg']
+    summary = _render_table(
+        header,
+        [['mAP (%)'] + [pct(v)
+                        for v in result['mAP']] + [pct(result['average_mAP'])]
+         ],
+        title='Temporal action detection mAP')
+    if not per_class:
+        return summary
+    with np.errstate(all='ignore'):  # NaN rows of classes without GT
+        class_avg = ap.mean(axis=0)
+    rows = [[str(name)] + [pct(v) for v in ap[:, c]] + [pct(class_avg[c])]
+            for c, name in enumerate(class_names)]
+    per_cls = _render_table(
+        ['class'] + header[1:], rows, title='Per-class AP (%)')
+    return summary + '\n\n' + per_cls
+
+
+# ---------------------------------------------------------------------------
+# ActivityNet JSON I/O
+# ---------------------------------------------------------------------------
+def _read_json(path: str):
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'JSON file not found: {path}')
+    with open(path, encoding='utf-8') as f:
+        try:
+            return json.load(f)
+        except json.JSONDecodeError as err:
+            raise ValueError(f'{path} is not valid JSON: {err}') from None
+
+
+def _is_number(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def _diagnose_entries(path: str, where: str, entries: list,
+                      fields: Sequence[str]) -> None:
+    """Slow path: find and report the first malformed entry."""
+    for i, entry in enumerate(entries):
+        loc = f'{path}: {where}[{i}]'
+        if not isinstance(entry, Mapping):
+            raise ValueError(
+                f'{loc} must be an object, got {type(entry).__name__}')
+        for field in fields:
+            if field not in entry:
+                raise ValueError(f"{loc} is missing field '{field}'")
+        if not isinstance(entry['label'], str):
+            raise ValueError(f"{loc}: field 'label' must be a class name "
+                             f"string, got {entry['label']!r}")
+        seg = entry['segment']
+        if not (isinstance(seg, (list, tuple)) and len(seg) == 2
+                and all(_is_number(s) for s in seg)):
+            raise ValueError(f"{loc}: field 'segment' must be [start, end] "
+                             f'numbers, got {seg!r}')
+        if not (np.isfinite(seg).all() and seg[1] >= seg[0]):
+            raise ValueError(f"{loc}: field 'segment' must be finite with "
+                             f'end >= start, got {seg!r}')
+        if 'score' in fields and not (_is_number(entry['score'])
+                                      and np.isfinite(entry['score'])):
+            raise ValueError(f"{loc}: field 'score' must be a finite number, "
+                             f"got {entry['score']!r}")
+    raise ValueError(f'{path}: {where} is malformed')  # pragma: no cover
+
+
+def _parse_entries(
+        path: str, where: str, entries, with_score: bool
+) -> Tuple[List[str], np.ndarray, Optional[np.ndarray]]:
+    """Parse ActivityNet ``[{label, segment[, score]}]`` entries of a video.
+
+    Fast path with list comprehensions and array checks; on any problem the
+    slow diagnosis names the first bad entry.
+    """
+    fields = ('label', 'segment', 'score') if with_score else ('label',
+                                                               'segment')
+    if not isinstance(entries, list):
+        raise ValueError(f'{path}: {where} must be a list of objects, got '
+                         f'{type(entries).__name__}')
+    if not entries:
+        return [], np.zeros((0, 2)), (np.zeros(0) if with_score else None)
+    try:
+        labels = [e['label'] for e in entries]
+        seg = np.asarray([e['segment'] for e in entries])
+        score = np.asarray([e['score']
+                            for e in entries]) if with_score else None
+        ok = (
+            seg.ndim == 2 and seg.shape[1] == 2 and seg.dtype.kind in 'iuf'
+            and all(isinstance(x, str) for x in labels))
+        if ok and with_score:
+            ok = score.ndim == 1 and score.dtype.kind in 'iuf'
+        if ok:
+            seg = seg.astype(np.float64)
+            ok = bool(
+                np.isfinite(seg).all() and (seg[:, 1] >= seg[:, 0]).all())
+        if ok and with_score:
+            score = score.astype(np.float64)
+            ok = bool(np.isfinite(score).all())
+    except (TypeError, KeyError, ValueError):
+        ok = False
+    if not ok:
+        _diagnose_entries(path, where, entries, fields)
+    return labels, seg, score
+
+
+def _labels_to_index(path: str, where: str, labels: List[str],
+                     index: Dict[str, int]) -> np.ndarray:
+    try:
+        return np.array([index[x] for x in labels], dtype=np.int64)
+    except KeyError as err:
+        raise ValueError(
+            f'{path}: {where} has unknown label {err.args[0]!r} (not one of '
+            f'the {len(index)} class names)') from None
+
+
+def load_activitynet_results(
+    path: str,
+    class_names: Optional[Sequence[str]] = None
+) -> Tuple[Dict[str, dict], List[str]]:
+    """Read an ActivityNet detection result JSON.
+
+    Format: ``{"version": ..., "results": {video: [{"label": name,
+    "segment": [start, end], "score": x}, ...]}, "external_data": {}}``.
+
+    Args:
+        path (str): Result file.
+        class_names (Sequence[str], optional): Class list giving label
+            indices; a label outside it is an error. Defaults to the sorted
+            unique labels of the file.
+
+    Returns:
+        tuple[dict, list[str]]: Detection dict ``{video: dict(segments=(N, 2),
+        labels=(N, ), scores=(N, ))}`` and the class names used.
+    """
+    data = _read_json(path)
+    if not isinstance(data, Mapping) or not isinstance(
+            data.get('results'), Mapping):
+        raise ValueError(f"{path}: expected a JSON object with a 'results' "
+                         'object {video: [detections]}')
+    parsed = {
+        vid: _parse_entries(path, f'results[{vid!r}]', entries, True)
+        for vid, entries in data['results'].items()
+    }
+    if class_names is None:
+        class_names = sorted({x for p in parsed.values() for x in p[0]})
+    class_names = list(class_names)
+    index = {name: i for i, name in enumerate(class_names)}
+    predictions = {
+        vid:
+        dict(
+            segments=seg,
+            labels=_labels_to_index(path, f'results[{vid!r}]', labels, index),
+            scores=score)
+        for vid, (labels, seg, score) in parsed.items()
+    }
+    return predictions, class_names
+
+
+def dump_activitynet_results(predictions: Dict[str, dict],
+                             class_names: Sequence[str],
+                             path: str,
+                             overwrite: bool = False) -> str:
+    """Write detections as an ActivityNet result JSON.
+
+    Args:
+        predictions (dict): ``{video: dict(segments=(N, 2), labels=(N, ),
+            scores=(N, ))}`` (arrays or tensors).
+        class_names (Sequence[str]): Name of each label index.
+        path (str): Output file; parent folders are created.
+        overwrite (bool): Replace an existing file. Defaults to False.
+
+    Returns:
+        str: ``path``.
+    """
+    if osp.exists(path) and not overwrite:
+        raise FileExistsError(f'{path} already exists; refusing to overwrite '
+                              'it (pass overwrite=True to replace it)')
+    class_names = [str(x) for x in class_names]
+    names, vid, seg, lab, scores = _flatten_detections(
+        predictions, 'predictions', len(class_names), with_scores=True)
+    # Plain Python floats keep full precision in JSON.
+    seg_list, lab_list, score_list = seg.tolist(), lab.tolist(), \
+        scores.tolist()
+    bounds = np.concatenate([[0],
+                             np.cumsum(np.bincount(vid, minlength=len(names)))
+                             ]).tolist()
+    results = {
+        name: [
+            dict(
+                label=class_names[lab_list[i]],
+                segment=seg_list[i],
+                score=score_list[i]) for i in range(bounds[v], bounds[v + 1])
+        ]
+        for v, name in enumerate(names)
+    }
+    out = dict(version='VERSION 1.3', results=results, external_data={})
+    parent = osp.dirname(osp.abspath(path))
+    os.makedirs(parent, exist_ok=True)
+    # Write then rename, so an interrupted dump never leaves a truncated file.
+    tmp = f'{path}.tmp{os.getpid()}'
+    with open(tmp, 'w', encoding='utf-8') as f:
+        json.dump(out, f)
+    os.replace(tmp, path)
+    return path
+
+
+def _taxonomy_leaves(path: str, taxonomy) -> List[str]:
+    """Names of taxonomy nodes that are nobody's parent, sorted."""
+    if not isinstance(taxonomy, list) or not all(
+            isinstance(n, Mapping) and 'nodeId' in n and 'nodeName' in n
+            for n in taxonomy):
+        raise ValueError(f"{path}: 'taxonomy' must be a list of objects with "
+                         "'nodeId', 'nodeName' and 'parentId'")
+    parents = {n.get('parentId') for n in taxonomy}
+    return sorted(n['nodeName'] for n in taxonomy
+                  if n['nodeId'] not in parents)
+
+
+def load_activitynet_gt(
+    path: str,
+    subset: Optional[str] = None,
+    class_names: Optional[Sequence[str]] = None
+) -> Tuple[Dict[str, dict], List[str]]:
+    """Read ActivityNet-style ground truth (ActivityNet 1.2/1.3, THUMOS14).
+
+    Args:
+        path (str): JSON with ``database`` -> video -> ``subset``,
+            ``duration`` and ``annotations`` [{``segment``, ``label``}].
+        subset (str, optional): Keep only videos of this subset (e.g.
+            ``'test'``, ``'validation'``). Defaults to all videos.
+        class_names (Sequence[str], optional): Class list. Defaults to the
+            top-level ``activity_list``, else the leaves of ``taxonomy``
+            (sorted), else the sorted unique labels of the whole database
+            (so indices do not depend on ``subset``).
+
+    Returns:
+        tuple[dict, list[str]]: GT detection dict ``{video: dict(
+        segments=(N, 2), labels=(N, ), duration=float | None)}`` and the class
+        names.
+    """
+    data = _read_json(path)
+    if not isinstance(data, Mapping) or not isinstance(
+            data.get('database'), Mapping):
+        raise ValueError(f"{path}: expected a JSON object with a 'database' "
+                         'object {video: {subset, duration, annotations}}')
+    database = data['database']
+    for vid, info in database.items():
+        if not isinstance(info, Mapping):
+            raise ValueError(f'{path}: database[{vid!r}] must be an object')
+        if 'annotations' not in info:
+            raise ValueError(
+                f"{path}: database[{vid!r}] is missing field 'annotations'")
+
+    if subset is not None:
+        videos = [
+            v for v, info in database.items() if info.get('subset') == subset
+        ]
+        if not videos:
+            available = sorted(
+                {str(i.get('subset'))
+                 for i in database.values()})
+            raise ValueError(f'{path}: no video in subset {subset!r}; '
+                             f'available subsets: {available}')
+    else:
+        videos = list(database)
+
+    # Labels of the whole database are only needed to infer the class list.
+    infer_classes = (
+        class_names is None and 'activity_list' not in data
+        and 'taxonomy' not in data)
+    parsed = {
+        vid:
+        _parse_entries(path, f'database[{vid!r}].annotations',
+                       database[vid]['annotations'], False)
+        for vid in (database if infer_classes else videos)
+    }
+    if class_names is None:
+        if 'activity_list' in data:
+            class_names = data['activity_list']
+            if not (isinstance(class_names, list)
+                    and all(isinstance(x, str) for x in class_names)):
+                raise ValueError(
+                    f"{path}: 'activity_list' must be a list of strings")
+        elif 'taxonomy' in data:
+            class_names = _taxonomy_leaves(path, data['taxonomy'])
+        else:
+            class_names = sorted({x for p in parsed.values() for x in p[0]})
+    class_names = list(class_names)
+    index = {name: i for i, name in enumerate(class_names)}
+
+    gt = {}
+    for vid in videos:
+        labels, seg, _ = parsed[vid]
+        duration = database[vid].get('duration')
+        gt[vid] = dict(
+            segments=seg,
+            labels=_labels_to_index(path, f'database[{vid!r}].annotations',
+                                    labels, index),
+            duration=float(duration) if _is_number(duration) else None)
+    return gt, class_names

@@ -1,0 +1,3 @@
+from .tal_metric import TALMetric
+
+__all__ = ['TALMetric']

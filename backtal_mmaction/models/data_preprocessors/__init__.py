@@ -1,0 +1,3 @@
+from .snippet_preprocessor import SnippetFeaturePreprocessor
+
+__all__ = ['SnippetFeaturePreprocessor']

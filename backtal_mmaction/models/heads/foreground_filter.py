@@ -1,0 +1,33 @@
+"""Foreground filter (background suppression) of BaS-Net / BackTAL."""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmaction.registry import MODELS
+
+
+@MODELS.register_module()
+class ForegroundFilter(nn.Module):
+    """Per-snippet foreground weights ``w in (0, 1)^T``.
+
+    ``1x1 conv D->hidden -> LeakyReLU -> 1x1 conv hidden->1 -> sigmoid``.
+    The suppressed branch of the localizer runs on ``w * x``.
+
+    Args:
+        in_channels (int): Feature dim D.
+        hidden_channels (int): Defaults to 512.
+        negative_slope (float): LeakyReLU slope. Defaults to 0.01.
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 hidden_channels: int = 512,
+                 negative_slope: float = 0.01) -> None:
+        super().__init__()
+        self.conv_1 = nn.Conv1d(in_channels, hidden_channels, 1)
+        self.conv_2 = nn.Conv1d(hidden_channels, 1, 1)
+        self.negative_slope = negative_slope
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``(B, D, T)`` -> foreground weights ``(B, 1, T)``."""
+        h = F.leaky_relu(self.conv_1(x), self.negative_slope)
+        return torch.sigmoid(self.conv_2(h))

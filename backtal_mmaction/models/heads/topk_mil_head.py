@@ -1,0 +1,57 @@
+"""Snippet classifier with a background class and top-k MIL pooling."""
+import torch
+import torch.nn as nn
+from mmaction.registry import MODELS
+
+
+def topk_ratio_to_k(num_snippets: int, ratio: float) -> int:
+    """``k = floor(ratio * T)``, at least 1 (short videos still get a score)."""
+    return max(1, int(ratio * num_snippets))
+
+
+def topk_mean(cas: torch.Tensor, ratio: float) -> torch.Tensor:
+    """Mean of the ``floor(ratio * T)`` largest values along time.
+
+    Args:
+        cas (Tensor): ``(B, K, T)``.
+        ratio (float): Top-k ratio r.
+
+    Returns:
+        Tensor: ``(B, K)``.
+    """
+    k = topk_ratio_to_k(cas.shape[-1], ratio)
+    return cas.topk(k, dim=-1).values.mean(-1)
+
+
+@MODELS.register_module()
+class TopKMILHead(nn.Module):
+    """``1x1 conv H -> C+1`` (no bias) giving the CAS; top-k video scores.
+
+    Background is class index ``num_classes`` (the last row of the CAS).
+
+    Args:
+        in_channels (int): H.
+        num_classes (int): Number of action classes C (without background).
+        topk_ratio (float): r of the video score ``k = floor(r * T)``
+            (0.125 THUMOS14, 0.6 ActivityNet1.2 / HACS).
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 num_classes: int,
+                 topk_ratio: float = 0.125) -> None:
+        super().__init__()
+        if not 0 < topk_ratio <= 1:
+            raise ValueError(f'TopKMILHead: topk_ratio must be in (0, 1], '
+                             f'got {topk_ratio}')
+        self.num_classes = num_classes
+        self.topk_ratio = topk_ratio
+        self.conv = nn.Conv1d(in_channels, num_classes + 1, 1, bias=False)
+
+    def forward(self, feat: torch.Tensor) -> torch.Tensor:
+        """``(B, H, T)`` -> CAS ``(B, C+1, T)``."""
+        return self.conv(feat)
+
+    def video_scores(self, cas: torch.Tensor) -> torch.Tensor:
+        """CAS ``(B, C+1, T)`` -> video-level scores ``(B, C+1)``."""
+        return topk_mean(cas, self.topk_ratio)

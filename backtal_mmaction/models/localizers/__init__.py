@@ -1,0 +1,3 @@
+from .backtal import BackTAL
+
+__all__ = ['BackTAL']

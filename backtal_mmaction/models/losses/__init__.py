@@ -1,0 +1,13 @@
+from .affinity_loss import (AffinityEmbeddingLoss, affinity_hinge_loss,
+                            topk_foreground_mask)
+from .click_loss import BackgroundClickLoss, click_cross_entropy
+from .mil_loss import FilterL1Loss, VideoMILLoss, video_mil_loss
+from .score_separation_loss import ScoreSeparationLoss, score_separation
+from .utils import IGNORE_INDEX
+
+__all__ = [
+    'AffinityEmbeddingLoss', 'BackgroundClickLoss', 'FilterL1Loss',
+    'ScoreSeparationLoss', 'VideoMILLoss', 'affinity_hinge_loss',
+    'click_cross_entropy', 'score_separation', 'topk_foreground_mask',
+    'video_mil_loss', 'IGNORE_INDEX'
+]

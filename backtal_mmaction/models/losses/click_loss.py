@@ -1,0 +1,74 @@
+"""Position modeling: supervised loss on clicked snippets."""
+from typing import Sequence
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmaction.registry import MODELS
+
+from .utils import IGNORE_INDEX, get_required
+
+CLICK_TYPES = ('background', 'action')
+
+
+def click_cross_entropy(cas: torch.Tensor, click_labels: torch.Tensor,
+                        use_background: bool = True,
+                        use_action: bool = False) -> torch.Tensor:
+    """Cross-entropy of the CAS at clicked snippets.
+
+    Args:
+        cas (Tensor): ``(B, C+1, T)`` logits, background = index C.
+        click_labels (Tensor): ``(B, T)`` long: C at background clicks,
+            the class index at action clicks, ``IGNORE_INDEX`` elsewhere.
+        use_background (bool): Supervise background clicks.
+        use_action (bool): Supervise action clicks.
+
+    Returns:
+        Tensor: mean over all supervised snippets of the batch; 0 (with
+        grad) when there is none.
+    """
+    num_bg = cas.shape[1] - 1
+    labels = click_labels.long()
+    keep = torch.zeros_like(labels, dtype=torch.bool)
+    if use_background:
+        keep |= labels == num_bg
+    if use_action:
+        keep |= (labels >= 0) & (labels < num_bg)
+    if not bool(keep.any()):
+        return cas.sum() * 0
+    labels = torch.where(keep, labels, torch.full_like(labels, IGNORE_INDEX))
+    return F.cross_entropy(cas, labels, ignore_index=IGNORE_INDEX)
+
+
+@MODELS.register_module()
+class BackgroundClickLoss(nn.Module):
+    """BackTAL's background-click loss; also the action-click (SF-Net) loss.
+
+    Args:
+        click_types (Sequence[str]): Which clicks supervise the CAS, any of
+            ``('background', 'action')``. ``('action',)`` is SF-Net-style
+            action-click supervision with the same loss.
+        loss_weight (float): Defaults to 1.0.
+        cas_key (str): Defaults to ``'cas_base'`` (the base branch).
+    """
+
+    def __init__(self, click_types: Sequence[str] = ('background', ),
+                 loss_weight: float = 1.0, cas_key: str = 'cas_base') -> None:
+        super().__init__()
+        if isinstance(click_types, str):
+            click_types = (click_types, )
+        unknown = [t for t in click_types if t not in CLICK_TYPES]
+        if unknown or not click_types:
+            raise ValueError(f'BackgroundClickLoss: click_types {tuple(click_types)} '
+                             f'must be a non-empty subset of {CLICK_TYPES}; '
+                             f'unsupported: {unknown}')
+        self.click_types = tuple(click_types)
+        self.loss_weight = loss_weight
+        self.cas_key = cas_key
+
+    def forward(self, outputs: dict, targets: dict) -> torch.Tensor:
+        cas = get_required(outputs, self.cas_key, type(self).__name__)
+        labels = get_required(targets, 'click_labels', type(self).__name__)
+        return self.loss_weight * click_cross_entropy(
+            cas, labels, 'background' in self.click_types,
+            'action' in self.click_types)

@@ -1,0 +1,11 @@
+# The official BackTAL schedule: Adam, constant learning rate.
+max_epochs = 40
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs,
+                 val_interval=5)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+optim_wrapper = dict(
+    optimizer=dict(type='Adam', lr=1e-4, betas=(0.9, 0.999),
+                   weight_decay=5e-4))
+param_scheduler = [dict(type='ConstantLR', factor=1.0, by_epoch=True)]
+auto_scale_lr = dict(enable=False, base_batch_size=16)
