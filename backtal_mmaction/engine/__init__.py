@@ -1,12 +1,13 @@
 from .checkpoint import (UnsafeCheckpointError, load_checkpoint_file,
                          register_safe_checkpoint_loader,
                          safe_checkpoint_globals)
+from .official_checkpoint import convert_official_state_dict
 
 # Importing the plugin (custom_imports) makes load_from / --resume / test
 # work under torch >= 2.6's weights_only=True loading.
 register_safe_checkpoint_loader()
 
 __all__ = [
-    'UnsafeCheckpointError', 'load_checkpoint_file',
+    'UnsafeCheckpointError', 'convert_official_state_dict', 'load_checkpoint_file',
     'register_safe_checkpoint_loader', 'safe_checkpoint_globals'
 ]

@@ -27,6 +27,9 @@ from mmengine.logging import HistoryBuffer
 from mmengine.runner.checkpoint import CheckpointLoader
 
 
+_BUILTIN_STATISTICS = frozenset({'min', 'max', 'current', 'mean'})
+
+
 class UnsafeCheckpointError(RuntimeError):
     """A checkpoint references globals outside the allow-list."""
 
@@ -34,8 +37,11 @@ class UnsafeCheckpointError(RuntimeError):
 def history_buffer_getattr(obj: Any, name: str) -> Any:
     """Restricted ``getattr`` for unpickling ``HistoryBuffer`` states."""
     is_buffer = obj is HistoryBuffer or isinstance(obj, HistoryBuffer)
+    # The built-in statistics are registered lazily (in the first
+    # HistoryBuffer.__init__), so they are listed explicitly.
     # pylint: disable=protected-access
-    if is_buffer and name in HistoryBuffer._statistics_methods:
+    allowed = _BUILTIN_STATISTICS | set(HistoryBuffer._statistics_methods)
+    if is_buffer and name in allowed:
         return getattr(obj, name)
     raise UnsafeCheckpointError(
         f'checkpoint asks for getattr({type(obj).__name__}, {name!r}); only '

@@ -1,0 +1,41 @@
+"""Convert a checkpoint of the official BackTAL code to this plugin.
+
+    python tools/convert_official_checkpoint.py official.pkl backtal.pth
+    python tools/test.py configs/backtal/backtal_thumos14_official.py backtal.pth
+
+The converted weights reproduce the official CAS with
+``model.backbone.affinity='official'`` (set in backtal_*_official.py).
+"""
+import argparse
+import os.path as osp
+
+import torch
+
+from backtal_mmaction.engine.official_checkpoint import \
+    convert_official_state_dict
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('src', help='official checkpoint ({epoch, state_dict})')
+    parser.add_argument('dst', help='output checkpoint for this plugin')
+    parser.add_argument('--overwrite', action='store_true')
+    args = parser.parse_args()
+    if osp.exists(args.dst) and not args.overwrite:
+        raise SystemExit(f'{args.dst} exists; pass --overwrite to replace it')
+    # weights_only: an official checkpoint is plain tensors + an int epoch.
+    ckpt = torch.load(args.src, map_location='cpu', weights_only=True)
+    state_dict = ckpt.get('state_dict', ckpt) if isinstance(ckpt,
+                                                            dict) else None
+    if not isinstance(state_dict, dict):
+        raise SystemExit(f'{args.src}: expected a dict with a state_dict')
+    converted = convert_official_state_dict(state_dict)
+    meta = dict(source=osp.abspath(args.src), epoch=ckpt.get('epoch'),
+                converted_by='backtal_mmaction',
+                note="use with model.backbone.affinity='official'")
+    torch.save(dict(meta=meta, state_dict=converted), args.dst)
+    print(f'converted {len(converted)} tensors -> {args.dst}')
+
+
+if __name__ == '__main__':
+    main()
