@@ -47,11 +47,12 @@ each, like I3D's two streams) is::
   L2 norm than background, so feature-magnitude proposals are meaningful.
 - Action-context confusion: every class has a *context* prototype ``Q_c``
   (the venue: the stadium of HighJump) with cosine ``context_cosine`` (0.6)
-  to ``P_c``, mostly appearance (weak flow), norm ``context_norm * |P_c|``.
+  to ``P_c``, mostly appearance (weak flow), norm ``context_norm * |P_c|`` (0.9).
   In every video containing class ``c`` it appears with strength
   ``k_c(t) = context_floor + context_peak * exp(-d_c(t) / context_decay)``,
   ``d_c(t)`` = distance (s) to the nearest instance of ``c``: strongest right
-  next to (and inside) the instances, fading over a few seconds.
+  next to (and inside) the instances, fading over a few seconds
+  (``context_decay_seconds`` = 6).
   Context is as class-specific as the action itself, so a model trained
   with video labels only (MIL) uses it and over-extends its detections into
   the surrounding background; action clicks (one snippet per instance)
@@ -125,10 +126,10 @@ class SyntheticConfig:
     onset_seconds: float = 0.5
     # Context prototypes.
     context_cosine: float = 0.6
-    context_norm: float = 0.7
+    context_norm: float = 0.9
     context_floor: float = 0.15
     context_peak: float = 1.0
-    context_decay_seconds: float = 4.0
+    context_decay_seconds: float = 6.0
     context_amplitude: Tuple[float, float] = (0.7, 1.3)
     # Distractors.
     num_distractors: int = 3
@@ -208,6 +209,10 @@ def make_prototypes(num_classes: int,
                               cfg.action_flow)
     # An all-zero prototype would make a class invisible.
     action[action.sum(1) == 0, 0] = cfg.action_rgb
+    # Equal norms (up to +-15%): no class is trivially easy or invisible.
+    norm = np.linalg.norm(action, axis=1, keepdims=True)
+    action *= norm.mean() * rng.uniform(0.85, 1.15,
+                                        (num_classes, 1)) / norm
     # Context = alpha * action + independent appearance-heavy part; alpha is
     # found per class by bisection (cosine grows monotonically with alpha).
     indep = _sparse_positive(rng, num_classes, feat_dim,

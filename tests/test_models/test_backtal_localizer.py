@@ -136,3 +136,19 @@ def test_dropout_off_in_eval_makes_predict_deterministic():
     a = model.forward_features(x)['cas_supp']
     b = model.forward_features(x)['cas_supp']
     assert torch.equal(a, b)
+
+
+def test_raw_outputs_reproduce_predictions():
+    model = build().eval()
+    model.keep_raw_outputs = True
+    ds = model(torch.randn(1, D, T), samples(1), mode='predict')[0]
+    raw = ds.raw_outputs
+    assert raw['cas_supp'].shape == (C + 1, T)
+    assert raw['video_scores_supp'].shape == (C + 1, )
+    assert raw['magnitude'].shape == raw['fg_weights'].shape == (T, )
+    again = model.post_processor(raw['cas_supp'], raw['video_scores_supp'],
+                                 raw['magnitude'], num_frames=360,
+                                 duration=12.0)
+    torch.testing.assert_close(
+        torch.as_tensor(again['scores'], dtype=torch.float32),
+        ds.pred_instances.scores)

@@ -68,6 +68,9 @@ class BackTAL(BaseModel):
         })
         self.post_processor = (MODELS.build(post_processor)
                                if post_processor else None)
+        # Set by tools (e.g. ``--save-raw``) to also return each video's raw
+        # outputs, so post-processing can be re-tuned without the network.
+        self.keep_raw_outputs = False
 
     @property
     def num_classes(self) -> int:
@@ -182,4 +185,22 @@ class BackTAL(BaseModel):
             pred.scores = torch.as_tensor(det['scores'], dtype=torch.float32)
             pred.labels = torch.as_tensor(det['labels'], dtype=torch.long)
             ds.pred_instances = pred
+            if self.keep_raw_outputs:
+                ds.raw_outputs = self._raw_outputs(out, magnitude)
         return list(data_samples)
+
+    @staticmethod
+    def _raw_outputs(out: dict, magnitude: torch.Tensor) -> dict:
+        """One video's outputs as float32 NumPy arrays (first dim dropped)."""
+        def np32(t):
+            return t[0].detach().float().cpu().numpy()
+
+        raw = dict(
+            cas_supp=np32(out['cas_supp']),
+            video_scores_supp=np32(out['video_scores_supp']),
+            cas_base=np32(out['cas_base']),
+            video_scores_base=np32(out['video_scores_base']),
+            magnitude=magnitude.detach().float().cpu().numpy())
+        if out.get('fg_weights') is not None:
+            raw['fg_weights'] = np32(out['fg_weights'])[0]
+        return raw
