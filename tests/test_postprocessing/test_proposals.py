@@ -295,3 +295,16 @@ def test_magnitude_proposals_exclude_zero_magnitude():
 def test_magnitude_proposals_length_mismatch():
     with pytest.raises(ValueError, match='magnitude has 7 frames'):
         magnitude_proposals(MAG_UP[:7], CAS2, [0.5, 0.3], [0.3], 0.25, 0.2)
+
+
+def test_video_class_probs_without_background():
+    from backtal_mmaction.models.postprocessing.proposals import \
+        video_class_probs
+    scores = np.array([1.0, 0.0, 5.0])
+    # softmax over the two action logits only: e / (e + 1), 1 / (e + 1)
+    e = np.e
+    np.testing.assert_allclose(video_class_probs(scores, False),
+                               [e / (e + 1), 1 / (e + 1)])
+    # BackTAL's rule keeps the background in the denominator
+    np.testing.assert_allclose(video_class_probs(scores),
+                               [e / (e + 1 + e**5), 1 / (e + 1 + e**5)])

@@ -4,6 +4,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmaction.registry import MODELS
 
+from ..heads.topk_mil_head import topk_mean
 from .utils import get_required
 
 
@@ -77,3 +78,41 @@ class FilterL1Loss(nn.Module):
     def forward(self, outputs: dict, targets: dict) -> torch.Tensor:
         w = get_required(outputs, self.weights_key, type(self).__name__)
         return self.loss_weight * w.abs().flatten(1).sum(1).mean()
+
+
+def foreground_mil_loss(cas: torch.Tensor, video_labels: torch.Tensor,
+                        topk_ratio: float = 0.125) -> torch.Tensor:
+    """Top-k MIL on the action classes only (background excluded).
+
+    ``L = -1/B sum_b sum_c y~_bc log softmax(topk_mean(CAS_b[:C]))_c`` with
+    ``y~ = y / sum(y)``; videos without labels contribute 0.
+    """
+    num_classes = video_labels.shape[1]
+    scores = topk_mean(cas[:, :num_classes], topk_ratio)
+    y = video_labels.to(scores.dtype)
+    target = y / y.sum(1, keepdim=True).clamp(min=1e-12)
+    return -(target * F.log_softmax(scores, dim=1)).sum(1).mean()
+
+
+@MODELS.register_module()
+class ForegroundMILLoss(nn.Module):
+    """The adversarial model's foreground (action) loss.
+
+    Args:
+        topk_ratio (float): Defaults to 0.125.
+        loss_weight (float): Defaults to 1.0.
+        cas_key (str): Defaults to ``'cas_base'``.
+    """
+
+    def __init__(self, topk_ratio: float = 0.125, loss_weight: float = 1.0,
+                 cas_key: str = 'cas_base') -> None:
+        super().__init__()
+        self.topk_ratio = topk_ratio
+        self.loss_weight = loss_weight
+        self.cas_key = cas_key
+
+    def forward(self, outputs: dict, targets: dict) -> torch.Tensor:
+        name = type(self).__name__
+        return self.loss_weight * foreground_mil_loss(
+            get_required(outputs, self.cas_key, name),
+            get_required(targets, 'video_labels', name), self.topk_ratio)

@@ -89,6 +89,8 @@ class BackTALPostProcessor:
         whole_video_score (float, optional): If set, add a ``[0, duration]``
             proposal with this score for every class with proposals.
         max_detections (int, optional): Keep the top-k detections after NMS.
+        background_in_softmax (bool): See :func:`video_class_probs`;
+            BackTAL's rule is True.
     """
 
     def __init__(self,
@@ -106,7 +108,9 @@ class BackTALPostProcessor:
                  soft_min_score: float = 1e-3,
                  shrink_ratio: float = 0.0,
                  whole_video_score: Optional[float] = None,
-                 max_detections: Optional[int] = None) -> None:
+                 max_detections: Optional[int] = None,
+                 background_in_softmax: bool = True) -> None:
+        self.background_in_softmax = bool(background_in_softmax)
         if not 0 <= class_threshold <= 1:
             raise ValueError(f'BackTALPostProcessor: class_threshold must be '
                              f'in [0, 1], got {class_threshold}')
@@ -225,7 +229,7 @@ class BackTALPostProcessor:
             (int64 ``(Kc, )`` dataset class ids of the kept classes, with
             video probabilities ``probs`` ``(Kc, )``).
         """
-        probs = video_class_probs(video_scores)
+        probs = video_class_probs(video_scores, self.background_in_softmax)
         kept = np.flatnonzero(probs >= self.class_threshold).astype(np.int64)
         kept_probs = probs[kept]
         cas_up = upsample_linear(minmax_normalize(cas[kept]), num_frames)

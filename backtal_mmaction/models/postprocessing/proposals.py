@@ -48,17 +48,26 @@ def concat_proposals(*proposals: Proposals) -> Proposals:
     return Proposals(*(np.concatenate(field) for field in zip(*proposals)))
 
 
-def video_class_probs(video_scores: np.ndarray) -> np.ndarray:
+def video_class_probs(video_scores: np.ndarray,
+                      include_background: bool = True) -> np.ndarray:
     """Softmax over the ``C + 1`` video logits, background (last) dropped.
 
     Args:
         video_scores (np.ndarray): ``(C + 1, )`` logits.
+        include_background (bool): BackTAL's rule (default): the background
+            logit takes part in the softmax and its mass is dropped. With
+            False the softmax runs over the C action logits only (models
+            whose background score is trained high everywhere, e.g. the
+            whole-video-as-background adversarial loss).
 
     Returns:
-        np.ndarray: ``(C, )`` float64 probabilities (they sum to less than 1
-        because the background mass is dropped, not renormalized).
+        np.ndarray: ``(C, )`` float64 probabilities (with the background
+        they sum to less than 1: the background mass is dropped, not
+        renormalized).
     """
     logits = np.asarray(video_scores, dtype=np.float64)
+    if not include_background:
+        logits = np.append(logits[:-1], -np.inf)
     # Shift by the max so that large logits do not overflow exp().
     e = np.exp(logits - logits.max())
     return (e / e.sum())[:-1]
