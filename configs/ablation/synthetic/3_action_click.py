@@ -1,0 +1,9 @@
+# (3) Action-click supervision (SF-Net protocol: one click per GT
+# instance), the same click loss on action clicks, no background clicks.
+_base_ = './1_weak.py'
+model = dict(losses=dict(action_click=dict(
+    type='BackgroundClickLoss', click_types=('action', ), loss_weight=1.0)))
+train_dataloader = dict(dataset=dict(click_file={{_base_.click_file}},
+                                     click_annotators=['SF'],
+                                     click_types=('action', ),
+                                     require_clicks=True))
