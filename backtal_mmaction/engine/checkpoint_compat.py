@@ -1,0 +1,124 @@
+"""Refuse checkpoints that do not fit the model built from the config.
+
+``Runner.load_checkpoint`` loads with ``strict=False``: a checkpoint of
+another model, or one trained with another class count, only produces a
+warning about skipped parameters and the run goes on with randomly
+initialized layers (e.g. a test that reports the mAP of a random
+classifier). :func:`check_checkpoint_compatible` compares the checkpoint's
+``state_dict`` with the model's, before loading, and raises
+:class:`CheckpointMismatchError` naming the mismatched keys and shapes.
+"""
+import re
+from typing import Dict, List, Mapping, Sequence, Tuple
+
+import torch
+
+__all__ = [
+    'CheckpointMismatchError', 'check_checkpoint_compatible',
+    'compare_state_dicts'
+]
+
+_MAX_LISTED = 10
+
+
+class CheckpointMismatchError(ValueError):
+    """A checkpoint's parameters do not match the model's."""
+
+
+def _shape(value) -> Tuple[int, ...]:
+    return tuple(value.shape) if hasattr(value, 'shape') else ()
+
+
+def compare_state_dicts(
+        model_state: Mapping[str, torch.Tensor],
+        ckpt_state: Mapping[str, torch.Tensor]) -> Dict[str, list]:
+    """Keys / shapes that differ between a model and a checkpoint.
+
+    Returns:
+        dict: ``missing`` (in the model, not in the checkpoint),
+        ``unexpected`` (in the checkpoint only), both sorted key lists, and
+        ``shape`` (list of ``(key, ckpt_shape, model_shape)``).
+    """
+    model_keys, ckpt_keys = set(model_state), set(ckpt_state)
+    shape = [(k, _shape(ckpt_state[k]), _shape(model_state[k]))
+             for k in sorted(model_keys & ckpt_keys)
+             if _shape(ckpt_state[k]) != _shape(model_state[k])]
+    return dict(
+        missing=sorted(model_keys - ckpt_keys),
+        unexpected=sorted(ckpt_keys - model_keys),
+        shape=shape)
+
+
+def _listing(items: List[str]) -> str:
+    shown = items[:_MAX_LISTED]
+    more = (f'\n    ... and {len(items) - _MAX_LISTED} more'
+            if len(items) > _MAX_LISTED else '')
+    return ''.join(f'\n    {x}' for x in shown) + more
+
+
+def _class_count_hint(shape: list) -> str:
+    """Explain a classifier shape mismatch in terms of classes."""
+    for key, ckpt, model in shape:
+        if 'cls_head' in key and ckpt and model and ckpt[0] != model[0]:
+            return (f'\n  The classifier ({key}) has {ckpt[0]} outputs in the '
+                    f'checkpoint but {model[0]} in the model (num_classes + '
+                    'background): the checkpoint was trained on another '
+                    'class list; set model.cls_head.num_classes to match, '
+                    'or use the dataset it was trained on.')
+    return ''
+
+
+def check_checkpoint_compatible(
+        model: torch.nn.Module,
+        checkpoint,
+        source: str = 'checkpoint',
+        revise_keys: Sequence[Tuple[str, str]] = ((r'^module\.', ''), ),
+        allow_missing: bool = False,
+        allow_unexpected: bool = False) -> None:
+    """Raise if ``checkpoint`` cannot be loaded into ``model`` as is.
+
+    Args:
+        model (nn.Module): The model built from the config (unwrapped).
+        checkpoint (dict): A loaded checkpoint (``{'state_dict': ...}``) or a
+            bare state dict.
+        source (str): How to name the checkpoint in the message (its path).
+        revise_keys (Sequence[tuple[str, str]]): ``(pattern, replacement)``
+            applied to checkpoint keys, as ``Runner.load_checkpoint`` does
+            (strips the ``module.`` prefix of DDP checkpoints).
+        allow_missing (bool): Accept model parameters absent from the
+            checkpoint (partial initialization on purpose).
+        allow_unexpected (bool): Accept extra checkpoint parameters.
+
+    Raises:
+        CheckpointMismatchError: listing shape mismatches (key, checkpoint
+            shape, model shape), missing and unexpected keys.
+    """
+    if not isinstance(checkpoint, Mapping):
+        raise CheckpointMismatchError(
+            f'{source}: expected a dict checkpoint, got '
+            f'{type(checkpoint).__name__}')
+    state = checkpoint.get('state_dict', checkpoint)
+    if not isinstance(state, Mapping):
+        raise CheckpointMismatchError(
+            f"{source}: 'state_dict' is a {type(state).__name__}, not a dict")
+    for pattern, repl in revise_keys:
+        state = {re.sub(pattern, repl, k): v for k, v in state.items()}
+    diff = compare_state_dicts(model.state_dict(), state)
+    parts = []
+    if diff['shape']:
+        rows = [f'{k}: checkpoint {list(c)} vs model {list(m)}'
+                for k, c, m in diff['shape']]
+        parts.append(f"{len(rows)} parameter(s) with another shape:"
+                     f'{_listing(rows)}')
+    if diff['missing'] and not allow_missing:
+        parts.append(f"{len(diff['missing'])} model parameter(s) missing "
+                     f"from the checkpoint:{_listing(diff['missing'])}")
+    if diff['unexpected'] and not allow_unexpected:
+        parts.append(f"{len(diff['unexpected'])} checkpoint parameter(s) "
+                     f"the model does not have:{_listing(diff['unexpected'])}")
+    if parts:
+        raise CheckpointMismatchError(
+            f'{source} does not match the model built from the config '
+            f'({type(model).__name__}):\n  ' + '\n  '.join(parts) +
+            _class_count_hint(diff['shape']) +
+            '\n  Is it the checkpoint of this config?')

@@ -1,0 +1,218 @@
+"""Fail fast on mistyped ``--cfg-options`` keys.
+
+MMEngine's ``Config.merge_from_dict`` silently creates any key it is given,
+so ``--cfg-options model.backbone.afinity=official`` or
+``train_cfg.max_epoch=3`` train the *default* model for the *default*
+number of epochs. :func:`check_cfg_options` refuses such overrides before
+anything is built.
+
+A key path is accepted when
+
+- every component exists in the loaded config (digits index lists, as
+  ``merge_from_dict(allow_list_keys=True)`` does), or
+- only its last component is new and it is a keyword argument of the class
+  the parent dict builds (looked up by the parent's ``type`` in MMAction2's
+  registries, e.g. ``model.post_processor.max_detections``; classes that
+  take ``**kwargs`` all the way down accept anything), or of the object a
+  well-known top-level field builds (``Runner``, ``DataLoader``,
+  ``OptimWrapper``, ...).
+
+Anything else needs the explicit escape hatch ``allow_new=True``
+(``--cfg-options-allow-new`` in the tools).
+"""
+import difflib
+import inspect
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+__all__ = ['UnknownConfigKeyError', 'check_cfg_options', 'accepted_kwargs']
+
+
+class UnknownConfigKeyError(ValueError):
+    """A ``--cfg-options`` key does not exist in the config."""
+
+
+# Objects built from a top-level config field without a ``type`` key.
+_DEFAULT_TYPES = {
+    'optim_wrapper': 'OptimWrapper',
+    'val_cfg': 'ValLoop',
+    'test_cfg': 'TestLoop',
+}
+# Fields the Runner reads besides its __init__ arguments.
+_EXTRA_TOP_LEVEL = (
+    'launcher', 'resume', 'load_from', 'work_dir', 'experiment_name',
+    'custom_imports', 'default_scope', 'auto_scale_lr', 'model_wrapper_cfg',
+    'find_unused_parameters', 'compile', 'sync_bn', 'runner_type',
+    'activation_checkpointing', 'efficient_conv_bn_eval', 'gpu_ids')
+_ENV_CFG_KEYS = ('cudnn_benchmark', 'mp_cfg', 'dist_cfg', 'resource_limit')
+_RANDOMNESS_KEYS = ('seed', 'deterministic', 'diff_rank_seed')
+_DATALOADER_EXTRA = ('num_batch_per_epoch', )
+
+
+def _registries() -> list:
+    from mmaction import registry as reg
+    names = ('MODELS', 'DATASETS', 'TRANSFORMS', 'METRICS', 'EVALUATOR',
+             'HOOKS', 'LOOPS', 'OPTIMIZERS', 'OPTIM_WRAPPERS',
+             'OPTIM_WRAPPER_CONSTRUCTORS', 'PARAM_SCHEDULERS',
+             'DATA_SAMPLERS', 'VISUALIZERS', 'VISBACKENDS', 'LOG_PROCESSORS',
+             'RUNNERS', 'MODEL_WRAPPERS', 'WEIGHT_INITIALIZERS', 'FUNCTIONS')
+    return [getattr(reg, n) for n in names if hasattr(reg, n)]
+
+
+def _lookup_type(type_name) -> Optional[object]:
+    """The class / function a config ``type`` refers to, or None."""
+    if not isinstance(type_name, str):
+        return type_name if callable(type_name) else None
+    for registry in _registries():
+        try:
+            obj = registry.get(type_name)
+        except Exception:  # noqa: BLE001  (a registry may fail to import)
+            obj = None
+        if obj is not None:
+            return obj
+    return None
+
+
+def accepted_kwargs(obj) -> Tuple[List[str], bool]:
+    """Keyword arguments accepted by a class (its ``__init__`` chain) or
+    function.
+
+    Returns:
+        tuple[list[str], bool]: the named parameters, and whether the list
+        is closed (False when ``**kwargs`` reaches a base class whose
+        arguments cannot be listed, so any name may be valid).
+    """
+    names: List[str] = []
+    funcs = []
+    if inspect.isclass(obj):
+        funcs = [
+            k.__dict__['__init__'] for k in obj.__mro__
+            if '__init__' in k.__dict__ and k is not object
+        ]
+    elif callable(obj):
+        funcs = [obj]
+    for func in funcs:
+        try:
+            params = inspect.signature(func).parameters.values()
+        except (TypeError, ValueError):
+            return names, False
+        var_kw = False
+        for p in params:
+            if p.kind == p.VAR_KEYWORD:
+                var_kw = True
+            elif p.kind != p.VAR_POSITIONAL and p.name != 'self':
+                names.append(p.name)
+        if not var_kw:
+            return list(dict.fromkeys(names)), True
+    # **kwargs all the way down (or nothing introspectable).
+    return list(dict.fromkeys(names)), not funcs
+
+
+def _known_new_keys(path: Sequence[str], parent) -> Tuple[List[str], bool]:
+    """Names that may be added under ``parent`` (at key path ``path``)."""
+    if not path:  # top level: Runner arguments
+        from mmengine.runner import Runner
+        names, _ = accepted_kwargs(Runner)
+        return names + list(_EXTRA_TOP_LEVEL), True
+    if isinstance(parent, dict) and 'type' in parent:
+        obj = _lookup_type(parent['type'])
+        if obj is None:
+            return [], True
+        return accepted_kwargs(obj)
+    last = path[-1]
+    if len(path) == 1 and last in _DEFAULT_TYPES:
+        obj = _lookup_type(_DEFAULT_TYPES[last])
+        return accepted_kwargs(obj) if obj is not None else ([], True)
+    if len(path) == 1 and last.endswith('_dataloader'):
+        from torch.utils.data import DataLoader
+        names, _ = accepted_kwargs(DataLoader)
+        return names + list(_DATALOADER_EXTRA), True
+    if path == ['env_cfg']:
+        return list(_ENV_CFG_KEYS), True
+    if path == ['randomness']:
+        return list(_RANDOMNESS_KEYS), True
+    if path == ['env_cfg', 'dist_cfg']:
+        from torch.distributed import init_process_group
+        return accepted_kwargs(init_process_group)
+    return [], True
+
+
+def _suggest(word: str, candidates: Iterable[str]) -> List[str]:
+    return difflib.get_close_matches(
+        word, sorted(set(map(str, candidates))), n=3, cutoff=0.6)
+
+
+def _suggest_strict(word: str, candidates: Sequence[str]) -> List[str]:
+    return difflib.get_close_matches(word, list(candidates), n=1,
+                                     cutoff=0.85)
+
+
+def _check_one(cfg_dict: dict, key: str, allow_new: bool) -> Optional[str]:
+    """None if ``key`` may be set, else a message naming the problem."""
+    parts = key.split('.')
+    node = cfg_dict
+    for i, part in enumerate(parts):
+        here = '.'.join(parts[:i]) or '<top level>'
+        is_last = i == len(parts) - 1
+        if isinstance(node, (list, tuple)):
+            if part.isdigit() and int(part) < len(node):
+                node = node[int(part)]
+                continue
+            return (f'{key!r}: {here} is a list of {len(node)} items; '
+                    f'{part!r} is not a valid index')
+        if not isinstance(node, dict):
+            return (f'{key!r}: {here} holds the value {node!r} '
+                    f'({type(node).__name__}), not a dict, so it has no key '
+                    f'{part!r}')
+        if part in node:
+            node = node[part]
+            continue
+        if allow_new:
+            return None
+        known, closed = _known_new_keys(parts[:i], node)
+        matches = _suggest(part, list(node) + known)
+        if is_last and part in known:
+            return None
+        # A class taking **kwargs may accept any name, but one within a
+        # typo of a known name (max_keep_ckpt vs max_keep_ckpts) is still
+        # refused: it would only fail (or be ignored) much later.
+        if is_last and not closed and not _suggest_strict(part, matches):
+            return None
+        prefix = '.'.join(parts[:i])
+        hint = ''
+        if matches:
+            full = [f'{prefix}.{m}' if prefix else m for m in matches]
+            hint = f'; did you mean {" or ".join(repr(m) for m in full)}?'
+        where = (f'{here} (type={node["type"]!r})'
+                 if isinstance(node, dict) and 'type' in node else here)
+        return f'{key!r}: {where} has no key {part!r}{hint}'
+    return None
+
+
+def check_cfg_options(cfg, options: Optional[Dict[str, object]],
+                      allow_new: bool = False) -> None:
+    """Check every ``--cfg-options`` key path against the loaded config.
+
+    Args:
+        cfg (mmengine.Config | dict): The loaded config (custom imports
+            done, so the plugin's classes are registered).
+        options (dict, optional): ``{dotted.key: value}`` as produced by
+            ``mmengine.config.DictAction``.
+        allow_new (bool): Accept keys that do not exist yet (the escape
+            hatch for intentionally adding new settings).
+
+    Raises:
+        UnknownConfigKeyError: naming every bad key and close matches.
+    """
+    if not options:
+        return
+    cfg_dict = cfg.to_dict() if hasattr(cfg, 'to_dict') else dict(cfg)
+    problems = [
+        msg for msg in (_check_one(cfg_dict, k, allow_new) for k in options)
+        if msg is not None
+    ]
+    if problems:
+        raise UnknownConfigKeyError(
+            'Unknown --cfg-options key(s), nothing was run:\n  ' +
+            '\n  '.join(problems) +
+            '\nFix the key, or pass --cfg-options-allow-new to add new '
+            'settings on purpose.')
