@@ -13,7 +13,8 @@ A UTF-8 JSON file::
      "database": {
        "video_validation_0000051": {"clicks": [
           {"time": 21.5, "type": "background", "annotator": "A1"},
-          {"time": 40.2, "type": "action", "label": "HighJump", "annotator": "SF"}]},
+          {"time": 40.2, "type": "action", "label": "HighJump",
+           "annotator": "SF"}]},
        "video_validation_0000052": {"clicks": []}}}
 
 - ``version`` (optional): ``"backtal-clicks/1.<minor>"``; other versions are
@@ -41,7 +42,7 @@ import math
 import os
 import tempfile
 import zlib
-from numbers import Real
+from numbers import Integral, Real
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
@@ -51,12 +52,12 @@ CLICK_FILE_VERSION = 'backtal-clicks/1.0'
 CLICK_TYPES = ('background', 'action')
 THUMOS_CSV_REQUIRED_COLUMNS = ('URLID', 'Tag', 'Start')
 THUMOS_BACKGROUND_TAGS = ('background', 'background_background')
-THUMOS14_CLASSES = (
-    'BaseballPitch', 'BasketballDunk', 'Billiards', 'CleanAndJerk',
-    'CliffDiving', 'CricketBowling', 'CricketShot', 'Diving', 'FrisbeeCatch',
-    'GolfSwing', 'HammerThrow', 'HighJump', 'JavelinThrow', 'LongJump',
-    'PoleVault', 'Shotput', 'SoccerPenalty', 'TennisSwing', 'ThrowDiscus',
-    'VolleyballSpiking')
+THUMOS14_CLASSES = ('BaseballPitch', 'BasketballDunk', 'Billiards',
+                    'CleanAndJerk', 'CliffDiving', 'CricketBowling',
+                    'CricketShot', 'Diving', 'FrisbeeCatch', 'GolfSwing',
+                    'HammerThrow', 'HighJump', 'JavelinThrow', 'LongJump',
+                    'PoleVault', 'Shotput', 'SoccerPenalty', 'TennisSwing',
+                    'ThrowDiscus', 'VolleyballSpiking')
 
 Click = Dict[str, object]
 Clicks = Dict[str, List[Click]]
@@ -67,7 +68,7 @@ __all__ = [
     'parse_clicks', 'validate_clicks', 'dump_click_file', 'merge_click_files',
     'convert_thumos_csv', 'simulate_clicks', 'background_gaps',
     'merge_segments', 'points_in_segments', 'click_statistics',
-    'video_gt_segments'
+    'video_gt_segments', 'load_ground_truth'
 ]
 
 
@@ -151,8 +152,8 @@ def parse_clicks(data: object, source: str = '<clicks>') -> Clicks:
         raise ValueError(f'{source}: top level must be a JSON object with a '
                          f"'database' key, got {type(data).__name__}")
     version = data.get('version')
-    if version is not None and (not isinstance(version, str)
-                                or not version.startswith('backtal-clicks/1.')):
+    if version is not None and (not isinstance(version, str) or
+                                not version.startswith('backtal-clicks/1.')):
         raise ValueError(f"{source}: unsupported click-file version "
                          f"{version!r}, expected '{CLICK_FILE_VERSION}'")
     if 'database' not in data:
@@ -197,6 +198,40 @@ def load_click_file(path: PathLike) -> Clicks:
     except UnicodeDecodeError as e:
         raise ValueError(f'{path}: not a UTF-8 text file ({e})') from e
     return parse_clicks(data, source=str(path))
+
+
+def load_ground_truth(path: PathLike) -> Tuple[dict, List[str]]:
+    """Load an ActivityNet-style GT JSON.
+
+    Args:
+        path: GT file with ``database`` (video -> ``{subset, duration,
+            annotations, ...}``) and ``activity_list`` (class names).
+
+    Returns:
+        tuple: ``(database, class_names)``.
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+        ValueError: Malformed JSON or a missing key, naming the file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f'Ground-truth file not found: {path}')
+    try:
+        with open(path, encoding='utf-8') as f:
+            data = json.load(f)
+    except json.JSONDecodeError as e:
+        raise ValueError(f'{path}: malformed JSON ({e.msg} at line '
+                         f'{e.lineno}, column {e.colno})') from e
+    if not isinstance(data, dict) or not isinstance(
+            data.get('database'), dict):
+        raise ValueError(f"{path}: missing top-level 'database' object")
+    classes = data.get('activity_list')
+    if not isinstance(classes, list) or not all(
+            isinstance(c, str) for c in classes):
+        raise ValueError(f"{path}: missing 'activity_list' (list of class "
+                         'names)')
+    return data['database'], list(classes)
 
 
 def _gt_duration(gt_database: dict, video: str, source: str) -> float:
@@ -248,10 +283,9 @@ def validate_clicks(clicks: Clicks,
                 'range)')
         for i, click in enumerate(vclicks):
             if click['type'] == 'action' and click['label'] not in class_set:
-                raise ValueError(
-                    f"{path}: video '{video}', click #{i}: label "
-                    f"{click['label']!r} is not one of the "
-                    f'{len(class_set)} classes')
+                raise ValueError(f"{path}: video '{video}', click #{i}: label "
+                                 f"{click['label']!r} is not one of the "
+                                 f'{len(class_set)} classes')
 
 
 # ---------------------------------------------------------------------------
@@ -336,8 +370,10 @@ def merge_click_files(*clicks: Union[Clicks, PathLike]) -> Clicks:
             merged.setdefault(video, []).extend(vclicks)
     out: Clicks = {}
     for video, vclicks in merged.items():
-        unique = {(c['time'], c['type'], c['label'], c['annotator']): c
-                  for c in vclicks}
+        unique = {
+            (c['time'], c['type'], c['label'], c['annotator']): c
+            for c in vclicks
+        }
         out[video] = _sorted_clicks(unique.values())
     return out
 
@@ -345,7 +381,8 @@ def merge_click_files(*clicks: Union[Clicks, PathLike]) -> Clicks:
 # ---------------------------------------------------------------------------
 # THUMOS14 human click CSV
 # ---------------------------------------------------------------------------
-def _parse_tag(tag: str, lookup: Dict[str, str]) -> Optional[Tuple[str, Optional[str]]]:
+def _parse_tag(tag: str,
+               lookup: Dict[str, str]) -> Optional[Tuple[str, Optional[str]]]:
     """Map a CSV tag to ``(type, label)``; None if it names nothing known.
 
     ``background_background`` (or ``background``) is a background click. Any
@@ -355,9 +392,7 @@ def _parse_tag(tag: str, lookup: Dict[str, str]) -> Optional[Tuple[str, Optional
     tag = tag.strip()
     if tag.lower() in THUMOS_BACKGROUND_TAGS:
         return 'background', None
-    candidates = [tag] + [
-        tag[i + 1:] for i, ch in enumerate(tag) if ch == '_'
-    ]
+    candidates = [tag] + [tag[i + 1:] for i, ch in enumerate(tag) if ch == '_']
     for cand in candidates:
         name = lookup.get(cand.lower())
         if name is not None:
@@ -438,11 +473,12 @@ def convert_thumos_csv(csv_path: PathLike,
                                  'seconds')
             parsed = _parse_tag(row[col['Tag']], lookup)
             if parsed is None:
+                example = f"'action_{class_names[0]}'" if class_names else \
+                    "'action_<Class>'"
                 raise ValueError(
                     f"{path}, line {line}, video '{video}': unknown Tag "
                     f"{row[col['Tag']]!r} (expected 'background_background' "
-                    'or a tag naming one of the classes, e.g. '
-                    f"'action_{class_names[0]}')")
+                    f'or a tag naming one of the classes, e.g. {example})')
             ctype, label = parsed
             clicks.setdefault(video, []).append({
                 'time': time,
@@ -545,8 +581,8 @@ def _sample_in_intervals(rng: np.random.Generator, intervals: np.ndarray,
     return intervals[idx, 0] + (u - (cum[idx] - lengths[idx]))
 
 
-def video_gt_segments(gt_database: dict, video: str
-                      ) -> Tuple[float, np.ndarray, List[str]]:
+def video_gt_segments(gt_database: dict,
+                      video: str) -> Tuple[float, np.ndarray, List[str]]:
     """Duration, (N, 2) segments and labels of one GT video, checked.
 
     Raises:
@@ -578,22 +614,31 @@ def video_gt_segments(gt_database: dict, video: str
 # ---------------------------------------------------------------------------
 # Simulation
 # ---------------------------------------------------------------------------
+def _is_count(value) -> bool:
+    """Whether ``value`` is an integer >= 0 (bools excluded)."""
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, Integral) and value >= 0
+
+
 def _select_videos(gt_database: dict, subset) -> List[str]:
     if subset is None:
         return list(gt_database)
     subsets = {subset} if isinstance(subset, str) else set(subset)
     videos = [v for v, e in gt_database.items() if e.get('subset') in subsets]
     if not videos:
-        available = sorted({str(e.get('subset')) for e in gt_database.values()})
+        available = {str(e.get('subset')) for e in gt_database.values()}
         raise ValueError(f'no ground-truth video in subset(s) '
-                         f'{sorted(subsets)}; available subsets: {available}')
+                         f'{sorted(subsets)}; available subsets: '
+                         f'{sorted(available)}')
     return videos
 
 
 def _video_rng(seed: int, video: str, stream: int) -> np.random.Generator:
     # Seeding per video (crc32 is stable across runs, unlike hash()) keeps a
     # video's clicks unchanged when other videos are added or removed.
-    return np.random.default_rng([int(seed), stream, zlib.crc32(video.encode())])
+    return np.random.default_rng(
+        [int(seed), stream, zlib.crc32(video.encode())])
 
 
 def simulate_clicks(gt_database: dict,
@@ -662,9 +707,7 @@ def simulate_clicks(gt_database: dict,
         dict[str, list[dict]]: every selected video (possibly with no
         clicks) -> its clicks sorted by time.
     """
-    if num_background != 'auto' and (isinstance(num_background, bool)
-                                     or not isinstance(num_background, int)
-                                     or num_background < 0):
+    if num_background != 'auto' and not _is_count(num_background):
         raise ValueError("num_background must be 'auto' or an int >= 0, got "
                          f'{num_background!r}')
     if not 0.0 <= float(inside_noise) <= 1.0:
@@ -688,12 +731,13 @@ def simulate_clicks(gt_database: dict,
             gaps = background_gaps(segs, duration)
             if num_background == 'auto':
                 own = gaps[(gaps[:, 1] - gaps[:, 0]) > min_gap]
-                per_gap = own[:, 0] + rng.random(len(own)) * (own[:, 1] -
-                                                               own[:, 0])
+                per_gap = own[:, 0] + rng.random(len(own)) * (
+                    own[:, 1] - own[:, 0])
                 n_extra = rng.poisson(extra_background * len(gaps)) \
                     if len(gaps) else 0
                 times = np.concatenate(
-                    [per_gap, _sample_in_intervals(rng, gaps, n_extra)])
+                    [per_gap,
+                     _sample_in_intervals(rng, gaps, n_extra)])
             else:
                 times = _sample_in_intervals(rng, gaps, num_background)
             actions = merge_segments(segs, duration)
@@ -756,8 +800,8 @@ def click_statistics(clicks: Clicks, gt_database: dict) -> Dict[str, float]:
         'num_background': n_bg,
         'num_action': n_act,
         'mean_per_video': float(counts.mean()) if counts.size else math.nan,
-        'median_per_video': float(np.median(counts))
-        if counts.size else math.nan,
+        'median_per_video':
+        float(np.median(counts)) if counts.size else math.nan,
         'background_inside_fraction': n_bg_in / n_bg if n_bg else math.nan,
         'action_inside_fraction': n_act_in / n_act if n_act else math.nan,
     }

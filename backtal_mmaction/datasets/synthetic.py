@@ -47,7 +47,8 @@ each, like I3D's two streams) is::
   L2 norm than background, so feature-magnitude proposals are meaningful.
 - Action-context confusion: every class has a *context* prototype ``Q_c``
   (the venue: the stadium of HighJump) with cosine ``context_cosine`` (0.6)
-  to ``P_c``, mostly appearance (weak flow), norm ``context_norm * |P_c|`` (0.9).
+  to ``P_c``, mostly appearance (weak flow), norm ``context_norm * |P_c|``
+  (0.9).
   In every video containing class ``c`` it appears with strength
   ``k_c(t) = context_floor + context_peak * exp(-d_c(t) / context_decay)``,
   ``d_c(t)`` = distance (s) to the nearest instance of ``c``: strongest right
@@ -82,14 +83,15 @@ import dataclasses
 import json
 import math
 import zlib
+from collections import Counter
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from .clicks import (Clicks, convert_thumos_csv, dump_click_file,
-                     load_click_file, merge_click_files, simulate_clicks,
-                     validate_clicks, video_gt_segments)
+from .clicks import (Clicks, _is_count, convert_thumos_csv, dump_click_file,
+                     load_click_file, load_ground_truth, merge_click_files,
+                     simulate_clicks, validate_clicks, video_gt_segments)
 
 GT_VERSION = 'backtal-synthetic/1.0'
 IGNORE_INDEX = -100
@@ -164,21 +166,22 @@ def _config(cfg) -> SyntheticConfig:
 def _rng(seed: int, stream: int, name: str = '') -> np.random.Generator:
     # crc32 is stable across processes (unlike hash()), so a video's data
     # only depends on (seed, its name).
-    return np.random.default_rng([int(seed), stream, zlib.crc32(name.encode())])
+    return np.random.default_rng(
+        [int(seed), stream, zlib.crc32(name.encode())])
 
 
 # ---------------------------------------------------------------------------
 # Prototypes
 # ---------------------------------------------------------------------------
 def _cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return (a * b).sum(-1) / (np.linalg.norm(a, axis=-1) *
-                              np.linalg.norm(b, axis=-1) + 1e-12)
+    return (a * b).sum(-1) / (
+        np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1) + 1e-12)
 
 
 def _sparse_positive(rng, n, feat_dim, density, rgb, flow) -> np.ndarray:
     half = feat_dim // 2
-    x = rng.exponential(1.0, (n, feat_dim)) * (rng.random(
-        (n, feat_dim)) < density)
+    x = rng.exponential(1.0, (n, feat_dim)) * (
+        rng.random((n, feat_dim)) < density)
     x[:, :half] *= rgb
     x[:, half:] *= flow
     return x
@@ -211,13 +214,11 @@ def make_prototypes(num_classes: int,
     action[action.sum(1) == 0, 0] = cfg.action_rgb
     # Equal norms (up to +-15%): no class is trivially easy or invisible.
     norm = np.linalg.norm(action, axis=1, keepdims=True)
-    action *= norm.mean() * rng.uniform(0.85, 1.15,
-                                        (num_classes, 1)) / norm
+    action *= norm.mean() * rng.uniform(0.85, 1.15, (num_classes, 1)) / norm
     # Context = alpha * action + independent appearance-heavy part; alpha is
     # found per class by bisection (cosine grows monotonically with alpha).
-    indep = _sparse_positive(rng, num_classes, feat_dim,
-                             cfg.prototype_density, cfg.action_rgb,
-                             0.2 * cfg.action_flow)
+    indep = _sparse_positive(rng, num_classes, feat_dim, cfg.prototype_density,
+                             cfg.action_rgb, 0.2 * cfg.action_flow)
     target = float(np.clip(cfg.context_cosine, 0.0, 0.999))
     lo = np.zeros(num_classes)
     hi = np.full(num_classes, 50.0)
@@ -313,18 +314,19 @@ def synthesize_video_features(rng: np.random.Generator,
     x += cfg.scene_scale * rng.gamma(2.0, 0.5, feat_dim)  # scene offset
     drift = _smooth_noise(rng, num, cfg.drift_rank,
                           cfg.drift_seconds / snippet_seconds)
-    x += drift @ (cfg.drift_scale * rng.standard_normal(
-        (cfg.drift_rank, feat_dim)))
+    x += drift @ (
+        cfg.drift_scale * rng.standard_normal((cfg.drift_rank, feat_dim)))
     noise = rng.standard_normal((num + 2, feat_dim))
     # [1, 2, 1] / sqrt(6) smoothing: neighbours correlate, variance stays 1.
-    x += cfg.noise_std * (noise[:-2] + 2 * noise[1:-1] + noise[2:]) / np.sqrt(6)
+    x += cfg.noise_std * (noise[:-2] + 2 * noise[1:-1] +
+                          noise[2:]) / np.sqrt(6)
 
     if len(segs):
         # Action instances.
         amp = rng.uniform(*cfg.instance_amplitude, len(segs))
-        inst = prototypes['action'][labels] * (1.0 + cfg.instance_variation *
-                                               rng.standard_normal(
-                                                   (len(segs), feat_dim)))
+        inst = prototypes['action'][labels] * (
+            1.0 + cfg.instance_variation * rng.standard_normal(
+                (len(segs), feat_dim)))
         inst = amp[:, None] * np.maximum(inst, 0.0)
         x += _soft_boxes(t, segs[:, 0], segs[:, 1], cfg.onset_seconds) @ inst
         # Context of each class present, strongest next to its instances.
@@ -384,6 +386,13 @@ def _synthesize_instances(rng, duration: float, classes: np.ndarray,
     return segs, labels
 
 
+def _annotations(segments: np.ndarray, labels: Sequence[str]) -> List[dict]:
+    return [
+        dict(segment=[float(s), float(e)], label=label)
+        for (s, e), label in zip(segments, labels)
+    ]
+
+
 def synthesize_gt(num_videos: Dict[str, int],
                   class_names: Sequence[str],
                   duration_range=(30.0, 120.0),
@@ -414,19 +423,17 @@ def synthesize_gt(num_videos: Dict[str, int],
         durations = np.round(rng.uniform(*duration_range, count), 3)
         fpss = np.where(rng.random(count) < alt_fps_ratio, alt_fps, fps)
         for i in range(count):
-            classes = np.array([primary[i], second[i]] if two[i] else
-                               [primary[i]])
+            classes = np.array(
+                [primary[i], second[i]] if two[i] else [primary[i]])
             segs, labels = _synthesize_instances(rng, float(durations[i]),
                                                  classes, cfg)
-            database[f'video_{subset}_{i:07d}'] = {
-                'subset': subset,
-                'duration': float(durations[i]),
-                'fps': float(fpss[i]) if fpss[i] % 1 else int(fpss[i]),
-                'annotations': [{
-                    'segment': [float(s), float(e)],
-                    'label': class_names[c]
-                } for (s, e), c in zip(segs, labels)]
-            }
+            video_fps = float(fpss[i]) if fpss[i] % 1 else int(fpss[i])
+            database[f'video_{subset}_{i:07d}'] = dict(
+                subset=subset,
+                duration=float(durations[i]),
+                fps=video_fps,
+                annotations=_annotations(segs,
+                                         [class_names[c] for c in labels]))
     return database
 
 
@@ -434,22 +441,9 @@ def _load_real_gt(gt_file, subsets_from_gt, max_videos_per_subset,
                   default_fps) -> Tuple[dict, List[str], dict]:
     """Selected (and renamed) videos of a real GT, the class list, full DB."""
     path = Path(gt_file)
-    if not path.is_file():
-        raise FileNotFoundError(f'GT file not found: {path}')
-    try:
-        with open(path, encoding='utf-8') as f:
-            data = json.load(f)
-    except json.JSONDecodeError as e:
-        raise ValueError(f'{path}: malformed JSON ({e.msg} at line '
-                         f'{e.lineno})') from e
-    if not isinstance(data, dict) or not isinstance(data.get('database'),
-                                                    dict):
-        raise ValueError(f"{path}: missing 'database' object")
-    if not isinstance(data.get('activity_list'), list):
-        raise ValueError(f"{path}: missing 'activity_list' (the class list)")
-    full = data['database']
-    class_names = list(data['activity_list'])
-    available = list(dict.fromkeys(str(e.get('subset')) for e in full.values()))
+    full, class_names = load_ground_truth(path)
+    available = list(
+        dict.fromkeys(str(e.get('subset')) for e in full.values()))
     if subsets_from_gt is None:
         mapping = {s: s for s in available}
     elif isinstance(subsets_from_gt, str):
@@ -478,15 +472,11 @@ def _load_real_gt(gt_file, subsets_from_gt, max_videos_per_subset,
             raise ValueError(f"{path}: video '{video}' has label(s) "
                              f"{unknown} not in 'activity_list'")
         counts[out_subset] = counts.get(out_subset, 0) + 1
-        database[video] = {
-            'subset': out_subset,
-            'duration': duration,
-            'fps': entry.get('fps', default_fps),
-            'annotations': [{
-                'segment': [float(s), float(e)],
-                'label': label
-            } for (s, e), label in zip(segs, labels)]
-        }
+        database[video] = dict(
+            subset=out_subset,
+            duration=duration,
+            fps=entry.get('fps', default_fps),
+            annotations=_annotations(segs, labels))
     return database, class_names, full
 
 
@@ -533,8 +523,9 @@ def _read_clicks(click_file, class_names) -> Clicks:
 def _resolve_train_subset(train_subset, subsets: Sequence[str]) -> str:
     if train_subset is not None:
         if train_subset not in subsets:
-            raise ValueError(f'train_subset {train_subset!r} is not one of the '
-                             f'generated subsets {list(subsets)}')
+            raise ValueError(
+                f'train_subset {train_subset!r} is not one of the '
+                f'generated subsets {list(subsets)}')
         return train_subset
     for name in ('train', 'training'):
         if name in subsets:
@@ -549,6 +540,50 @@ def _resolve_train_subset(train_subset, subsets: Sequence[str]) -> str:
 # ---------------------------------------------------------------------------
 # Writer
 # ---------------------------------------------------------------------------
+def _official_arrays(video: str, entry: dict, feats: np.ndarray,
+                     labels: np.ndarray, num_classes: int,
+                     bg_times: Sequence[float],
+                     is_train: bool) -> Dict[str, np.ndarray]:
+    """Arrays of one ``.npz`` file read by the official BackTAL code.
+
+    Args:
+        video (str): Video name.
+        entry (dict): Its GT entry (``duration``, ``fps``).
+        feats (np.ndarray): (T, D) features, ``[RGB | flow]``.
+        labels (np.ndarray): (N,) class indices of its instances.
+        num_classes (int): C, also the background index of ``point_label``.
+        bg_times (Sequence[float]): Background click times (s).
+        is_train (bool): Train files carry ``point_label``; the others
+            ``frame_num``, ``fps`` and ``duration``.
+
+    Returns:
+        dict: ``feat_spa`` / ``feat_tem`` (D / 2, T) float32, ``cls_label``
+        (C,) float32 multi-hot, ``vid_name`` and the split-specific keys.
+    """
+    num, half = feats.shape[0], feats.shape[1] // 2
+    duration, fps = float(entry['duration']), float(entry['fps'])
+    cls_label = np.zeros(num_classes, dtype=np.float32)
+    cls_label[labels] = 1.0
+    arrays = dict(
+        feat_spa=np.ascontiguousarray(feats[:, :half].T),
+        feat_tem=np.ascontiguousarray(feats[:, half:].T),
+        cls_label=cls_label,
+        vid_name=np.array(video))
+    if is_train:
+        point_label = np.full(num, IGNORE_INDEX, dtype=np.int64)
+        idx = np.floor(
+            np.asarray(bg_times, dtype=np.float64) / duration *
+            num).astype(np.int64)
+        point_label[np.clip(idx, 0, num - 1)] = num_classes
+        arrays['point_label'] = point_label
+    else:
+        arrays.update(
+            frame_num=np.array(int(round(duration * fps))),
+            fps=np.array(fps),
+            duration=np.array(duration))
+    return arrays
+
+
 def _check_out_dir(out_dir: Path, overwrite: bool) -> None:
     if out_dir.exists() and not out_dir.is_dir():
         raise NotADirectoryError(f'{out_dir} exists and is not a directory')
@@ -565,31 +600,32 @@ def _write_json(path: Path, data: dict) -> None:
         f.write('\n')
 
 
-def generate_synthetic_benchmark(
-        out_dir,
-        num_classes: int = 5,
-        num_videos: Optional[Dict[str, int]] = None,
-        feat_dim: int = 128,
-        duration_range: Tuple[float, float] = (30.0, 120.0),
-        fps: float = 30,
-        alt_fps: float = 25,
-        alt_fps_ratio: float = 0.1,
-        frames_per_snippet: int = 16,
-        num_segments: Optional[int] = None,
-        seed: int = 0,
-        layout: str = 'npy',
-        gt_file=None,
-        click_file=None,
-        subsets_from_gt: Union[None, str, Sequence[str], Dict[str,
-                                                              str]] = None,
-        max_videos_per_subset: Optional[int] = None,
-        train_subset: Optional[str] = None,
-        click_subsets: Optional[Sequence[str]] = None,
-        two_class_ratio: float = 0.2,
-        inside_noise: float = 0.05,
-        extra_background: float = 0.2,
-        cfg=None,
-        overwrite: bool = False) -> dict:
+def generate_synthetic_benchmark(out_dir,
+                                 num_classes: int = 5,
+                                 num_videos: Optional[Dict[str, int]] = None,
+                                 feat_dim: int = 128,
+                                 duration_range: Tuple[float,
+                                                       float] = (30.0, 120.0),
+                                 fps: float = 30,
+                                 alt_fps: float = 25,
+                                 alt_fps_ratio: float = 0.1,
+                                 frames_per_snippet: int = 16,
+                                 num_segments: Optional[int] = None,
+                                 seed: int = 0,
+                                 layout: str = 'npy',
+                                 gt_file=None,
+                                 click_file=None,
+                                 subsets_from_gt: Union[None, str,
+                                                        Sequence[str],
+                                                        Dict[str, str]] = None,
+                                 max_videos_per_subset: Optional[int] = None,
+                                 train_subset: Optional[str] = None,
+                                 click_subsets: Optional[Sequence[str]] = None,
+                                 two_class_ratio: float = 0.2,
+                                 inside_noise: float = 0.05,
+                                 extra_background: float = 0.2,
+                                 cfg=None,
+                                 overwrite: bool = False) -> dict:
     """Write a synthetic (or real-GT-shaped) click-supervised benchmark.
 
     Args:
@@ -659,11 +695,10 @@ def generate_synthetic_benchmark(
     if gt_file is None:
         if num_classes < 1:
             raise ValueError(f'num_classes must be >= 1, got {num_classes}')
-        num_videos = dict(DEFAULT_NUM_VIDEOS if num_videos is None else
-                          num_videos)
+        num_videos = dict(DEFAULT_NUM_VIDEOS if num_videos is
+                          None else num_videos)
         for subset, count in num_videos.items():
-            if isinstance(count, bool) or not isinstance(count,
-                                                         int) or count < 0:
+            if not _is_count(count):
                 raise ValueError(f'num_videos[{subset!r}] must be an int >= '
                                  f'0, got {count!r}')
         lo, hi = duration_range
@@ -671,9 +706,9 @@ def generate_synthetic_benchmark(
             raise ValueError(f'duration_range must satisfy 0 < min <= max, '
                              f'got {duration_range}')
         class_names = [f'class{c:02d}' for c in range(num_classes)]
-        database = synthesize_gt(num_videos, class_names, duration_range,
-                                 fps, alt_fps, alt_fps_ratio,
-                                 two_class_ratio, seed, cfg)
+        database = synthesize_gt(num_videos, class_names, duration_range, fps,
+                                 alt_fps, alt_fps_ratio, two_class_ratio, seed,
+                                 cfg)
         full_database = database
     else:
         database, class_names, full_database = _load_real_gt(
@@ -689,13 +724,19 @@ def generate_synthetic_benchmark(
     given: Clicks = {}
     if click_file is not None:
         given = _read_clicks(click_file, class_names)
-        validate_clicks(given, full_database, class_names, path=str(click_file))
+        validate_clicks(
+            given, full_database, class_names, path=str(click_file))
         given = {v: c for v, c in given.items() if v in database}
     types = {c['type'] for vclicks in given.values() for c in vclicks}
     simulated = _human_like_clicks(
-        database, class_names, [s for s in click_subsets if s in subsets],
-        seed, 'background' not in types, 'action' not in types,
-        inside_noise, extra_background)
+        database,
+        class_names,
+        subsets=[s for s in click_subsets if s in subsets],
+        seed=seed,
+        background='background' not in types,
+        action='action' not in types,
+        inside_noise=inside_noise,
+        extra_background=extra_background)
     clicks = merge_click_files(given, simulated)
 
     # Features.
@@ -703,11 +744,9 @@ def generate_synthetic_benchmark(
     class_index = {name: i for i, name in enumerate(class_names)}
     feature_dir = out_dir / 'features'
     feature_dir.mkdir(parents=True, exist_ok=True)
-    half = feat_dim // 2
     total_snippets = 0
     for video, entry in database.items():
-        duration = float(entry['duration'])
-        video_fps = float(entry['fps'])
+        duration, video_fps = float(entry['duration']), float(entry['fps'])
         num = num_segments or num_snippets(duration, video_fps,
                                            frames_per_snippet)
         segs = np.array([a['segment'] for a in entry['annotations']],
@@ -716,55 +755,34 @@ def generate_synthetic_benchmark(
             [class_index[a['label']] for a in entry['annotations']],
             dtype=np.int64)
         feats = synthesize_video_features(
-            _rng(seed, 2, video), duration, segs, labels, prototypes, num,
-            cfg)
+            _rng(seed, 2, video), duration, segs, labels, prototypes, num, cfg)
         total_snippets += num
         if layout == 'npy':
             np.save(feature_dir / f'{video}.npy', feats)
-            continue
-        cls_label = np.zeros(len(class_names), dtype=np.float32)
-        cls_label[labels] = 1.0
-        arrays = dict(
-            feat_spa=np.ascontiguousarray(feats[:, :half].T),
-            feat_tem=np.ascontiguousarray(feats[:, half:].T),
-            cls_label=cls_label,
-            vid_name=np.array(video))
-        if entry['subset'] == train_subset:
-            point_label = np.full(num, IGNORE_INDEX, dtype=np.int64)
-            bg_times = np.array([
+        else:
+            bg_times = [
                 c['time'] for c in clicks.get(video, [])
                 if c['type'] == 'background'
-            ])
-            if bg_times.size:
-                idx = np.clip(
-                    np.floor(bg_times / duration * num).astype(np.int64), 0,
-                    num - 1)
-                point_label[idx] = len(class_names)
-            arrays['point_label'] = point_label
-        else:
-            arrays.update(
-                frame_num=np.array(int(round(duration * video_fps))),
-                fps=np.array(video_fps),
-                duration=np.array(duration))
-        np.savez(feature_dir / f'{video}.npz', **arrays)
+            ]
+            np.savez(
+                feature_dir / f'{video}.npz',
+                **_official_arrays(video, entry, feats, labels,
+                                   len(class_names), bg_times,
+                                   entry['subset'] == train_subset))
 
     gt_path = out_dir / 'gt.json'
-    _write_json(gt_path, {
-        'version': GT_VERSION,
-        'activity_list': list(class_names),
-        'database': database
-    })
+    _write_json(
+        gt_path,
+        dict(
+            version=GT_VERSION,
+            activity_list=list(class_names),
+            database=database))
     click_path = out_dir / 'clicks.json'
     dump_click_file(clicks, click_path, overwrite=True)
 
-    per_annotator: Dict[str, int] = {}
-    for vclicks in clicks.values():
-        for c in vclicks:
-            per_annotator[c['annotator']] = per_annotator.get(
-                c['annotator'], 0) + 1
-    per_subset: Dict[str, int] = {}
-    for entry in database.values():
-        per_subset[entry['subset']] = per_subset.get(entry['subset'], 0) + 1
+    per_annotator = Counter(c['annotator'] for vclicks in clicks.values()
+                            for c in vclicks)
+    per_subset = Counter(entry['subset'] for entry in database.values())
     return dict(
         out_dir=str(out_dir),
         gt_file=str(gt_path),
@@ -773,7 +791,7 @@ def generate_synthetic_benchmark(
         layout=layout,
         num_classes=len(class_names),
         feat_dim=feat_dim,
-        num_videos=per_subset,
+        num_videos=dict(per_subset),
         num_snippets=total_snippets,
-        num_clicks=per_annotator,
+        num_clicks=dict(per_annotator),
         train_subset=train_subset)

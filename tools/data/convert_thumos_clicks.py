@@ -1,0 +1,67 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+"""Convert the THUMOS14 human click CSV of the BackTAL release.
+
+Example::
+
+    python tools/data/convert_thumos_clicks.py \
+        ../shared/data/THUMOS14_Background-Click-Annotation_A1.txt \
+        --gt ../shared/data/gt_thumos14.json --out data/thumos14/clicks_A1.json
+"""
+import argparse
+import sys
+
+from backtal_mmaction.datasets.clicks import (click_statistics,
+                                              convert_thumos_csv,
+                                              dump_click_file,
+                                              load_ground_truth,
+                                              validate_clicks)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Convert a THUMOS14 click CSV (header URLID,URL,TagID,'
+        'Tag,Start,End,Time,State; Tag background_background or a tag '
+        'naming a class) into a backtal-clicks/1.0 JSON file, validated '
+        'against the ground truth.')
+    parser.add_argument('csv', help='click CSV file (UTF-8, BOM allowed)')
+    parser.add_argument(
+        '--gt',
+        required=True,
+        help='ActivityNet-style GT JSON (database + activity_list); clicks '
+        'are checked against its videos, durations and classes')
+    parser.add_argument('--out', required=True, help='output click JSON')
+    parser.add_argument(
+        '--annotator', default='A1', help='annotator id (default: A1)')
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='replace --out if it exists (default: refuse)')
+    return parser.parse_args(argv)
+
+
+def run(args):
+    database, class_names = load_ground_truth(args.gt)
+    clicks = convert_thumos_csv(
+        args.csv, annotator=args.annotator, class_names=class_names)
+    validate_clicks(clicks, database, class_names, args.csv)
+    dump_click_file(clicks, args.out, overwrite=args.overwrite)
+    stats = click_statistics(clicks, database)
+    print(f"wrote {args.out}: {stats['num_clicks']} clicks "
+          f"({stats['num_background']} background, {stats['num_action']} "
+          f"action) on {stats['num_videos']} videos; per video mean "
+          f"{stats['mean_per_video']:.2f}, median "
+          f"{stats['median_per_video']:g}; background clicks inside GT "
+          f"actions: {100 * stats['background_inside_fraction']:.1f}%")
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    try:
+        run(args)
+    except (ValueError, OSError) as e:
+        # Bad input is reported in one line naming the file/video/field.
+        sys.exit(f'error: {e}')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,188 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+"""Generate a synthetic click-supervised TAL benchmark (I3D-like features).
+
+Examples::
+
+    # fully synthetic: gt.json, clicks.json, features/<video>.npy
+    python tools/data/generate_synthetic.py --out data/synthetic
+
+    # real THUMOS14 GT and A1 clicks, synthetic features only
+    DATA=../shared/data
+    python tools/data/generate_synthetic.py --out data/thumos14_synth \
+        --gt-file $DATA/gt_thumos14.json \
+        --click-file $DATA/THUMOS14_Background-Click-Annotation_A1.txt \
+        --subsets val:train test:test
+"""
+import argparse
+import json
+import os
+import sys
+
+from backtal_mmaction.datasets.synthetic import generate_synthetic_benchmark
+
+
+def _subsets(items):
+    if not items:
+        return None
+    if any(':' in item for item in items):
+        mapping = {}
+        for item in items:
+            src, _, dst = item.partition(':')
+            mapping[src] = dst or src
+        return mapping
+    return list(items)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Write gt.json, clicks.json (A1 background clicks, SF '
+        'action clicks) and synthetic two-stream features into --out. See '
+        'backtal_mmaction/datasets/synthetic.py for the feature model.')
+    parser.add_argument('--out', required=True, help='output folder')
+    parser.add_argument(
+        '--layout',
+        choices=['npy', 'official'],
+        default='npy',
+        help='npy: features/<video>.npy (T, D); official: features/'
+        '<video>.npz as read by the official BackTAL code (default: npy)')
+    parser.add_argument('--num-classes', type=int, default=5)
+    parser.add_argument(
+        '--num-videos',
+        type=int,
+        nargs=3,
+        metavar=('TRAIN', 'VAL', 'TEST'),
+        default=[80, 20, 40],
+        help='synthetic videos per subset (default: 80 20 40)')
+    parser.add_argument(
+        '--feat-dim', type=int, default=128, help='D, even (default 128)')
+    parser.add_argument(
+        '--duration-range',
+        type=float,
+        nargs=2,
+        default=[30.0, 120.0],
+        metavar=('MIN', 'MAX'),
+        help='synthetic video durations in s (default: 30 120)')
+    parser.add_argument('--fps', type=float, default=30)
+    parser.add_argument('--frames-per-snippet', type=int, default=16)
+    parser.add_argument(
+        '--num-segments',
+        type=int,
+        default=None,
+        help='fixed T for every video (official code: 750) instead of '
+        'round(duration * fps / frames_per_snippet)')
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument(
+        '--gt-file', help='real GT: use its videos, segments and classes')
+    parser.add_argument(
+        '--click-file',
+        help='real clicks for --gt-file (.json click file or THUMOS14 CSV)')
+    parser.add_argument(
+        '--subsets',
+        nargs='+',
+        help='real-GT subsets to use, optionally renamed SRC:DST '
+        '(e.g. val:train test:test)')
+    parser.add_argument(
+        '--max-videos',
+        type=int,
+        default=None,
+        help='real GT: first N videos of each subset')
+    parser.add_argument(
+        '--train-subset',
+        default=None,
+        help='subset that gets clicks / point_label (default: train, '
+        'training, or val for a THUMOS14-style GT)')
+    parser.add_argument(
+        '--inside-noise',
+        type=float,
+        default=0.05,
+        help='fraction of simulated A1 clicks inside actions (default 0.05)')
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='write into a non-empty --out (only its own files are replaced)')
+    parser.add_argument(
+        '--exist-ok',
+        action='store_true',
+        help='if --out already holds a benchmark generated with exactly '
+        'these arguments, reuse it (re-runnable quick start); a benchmark '
+        'made with other arguments is an error unless --overwrite')
+    return parser.parse_args(argv)
+
+
+STAMP = '.generate_synthetic_args.json'
+# Arguments that do not change the generated files.
+_NOT_CONTENT = ('out', 'overwrite', 'exist_ok')
+
+
+def _content_args(args) -> dict:
+    return {k: v for k, v in sorted(vars(args).items())
+            if k not in _NOT_CONTENT}
+
+
+def already_generated(args) -> bool:
+    """True if --out holds a complete benchmark made with these args."""
+    stamp = os.path.join(args.out, STAMP)
+    if not os.path.isfile(stamp):
+        return False
+    with open(stamp) as f:
+        previous = json.load(f)
+    if previous != json.loads(json.dumps(_content_args(args))):
+        if args.overwrite:
+            return False
+        changed = sorted(k for k in set(previous) | set(_content_args(args))
+                         if previous.get(k) != _content_args(args).get(k))
+        raise ValueError(f'{args.out} holds a benchmark generated with other '
+                         f'arguments ({", ".join(changed)}); pass --overwrite '
+                         'to regenerate it or choose another --out')
+    return all(os.path.isfile(os.path.join(args.out, f))
+               for f in ('gt.json', 'clicks.json'))
+
+
+def run(args):
+    if args.exist_ok and already_generated(args):
+        print(f'{args.out} already holds this benchmark; reusing it '
+              '(--exist-ok)')
+        return
+    summary = generate_synthetic_benchmark(
+        args.out,
+        num_classes=args.num_classes,
+        num_videos=dict(zip(('train', 'val', 'test'), args.num_videos)),
+        feat_dim=args.feat_dim,
+        duration_range=tuple(args.duration_range),
+        fps=args.fps,
+        frames_per_snippet=args.frames_per_snippet,
+        num_segments=args.num_segments,
+        seed=args.seed,
+        layout=args.layout,
+        gt_file=args.gt_file,
+        click_file=args.click_file,
+        subsets_from_gt=_subsets(args.subsets),
+        max_videos_per_subset=args.max_videos,
+        train_subset=args.train_subset,
+        inside_noise=args.inside_noise,
+        overwrite=args.overwrite)
+    videos = ', '.join(f'{k}: {v}' for k, v in summary['num_videos'].items())
+    clicks = ', '.join(f'{k}: {v}' for k, v in summary['num_clicks'].items())
+    ext = 'npy' if summary['layout'] == 'npy' else 'npz'
+    print(f"wrote {summary['gt_file']} ({summary['num_classes']} classes; "
+          f'videos {videos})')
+    print(f"wrote {summary['click_file']} (clicks per annotator: "
+          f"{clicks or 'none'}; train subset '{summary['train_subset']}')")
+    with open(os.path.join(args.out, STAMP), 'w') as f:
+        json.dump(_content_args(args), f, indent=1)
+    print(f"wrote {sum(summary['num_videos'].values())} feature files "
+          f"{summary['feature_dir']}/<video>.{ext} (D={summary['feat_dim']}, "
+          f"{summary['num_snippets']} snippets in total)")
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    try:
+        run(args)
+    except (ValueError, OSError) as e:
+        # Bad input is reported in one line naming the file/video/field.
+        sys.exit(f'error: {e}')
+
+
+if __name__ == '__main__':
+    main()
