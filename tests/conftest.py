@@ -1,4 +1,3 @@
-import os
 import sys
 from pathlib import Path
 
@@ -25,18 +24,15 @@ def synthetic_cfg(data_root, config='configs/backtal/backtal_synthetic.py',
                   work_dir=None, epochs=1):
     """The shipped synthetic config pointed at ``data_root``, shrunk."""
     from mmengine.config import Config
+    from backtal_mmaction.datasets.config_utils import (
+        SPLITS, retarget_synthetic_config)
     cfg = Config.fromfile(str(REPO / config))
-    root = str(data_root) + os.sep
-    for split in ('train', 'val', 'test'):
+    retarget_synthetic_config(cfg, data_root)
+    for split in SPLITS:
         loader = cfg.get(f'{split}_dataloader')
         if not loader:
             continue
-        ds = loader.dataset
-        ds.ann_file = root + 'gt.json'
-        ds.data_prefix = dict(feature=root + 'features')
-        if ds.get('click_file'):
-            ds.click_file = root + 'clicks.json'
-        for t in ds.pipeline:
+        for t in loader.dataset.pipeline:
             if t['type'] == 'LoadSnippetFeature':
                 t['feat_dim'] = 16
             if t['type'] == 'ResampleSnippets':

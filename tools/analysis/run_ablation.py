@@ -21,6 +21,8 @@ import numpy as np
 from mmengine.config import Config
 from mmengine.runner import Runner
 
+from backtal_mmaction.datasets.config_utils import retarget_synthetic_config
+
 REPO = Path(__file__).resolve().parents[2]
 THRESHOLDS = ('0.10', '0.20', '0.30', '0.40', '0.50', '0.60', '0.70')
 NAMES = {
@@ -35,24 +37,10 @@ NAMES = {
 }
 
 
-def point_to(cfg: Config, data_root: str) -> None:
-    """Re-root every dataloader of a synthetic config at ``data_root``."""
-    root = data_root.rstrip('/') + '/'
-    for split in ('train', 'val', 'test'):
-        loader = cfg.get(f'{split}_dataloader')
-        if not loader:
-            continue
-        ds = loader.dataset
-        ds.ann_file = root + 'gt.json'
-        ds.data_prefix = dict(feature=root + 'features')
-        if ds.get('click_file'):
-            ds.click_file = root + 'clicks.json'
-
-
 def run_one(config: str, seed: int, data_root: str, work_dir: str,
             epochs: int = None) -> dict:
     cfg = Config.fromfile(config)
-    point_to(cfg, data_root)
+    retarget_synthetic_config(cfg, data_root)
     cfg.work_dir = work_dir
     cfg.randomness = dict(seed=seed, deterministic=False)
     cfg.experiment_name = f'{osp.basename(work_dir)}_{time.time_ns()}'

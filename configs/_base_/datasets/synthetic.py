@@ -50,17 +50,7 @@ val_dataloader = dict(
         test_mode=True,
         pipeline=test_pipeline))
 test_dataloader = dict(
-    batch_size=1,
-    num_workers=0,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        ann_file=ann_file,
-        subset='test',
-        feature_suffix=feature_suffix,
-        data_prefix=dict(feature=data_root + 'features'),
-        test_mode=True,
-        pipeline=test_pipeline))
+    val_dataloader, dataset=dict(val_dataloader['dataset'], subset='test'))
 val_evaluator = dict(
     type='TALMetric', tiou_thresholds=[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7])
 test_evaluator = val_evaluator
