@@ -1,17 +1,38 @@
 """Test a checkpoint with MMEngine's Runner (MMAction2's argument conventions).
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] \
-        [--dump preds.pkl] [--out-json results.json] [--cfg-options ...]
+        [--dump preds.pkl] [--out-json results.json] [--save-raw RAW_DIR] \
+        [--vis-cas N [--vis-dir DIR]] [--overwrite] [--cfg-options ...]
+
+- ``--out-json``: detections as ActivityNet result JSON (input of
+  ``tools/analysis/eval_detections.py`` / ``diagnose_errors.py``);
+- ``--save-raw``: every video's raw outputs (CAS, video scores, magnitude,
+  foreground weights) as ``RAW_DIR/<video>.npz``, to re-tune the
+  post-processing offline with ``tools/analysis/postprocess_raw.py``;
+- ``--vis-cas N``: CAS figures of the first N videos (per rank);
+- the checkpoint must match the model built from the config (keys and
+  shapes) and ``--cfg-options`` keys must exist; both fail before testing.
+
+Distributed: ``tools/dist_test.sh CONFIG CHECKPOINT GPUS [args]``.
 """
 import argparse
 import os
 import os.path as osp
+import sys
 
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
+from backtal_mmaction.engine.checkpoint_compat import CheckpointMismatchError
+from backtal_mmaction.engine.config_check import (UnknownConfigKeyError,
+                                                  check_cfg_options)
+from backtal_mmaction.engine.runner_utils import (add_custom_hook,
+                                                  prepare_launcher)
 
-def parse_args():
+__all__ = ['parse_args', 'build_test_cfg', 'main']
+
+
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Test a TAL localizer')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
@@ -21,23 +42,53 @@ def parse_args():
     parser.add_argument('--out-json', type=str,
                         help='write detections as ActivityNet result JSON')
     parser.add_argument(
+        '--save-raw', metavar='DIR',
+        help='save each video\'s raw outputs (CAS, video scores, magnitude, '
+        'foreground weights, metainfo) as DIR/<video>.npz for '
+        'tools/analysis/postprocess_raw.py')
+    parser.add_argument(
+        '--vis-cas', type=int, metavar='N', default=0,
+        help='draw the CAS figure of the first N test videos (per rank) '
+        'into the visualizer backends (work_dir/<time>/vis_data/vis_image)')
+    parser.add_argument('--vis-dir',
+                        help='with --vis-cas: also write DIR/<video>.png')
+    parser.add_argument(
+        '--overwrite', action='store_true',
+        help='allow replacing an existing --out-json file / --save-raw '
+        'directory')
+    parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override config settings, e.g. '
-        'model.post_processor.nms_mode=official')
+        'model.post_processor.nms_mode=official; every key must already '
+        'exist in the config')
+    parser.add_argument(
+        '--cfg-options-allow-new', action='store_true',
+        help='accept --cfg-options keys that do not exist in the config')
     parser.add_argument('--launcher',
                         choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
 
 
-def main():
-    args = parse_args()
+def _first_evaluator(cfg):
+    evaluator = cfg.test_evaluator
+    if isinstance(evaluator, (list, tuple)):
+        evaluator = evaluator[0]
+    return evaluator
+
+
+def build_test_cfg(args) -> Config:
+    """The config of a test run, from the command line."""
+    if not osp.isfile(args.checkpoint) and '://' not in args.checkpoint:
+        raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')
     cfg = Config.fromfile(args.config)
     if args.cfg_options is not None:
+        check_cfg_options(cfg, args.cfg_options,
+                          allow_new=args.cfg_options_allow_new)
         cfg.merge_from_dict(args.cfg_options)
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
@@ -45,12 +96,12 @@ def main():
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
     cfg.load_from = args.checkpoint
-    cfg.launcher = args.launcher
+    cfg.resume = False
     if args.out_json:
-        evaluator = cfg.test_evaluator
-        if isinstance(evaluator, (list, tuple)):
-            evaluator = evaluator[0]
+        evaluator = _first_evaluator(cfg)
         evaluator['dump_results'] = args.out_json
+        if args.overwrite:
+            evaluator['overwrite_dump'] = True
     if args.dump:
         if not args.dump.endswith(('.pkl', '.pickle')):
             raise SystemExit('--dump must end with .pkl or .pickle')
@@ -60,9 +111,35 @@ def main():
         cfg.test_evaluator = list(evaluators) + [
             dict(type='DumpResults', out_file_path=args.dump)
         ]
+    add_custom_hook(cfg, dict(type='CheckpointCompatibilityHook'))
+    add_custom_hook(cfg, dict(type='TestSpeedHook'))
+    if args.save_raw:
+        add_custom_hook(
+            cfg,
+            dict(type='SaveRawOutputsHook', out_dir=args.save_raw,
+                 overwrite=args.overwrite))
+    if args.vis_cas:
+        add_custom_hook(
+            cfg,
+            dict(type='CASVisualizationHook', num_videos=args.vis_cas,
+                 out_dir=args.vis_dir))
+    elif args.vis_dir:
+        raise SystemExit('--vis-dir needs --vis-cas N')
+    cfg.launcher = args.launcher
+    return cfg
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    cfg = build_test_cfg(args)
+    prepare_launcher(cfg, args.launcher)
     runner = Runner.from_cfg(cfg)
-    runner.test()
+    return runner.test()
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    except (UnknownConfigKeyError, CheckpointMismatchError,
+            FileNotFoundError, FileExistsError) as err:
+        sys.exit(f'error: {err}')

@@ -2,17 +2,42 @@
 
     python tools/train.py configs/backtal/backtal_synthetic.py \
         --work-dir work_dirs/backtal_synthetic [--test] [--resume [CKPT]] \
-        [--amp] [--cfg-options key=value ...]
+        [--amp] [--cfg-options key=value ...] [--cfg-options-allow-new]
+
+Distributed: ``tools/dist_train.sh CONFIG GPUS [args]`` (torchrun) or
+``tools/slurm_train.sh``; see docs/workflow.md.
+
+Safety nets on top of MMEngine's runner:
+
+- every ``--cfg-options`` key must exist in the config (or be an argument of
+  the class it configures); typos fail before anything runs;
+- a work dir that already holds a run is never trained over unless
+  ``--resume`` or ``--overwrite`` is given;
+- the checkpoint of ``load_from`` / ``--resume`` must match the model
+  (keys and shapes), instead of MMEngine's non-strict loading;
+- checkpoints are written atomically (``AtomicCheckpointHook``) and carry
+  the random generator states (``RNGStateHook``), so ``--resume`` after a
+  kill continues exactly where the run stopped.
 """
 import argparse
 import os
 import os.path as osp
+import sys
 
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
+from backtal_mmaction.engine.checkpoint_compat import CheckpointMismatchError
+from backtal_mmaction.engine.config_check import (UnknownConfigKeyError,
+                                                  check_cfg_options)
+from backtal_mmaction.engine.runner_utils import (add_custom_hook, holds_a_run,
+                                                  prepare_launcher,
+                                                  use_atomic_checkpoints)
 
-def parse_args():
+__all__ = ['parse_args', 'merge_args', 'holds_a_run', 'main']
+
+
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Train a TAL localizer')
     parser.add_argument('config', help='train config file path')
     parser.add_argument('--work-dir', help='where to save logs and models')
@@ -35,25 +60,27 @@ def parse_args():
                         help='deterministic CUDNN / algorithms')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
-        help='override config settings, e.g. model.backbone.affinity=official')
+        help='override config settings, e.g. model.backbone.affinity=official'
+        '; every key must already exist in the config')
+    parser.add_argument(
+        '--cfg-options-allow-new', action='store_true',
+        help='accept --cfg-options keys that do not exist in the config '
+        '(adding new settings on purpose)')
     parser.add_argument('--launcher',
                         choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
 
 
-def holds_a_run(work_dir: str) -> bool:
-    return osp.isdir(work_dir) and any(
-        f.endswith('.pth') or f == 'last_checkpoint'
-        for f in os.listdir(work_dir))
-
-
 def merge_args(cfg: Config, args) -> Config:
+    """Apply the command line to ``cfg`` (validating ``--cfg-options``)."""
     if args.cfg_options is not None:
+        check_cfg_options(cfg, args.cfg_options,
+                          allow_new=args.cfg_options_allow_new)
         cfg.merge_from_dict(args.cfg_options)
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
@@ -61,8 +88,13 @@ def merge_args(cfg: Config, args) -> Config:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
     if args.resume == 'auto':
+        # No checkpoint yet: MMEngine starts from scratch (requeued jobs
+        # can always pass --resume).
         cfg.resume, cfg.load_from = True, None
     elif args.resume is not None:
+        if not osp.isfile(args.resume):
+            raise FileNotFoundError(f'--resume: checkpoint not found: '
+                                    f'{args.resume}')
         cfg.resume, cfg.load_from = True, args.resume
     elif holds_a_run(cfg.work_dir) and not args.overwrite:
         raise SystemExit(
@@ -79,18 +111,29 @@ def merge_args(cfg: Config, args) -> Config:
         if args.seed is not None:
             cfg.randomness.seed = args.seed
         cfg.randomness.deterministic = args.deterministic
+    use_atomic_checkpoints(cfg)
+    add_custom_hook(cfg, dict(type='RNGStateHook'))
+    add_custom_hook(cfg, dict(type='CheckpointCompatibilityHook'))
+    if args.test:
+        add_custom_hook(cfg, dict(type='TestSpeedHook'))
     cfg.launcher = args.launcher
     return cfg
 
 
-def main():
-    args = parse_args()
+def main(argv=None):
+    """Train; returns the test metrics with ``--test``, else None."""
+    args = parse_args(argv)
     cfg = merge_args(Config.fromfile(args.config), args)
+    prepare_launcher(cfg, args.launcher)
     runner = Runner.from_cfg(cfg)
     runner.train()
-    if args.test:
-        runner.test()
+    return runner.test() if args.test else None
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    except (UnknownConfigKeyError, CheckpointMismatchError,
+            FileNotFoundError, FileExistsError) as err:
+        # Input problems: the message, not a traceback.
+        sys.exit(f'error: {err}')

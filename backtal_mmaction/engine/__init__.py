@@ -2,6 +2,7 @@ from .checkpoint import (UnsafeCheckpointError, load_checkpoint_file,
                          register_safe_checkpoint_loader,
                          safe_checkpoint_globals)
 from .official_checkpoint import convert_official_state_dict
+from . import hooks  # noqa: F401  (registers the workflow hooks)
 
 # Importing the plugin (custom_imports) makes load_from / --resume / test
 # work under torch >= 2.6's weights_only=True loading.

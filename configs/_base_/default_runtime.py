@@ -7,10 +7,20 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=20, ignore_last=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', interval=5, max_keep_ckpts=3,
-                    save_last=True),
+    # writes to a temporary file + os.replace: a kill never leaves a
+    # truncated checkpoint or `last_checkpoint` pointer
+    checkpoint=dict(type='AtomicCheckpointHook', interval=5,
+                    max_keep_ckpts=3, save_last=True),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     sync_buffers=dict(type='SyncBuffersHook'))
+
+# RNG states in checkpoints (bit-exact --resume), a clear error for
+# checkpoints of another model / class count, videos/s after test.
+custom_hooks = [
+    dict(type='RNGStateHook'),
+    dict(type='CheckpointCompatibilityHook'),
+    dict(type='TestSpeedHook'),
+]
 
 env_cfg = dict(
     cudnn_benchmark=False,

@@ -6,7 +6,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmaction.registry import MODELS
 
-from .utils import IGNORE_INDEX, get_required
+from .utils import IGNORE_INDEX, get_required, masked_mean
 
 CLICK_TYPES = ('background', 'action')
 
@@ -34,10 +34,12 @@ def click_cross_entropy(cas: torch.Tensor, click_labels: torch.Tensor,
         keep |= labels == num_bg
     if use_action:
         keep |= (labels >= 0) & (labels < num_bg)
-    if not bool(keep.any()):
-        return cas.sum() * 0
     labels = torch.where(keep, labels, torch.full_like(labels, IGNORE_INDEX))
-    return F.cross_entropy(cas, labels, ignore_index=IGNORE_INDEX)
+    # per-snippet CE (0 at ignored snippets), averaged over the clicks of
+    # the whole (possibly distributed) batch
+    ce = F.cross_entropy(cas, labels, ignore_index=IGNORE_INDEX,
+                         reduction='none')
+    return masked_mean(ce, keep)
 
 
 @MODELS.register_module()

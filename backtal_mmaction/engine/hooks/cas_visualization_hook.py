@@ -1,0 +1,91 @@
+"""CAS figures of the first test videos, drawn during ``runner.test()``."""
+import os.path as osp
+import re
+from typing import Optional, Sequence
+
+from mmaction.registry import HOOKS
+from mmengine.hooks import Hook
+from mmengine.logging import print_log
+
+from .raw_outputs import attach_raw_consumer, detach_raw_consumer
+
+__all__ = ['CASVisualizationHook']
+
+
+def safe_file_stem(name: str) -> str:
+    return re.sub(r'[^A-Za-z0-9._-]+', '_', name) or 'video'
+
+
+@HOOKS.register_module()
+class CASVisualizationHook(Hook):
+    """Draw :func:`~backtal_mmaction.visualization.render_cas_figure` for
+    test videos and hand it to the runner's visualizer backends
+    (``LocalVisBackend`` writes ``<work_dir>/<timestamp>/vis_data/
+    vis_image/cas_<video>_0.png``).
+
+    Args:
+        num_videos (int): Draw the first N videos each rank sees.
+            Defaults to 8.
+        videos (Sequence[str], optional): Draw exactly these videos instead.
+        out_dir (str, optional): Also write ``out_dir/<video>.png``.
+        max_classes (int): CAS curves per figure. Defaults to 5.
+        max_detections (int): Detections per figure. Defaults to 30.
+    """
+    priority = 'NORMAL'
+
+    def __init__(self,
+                 num_videos: int = 8,
+                 videos: Optional[Sequence[str]] = None,
+                 out_dir: Optional[str] = None,
+                 max_classes: int = 5,
+                 max_detections: int = 30) -> None:
+        if num_videos < 0:
+            raise ValueError(f'CASVisualizationHook: num_videos must be >= '
+                             f'0, got {num_videos}')
+        self.num_videos = num_videos
+        self.videos = set(videos) if videos else None
+        self.out_dir = out_dir
+        self.max_classes = max_classes
+        self.max_detections = max_detections
+        self.written = []
+        self._runner = None
+
+    def before_test(self, runner) -> None:
+        self.written = []
+        self._runner = runner
+        dataset = runner.test_dataloader.dataset
+        self._classes = list(dataset.metainfo['classes'])
+        attach_raw_consumer(runner.model, self._consume)
+
+    def _wanted(self, name: str) -> bool:
+        if self.videos is not None:
+            return name in self.videos
+        return len(self.written) < self.num_videos
+
+    def _consume(self, samples) -> None:
+        from ...visualization import (cas_plot_inputs, render_cas_figure,
+                                      save_rgb_png)
+        for sample in samples:
+            name = str(sample.metainfo.get('video_name'))
+            if not self._wanted(name):
+                continue
+            image = render_cas_figure(
+                class_names=self._classes,
+                max_classes=self.max_classes,
+                max_detections=self.max_detections,
+                **cas_plot_inputs(sample))
+            stem = safe_file_stem(name)
+            self._runner.visualizer.add_image(f'cas_{stem}', image, step=0)
+            if self.out_dir is not None:
+                path = save_rgb_png(image,
+                                    osp.join(self.out_dir, f'{stem}.png'))
+                self.written.append(path)
+            else:
+                self.written.append(name)
+
+    def after_test(self, runner) -> None:
+        detach_raw_consumer(runner.model, self._consume)
+        where = (f' into {self.out_dir}'
+                 if self.out_dir else ' (visualizer backends)')
+        print_log(f'CASVisualizationHook: drew {len(self.written)} CAS '
+                  f'figure(s){where}', logger='current')

@@ -1,0 +1,107 @@
+"""Small config helpers shared by ``tools/train.py``, ``tools/test.py`` and
+the analysis tools."""
+import os
+import os.path as osp
+from typing import Optional
+
+import torch
+from mmengine.logging import print_log
+
+__all__ = [
+    'add_custom_hook', 'build_model_from_checkpoint', 'holds_a_run',
+    'prepare_launcher', 'use_atomic_checkpoints'
+]
+
+
+def holds_a_run(work_dir: str) -> bool:
+    """Whether ``work_dir`` already holds checkpoints of a run."""
+    return osp.isdir(work_dir) and any(
+        f.endswith('.pth') or f == 'last_checkpoint'
+        for f in os.listdir(work_dir))
+
+
+def add_custom_hook(cfg, hook: dict) -> bool:
+    """Append ``hook`` to ``cfg.custom_hooks`` unless a hook of that type is
+    already configured (the config's own settings win).
+
+    Returns:
+        bool: whether it was added.
+    """
+    hooks = list(cfg.get('custom_hooks') or [])
+    if any(isinstance(h, dict) and h.get('type') == hook['type']
+           for h in hooks):
+        return False
+    cfg.custom_hooks = hooks + [hook]
+    return True
+
+
+def use_atomic_checkpoints(cfg) -> None:
+    """Swap MMEngine's ``CheckpointHook`` for ``AtomicCheckpointHook``
+    (same arguments) in ``cfg.default_hooks``."""
+    ckpt = (cfg.get('default_hooks') or {}).get('checkpoint')
+    if isinstance(ckpt, dict) and ckpt.get('type') in ('CheckpointHook',
+                                                       'mmengine.'
+                                                       'CheckpointHook'):
+        ckpt['type'] = 'AtomicCheckpointHook'
+
+
+def prepare_launcher(cfg, launcher: str) -> None:
+    """Set ``cfg.launcher`` and make the ``pytorch`` launcher work on
+    machines without CUDA.
+
+    MMEngine 0.10's ``pytorch`` launcher calls ``torch.cuda.set_device``
+    and wraps the model with ``device_ids=[LOCAL_RANK]``, which both fail
+    without CUDA. On such machines the process group is initialized here
+    (``gloo``; an ``nccl`` backend in the config is switched to ``gloo``
+    with a warning) and DDP gets ``device_ids=None``.
+    """
+    cfg.launcher = launcher
+    if launcher != 'pytorch' or torch.cuda.is_available():
+        return
+    import torch.distributed as dist
+    dist_cfg = dict((cfg.get('env_cfg') or {}).get('dist_cfg') or {})
+    backend = dist_cfg.pop('backend', 'gloo')
+    if backend != 'gloo':
+        print_log(
+            f'No CUDA device: using the gloo backend instead of '
+            f'{backend!r} for distributed training on CPU.',
+            logger='current', level=30)
+        backend = 'gloo'
+    timeout: Optional[float] = dist_cfg.pop('timeout', None)
+    if not dist.is_initialized():
+        kwargs = {}
+        if timeout is not None:
+            import datetime
+            kwargs['timeout'] = datetime.timedelta(seconds=timeout)
+        dist.init_process_group(backend=backend, **kwargs)
+    wrapper = dict(cfg.get('model_wrapper_cfg') or {})
+    wrapper.setdefault('type', 'MMDistributedDataParallel')
+    wrapper.setdefault('broadcast_buffers', False)
+    wrapper.setdefault('find_unused_parameters',
+                       cfg.get('find_unused_parameters', False))
+    wrapper['device_ids'] = None
+    cfg.model_wrapper_cfg = wrapper
+
+
+def build_model_from_checkpoint(cfg, checkpoint: str, device: str = 'cpu'):
+    """Build ``cfg.model`` and load ``checkpoint`` strictly (after
+    :func:`check_checkpoint_compatible`), in eval mode on ``device``.
+
+    The config's ``custom_imports`` must have run (``Config.fromfile``
+    does it).
+    """
+    from mmaction.registry import MODELS
+    from mmengine.registry import init_default_scope
+
+    from .checkpoint import load_checkpoint_file
+    from .checkpoint_compat import check_checkpoint_compatible
+    init_default_scope(cfg.get('default_scope', 'mmaction'))
+    model = MODELS.build(cfg.model)
+    ckpt = load_checkpoint_file(checkpoint, map_location='cpu')
+    check_checkpoint_compatible(model, ckpt, source=f'checkpoint {checkpoint}')
+    state = ckpt.get('state_dict', ckpt)
+    model.load_state_dict({
+        (k[len('module.'):] if k.startswith('module.') else k): v
+        for k, v in state.items()
+    })
+    return model.to(device).eval()

@@ -1,0 +1,94 @@
+"""Shared fixtures of the workflow tests: the tiny synthetic benchmark (root
+conftest), a briefly trained checkpoint and one ``tools/test.py`` run whose
+outputs (result JSON, raw outputs, CAS figures) several tests inspect."""
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _load(name: str, path: Path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# The root conftest by path: `tests` is not a package, and a site-packages
+# `tests` package (shipped by some wheels) can shadow `tests.conftest`.
+_root = _load('_backtal_root_conftest', REPO / 'tests' / 'conftest.py')
+synthetic_cfg = _root.synthetic_cfg
+
+
+def load_tool(relpath: str):
+    """Import a script of ``tools/`` as a module (``tools`` is no package)."""
+    name = '_tool_' + relpath.replace('/', '_').replace('.py', '')
+    if name not in sys.modules:
+        sys.modules[name] = _load(name, REPO / 'tools' / relpath)
+    return sys.modules[name]
+
+
+def subprocess_env() -> dict:
+    env = dict(os.environ)
+    env['PYTHONPATH'] = os.pathsep.join(
+        [str(REPO)] + [p for p in [env.get('PYTHONPATH')] if p])
+    # Tiny models: one thread each is fastest and avoids oversubscription.
+    env['OMP_NUM_THREADS'] = '1'
+    env['MKL_NUM_THREADS'] = '1'
+    return env
+
+
+@pytest.fixture(scope='session')
+def make_cfg():
+    """``synthetic_cfg(data_root, work_dir=None, epochs=1)`` of the root
+    conftest."""
+    return synthetic_cfg
+
+
+@pytest.fixture(scope='session')
+def tool():
+    """``tool('test.py')`` -> the script as a module."""
+    return load_tool
+
+
+@pytest.fixture
+def sub_env():
+    """Environment for subprocesses running the tools."""
+    return subprocess_env()
+
+
+@pytest.fixture(scope='session')
+def trained(tiny_synthetic, tmp_path_factory):
+    """A tiny model trained 3 epochs; its config keeps every class (class
+    threshold 0) so the test split has detections of all kinds."""
+    from mmengine.runner import Runner
+    root = tmp_path_factory.mktemp('trained')
+    cfg = synthetic_cfg(tiny_synthetic, work_dir=root / 'wd', epochs=3)
+    cfg.model.post_processor.class_threshold = 0.0
+    cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    cfg.train_cfg.val_interval = 100
+    cfg_file = root / 'tiny_cfg.py'
+    cfg.dump(str(cfg_file))
+    Runner.from_cfg(cfg).train()
+    return dict(root=root, cfg_file=str(cfg_file),
+                ckpt=str(root / 'wd' / 'epoch_3.pth'), data=tiny_synthetic)
+
+
+@pytest.fixture(scope='session')
+def test_run(trained):
+    """``tools/test.py`` on the test split with --out-json, --save-raw,
+    --dump and --vis-cas."""
+    root = trained['root']
+    out = dict(json=str(root / 'results.json'), raw=str(root / 'raw'),
+               vis=str(root / 'vis'), pkl=str(root / 'preds.pkl'),
+               work_dir=str(root / 'test_wd'))
+    metrics = load_tool('test.py').main([
+        trained['cfg_file'], trained['ckpt'], '--work-dir', out['work_dir'],
+        '--out-json', out['json'], '--save-raw', out['raw'], '--dump',
+        out['pkl'], '--vis-cas', '2', '--vis-dir', out['vis']
+    ])
+    return dict(trained, metrics=metrics, **out)

@@ -1,0 +1,75 @@
+"""Checkpoints are written atomically: a failure while saving leaves the
+previous checkpoint and the ``last_checkpoint`` pointer intact."""
+import os
+
+import pytest
+from mmengine.runner import Runner
+from mmengine.runner.checkpoint import find_latest_checkpoint
+
+from backtal_mmaction.engine import load_checkpoint_file
+from backtal_mmaction.engine.atomic_checkpoint import atomic_write
+
+
+class DiskFull(OSError):
+    pass
+
+
+def _failing_save(fail_on: str):
+    """A ``save_checkpoint`` that writes half of a file named ``fail_on``
+    and then fails, as a kill / full disk in the middle of a write."""
+    import mmengine.runner.runner as runner_module
+    original = runner_module.save_checkpoint
+
+    def save(checkpoint, filename, *args, **kwargs):
+        if fail_on in os.path.basename(filename):
+            with open(filename, 'wb') as f:
+                f.write(b'PK\x03\x04 truncated')
+            raise DiskFull('No space left on device')
+        return original(checkpoint, filename, *args, **kwargs)
+    return save
+
+
+def test_atomic_write_replaces_or_keeps(tmp_path):
+    path = tmp_path / 'last_checkpoint'
+    atomic_write(str(path), 'old')
+    atomic_write(str(path), 'new')
+    assert path.read_text() == 'new'
+    assert os.listdir(tmp_path) == ['last_checkpoint']  # no temp left
+
+
+def _run(make_cfg, data, work_dir, hook_type, monkeypatch):
+    cfg = make_cfg(data, work_dir=work_dir, epochs=2)
+    cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    cfg.train_cfg.val_interval = 100
+    cfg.default_hooks.checkpoint = dict(type=hook_type, interval=1,
+                                        max_keep_ckpts=1)
+    monkeypatch.setattr('mmengine.runner.runner.save_checkpoint',
+                        _failing_save('epoch_2'))
+    with pytest.raises(DiskFull):
+        Runner.from_cfg(cfg).train()
+
+
+def test_failed_save_keeps_previous_checkpoint(make_cfg, tiny_synthetic,
+                                               tmp_path, monkeypatch):
+    wd = tmp_path / 'wd'
+    _run(make_cfg, tiny_synthetic, wd, 'AtomicCheckpointHook', monkeypatch)
+    # epoch_1 survives although max_keep_ckpts=1 (rotation happens after a
+    # successful save); no truncated epoch_2 and no temp file remain.
+    assert sorted(p.name for p in wd.iterdir()
+                  if p.is_file() and not p.name.endswith('.py')) == [
+                      'epoch_1.pth', 'last_checkpoint'
+                  ]
+    latest = find_latest_checkpoint(str(wd))
+    assert latest.endswith('epoch_1.pth')
+    ckpt = load_checkpoint_file(latest)
+    assert ckpt['meta']['epoch'] == 1 and ckpt['state_dict']
+
+
+def test_plain_checkpoint_hook_loses_the_run(make_cfg, tiny_synthetic,
+                                             tmp_path, monkeypatch):
+    """Why the hook exists: MMEngine's hook deletes epoch_1 before writing
+    epoch_2, and leaves the truncated file behind."""
+    wd = tmp_path / 'wd'
+    _run(make_cfg, tiny_synthetic, wd, 'CheckpointHook', monkeypatch)
+    assert not (wd / 'epoch_1.pth').exists()
+    assert (wd / 'epoch_2.pth').stat().st_size < 100

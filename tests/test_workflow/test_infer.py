@@ -1,0 +1,106 @@
+"""tools/infer.py: detections of new videos from feature files."""
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+
+def _gt_info(data: Path, video: str) -> dict:
+    return json.loads((data / 'gt.json').read_text())['database'][video]
+
+
+def test_infer_matches_the_test_run(test_run, tool, tmp_path):
+    """Same features, duration and fps as the dataset: the detections of
+    tools/test.py, for a plain .npy and for an official-layout .npz."""
+    data = Path(test_run['data'])
+    video = 'video_test_0000002'
+    info = _gt_info(data, video)
+    expected = json.loads(Path(test_run['json']).read_text())['results'][video]
+    assert expected
+
+    out = tmp_path / 'det.json'
+    tool('infer.py').main([
+        test_run['cfg_file'], test_run['ckpt'],
+        str(data / 'features' / f'{video}.npy'), '--out', str(out), '--fps',
+        str(info['fps']), '--duration', str(info['duration'])
+    ])
+    got = json.loads(out.read_text())['results'][video]
+    assert got == expected
+
+    # Official test layout: feat_spa/feat_tem (D/2, T) + frame_num/fps/
+    # duration inside the file, no command-line timing needed.
+    feat = np.load(data / 'features' / f'{video}.npy').T  # (D, T)
+    official = tmp_path / 'official' / f'{video}.npz'
+    official.parent.mkdir()
+    half = feat.shape[0] // 2
+    np.savez(official, feat_spa=feat[:half], feat_tem=feat[half:],
+             frame_num=np.int64(round(info['duration'] * info['fps'])),
+             fps=np.float64(info['fps']),
+             duration=np.float64(info['duration']))
+    out2 = tmp_path / 'det2.json'
+    tool('infer.py').main([
+        test_run['cfg_file'], test_run['ckpt'], str(official.parent),
+        '--out', str(out2), '--feature-layout', 'official'
+    ])
+    assert json.loads(out2.read_text())['results'][video] == expected
+
+
+def test_infer_topk_score_threshold_and_derived_duration(test_run, tool,
+                                                         tmp_path):
+    data = Path(test_run['data'])
+    files = [str(data / 'features' / f'video_test_000000{i}.npy')
+             for i in (0, 1)]
+    out = tmp_path / 'det.json'
+    with pytest.warns(UserWarning, match='no duration given'):
+        preds = tool('infer.py').main([
+            test_run['cfg_file'], test_run['ckpt'], *files, '--out',
+            str(out), '--fps', '30', '--topk', '2'
+        ])
+    assert set(preds) == {'video_test_0000000', 'video_test_0000001'}
+    num_snippets = np.load(files[0]).shape[0]
+    for det in preds.values():
+        assert len(det['scores']) <= 2
+        assert np.all(np.diff(det['scores']) <= 0)
+        # duration = T * 16 / fps bounds every segment.
+        assert det['segments'].max() <= num_snippets * 16 / 30 + 1e-5
+    thr = float(np.median(np.concatenate(
+        [d['scores'] for d in preds.values()])))
+    preds = tool('infer.py').main([
+        test_run['cfg_file'], test_run['ckpt'], files[0], '--out',
+        str(out), '--overwrite', '--fps', '30', '--duration', '12.0',
+        '--score-thr', str(thr)
+    ])
+    assert np.all(preds['video_test_0000000']['scores'] >= thr)
+
+
+def test_infer_input_errors(test_run, tool, tmp_path):
+    infer = tool('infer.py')
+    data = Path(test_run['data'])
+    npy = str(data / 'features' / 'video_test_0000000.npy')
+    bad = tmp_path / 'wrong_dim.npy'
+    np.save(bad, np.zeros((30, 12), np.float32))
+    with pytest.raises(ValueError) as err:
+        infer.main([test_run['cfg_file'], test_run['ckpt'], str(bad),
+                    '--out', str(tmp_path / 'a.json'), '--fps', '30'])
+    assert str(bad) in str(err.value) and 'feat_dim=16' in str(err.value)
+    with pytest.raises(ValueError, match='pass --fps'):
+        infer.main([test_run['cfg_file'], test_run['ckpt'], npy, '--out',
+                    str(tmp_path / 'b.json')])
+    npy1 = str(data / 'features' / 'video_test_0000001.npy')
+    with pytest.raises(ValueError, match='single video'):
+        infer.main([test_run['cfg_file'], test_run['ckpt'], npy, npy1,
+                    '--out', str(tmp_path / 'c.json'), '--duration', '3'])
+    with pytest.raises(ValueError, match='must be unique'):
+        infer.main([test_run['cfg_file'], test_run['ckpt'], npy, npy,
+                    '--out', str(tmp_path / 'c.json'), '--fps', '30'])
+    existing = tmp_path / 'exists.json'
+    existing.write_text('{}')
+    with pytest.raises(FileExistsError, match='--overwrite'):
+        infer.main([test_run['cfg_file'], test_run['ckpt'], npy, '--out',
+                    str(existing), '--fps', '30'])
+    assert existing.read_text() == '{}'
+    with pytest.raises(FileNotFoundError, match='missing.npy'):
+        infer.main([test_run['cfg_file'], test_run['ckpt'],
+                    str(tmp_path / 'missing.npy'), '--out',
+                    str(tmp_path / 'd.json'), '--fps', '30'])
