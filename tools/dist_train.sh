@@ -6,7 +6,8 @@
 #
 # Multi-node: run the same command on every node with
 #   NNODES=2 NODE_RANK=<0|1> MASTER_ADDR=<ip of node 0> PORT=29500
-# (all nodes must reach MASTER_ADDR:PORT).
+# (all nodes must reach MASTER_ADDR:PORT). PYTHON selects the interpreter
+# (default: `python` on PATH).
 set -euo pipefail
 if [ $# -lt 2 ]; then
     echo "usage: $0 CONFIG GPUS [train.py args]" >&2
@@ -21,7 +22,7 @@ MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 
 PYTHONPATH="${ROOT}:${PYTHONPATH:-}" \
-python -m torch.distributed.run \
+"${PYTHON:-python}" -m torch.distributed.run \
     --nnodes="${NNODES}" \
     --node_rank="${NODE_RANK}" \
     --master_addr="${MASTER_ADDR}" \

@@ -29,5 +29,5 @@ srun -p "${PARTITION}" \
     --cpus-per-task="${CPUS_PER_TASK}" \
     --kill-on-bad-exit=1 \
     ${SRUN_ARGS} \
-    python -u "${ROOT}/tools/test.py" "${CONFIG}" "${CHECKPOINT}" \
+    "${PYTHON:-python}" -u "${ROOT}/tools/test.py" "${CONFIG}" "${CHECKPOINT}" \
     --launcher slurm "${@:5}"

@@ -189,3 +189,104 @@ def test_double_backward_is_refused():
     (gx, ) = torch.autograd.grad(y.sum(), x, create_graph=True)
     with pytest.raises(RuntimeError):
         gx.sum().backward()
+
+
+def test_weight_is_tap_major_and_checkpoints_map():
+    torch.manual_seed(0)
+    conv = AffinityConv1d(5, 4)
+    assert conv.weight.shape == (4, 5, 3)
+    assert conv.weight.permute(2, 0, 1).is_contiguous()
+    # same init values as a plain Conv1d weight drawn from the same seed
+    torch.manual_seed(0)
+    plain = torch.empty(4, 5, 3)
+    torch.nn.init.kaiming_uniform_(plain, a=5**0.5)
+    assert torch.equal(conv.weight.detach(), plain)
+    # a contiguous (plain Conv1d) state dict loads value for value and the
+    # layout survives load_state_dict and dtype casts
+    new = torch.randn(4, 5, 3)
+    conv.load_state_dict({'weight': new})
+    assert torch.equal(conv.weight.detach(), new)
+    conv = conv.double()
+    assert conv.weight.permute(2, 0, 1).is_contiguous()
+    x = torch.randn(2, 5, 6, dtype=torch.float64)
+    e = F.normalize(torch.randn(2, 3, 6, dtype=torch.float64), dim=1)
+    conv(x, e).sum().backward()
+    assert conv.weight.grad.stride() == conv.weight.stride()
+    # a contiguous weight (e.g. assigned by hand) gives the same numbers
+    w = conv.weight.detach().contiguous()
+    ref = affinity_conv1d(x, *_affinities(e), w,
+                          tap_channel_ranges(5, 'per_tap'))
+    torch.testing.assert_close(conv(x, e), ref)
+    assert AffinityConv1d(5, 4, affinity='none').weight.is_contiguous()
+
+
+def _affinities(e):
+    dots = (e[..., 1:] * e[..., :-1]).sum(1, keepdim=True)
+    return F.pad(dots, (1, 0)), F.pad(dots, (0, 1))
+
+
+# ---------------------------------------------------------------------- #
+# tools/analysis/benchmark.py compares like with like
+# ---------------------------------------------------------------------- #
+def _benchmark_module():
+    import importlib.util
+    import pathlib
+    path = (pathlib.Path(__file__).resolve().parents[2] / 'tools' /
+            'analysis' / 'benchmark.py')
+    spec = importlib.util.spec_from_file_location('_backtal_benchmark', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope='module')
+def bench():
+    return _benchmark_module()
+
+
+@pytest.mark.parametrize('mode', ['per_tap', 'official'])
+def test_benchmark_naive_unfold_equals_module(bench, mode):
+    torch.manual_seed(0)
+    conv = AffinityConv1d(7, 5, affinity=mode).double()
+    x = torch.randn(3, 7, 9, dtype=torch.float64)
+    e = F.normalize(torch.randn(3, 4, 9, dtype=torch.float64), dim=1)
+    torch.testing.assert_close(
+        bench.naive_affinity_conv1d(x, e, conv.weight, mode), conv(x, e))
+    # the context manager swaps the implementation and restores it
+    with bench.naive_affinity_layers(conv):
+        assert 'forward' in vars(conv)
+        torch.testing.assert_close(conv(x, e), conv.forward(x, e))
+    assert 'forward' not in vars(conv)
+
+
+def test_benchmark_flop_counter(bench):
+    net = torch.nn.ModuleDict(dict(
+        a=AffinityConv1d(6, 4), b=torch.nn.Conv1d(4, 2, 1),
+        c=torch.nn.Conv1d(6, 6, 3, padding=1, groups=3)))
+    x = torch.randn(2, 6, 10)
+    e = F.normalize(torch.randn(2, 3, 10), dim=1)
+
+    def fwd():
+        net['b'](net['a'](x, e))
+        net['c'](x)
+        net['c'](x[..., :5])
+
+    flops = bench.count_forward_flops(fwd, net)
+    # 2*B*T*Cout*Cin*k for each call (grouped conv: Cin per group)
+    assert flops == (2 * 2 * 10 * 4 * 6 * 3 + 2 * 2 * 10 * 2 * 4 * 1 +
+                     2 * 2 * 10 * 6 * 2 * 3 + 2 * 2 * 5 * 6 * 2 * 3)
+
+
+def test_benchmark_peak_tensor_accounting(bench):
+    keep = torch.zeros(2**20)  # alive before: not counted
+
+    def fn():
+        a = torch.ones(2**20)  # 4 MiB
+        b = torch.ones(2**19)  # + 2 MiB -> peak 6 MiB
+        del a, b
+        c = torch.ones(2**18)  # 1 MiB after the frees
+        return c.sum()
+
+    mem = bench.peak_memory(fn)
+    assert mem['tensor'] == pytest.approx(6.0, abs=0.01)
+    assert keep.numel() == 2**20

@@ -106,10 +106,11 @@ def test_per_tap_mode_does_not_reproduce_official():
     model.backbone.conv_1.affinity = model.backbone.conv_2.affinity = \
         'per_tap'
     model.load_state_dict(convert_official_state_dict(sd))
-    x = torch.randn(1, D, T)
+    x = torch.randn(1, D, T, generator=torch.Generator().manual_seed(1))
     (cas_b, _), _ = official_forward(sd, x)
-    assert not torch.allclose(model.forward_features(x)['cas_base'], cas_b,
-                              atol=1e-4)
+    diff = (model.forward_features(x)['cas_base'] - cas_b).abs().max()
+    # far beyond float error (the official test above holds to 1e-5)
+    assert diff > 1e-2 * cas_b.abs().max()
 
 
 def test_unknown_keys_are_listed():

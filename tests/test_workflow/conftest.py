@@ -36,6 +36,9 @@ def subprocess_env() -> dict:
     env = dict(os.environ)
     env['PYTHONPATH'] = os.pathsep.join(
         [str(REPO)] + [p for p in [env.get('PYTHONPATH')] if p])
+    # The shell launchers run ${PYTHON:-python}: use this interpreter (CI
+    # runs .venv/bin/python without activating the venv).
+    env['PYTHON'] = sys.executable
     # Tiny models: one thread each is fastest and avoids oversubscription.
     env['OMP_NUM_THREADS'] = '1'
     env['MKL_NUM_THREADS'] = '1'
