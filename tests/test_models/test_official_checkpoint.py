@@ -68,7 +68,7 @@ def official_forward(sd, x):
     return branch(x), branch(x * w)
 
 
-def build_model():
+def build_model(affinity='official'):
     init_default_scope('mmaction')
     import backtal_mmaction  # noqa: F401
     from mmaction.registry import MODELS
@@ -77,7 +77,7 @@ def build_model():
              embedding=dict(type='AffinityEmbedding', in_channels=D,
                             hidden_channels=HID_E, embed_channels=E),
              backbone=dict(type='AffinityTCN', in_channels=D,
-                           hidden_channels=H, affinity='official',
+                           hidden_channels=H, affinity=affinity,
                            dropout=0.7),
              fg_filter=dict(type='ForegroundFilter', in_channels=D,
                             hidden_channels=HID_F),
@@ -102,9 +102,7 @@ def test_converted_model_reproduces_official_outputs(flat):
 
 def test_per_tap_mode_does_not_reproduce_official():
     sd = official_state_dict()
-    model = build_model()
-    model.backbone.conv_1.affinity = model.backbone.conv_2.affinity = \
-        'per_tap'
+    model = build_model(affinity='per_tap')
     model.load_state_dict(convert_official_state_dict(sd))
     x = torch.randn(1, D, T, generator=torch.Generator().manual_seed(1))
     (cas_b, _), _ = official_forward(sd, x)
