@@ -31,6 +31,7 @@ The output is returned channels-last (a ``(B, H, T)`` tensor with strides
 ``(T*H, 1, H)``): element-wise layers keep that layout, so the next
 :class:`AffinityConv1d` reads it without a transpose copy.
 """
+import functools
 import math
 from typing import Optional, Sequence, Tuple
 
@@ -85,6 +86,7 @@ def official_channel_groups(in_channels: int) -> torch.Tensor:
     return torch.div(flat, in_channels, rounding_mode='floor')
 
 
+@functools.lru_cache(maxsize=None)
 def tap_channel_ranges(in_channels: int,
                        affinity: str) -> Tuple[ChannelRanges, ...]:
     """Which affinity scales which input channels, for each of the 3 taps.
@@ -211,7 +213,8 @@ class AffinityConv1dFunction(torch.autograd.Function):
         H = weight.shape[0]
         xt = _time_major(x)
         # (3, H, D): each tap's matrix contiguous, so W_j^T is a plain
-        # transposed GEMM operand (weight[:, :, j] has stride 3).
+        # transposed GEMM operand. A view for AffinityConv1d's tap-major
+        # weight; a copy for a standard (H, D, 3) contiguous one.
         wt = weight.permute(2, 0, 1).contiguous()
         scales = _tap_scales(a_prev, a_next, B, T)
         y, yt = _channels_last_empty(B, H, T, x)
@@ -267,7 +270,9 @@ class AffinityConv1dFunction(torch.autograd.Function):
             for lo, hi, g in ranges[j]:
                 if g != 1 and need_a[g]:
                     # da_g[t] += <P_j[t], x_{t+j-1}> on this channel range
-                    dot = torch.linalg.vecdot(p[dst, lo:hi], xt[src, lo:hi])
+                    # (a batched row dot; no (N, D) product temporary)
+                    dot = torch.einsum('nc,nc->n', p[dst, lo:hi],
+                                       xt[src, lo:hi])
                     if valid[j] is not None:
                         dot = dot * valid[j][dst, 0]
                     if da[g] is None:
@@ -294,7 +299,9 @@ class AffinityConv1dFunction(torch.autograd.Function):
             d_prev = torch.zeros_like(a_prev)
         if need_next and d_next is None:
             d_next = torch.zeros_like(a_next)
-        dweight = dw.permute(1, 2, 0).contiguous() if need_w else None
+        # Tap-major like AffinityConv1d's weight; AccumulateGrad copies it
+        # into the parameter's layout only if that differs.
+        dweight = dw.permute(1, 2, 0) if need_w else None
         return dx, d_prev, d_next, dweight, None
 
 
@@ -400,11 +407,17 @@ class AffinityConv1d(nn.Module):
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.affinity = affinity
-        # Same layout and init as nn.Conv1d, so plain-conv checkpoints map 1:1.
-        self.weight = nn.Parameter(torch.empty(out_channels, in_channels, 3))
-        nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        self._ranges = (tap_channel_ranges(in_channels, affinity)
-                        if affinity != 'none' else None)
+        # Same shape and init as nn.Conv1d, so plain-conv checkpoints map
+        # 1:1 (load_state_dict copies into whatever strides we use).
+        weight = torch.empty(out_channels, in_channels, 3)
+        nn.init.kaiming_uniform_(weight, a=math.sqrt(5))
+        if affinity != 'none':
+            # Stored tap-major: weight[:, :, j] is then a contiguous (H, D)
+            # matrix, so the GEMMs use it without a strided-gather copy and
+            # the weight gradient comes back in the same layout (no copy in
+            # AccumulateGrad either). Shape and values are unchanged.
+            weight = weight.permute(2, 0, 1).contiguous().permute(1, 2, 0)
+        self.weight = nn.Parameter(weight)
 
     def extra_repr(self) -> str:
         return (f'{self.in_channels}, {self.out_channels}, kernel_size=3, '
@@ -430,5 +443,11 @@ class AffinityConv1d(nn.Module):
             raise ValueError(
                 f'AffinityConv1d: embedding {tuple(embedding.shape)} must be '
                 f'(B, E, T) with B, T of x {tuple(x.shape)}')
+        if self.affinity not in AFFINITY_MODES:
+            raise ValueError(f'AffinityConv1d: affinity={self.affinity!r} '
+                             f'is not one of {AFFINITY_MODES}')
         a_prev, a_next = neighbour_affinity(embedding)
-        return affinity_conv1d(x, a_prev, a_next, self.weight, self._ranges)
+        # Looked up per call (cached), so switching `.affinity` on a built
+        # module takes effect.
+        ranges = tap_channel_ranges(self.in_channels, self.affinity)
+        return affinity_conv1d(x, a_prev, a_next, self.weight, ranges)
