@@ -96,7 +96,7 @@ class ClickTALDataset(BaseActionDataset):
     def load_data_list(self) -> List[dict]:
         data = load_gt_database(self.ann_file)
         database = data['database']
-        classes = self.classes or class_names_from_gt(data)
+        classes = self.classes or class_names_from_gt(data, self.ann_file)
         self._metainfo['classes'] = tuple(classes)
         class_index = {c: i for i, c in enumerate(classes)}
         num_classes = len(classes)

@@ -48,6 +48,8 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from .gt_io import class_names_from_gt, load_gt_database
+
 CLICK_FILE_VERSION = 'backtal-clicks/1.0'
 CLICK_TYPES = ('background', 'action')
 THUMOS_CSV_REQUIRED_COLUMNS = ('URLID', 'Tag', 'Start')
@@ -205,7 +207,9 @@ def load_ground_truth(path: PathLike) -> Tuple[dict, List[str]]:
 
     Args:
         path: GT file with ``database`` (video -> ``{subset, duration,
-            annotations, ...}``) and ``activity_list`` (class names).
+            annotations, ...}``); the class list follows
+            :func:`gt_io.class_names_from_gt` (``activity_list``, taxonomy
+            leaves, sorted labels), as the dataset and the metric do.
 
     Returns:
         tuple: ``(database, class_names)``.
@@ -214,24 +218,8 @@ def load_ground_truth(path: PathLike) -> Tuple[dict, List[str]]:
         FileNotFoundError: ``path`` does not exist.
         ValueError: Malformed JSON or a missing key, naming the file.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f'Ground-truth file not found: {path}')
-    try:
-        with open(path, encoding='utf-8') as f:
-            data = json.load(f)
-    except json.JSONDecodeError as e:
-        raise ValueError(f'{path}: malformed JSON ({e.msg} at line '
-                         f'{e.lineno}, column {e.colno})') from e
-    if not isinstance(data, dict) or not isinstance(
-            data.get('database'), dict):
-        raise ValueError(f"{path}: missing top-level 'database' object")
-    classes = data.get('activity_list')
-    if not isinstance(classes, list) or not all(
-            isinstance(c, str) for c in classes):
-        raise ValueError(f"{path}: missing 'activity_list' (list of class "
-                         'names)')
-    return data['database'], list(classes)
+    data = load_gt_database(str(path))
+    return data['database'], class_names_from_gt(data, str(path))
 
 
 def _gt_duration(gt_database: dict, video: str, source: str) -> float:

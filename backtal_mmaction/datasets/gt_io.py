@@ -28,12 +28,27 @@ def load_json(path: str, what: str) -> dict:
         raise ValueError(f'{what} file {path} is not valid JSON: {e}') from None
 
 
-def class_names_from_gt(data: dict) -> List[str]:
-    """Class list of a GT file (see module docstring)."""
-    if data.get('activity_list'):
-        return list(data['activity_list'])
+def class_names_from_gt(data: dict, path: str = '<gt>') -> List[str]:
+    """Class list of a GT file (see module docstring).
+
+    Raises:
+        ValueError: a malformed ``activity_list`` or ``taxonomy``.
+    """
+    if 'activity_list' in data:
+        names = data['activity_list']
+        if not (isinstance(names, list)
+                and all(isinstance(x, str) for x in names)):
+            raise ValueError(
+                f"{path}: 'activity_list' must be a list of strings")
+        return list(names)
     taxonomy = data.get('taxonomy')
-    if taxonomy:
+    if taxonomy is not None:
+        if not isinstance(taxonomy, list) or not all(
+                isinstance(n, dict) and 'nodeId' in n and 'nodeName' in n
+                for n in taxonomy):
+            raise ValueError(
+                f"{path}: 'taxonomy' must be a list of objects with "
+                "'nodeId', 'nodeName' and 'parentId'")
         parents = {node.get('parentId') for node in taxonomy}
         return sorted(node['nodeName'] for node in taxonomy
                       if node['nodeId'] not in parents)
@@ -46,7 +61,7 @@ def class_names_from_gt(data: dict) -> List[str]:
 
 def load_gt_database(path: str) -> dict:
     """Load a GT file and check its top-level structure."""
-    data = load_json(path, 'Ground-truth annotation')
+    data = load_json(path, 'Ground-truth')
     if not isinstance(data, dict) or not isinstance(data.get('database'),
                                                     dict):
         raise ValueError(f'Ground-truth file {path} has no "database" '

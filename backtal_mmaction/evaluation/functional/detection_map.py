@@ -33,6 +33,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from ...datasets.gt_io import class_names_from_gt
+
 __all__ = [
     'DEFAULT_TIOU_THRESHOLDS', 'temporal_iou', 'average_precision_curve',
     'check_tiou_thresholds', 'detection_ap', 'evaluate_detections',
@@ -704,18 +706,6 @@ def dump_activitynet_results(predictions: Dict[str, dict],
     return path
 
 
-def _taxonomy_leaves(path: str, taxonomy) -> List[str]:
-    """Names of taxonomy nodes that are nobody's parent, sorted."""
-    if not isinstance(taxonomy, list) or not all(
-            isinstance(n, Mapping) and 'nodeId' in n and 'nodeName' in n
-            for n in taxonomy):
-        raise ValueError(f"{path}: 'taxonomy' must be a list of objects with "
-                         "'nodeId', 'nodeName' and 'parentId'")
-    parents = {n.get('parentId') for n in taxonomy}
-    return sorted(n['nodeName'] for n in taxonomy
-                  if n['nodeId'] not in parents)
-
-
 def load_activitynet_gt(
     path: str,
     subset: Optional[str] = None,
@@ -775,16 +765,9 @@ def load_activitynet_gt(
         for vid in (database if infer_classes else videos)
     }
     if class_names is None:
-        if 'activity_list' in data:
-            class_names = data['activity_list']
-            if not (isinstance(class_names, list)
-                    and all(isinstance(x, str) for x in class_names)):
-                raise ValueError(
-                    f"{path}: 'activity_list' must be a list of strings")
-        elif 'taxonomy' in data:
-            class_names = _taxonomy_leaves(path, data['taxonomy'])
-        else:
-            class_names = sorted({x for p in parsed.values() for x in p[0]})
+        # the same class-list rule as the dataset (activity_list, taxonomy
+        # leaves, sorted labels), so metric and dataset indices agree
+        class_names = class_names_from_gt(data, path)
     class_names = list(class_names)
     index = {name: i for i, name in enumerate(class_names)}
 
