@@ -690,8 +690,7 @@ def _proc_meminfo_gib() -> float:
 
 
 def run(sizes: List[str], device: str, repeats: int, quick: bool,
-        naive_model: bool, bf16: bool, profile: bool,
-        parts: List[str]) -> None:
+        naive_model: bool, profile: bool, parts: List[str]) -> None:
     print(f'# BackTAL benchmark ({datetime.date.today()}, device={device}, '
           f'median of {repeats})\n')
     print(f'Machine: {machine_description()}')
@@ -726,18 +725,16 @@ def run(sizes: List[str], device: str, repeats: int, quick: bool,
                   fmt(r['mem']['rss'], 0),
                   _ratio(r.get('speedup')), _ratio(r.get('mem_ratio')),
                   r.get('allclose', '')] for r in rows], load)
-        if 'model' in parts:
-            variants = [('BackTAL (fast AffinityConv1d)', False, False)]
+        if 'train' in parts:
+            variants = [('BackTAL (fast AffinityConv1d)', False)]
             if naive_model:
-                variants.append(('BackTAL, unfold affinity conv', True,
-                                 False))
+                variants.append(('BackTAL, unfold affinity conv', True))
             rows, top = [], None
             with OtherLoad() as load:
-                for vname, naive, amp in variants:
-                    r = bench_model(
-                        s, repeats, device, naive=naive, bf16=amp,
-                        profile=profile and not naive and not amp)
-                    if not naive and not amp:
+                for vname, naive in variants:
+                    r = bench_model(s, repeats, device, naive=naive,
+                                    profile=profile and not naive)
+                    if not naive:
                         step_time, top = r['step'], r['top']
                     rows.append([
                         vname,
@@ -759,25 +756,24 @@ def run(sizes: List[str], device: str, repeats: int, quick: bool,
                 print('\nTop ops of one training step (torch.profiler, '
                       'self time):\n')
                 print('```\n' + top.strip() + '\n```')
-            if bf16:
-                # bf16 GEMMs have no fast kernel on CPUs without AVX512-BF16
-                # / AMX (measured 30-60x slower here), so the comparison
-                # runs at one short video; the ratio is what matters.
-                small = dict(s, B=1, T=min(s['T'], 100))
-                rows = []
-                with OtherLoad() as load:
-                    for vname, amp in (('fp32', False),
-                                       ('bf16 autocast', True)):
-                        r = bench_model(small, repeats, device, bf16=amp)
-                        rows.append([vname, fmt(1e3 * r['fwd']),
-                                     fmt(1e3 * r['bwd']),
-                                     fmt(1e3 * r['step']),
-                                     fmt(r['step_gflops'])])
-                print_table(
-                    f"Mixed precision, training step at B=1, "
-                    f"T={small['T']} (same model)",
-                    ['precision', 'fwd ms', 'bwd ms', 'step ms',
-                     'step GFLOP/s'], rows, load)
+        if 'bf16' in parts:
+            # bf16 GEMMs have no fast kernel on CPUs without AVX512-BF16 /
+            # AMX (30-100x slower than fp32 here), so the comparison runs
+            # on one short video; the ratio is what matters.
+            small = dict(s, B=1, T=min(s['T'], 100))
+            rows = []
+            with OtherLoad() as load:
+                for vname, amp in (('fp32', False), ('bf16 autocast', True)):
+                    r = bench_model(small, repeats, device, bf16=amp)
+                    rows.append([vname, fmt(1e3 * r['fwd']),
+                                 fmt(1e3 * r['bwd']), fmt(1e3 * r['step']),
+                                 fmt(r['step_gflops'])])
+            print_table(
+                f"Mixed precision, training step at B=1, T={small['T']} "
+                '(same model)',
+                ['precision', 'fwd ms', 'bwd ms', 'step ms',
+                 'step GFLOP/s'], rows, load)
+        if 'infer' in parts:
             with OtherLoad() as load:
                 rows = bench_inference(s, repeats, device)
             print_table('Inference, batch 1, both branches, no grad',
@@ -820,7 +816,7 @@ def run(sizes: List[str], device: str, repeats: int, quick: bool,
               fmt(r['speedup']) + 'x']], load)
 
 
-PARTS = ('limit', 'conv', 'model', 'data', 'post', 'metric')
+PARTS = ('limit', 'conv', 'train', 'bf16', 'infer', 'data', 'post', 'metric')
 
 
 def parse_args(argv=None):
@@ -831,13 +827,13 @@ def parse_args(argv=None):
     parser.add_argument('--repeats', type=int, default=5)
     parser.add_argument('--quick', action='store_true',
                         help='tiny sizes, a smoke run in < 1 minute')
-    parser.add_argument('--parts', nargs='+', default=list(PARTS),
-                        choices=PARTS)
+    parser.add_argument('--parts', nargs='+', default=None, choices=PARTS,
+                        help='sections to run (default: all but bf16)')
     parser.add_argument('--no-naive-model', action='store_true',
                         help='skip the training step with the unfold conv')
     parser.add_argument('--bf16', action='store_true',
-                        help='also time the training step under CPU/CUDA '
-                        'bf16 autocast')
+                        help='also time a (short) training step under '
+                        'bf16 autocast (adds the bf16 part)')
     parser.add_argument('--no-profile', action='store_true',
                         help='skip the torch.profiler top-ops table')
     parser.add_argument('--thp', action='store_true',
@@ -860,9 +856,12 @@ def main(argv=None) -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     sizes = args.sizes[:1] if args.quick else args.sizes
+    parts = args.parts or [p for p in PARTS if p != 'bf16']
+    if args.bf16 and 'bf16' not in parts:
+        parts.append('bf16')
     run(sizes, args.device, args.repeats, args.quick,
-        naive_model=not args.no_naive_model, bf16=args.bf16,
-        profile=not args.no_profile, parts=args.parts)
+        naive_model=not args.no_naive_model, profile=not args.no_profile,
+        parts=parts)
 
 
 if __name__ == '__main__':
