@@ -184,8 +184,8 @@ def test_bad_shapes():
 def test_double_backward_is_refused():
     x, a_prev, a_next, w = rand_inputs(1, 4, 2, 3)
     x.requires_grad_()
-    y = affinity_conv1d(x, a_prev, a_next, w, tap_channel_ranges(4,
-                                                                  'per_tap'))
+    ranges = tap_channel_ranges(4, 'per_tap')
+    y = affinity_conv1d(x, a_prev, a_next, w, ranges)
     (gx, ) = torch.autograd.grad(y.sum(), x, create_graph=True)
     with pytest.raises(RuntimeError):
         gx.sum().backward()

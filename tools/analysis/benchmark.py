@@ -5,7 +5,7 @@ machine's own fp32 limit.
 Example::
 
     PYTHONPATH=. python tools/analysis/benchmark.py                  # all
-    PYTHONPATH=. python tools/analysis/benchmark.py --sizes official --repeats 5
+    PYTHONPATH=. python tools/analysis/benchmark.py --sizes official
     PYTHONPATH=. python tools/analysis/benchmark.py --quick          # < 1 min
 
 It prints markdown tables (copied to ``docs/benchmark.md``).
@@ -327,24 +327,27 @@ def count_forward_flops(fn: Callable, model: nn.Module) -> int:
 # ---------------------------------------------------------------------- #
 # 1. the machine's fp32 limit
 # ---------------------------------------------------------------------- #
+def _matmul_gflops(m: int, k: int, n: int, repeats: int, device: str,
+                   g: torch.Generator) -> float:
+    a = torch.randn(m, k, generator=g).to(device)
+    b = torch.randn(k, n, generator=g).to(device)
+    out = torch.empty(m, n, device=device)
+    t = median_time(lambda: torch.mm(a, b, out=out), repeats, device)
+    return 2 * m * k * n / t / 1e9
+
+
 def bench_limit(s: dict, repeats: int, device: str) -> dict:
-    """Large matmuls and a plain ``nn.Conv1d(D, H, 3)`` fwd+bwd."""
+    """The machine's fp32 limit: large matmuls (the layer's own GEMM shape
+    and a square one) and a plain ``nn.Conv1d(D, H, 3)`` (oneDNN on CPU)
+    forward and forward+backward; ``limit`` is the best of them."""
     B, T, D, H = s['B'], s['T'], s['D'], s['H']
     g = torch.Generator().manual_seed(0)
-    res = {}
-    n = B * T
-    a = torch.randn(n, D, generator=g).to(device)
-    w = torch.randn(D, H, generator=g).to(device)
-    out = torch.empty(n, H, device=device)
-    t = median_time(lambda: torch.mm(a, w, out=out), repeats, device)
-    res[f'matmul ({n}x{D}) @ ({D}x{H})'] = 2 * n * D * H / t / 1e9
-    sq = 4096 if D >= 1024 else 512
-    a2 = torch.randn(sq, sq, generator=g).to(device)
-    b2 = torch.randn(sq, sq, generator=g).to(device)
-    t = median_time(lambda: torch.mm(a2, b2), repeats, device)
-    res[f'matmul {sq}^3'] = 2 * sq**3 / t / 1e9
-    del a, w, out, a2, b2
-
+    n, sq = B * T, (4096 if D >= 1024 else 512)
+    res = {
+        f'matmul ({n}x{D}) @ ({D}x{H})':
+        _matmul_gflops(n, D, H, repeats, device, g),
+        f'matmul {sq}^3': _matmul_gflops(sq, sq, sq, repeats, device, g),
+    }
     conv = nn.Conv1d(D, H, 3, padding=1, bias=False).to(device)
     x = torch.randn(B, D, T, generator=g).to(device).requires_grad_()
     gy = torch.randn(B, H, T, generator=g).to(device)
@@ -598,8 +601,7 @@ def write_feature_files(root: str, num_videos: int, D: int, lengths,
     return infos
 
 
-def bench_pipeline(s: dict, repeats: int, quick: bool,
-                   device: str) -> List[dict]:
+def bench_pipeline(s: dict, repeats: int, device: str) -> List[dict]:
     """One training batch through the dataset transforms, the collate
     function and the data preprocessor: ``B`` videos of ``T..4T`` snippets
     (official THUMOS14 videos are ~750-3000 snippets long), resampled to
@@ -611,7 +613,7 @@ def bench_pipeline(s: dict, repeats: int, quick: bool,
         ResampleSnippets)
     from backtal_mmaction.models.data_preprocessors.snippet_preprocessor \
         import SnippetFeaturePreprocessor
-    num_videos, D, N = min(s['B'], 16), s['D'], s['T']
+    num_videos, D, N = s['B'], s['D'], s['T']
     lengths = np.linspace(N, 4 * N, num_videos).astype(int)
     rows = []
     preproc = SnippetFeaturePreprocessor().to(device)
@@ -783,7 +785,7 @@ def run(sizes: List[str], device: str, repeats: int, quick: bool,
                           fmt(r['mem']['tensor'], 0)] for r in rows], load)
         if 'data' in parts:
             with OtherLoad() as load:
-                rows = bench_pipeline(s, repeats, quick, device)
+                rows = bench_pipeline(s, repeats, device)
             print_table(
                 f"Data: load + resample + pack + stack one batch "
                 f"({rows[0]['videos']} videos of {rows[0]['lengths']} "
