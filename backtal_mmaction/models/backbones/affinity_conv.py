@@ -24,8 +24,10 @@ two affinity rows and the weight. The backward pass rebuilds each ``X_j``
 for free from the input-gradient GEMM ``P_j = dY @ W_j``:
 ``da[t] = <P_j[t], x_{t+j-1}>``. The ``(B, 3D, T)`` unfolded input, the
 tiled affinity and their product, which the autograd of the direct
-formulation keeps alive, never exist; the FLOPs are exactly those of
-``nn.Conv1d(k=3)``.
+formulation keeps alive, never exist; the FLOPs are those of
+``nn.Conv1d(k=3)`` (except that when ``x`` needs no gradient but the
+affinities do, two of the three input-gradient GEMMs still run, since the
+affinity gradient is read off them).
 
 The output is returned channels-last (a ``(B, H, T)`` tensor with strides
 ``(T*H, 1, H)``): element-wise layers keep that layout, so the next
