@@ -55,3 +55,14 @@ def synthetic_cfg(data_root, config='configs/backtal/backtal_synthetic.py',
     cfg.default_hooks.checkpoint.interval = 1
     cfg.work_dir = str(work_dir) if work_dir else None
     return cfg
+
+
+def build_runner(cfg):
+    """``Runner.from_cfg`` with an experiment name of its own, so Runners
+    built in this test process within one second never share MMEngine's
+    logger/visualizer instances (see ``ensure_unique_experiment_name``)."""
+    from mmengine.runner import Runner
+    from backtal_mmaction.engine.runner_utils import \
+        ensure_unique_experiment_name
+    ensure_unique_experiment_name(cfg)
+    return Runner.from_cfg(cfg)

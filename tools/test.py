@@ -26,8 +26,8 @@ from mmengine.runner import Runner
 from backtal_mmaction.engine.checkpoint_compat import CheckpointMismatchError
 from backtal_mmaction.engine.config_check import (UnknownConfigKeyError,
                                                   check_cfg_options)
-from backtal_mmaction.engine.runner_utils import (add_custom_hook,
-                                                  prepare_launcher)
+from backtal_mmaction.engine.runner_utils import (
+    add_custom_hook, ensure_unique_experiment_name, prepare_launcher)
 
 __all__ = ['parse_args', 'build_test_cfg', 'main']
 
@@ -133,6 +133,7 @@ def main(argv=None) -> dict:
     args = parse_args(argv)
     cfg = build_test_cfg(args)
     prepare_launcher(cfg, args.launcher)
+    ensure_unique_experiment_name(cfg)
     runner = Runner.from_cfg(cfg)
     return runner.test()
 

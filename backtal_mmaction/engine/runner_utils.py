@@ -2,14 +2,16 @@
 the analysis tools."""
 import os
 import os.path as osp
+import time
 from typing import Optional
 
 import torch
 from mmengine.logging import print_log
 
 __all__ = [
-    'add_custom_hook', 'build_model_from_checkpoint', 'holds_a_run',
-    'prepare_launcher', 'use_atomic_checkpoints'
+    'add_custom_hook', 'build_model_from_checkpoint',
+    'ensure_unique_experiment_name', 'holds_a_run', 'prepare_launcher',
+    'use_atomic_checkpoints'
 ]
 
 
@@ -33,6 +35,40 @@ def add_custom_hook(cfg, hook: dict) -> bool:
         return False
     cfg.custom_hooks = hooks + [hook]
     return True
+
+
+def ensure_unique_experiment_name(cfg) -> Optional[str]:
+    """Give a Runner its own logger and visualizer.
+
+    MMEngine names a Runner's logger and visualizer
+    ``<experiment_name or config name>_<timestamp>`` (second resolution) and
+    *reuses* an existing instance of that name, so a second Runner built in
+    the same process within the same second (the tools' ``main()`` called
+    twice, a test session, a notebook) would log through the first one's
+    visualizer: its ``scalars.json`` would land in the first run's work dir.
+    When that name is already taken, this sets ``cfg.experiment_name`` to
+    ``<config name>_<n>`` (MMEngine appends the timestamp); otherwise, and
+    when the config sets ``experiment_name`` itself, nothing changes.
+
+    Returns:
+        str | None: the experiment name set, if any.
+    """
+    from mmengine.logging import MMLogger
+    if cfg.get('experiment_name'):
+        return None
+    stem = (osp.splitext(osp.basename(cfg.filename))[0]
+            if cfg.filename else None)
+    # The Runner's timestamp is taken after this call, so it is this second
+    # or a later one; a clash is only possible within this second.
+    stamp = time.strftime('%Y%m%d_%H%M%S', time.localtime())
+    if not MMLogger.check_instance_created(
+            f'{stem}_{stamp}' if stem else stamp):
+        return None
+    n = 1
+    while MMLogger.check_instance_created(f'{stem or "run"}_{n}_{stamp}'):
+        n += 1
+    cfg.experiment_name = f'{stem or "run"}_{n}'
+    return cfg.experiment_name
 
 
 def use_atomic_checkpoints(cfg) -> None:

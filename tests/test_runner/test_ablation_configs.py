@@ -2,9 +2,8 @@
 from pathlib import Path
 
 import pytest
-from mmengine.runner import Runner
 
-from tests.conftest import REPO, synthetic_cfg
+from tests.conftest import REPO, build_runner, synthetic_cfg
 
 VARIANTS = sorted(p.name for p in (REPO / 'configs/ablation/synthetic').glob(
     '[0-9]_*.py'))
@@ -23,7 +22,7 @@ def test_variant_trains_and_tests(variant, tiny_synthetic, tmp_path):
                         config=f'configs/ablation/synthetic/{variant}',
                         work_dir=tmp_path, epochs=1)
     cfg.val_dataloader = cfg.val_evaluator = cfg.val_cfg = None
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     runner.train()
     metrics = runner.test()
     assert 0 <= metrics['tal/mAP_avg'] <= 100
@@ -35,6 +34,6 @@ def test_click_variant_without_clicks_fails_clearly(tiny_synthetic,
                         config='configs/ablation/synthetic/4_bg_click.py',
                         work_dir=tmp_path)
     cfg.train_dataloader.dataset.click_file = None
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     with pytest.raises(ValueError, match='needs clicks'):
         runner.train()

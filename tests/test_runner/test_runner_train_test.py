@@ -6,16 +6,15 @@ import sys
 
 import pytest
 import torch
-from mmengine.runner import Runner
 
-from tests.conftest import REPO, synthetic_cfg
+from tests.conftest import REPO, build_runner, synthetic_cfg
 
 
 def test_runner_trains_and_tests(tiny_synthetic, tmp_path):
     cfg = synthetic_cfg(tiny_synthetic, work_dir=tmp_path / 'wd', epochs=2)
     dump = tmp_path / 'results.json'
     cfg.test_evaluator = dict(cfg.test_evaluator, dump_results=str(dump))
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     runner.train()
     metrics = runner.test()
     keys = [f'tal/mAP@{t:.2f}' for t in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)]
@@ -31,7 +30,7 @@ def test_runner_trains_and_tests(tiny_synthetic, tmp_path):
 def test_test_script_loads_checkpoint_with_weights_only(tiny_synthetic,
                                                         tmp_path):
     cfg = synthetic_cfg(tiny_synthetic, work_dir=tmp_path / 'wd', epochs=1)
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     runner.train()
     ckpt = tmp_path / 'wd' / 'epoch_1.pth'
     # MMEngine checkpoints hold a MessageHub (HistoryBuffer + numpy): they

@@ -22,6 +22,7 @@ def _load(name: str, path: Path):
 # `tests` package (shipped by some wheels) can shadow `tests.conftest`.
 _root = _load('_backtal_root_conftest', REPO / 'tests' / 'conftest.py')
 synthetic_cfg = _root.synthetic_cfg
+build_runner = _root.build_runner
 
 
 def load_tool(relpath: str):
@@ -53,6 +54,13 @@ def make_cfg():
 
 
 @pytest.fixture(scope='session')
+def make_runner():
+    """``build_runner(cfg)`` of the root conftest: ``Runner.from_cfg`` with
+    an experiment name of its own."""
+    return build_runner
+
+
+@pytest.fixture(scope='session')
 def tool():
     """``tool('test.py')`` -> the script as a module."""
     return load_tool
@@ -68,7 +76,6 @@ def sub_env():
 def trained(tiny_synthetic, tmp_path_factory):
     """A tiny model trained 3 epochs; its config keeps every class (class
     threshold 0) so the test split has detections of all kinds."""
-    from mmengine.runner import Runner
     root = tmp_path_factory.mktemp('trained')
     cfg = synthetic_cfg(tiny_synthetic, work_dir=root / 'wd', epochs=3)
     cfg.model.post_processor.class_threshold = 0.0
@@ -76,7 +83,7 @@ def trained(tiny_synthetic, tmp_path_factory):
     cfg.train_cfg.val_interval = 100
     cfg_file = root / 'tiny_cfg.py'
     cfg.dump(str(cfg_file))
-    Runner.from_cfg(cfg).train()
+    build_runner(cfg).train()
     return dict(root=root, cfg_file=str(cfg_file),
                 ckpt=str(root / 'wd' / 'epoch_3.pth'), data=tiny_synthetic)
 

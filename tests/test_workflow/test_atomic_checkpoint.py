@@ -3,7 +3,6 @@ previous checkpoint and the ``last_checkpoint`` pointer intact."""
 import os
 
 import pytest
-from mmengine.runner import Runner
 from mmengine.runner.checkpoint import find_latest_checkpoint
 
 from backtal_mmaction.engine import load_checkpoint_file
@@ -37,7 +36,7 @@ def test_atomic_write_replaces_or_keeps(tmp_path):
     assert os.listdir(tmp_path) == ['last_checkpoint']  # no temp left
 
 
-def _run(make_cfg, data, work_dir, hook_type, monkeypatch):
+def _run(make_cfg, make_runner, data, work_dir, hook_type, monkeypatch):
     cfg = make_cfg(data, work_dir=work_dir, epochs=2)
     cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
     cfg.train_cfg.val_interval = 100
@@ -46,13 +45,15 @@ def _run(make_cfg, data, work_dir, hook_type, monkeypatch):
     monkeypatch.setattr('mmengine.runner.runner.save_checkpoint',
                         _failing_save('epoch_2'))
     with pytest.raises(DiskFull):
-        Runner.from_cfg(cfg).train()
+        make_runner(cfg).train()
 
 
-def test_failed_save_keeps_previous_checkpoint(make_cfg, tiny_synthetic,
+def test_failed_save_keeps_previous_checkpoint(make_cfg, make_runner,
+                                               tiny_synthetic,
                                                tmp_path, monkeypatch):
     wd = tmp_path / 'wd'
-    _run(make_cfg, tiny_synthetic, wd, 'AtomicCheckpointHook', monkeypatch)
+    _run(make_cfg, make_runner, tiny_synthetic, wd, 'AtomicCheckpointHook',
+         monkeypatch)
     # epoch_1 survives although max_keep_ckpts=1 (rotation happens after a
     # successful save); no truncated epoch_2 and no temp file remain.
     assert sorted(p.name for p in wd.iterdir()
@@ -65,11 +66,13 @@ def test_failed_save_keeps_previous_checkpoint(make_cfg, tiny_synthetic,
     assert ckpt['meta']['epoch'] == 1 and ckpt['state_dict']
 
 
-def test_plain_checkpoint_hook_loses_the_run(make_cfg, tiny_synthetic,
+def test_plain_checkpoint_hook_loses_the_run(make_cfg, make_runner,
+                                             tiny_synthetic,
                                              tmp_path, monkeypatch):
     """Why the hook exists: MMEngine's hook deletes epoch_1 before writing
     epoch_2, and leaves the truncated file behind."""
     wd = tmp_path / 'wd'
-    _run(make_cfg, tiny_synthetic, wd, 'CheckpointHook', monkeypatch)
+    _run(make_cfg, make_runner, tiny_synthetic, wd, 'CheckpointHook',
+         monkeypatch)
     assert not (wd / 'epoch_1.pth').exists()
     assert (wd / 'epoch_2.pth').stat().st_size < 100

@@ -20,7 +20,6 @@ from pathlib import Path
 
 import pytest
 import torch
-from mmengine.runner import Runner
 
 from backtal_mmaction.engine import load_checkpoint_file
 from backtal_mmaction.evaluation.functional.detection_map import (
@@ -50,10 +49,10 @@ def _cfg(make_cfg, data, batch_size, work_dir, dump):
 
 @pytest.mark.skipif(shutil.which('bash') is None, reason='needs bash')
 def test_ddp_two_cpu_processes_match_single_process(
-        make_cfg, tiny_synthetic, tmp_path, sub_env):
+        make_cfg, make_runner, tiny_synthetic, tmp_path, sub_env):
     single = _cfg(make_cfg, tiny_synthetic, 4, tmp_path / 'single',
                   tmp_path / 'single.json')
-    runner = Runner.from_cfg(single)
+    runner = make_runner(single)
     runner.train()
     single_metrics = runner.test()
 

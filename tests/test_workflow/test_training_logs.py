@@ -4,6 +4,7 @@ JSON object per logged step), which MMAction2's
 import importlib.util
 import json
 import sys
+import time
 import types
 from pathlib import Path
 
@@ -45,3 +46,70 @@ def test_mmaction_analyze_logs_reads_it(trained, capsys, monkeypatch):
                           types.SimpleNamespace(json_logs=[log],
                                                 include_outliers=True))
     assert 'average iter time' in capsys.readouterr().out
+
+
+class _FrozenClock:
+    """``time`` as seen by MMEngine's Runner, stuck in one second, so two
+    Runners get the same timestamp (as two short runs can)."""
+
+    def __init__(self, now: float):
+        self.now = now
+
+    def time(self):
+        return self.now
+
+    def localtime(self, secs=None):
+        return time.localtime(self.now if secs is None else secs)
+
+    def strftime(self, fmt, t=None):
+        return time.strftime(fmt, self.localtime() if t is None else t)
+
+
+def _tiny_cfg_file(make_cfg, data, root: Path) -> str:
+    cfg = make_cfg(data, work_dir=root / 'wd', epochs=1)
+    cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    cfg.train_cfg.val_interval = 100
+    root.mkdir()
+    cfg.dump(str(root / 'tiny.py'))  # the same config name for both runs
+    return str(root / 'tiny.py')
+
+
+def _train_lines(work_dir: Path) -> list:
+    found = list(work_dir.glob('*/vis_data/scalars.json'))
+    return [
+        json.loads(x) for f in found for x in f.read_text().splitlines()
+        if 'loss' in x
+    ]
+
+
+def test_runs_in_the_same_second_keep_their_own_logs(make_cfg, tiny_synthetic,
+                                                    tool, tmp_path,
+                                                    monkeypatch):
+    import mmengine.runner.runner as runner_module
+
+    import backtal_mmaction.engine.runner_utils as runner_utils
+    clock = _FrozenClock(time.time())
+    monkeypatch.setattr(runner_module, 'time', clock)
+    monkeypatch.setattr(runner_utils, 'time', clock)
+    # MMEngine alone: the second Runner reuses the first one's visualizer
+    # (same '<config>_<timestamp>' name), so its curves land in run a.
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+    plain = [
+        _tiny_cfg_file(make_cfg, tiny_synthetic, tmp_path / f'plain_{x}')
+        for x in 'ab'
+    ]
+    for cfg_file in plain:
+        Runner.from_cfg(Config.fromfile(cfg_file)).train()
+    assert len(_train_lines(tmp_path / 'plain_a' / 'wd')) == 4
+    assert _train_lines(tmp_path / 'plain_b' / 'wd') == []
+    # The tools name each experiment uniquely: 2 iterations in each run.
+    ours = [
+        _tiny_cfg_file(make_cfg, tiny_synthetic, tmp_path / f'ours_{x}')
+        for x in 'ab'
+    ]
+    for cfg_file in ours:
+        tool('train.py').main([cfg_file])
+    for x in 'ab':
+        lines = _train_lines(tmp_path / f'ours_{x}' / 'wd')
+        assert [line['iter'] for line in lines] == [1, 2]
