@@ -38,7 +38,13 @@ each, like I3D's two streams) is::
 - ``b``: shared background level; strong in RGB, weak in flow. ``s_v``:
   per-video scene offset. ``drift_v``: slow low-rank drift (Gaussian-smoothed
   noise, ``drift_seconds``), so neighbouring snippets correlate. ``noise``:
-  per-snippet noise, lightly smoothed over 3 snippets. Values are
+  per-snippet noise (``noise_std`` 0.3), lightly smoothed over 3 snippets.
+  It is strong on purpose: one real I3D snippet is an unreliable witness of
+  its class, so a localizer gains from pooling evidence over neighbours, and
+  what it pools across an action boundary blurs that boundary. That is the
+  trade-off BackTAL's affinity module addresses; with weak noise (0.15, the
+  first version) every snippet was readable alone and the module had
+  nothing to do (README, "Ablation", lists the settings tried). Values are
   non-negative (post-ReLU averages like I3D), mostly in 0..3.
 - ``P_i = amp_i * P_c * (1 + instance_variation * N(0, 1))``: class action
   prototype ``P_c`` (sparse, strong in both streams, flow strongest) with a
@@ -118,7 +124,7 @@ class SyntheticConfig:
     drift_scale: float = 0.12
     drift_rank: int = 4
     drift_seconds: float = 8.0
-    noise_std: float = 0.15
+    noise_std: float = 0.3
     # Action prototypes (sparse, exponential values).
     prototype_density: float = 0.35
     action_rgb: float = 0.7

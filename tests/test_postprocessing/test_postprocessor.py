@@ -61,6 +61,7 @@ def test_thumos_defaults():
     (dict(max_detections=2.5), 'max_detections'),
     (dict(cas_thresholds=[0, float('nan')]), 'cas_thresholds'),
     (dict(mag_thresholds=[[0.3]]), 'mag_thresholds'),
+    (dict(cas_mode='softmax'), "cas_mode 'softmax'"),
 ])
 def test_bad_config(kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -103,6 +104,32 @@ def test_end_to_end_hand_computed_thumos_style():
     np.testing.assert_allclose(out['segments'], [[1.0, 3.0]])
     np.testing.assert_allclose(out['scores'], [0.975])
     assert out['labels'].tolist() == [0]
+
+
+def test_background_margin_mode_thresholds_class_minus_background():
+    # The class logit alone is flat (min-max -> all 0, one whole-video run);
+    # the background logit dips over snippets 1-2, so the margin
+    # cas[0] - cas[1] = [0, 3, 3, 0] -> min-max [0, 1, 1, 0], which is the
+    # hand-computed CAS of the THUMOS-style case above: run [2, 5] frames,
+    # [1, 3] s, score .875 + .2 * .5 = .975.
+    cas = np.array([[2.0, 2.0, 2.0, 2.0], [2.0, -1.0, -1.0, 2.0]])
+    video = np.zeros(2)
+    margin = BackTALPostProcessor(cas_thresholds=[0.5], mag_thresholds=[],
+                                  cas_mode='background_margin')
+    out = _call(margin, cas=cas, video=video)
+    np.testing.assert_allclose(out['segments'], [[1.0, 3.0]])
+    np.testing.assert_allclose(out['scores'], [0.975])
+    # Same input, class logits: the flat row is 0 everywhere after min-max,
+    # nothing reaches .5.
+    logits = BackTALPostProcessor(cas_thresholds=[0.5], mag_thresholds=[])
+    assert _call(logits, cas=cas, video=video)['scores'].size == 0
+    # With a zero background row both modes agree exactly (a constant would
+    # not do: BackTAL's min-max clamps at 0, so it is not shift-invariant).
+    flat_bg = CAS.copy()
+    flat_bg[1] = 0.0
+    a, b = _call(margin, cas=flat_bg), _call(logits, cas=flat_bg)
+    for key in ('segments', 'scores', 'labels'):
+        np.testing.assert_array_equal(a[key], b[key])
 
 
 def test_shrink_and_whole_video():

@@ -1,6 +1,4 @@
 """All eight mix-and-match variants train and test through the Runner."""
-from pathlib import Path
-
 import pytest
 
 from tests.conftest import REPO, build_runner, synthetic_cfg

@@ -4,9 +4,6 @@ import math
 import subprocess
 import sys
 
-import pytest
-import torch
-
 from tests.conftest import REPO, build_runner, synthetic_cfg
 
 

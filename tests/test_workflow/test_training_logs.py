@@ -82,9 +82,8 @@ def _train_lines(work_dir: Path) -> list:
     ]
 
 
-def test_runs_in_the_same_second_keep_their_own_logs(make_cfg, tiny_synthetic,
-                                                    tool, tmp_path,
-                                                    monkeypatch):
+def test_runs_in_the_same_second_keep_their_own_logs(
+        make_cfg, tiny_synthetic, tool, tmp_path, monkeypatch):
     import mmengine.runner.runner as runner_module
 
     import backtal_mmaction.engine.runner_utils as runner_utils

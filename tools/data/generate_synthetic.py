@@ -14,11 +14,13 @@ Examples::
         --subsets val:train test:test
 """
 import argparse
+import dataclasses
 import json
 import os
 import sys
 
-from backtal_mmaction.datasets.synthetic import generate_synthetic_benchmark
+from backtal_mmaction.datasets.synthetic import (SyntheticConfig,
+                                                 generate_synthetic_benchmark)
 
 
 def _subsets(items):
@@ -115,8 +117,12 @@ _NOT_CONTENT = ('out', 'overwrite', 'exist_ok')
 
 
 def _content_args(args) -> dict:
-    return {k: v for k, v in sorted(vars(args).items())
-            if k not in _NOT_CONTENT}
+    content = {k: v for k, v in sorted(vars(args).items())
+               if k not in _NOT_CONTENT}
+    # The feature model's defaults are part of what was generated: a folder
+    # made by an older generator is not silently reused.
+    content['feature_model'] = dataclasses.asdict(SyntheticConfig())
+    return content
 
 
 def already_generated(args) -> bool:

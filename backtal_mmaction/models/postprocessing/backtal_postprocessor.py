@@ -13,6 +13,7 @@ from .proposals import (Proposals, concat_proposals, empty_proposals,
                         video_class_probs)
 
 NMS_METHODS = ('hard', 'soft_gaussian', 'soft_linear')
+CAS_MODES = ('logits', 'background_margin')
 
 
 def _to_numpy(x, name: str) -> np.ndarray:
@@ -91,6 +92,12 @@ class BackTALPostProcessor:
         max_detections (int, optional): Keep the top-k detections after NMS.
         background_in_softmax (bool): See :func:`video_class_probs`;
             BackTAL's rule is True.
+        cas_mode (str): What is thresholded for class ``c``: ``'logits'``
+            (BackTAL: the class logit ``cas[c]``) or ``'background_margin'``
+            (``cas[c] - cas[C]``, the log-odds of ``c`` against background).
+            The margin suits models without a foreground filter, where click
+            supervision reaches the background logit but not the action
+            logits (e.g. the adversarial model of ablation row 8).
     """
 
     def __init__(self,
@@ -109,8 +116,13 @@ class BackTALPostProcessor:
                  shrink_ratio: float = 0.0,
                  whole_video_score: Optional[float] = None,
                  max_detections: Optional[int] = None,
-                 background_in_softmax: bool = True) -> None:
+                 background_in_softmax: bool = True,
+                 cas_mode: str = 'logits') -> None:
         self.background_in_softmax = bool(background_in_softmax)
+        if cas_mode not in CAS_MODES:
+            raise ValueError(f'BackTALPostProcessor: unknown cas_mode '
+                             f'{cas_mode!r}, valid modes are {CAS_MODES}')
+        self.cas_mode = cas_mode
         if not 0 <= class_threshold <= 1:
             raise ValueError(f'BackTALPostProcessor: class_threshold must be '
                              f'in [0, 1], got {class_threshold}')
@@ -232,7 +244,10 @@ class BackTALPostProcessor:
         probs = video_class_probs(video_scores, self.background_in_softmax)
         kept = np.flatnonzero(probs >= self.class_threshold).astype(np.int64)
         kept_probs = probs[kept]
-        cas_up = upsample_linear(minmax_normalize(cas[kept]), num_frames)
+        rows = cas[kept]
+        if self.cas_mode == 'background_margin':
+            rows = rows - cas[-1:]
+        cas_up = upsample_linear(minmax_normalize(rows), num_frames)
         thr_props = threshold_proposals(cas_up, kept_probs,
                                         self.cas_thresholds, self.lam,
                                         self.gamma)

@@ -1,0 +1,88 @@
+"""tools/analysis/run_ablation.py: the tables it renders (no training)."""
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+TOOL = Path(__file__).resolve().parents[2] / 'tools/analysis/run_ablation.py'
+KEYS = [f'mAP@0.{i}0' for i in range(1, 8)] + ['mAP_avg']
+
+
+def _tool():
+    spec = importlib.util.spec_from_file_location('_run_ablation', TOOL)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _run(avg, at7=None):
+    run = {k: 50.0 for k in KEYS}
+    run['mAP_avg'] = avg
+    run['mAP@0.70'] = avg if at7 is None else at7
+    return run
+
+
+RESULTS = {
+    '4_bg_click': [_run(90.0, 80.0), _run(92.0, 81.0), _run(94.0, 82.0)],
+    '5_bg_click_score_sep': [_run(91.0, 80.0), _run(95.0, 84.0),
+                             _run(93.0, 83.0)],
+}
+
+
+def test_paired_gains_pair_by_seed():
+    tool = _tool()
+    # 91-90, 95-92, 93-94
+    assert tool.paired_gains(RESULTS, '5_bg_click_score_sep',
+                             '4_bg_click').tolist() == [1.0, 3.0, -1.0]
+    with pytest.raises(ValueError, match='paired by seed'):
+        tool.paired_gains(dict(RESULTS, **{'4_bg_click': RESULTS[
+            '4_bg_click'][:2]}), '5_bg_click_score_sep', '4_bg_click')
+
+
+def test_gain_table_mean_std_and_sign_count():
+    table = _tool().format_gains(RESULTS).splitlines()
+    # Only the comparison whose two variants ran is listed.
+    assert len(table) == 3
+    # avg: [1, 3, -1] -> mean 1, population std sqrt(8/3) = 1.63;
+    # @0.7: [0, 3, 1] -> mean 1.33, std 1.25; 2 of 3 seeds gain.
+    assert table[2] == '| + score separation | +1.0 ± 1.6 | +1.3 ± 1.2 | 2/3 |'
+
+
+def test_from_json_rerenders_without_training(tmp_path, monkeypatch):
+    tool = _tool()
+    saved = tmp_path / 'abl.json'
+    saved.write_text(json.dumps(dict(note='three seeds', results=RESULTS)))
+    out = tmp_path / 'abl.md'
+    monkeypatch.setattr('sys.argv', [
+        'run_ablation.py', '--from-json', str(saved), '--out', str(out)
+    ])
+    tool.main()
+    text = out.read_text()
+    assert text.startswith('three seeds\n')
+    # mean +- std of 90, 92, 94 (population std 1.63)
+    assert '| Background clicks: position loss |' in text
+    assert '92.0 ± 1.6 |' in text
+    assert '| + score separation | +1.0 ± 1.6 |' in text
+
+
+def test_from_json_merges_parallel_runs_and_refuses_mixtures(tmp_path):
+    tool = _tool()
+    halves = []
+    for i, name in enumerate(RESULTS):
+        path = tmp_path / f'half{i}.json'
+        path.write_text(json.dumps(dict(note='n', results={
+            name: RESULTS[name]})))
+        halves.append(path)
+    results, note = tool.load_results(halves[::-1])
+    assert note == 'n' and list(results) == sorted(RESULTS)
+    with pytest.raises(ValueError, match='in two files'):
+        tool.load_results([halves[0], halves[0]])
+    other = tmp_path / 'other.json'
+    other.write_text(json.dumps(dict(note='other seeds', results={})))
+    with pytest.raises(ValueError, match='other benchmark or seeds'):
+        tool.load_results([halves[0], other])
+    old = tmp_path / 'old.json'
+    old.write_text(json.dumps(RESULTS))
+    with pytest.raises(ValueError, match='not a results file'):
+        tool.load_results([old])
