@@ -93,8 +93,12 @@ def test_ddp_two_cpu_processes_match_single_process(
     map_dist = evaluate_detections(gt, dist_det, len(names))['mAP']
     assert map_dist == pytest.approx(map_single, abs=1e-9)
     assert 'tal/mAP_avg' in single_metrics
+    # Scores to 1e-3 relative: weights equal to ~1e-8 can move a score of a
+    # class whose CAS is nearly all negative far more, because BackTAL's
+    # min-max normalization divides by max(max(x), 0) - max(min(x), 0),
+    # which is tiny there (|s| ~ 200 on such rows, 2e-4 relative seen).
     for video, det in single_det.items():
         assert torch.allclose(torch.as_tensor(det['scores']),
                               torch.as_tensor(dist_det[video]['scores']),
-                              atol=1e-5)
+                              rtol=1e-3, atol=1e-5)
     json.loads((tmp_path / 'dist.json').read_text())  # complete file

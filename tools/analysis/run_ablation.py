@@ -147,6 +147,9 @@ def main():
             results, note = load_results(args.from_json)
         except (OSError, ValueError) as e:
             raise SystemExit(f'error: {e}')
+        if len(args.from_json) > 1:  # keep the merged numbers with the table
+            Path(osp.splitext(args.out)[0] + '.json').write_text(
+                json.dumps(dict(note=note, results=results), indent=1))
         write_report(results, note, args.out, args.update_readme)
         return
     if len(args.seeds) < 3:
