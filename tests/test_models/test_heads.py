@@ -32,6 +32,29 @@ def test_head_is_a_bias_free_projection():
         TopKMILHead(6, 3, topk_ratio=0)
 
 
+def test_head_equals_conv1d_on_channels_last_features_with_grads():
+    """The matmul form equals nn.Conv1d (forward and both gradients) on the
+    channels-last features the affinity backbone returns."""
+    torch.manual_seed(0)
+    head = TopKMILHead(5, num_classes=2).double()
+    feat = torch.randn(3, 7, 5, dtype=torch.float64).transpose(1, 2)
+    assert not feat.is_contiguous()  # (B, H, T) view of (B, T, H) memory
+    feat.requires_grad_(True)
+    ref_feat = feat.detach().clone().requires_grad_(True)
+    cas = head(feat)
+    ref = F.conv1d(ref_feat, head.conv.weight)
+    torch.testing.assert_close(cas, ref, rtol=0, atol=1e-12)
+    grad = torch.randn_like(cas)
+    cas.backward(grad)
+    w_grad = head.conv.weight.grad.clone()
+    head.conv.weight.grad = None
+    ref.backward(grad)
+    torch.testing.assert_close(feat.grad, ref_feat.grad, rtol=0, atol=1e-12)
+    torch.testing.assert_close(w_grad, head.conv.weight.grad, rtol=0,
+                               atol=1e-12)
+    assert list(head.state_dict()) == ['conv.weight']
+
+
 def test_foreground_filter_formula():
     filt = ForegroundFilter(5, hidden_channels=4)
     x = torch.randn(3, 5, 7)
