@@ -58,11 +58,8 @@ def synthetic_cfg(data_root, config='configs/backtal/backtal_synthetic.py',
 
 
 def build_runner(cfg):
-    """``Runner.from_cfg`` with an experiment name of its own, so Runners
-    built in this test process within one second never share MMEngine's
-    logger/visualizer instances (see ``ensure_unique_experiment_name``)."""
-    from mmengine.runner import Runner
-    from backtal_mmaction.engine.runner_utils import \
-        ensure_unique_experiment_name
-    ensure_unique_experiment_name(cfg)
-    return Runner.from_cfg(cfg)
+    """The tools' ``build_runner``: ``Runner.from_cfg`` with an experiment
+    name of its own, so Runners built in this test process within one second
+    never share MMEngine's logger/visualizer instances."""
+    from backtal_mmaction.engine.runner_utils import build_runner as build
+    return build(cfg)

@@ -30,13 +30,12 @@ if 'THP_MEM_ALLOC_ENABLE' not in os.environ:
     os.environ['THP_MEM_ALLOC_ENABLE'] = '1'
 
 from mmengine.config import Config, DictAction
-from mmengine.runner import Runner
 
 from backtal_mmaction.engine.checkpoint_compat import CheckpointMismatchError
 from backtal_mmaction.engine.config_check import (UnknownConfigKeyError,
                                                   check_cfg_options)
 from backtal_mmaction.engine.runner_utils import (
-    add_custom_hook, ensure_unique_experiment_name, prepare_launcher)
+    add_custom_hook, build_runner, prepare_launcher)
 
 __all__ = ['parse_args', 'build_test_cfg', 'main']
 
@@ -142,8 +141,7 @@ def main(argv=None) -> dict:
     args = parse_args(argv)
     cfg = build_test_cfg(args)
     prepare_launcher(cfg, args.launcher)
-    ensure_unique_experiment_name(cfg)
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     return runner.test()
 
 

@@ -34,14 +34,13 @@ if 'THP_MEM_ALLOC_ENABLE' not in os.environ:
     os.environ['THP_MEM_ALLOC_ENABLE'] = '1'
 
 from mmengine.config import Config, DictAction
-from mmengine.runner import Runner
 
 from backtal_mmaction.engine.checkpoint_compat import CheckpointMismatchError
 from backtal_mmaction.engine.config_check import (UnknownConfigKeyError,
                                                   check_cfg_options)
 from backtal_mmaction.engine.runner_utils import (
-    add_custom_hook, ensure_unique_experiment_name, holds_a_run,
-    prepare_launcher, use_atomic_checkpoints)
+    add_custom_hook, build_runner, holds_a_run, prepare_launcher,
+    use_atomic_checkpoints)
 
 __all__ = ['parse_args', 'merge_args', 'holds_a_run', 'main']
 
@@ -134,8 +133,7 @@ def main(argv=None):
     args = parse_args(argv)
     cfg = merge_args(Config.fromfile(args.config), args)
     prepare_launcher(cfg, args.launcher)
-    ensure_unique_experiment_name(cfg)
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     runner.train()
     return runner.test() if args.test else None
 

@@ -9,7 +9,7 @@ import torch
 from mmengine.logging import print_log
 
 __all__ = [
-    'add_custom_hook', 'build_model_from_checkpoint',
+    'add_custom_hook', 'build_model_from_checkpoint', 'build_runner',
     'ensure_unique_experiment_name', 'holds_a_run', 'prepare_launcher',
     'use_atomic_checkpoints'
 ]
@@ -69,6 +69,14 @@ def ensure_unique_experiment_name(cfg) -> Optional[str]:
         n += 1
     cfg.experiment_name = f'{stem or "run"}_{n}'
     return cfg.experiment_name
+
+
+def build_runner(cfg):
+    """``Runner.from_cfg(cfg)`` after :func:`ensure_unique_experiment_name`:
+    how the tools (and the tests) build every Runner."""
+    from mmengine.runner import Runner
+    ensure_unique_experiment_name(cfg)
+    return Runner.from_cfg(cfg)
 
 
 def use_atomic_checkpoints(cfg) -> None:

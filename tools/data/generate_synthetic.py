@@ -132,11 +132,13 @@ def already_generated(args) -> bool:
         return False
     with open(stamp) as f:
         previous = json.load(f)
-    if previous != json.loads(json.dumps(_content_args(args))):
+    # Through JSON, as the stamp was written (tuples become lists).
+    current = json.loads(json.dumps(_content_args(args)))
+    if previous != current:
         if args.overwrite:
             return False
-        changed = sorted(k for k in set(previous) | set(_content_args(args))
-                         if previous.get(k) != _content_args(args).get(k))
+        changed = sorted(k for k in set(previous) | set(current)
+                         if previous.get(k) != current.get(k))
         raise ValueError(f'{args.out} holds a benchmark generated with other '
                          f'arguments ({", ".join(changed)}); pass --overwrite '
                          'to regenerate it or choose another --out')
