@@ -11,6 +11,7 @@ val_dataloader = dict(
     dataset={{_base_.test_dataloader.dataset}})
 val_evaluator = dict(_delete_=True, type='TALMetric',
                      tiou_thresholds={{_base_.test_evaluator.tiou_thresholds}})
+val_cfg = dict(_delete_=True, type='ValLoop')
 train_cfg = dict(val_interval=1)
 default_hooks = dict(
     checkpoint=dict(save_best='tal/mAP_avg', rule='greater'))

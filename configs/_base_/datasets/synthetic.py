@@ -54,3 +54,4 @@ test_dataloader = dict(
 val_evaluator = dict(
     type='TALMetric', tiou_thresholds=[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7])
 test_evaluator = val_evaluator
+val_cfg = dict(type='ValLoop')

@@ -62,3 +62,4 @@ test_evaluator = dict(
 # configs/backtal/backtal_thumos14_select-on-test.py for that, explicitly).
 val_dataloader = None
 val_evaluator = None
+val_cfg = None  # all three None: MMEngine's rule, so any trainer accepts it

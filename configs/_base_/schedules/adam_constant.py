@@ -1,8 +1,10 @@
 # The official BackTAL schedule: Adam, constant learning rate.
+# `val_cfg` lives with the dataset (`_base_/datasets/*`): whether a run can
+# validate depends on whether the dataset has a validation split, and MMEngine
+# requires val_dataloader, val_cfg and val_evaluator to be all set or all None.
 max_epochs = 40
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs,
                  val_interval=5)
-val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 optim_wrapper = dict(
     optimizer=dict(type='Adam', lr=1e-4, betas=(0.9, 0.999),
