@@ -4,6 +4,8 @@ Expected values are worked out by hand in the comments, then the whole
 pipeline is cross-checked against a naive per-prediction loop written here and
 against MMAction2's ``average_precision_at_temporal_iou``.
 """
+import os.path as osp
+
 import numpy as np
 import pytest
 
@@ -116,18 +118,24 @@ def test_match_only_within_same_video():
     np.testing.assert_array_equal(ap, [0])
 
 
-def test_tied_scores_keep_input_order():
+def test_tied_scores_follow_reference_argsort():
     # GT [0,10]. Two predictions with the same score: FP [50,60], TP [0,10].
-    # FP first: tp [0,1] -> precision [0, .5], recall [0, 1]
-    #           envelope [.5, .5] -> AP = 1 * .5 = .5
-    # TP first: tp [1,0] -> AP = 1
+    # The reference ranks with scores.argsort()[::-1]: for 2 equal values
+    # argsort gives [0, 1], reversed [1, 0] -> the one listed LATER first.
+    # (This test used to assert input order, i.e. the opposite; that was
+    # not what the reference does.)
+    # FP listed first -> TP processed first: tp [1,0] -> P [1,.5], R [1,1]
+    #                    -> AP = 1 * 1 = 1
+    # TP listed first -> FP processed first: tp [0,1] -> P [0,.5], R [0,1]
+    #                    envelope [.5,.5] -> AP = 1 * .5 = .5
+    assert np.argsort(np.array([0.5, 0.5]))[::-1].tolist() == [1, 0]
     gt = ([0], [[0, 10]])
     fp_first = detection_ap(*gt, [0, 0], [[50, 60], [0, 10]], [0.5, 0.5],
                             [0.5])
     tp_first = detection_ap(*gt, [0, 0], [[0, 10], [50, 60]], [0.5, 0.5],
                             [0.5])
-    np.testing.assert_allclose(fp_first, [0.5], atol=1e-15)
-    np.testing.assert_allclose(tp_first, [1.0], atol=1e-15)
+    np.testing.assert_array_equal(fp_first, [1.0])
+    np.testing.assert_array_equal(tp_first, [0.5])
 
 
 def test_no_gt_is_nan_and_no_prediction_is_zero():
@@ -272,53 +280,87 @@ def test_malformed_entries():
 # ---------------------------------------------------------------------------
 # Cross-checks on random data
 # ---------------------------------------------------------------------------
+def reference_segment_iou(target, candidates):
+    """tIoU of one segment with ``(N, 2)`` candidates, in the formula and
+    operation order of ActivityNet's ``segment_iou`` (0/0 -> 0, our
+    documented deviation; the random cases below never hit it)."""
+    tt1 = np.maximum(target[0], candidates[:, 0])
+    tt2 = np.minimum(target[1], candidates[:, 1])
+    inter = (tt2 - tt1).clip(0)
+    union = (candidates[:, 1] - candidates[:, 0]) + (target[1] -
+                                                     target[0]) - inter
+    with np.errstate(invalid='ignore'):
+        tiou = inter.astype(float) / union
+    return np.where(union > 0, tiou, 0.0)
+
+
+def reference_interpolated_ap(prec, rec):
+    """ActivityNet's ``interpolated_prec_rec``, same structure."""
+    mprec = np.hstack([[0], prec, [0]])
+    mrec = np.hstack([[0], rec, [1]])
+    for i in range(len(mprec) - 1)[::-1]:
+        mprec[i] = max(mprec[i], mprec[i + 1])
+    idx = np.where(mrec[1::] != mrec[0:-1])[0] + 1
+    return np.sum((mrec[idx] - mrec[idx - 1]) * mprec[idx])
+
+
 def naive_class_ap(gt, pred, cls, thresholds):
-    """ActivityNet's per-prediction loop for one class (reference)."""
-    gts = {
-        v: [s for s, lab in zip(d['segments'], d['labels']) if lab == cls]
-        for v, d in gt.items()
-    }
-    num_gt = sum(len(x) for x in gts.values())
-    rows = [(sc, v, s) for v, d in pred.items()
-            for s, lab, sc in zip(d['segments'], d['labels'], d['scores'])
-            if lab == cls]
-    rows = sorted(rows, key=lambda r: -r[0])  # Python sort is stable
-    aps = []
-    for thr in thresholds:
-        used = {v: set() for v in gts}
-        tp = []
-        for _, v, (ps, pe) in rows:
-            ious = []
-            for gs, ge in gts[v]:
-                inter = max(0.0, min(pe, ge) - max(ps, gs))
-                union = (pe - ps) + (ge - gs) - inter
-                ious.append(inter / union if union > 0 else 0.0)
-            hit = False
-            # sorted() is stable: equal tIoU -> GT listed first.
-            for j in sorted(range(len(ious)), key=lambda j: -ious[j]):
-                if ious[j] < thr:
-                    break
-                if j in used[v]:
-                    continue
-                used[v].add(j)
-                hit = True
-                break
-            tp.append(hit)
-        if num_gt == 0:
-            aps.append(np.nan)
+    """Independent reference for one class, following the code structure of
+    ActivityNet's ``compute_average_precision_detection`` (pandas-free):
+    ``score.argsort()[::-1]`` ranking, per-prediction loop, GT visited in
+    ``tiou.argsort()[::-1]`` order, a lock per threshold and GT."""
+    thresholds = np.asarray(thresholds, dtype=float)
+    # ground_truth rows of the class in input order; 'index' = row number.
+    gt_rows = [(v, s) for v, d in gt.items()
+               for s, lab in zip(d['segments'], d['labels']) if lab == cls]
+    npos = float(len(gt_rows))
+    if npos == 0:
+        return np.full(len(thresholds), np.nan)
+    gt_by_video = {}
+    for index, (v, s) in enumerate(gt_rows):
+        gt_by_video.setdefault(v, []).append((index, s))
+    # prediction rows of the class in input order
+    p_vid = [v for v, d in pred.items() for lab in d['labels'] if lab == cls]
+    p_seg = np.array([s for v, d in pred.items()
+                      for s, lab in zip(d['segments'], d['labels'])
+                      if lab == cls]).reshape(-1, 2)
+    p_score = np.array([sc for v, d in pred.items()
+                        for sc, lab in zip(d['scores'], d['labels'])
+                        if lab == cls], dtype=float)
+    if len(p_score) == 0:
+        return np.zeros(len(thresholds))
+    lock_gt = np.ones((len(thresholds), len(gt_rows))) * -1
+    sort_idx = p_score.argsort()[::-1]
+    tp = np.zeros((len(thresholds), len(sort_idx)))
+    fp = np.zeros((len(thresholds), len(sort_idx)))
+    for idx, src in enumerate(sort_idx):
+        if p_vid[src] not in gt_by_video:
+            fp[:, idx] = 1
             continue
-        prec, rec, n_tp = [], [], 0
-        for i, t in enumerate(tp):
-            n_tp += t
-            prec.append(n_tp / (i + 1))
-            rec.append(n_tp / num_gt)
-        mprec, mrec = [0.0] + prec + [0.0], [0.0] + rec + [1.0]
-        for i in range(len(mprec) - 2, -1, -1):
-            mprec[i] = max(mprec[i], mprec[i + 1])
-        aps.append(
-            sum((mrec[i] - mrec[i - 1]) * mprec[i]
-                for i in range(1, len(mrec)) if mrec[i] != mrec[i - 1]))
-    return np.array(aps)
+        this_gt = gt_by_video[p_vid[src]]
+        tiou_arr = reference_segment_iou(
+            p_seg[src], np.array([s for _, s in this_gt]).reshape(-1, 2))
+        tiou_sorted_idx = tiou_arr.argsort()[::-1]
+        for tidx, tiou_thr in enumerate(thresholds):
+            for jdx in tiou_sorted_idx:
+                if tiou_arr[jdx] < tiou_thr:
+                    fp[tidx, idx] = 1
+                    break
+                if lock_gt[tidx, this_gt[jdx][0]] >= 0:
+                    continue
+                tp[tidx, idx] = 1
+                lock_gt[tidx, this_gt[jdx][0]] = idx
+                break
+            if fp[tidx, idx] == 0 and tp[tidx, idx] == 0:
+                fp[tidx, idx] = 1
+    tp_cumsum = np.cumsum(tp, axis=1).astype(float)
+    fp_cumsum = np.cumsum(fp, axis=1).astype(float)
+    recall = tp_cumsum / npos
+    precision = tp_cumsum / (tp_cumsum + fp_cumsum)
+    return np.array([
+        reference_interpolated_ap(precision[t], recall[t])
+        for t in range(len(thresholds))
+    ])
 
 
 def random_case(seed,
@@ -369,7 +411,8 @@ def test_matches_naive_loop(seed, quantize):
     expected = np.stack(
         [naive_class_ap(gt, pred, c, thresholds) for c in range(num_classes)],
         axis=1)
-    np.testing.assert_allclose(res['ap'], expected, rtol=0, atol=1e-12)
+    # Bit-identical, ties included (same argsort calls, same sums).
+    np.testing.assert_array_equal(res['ap'], expected)
     assert np.isnan(res['ap'][:, -1]).all()  # the class with no GT
     # Non-trivial case: APs spread between 0 and 1.
     assert 0.05 < np.nanmean(res['ap']) < 0.95
@@ -438,3 +481,152 @@ def test_matches_mmaction_where_conventions_agree(seed):
                                                 np.array(rows, dtype=object),
                                                 thresholds)
         np.testing.assert_allclose(res['ap'][:, c], ref, rtol=0, atol=1e-6)
+
+
+# ---------------------------------------------------------------------------
+# Ties: the reference's argsort()[::-1] rules
+# ---------------------------------------------------------------------------
+THUMOS_GT = '../shared/data/gt_thumos14.json'
+
+
+def test_argsort_tie_facts_on_this_machine():
+    """What ``np.argsort(x)[::-1]`` gives for exactly equal values (the rule
+    the module docstring documents): with 2 or 3 elements equal values come
+    out in input order, so reversed the one listed LATER comes first; longer
+    arrays are not stable-reversed in general (numpy's default sort is not
+    stable; on SIMD builds the order varies already at 4 elements)."""
+    import itertools
+    for n in (2, 3):
+        for pattern in itertools.product([0.25, 0.5], repeat=n):
+            x = np.array(pattern)
+            np.testing.assert_array_equal(
+                np.argsort(x)[::-1],
+                np.argsort(x, kind='stable')[::-1])
+    rng = np.random.default_rng(0)
+    differs = sum(
+        not np.array_equal(np.argsort(x)[::-1],
+                           np.argsort(x, kind='stable')[::-1])
+        for x in (rng.integers(0, 3, 64) / 4.0 for _ in range(50)))
+    assert differs > 0  # why the metric calls argsort itself
+
+
+def test_gt_tie_goes_to_the_reference_choice():
+    # GT A=[0,10], B=[20,30]. p1=[5,25] (.9): tIoU A = 5/25 = .2 and
+    # B = 5/25 = .2, exactly equal. argsort([.2,.2])[::-1] = [1, 0] -> the
+    # reference takes B (listed later). p2=[0,12] (.8): tIoU A = 10/12.
+    # thr .1: p1 -> B, p2 -> A: tp [1,1] of 2 -> AP 1
+    #         (taking A for p1 would leave p2 a FP: tp [1,0] -> AP .5)
+    # thr .5: p1 FP (.2), p2 -> A: tp [0,1] -> P [0,.5], R [0,.5];
+    #         envelope [.5,.5] -> AP = .5 * .5 = .25
+    gt = ([0, 0], [[0, 10], [20, 30]])
+    pred = ([0, 0], [[5, 25], [0, 12]], [0.9, 0.8])
+    iou = temporal_iou([[5, 25]], gt[1])
+    assert iou[0, 0] == iou[0, 1] == 0.2
+    ap = detection_ap(*gt, *pred, (0.1, 0.5))
+    np.testing.assert_array_equal(ap, [1.0, 0.25])
+    res = evaluate_detections({'v': det(gt[1], [0, 0])},
+                              {'v': det(pred[1], [0, 0], pred[2])}, 1,
+                              (0.1, 0.5))
+    np.testing.assert_array_equal(res['ap'][:, 0], [1.0, 0.25])
+    # The same GT listed in the other order: the tie now goes to [0,10]
+    # (listed later), p2 has nothing left -> tp [1,0] -> AP .5 at 0.1.
+    ap = detection_ap([0, 0], [[20, 30], [0, 10]], *pred, (0.1, ))
+    np.testing.assert_array_equal(ap, [0.5])
+
+
+def _load_thumos_gt():
+    from backtal_mmaction.evaluation.functional.detection_map import \
+        load_activitynet_gt
+    if not osp.isfile(THUMOS_GT):
+        pytest.skip(f'{THUMOS_GT} not available')
+    return load_activitynet_gt(THUMOS_GT, subset='test')
+
+
+def test_real_thumos14_highjump_gt_tie():
+    """video_test_0000887, HighJump: the prediction [152.069, 193.136] s has
+    tIoU 0.14853776 (float64, exactly equal) with GT #4 [157.4, 163.5] and
+    GT #8 [182.1, 188.2] of the video's 12 HighJump instances. The reference
+    takes #8 (argsort()[::-1] = [8, 4, ...]). A second prediction, an exact
+    copy of #4, is then a TP too: tp [1,1] of 12 GT -> AP@0.1 = 2/12. The
+    old rule (first listed: #4) made it a duplicate: AP@0.1 = 1/12."""
+    gt_all, names = _load_thumos_gt()
+    c = names.index('HighJump')
+    video = 'video_test_0000887'
+    gt = {video: gt_all[video]}
+    seg = gt[video]['segments'][gt[video]['labels'] == c]
+    assert len(seg) == 12
+    np.testing.assert_array_equal(seg[[4, 8]],
+                                  [[157.4, 163.5], [182.1, 188.2]])
+    iou = temporal_iou([[152.069, 193.136]], seg)[0]
+    assert iou[4] == iou[8] and round(iou[4], 4) == 0.1485
+    assert np.argsort(iou)[::-1][0] == 8
+    pred = {video: det([[152.069, 193.136], [157.4, 163.5]], [c, c],
+                       [0.9, 0.8])}
+    res = evaluate_detections(gt, pred, len(names), (0.1, ))
+    assert res['ap'][0, c] == 2 / 12
+    assert naive_class_ap(gt, pred, c, (0.1, ))[0] == 2 / 12
+
+
+@pytest.mark.parametrize('seed', [20, 21, 22])
+def test_matches_reference_loop_with_many_ties(seed):
+    """Coarse grid (1 s) and 5 score levels: many tied scores and many
+    exactly tied tIoU values between GT of one video."""
+    rng = np.random.default_rng(seed)
+    gt, pred = {}, {}
+    for v in range(8):
+        n_gt = int(rng.integers(3, 12))
+        start = rng.integers(0, 40, n_gt).astype(float)
+        seg = np.stack([start, start + 2 * rng.integers(1, 3, n_gt)], 1)
+        lab = rng.integers(0, 2, n_gt)
+        n_p = 60
+        p_start = rng.integers(0, 44, n_p).astype(float)
+        p_seg = np.stack([p_start, p_start + rng.integers(1, 9, n_p)], 1)
+        gt[f'v{v}'] = det(seg, lab)
+        pred[f'v{v}'] = det(p_seg, rng.integers(0, 2, n_p),
+                            rng.integers(1, 6, n_p) / 5.0)
+    thresholds = (0.1, 0.3, 0.5, 0.7)
+    # The case does exercise GT ties: count predictions whose best tIoU
+    # (>= 0.1) is shared by two GT of their video and class.
+    n_tied = 0
+    for v in gt:
+        for c in (0, 1):
+            g = gt[v]['segments'][gt[v]['labels'] == c]
+            p = pred[v]['segments'][pred[v]['labels'] == c]
+            if len(g) and len(p):
+                iou = temporal_iou(p, g)
+                top = iou.max(axis=1, keepdims=True)
+                n_tied += int((((iou == top) & (top >= 0.1)).sum(1) > 1).sum())
+    assert n_tied >= 5
+    res = evaluate_detections(gt, pred, 2, thresholds)
+    expected = np.stack([naive_class_ap(gt, pred, c, thresholds)
+                         for c in (0, 1)], axis=1)
+    np.testing.assert_array_equal(res['ap'], expected)
+
+
+def test_matches_reference_loop_on_real_thumos14_gt():
+    """Real THUMOS14 test GT as predictions, perturbed on a 0.1 s grid, with
+    scores on 20 levels (many ties), some labels swapped and some
+    duplicates: equal to the reference loop, bit for bit."""
+    gt, names = _load_thumos_gt()
+    rng = np.random.default_rng(5)
+    pred = {}
+    for v, d in gt.items():
+        seg = np.asarray(d['segments'])
+        lab = np.asarray(d['labels'])
+        if len(seg) == 0:
+            continue
+        dup = rng.random(len(seg)) < 0.3
+        seg = np.concatenate([seg, seg[dup]])
+        lab = np.concatenate([lab, lab[dup]])
+        noisy = np.round((seg + rng.normal(0, 0.8, seg.shape)) * 10) / 10
+        noisy.sort(axis=1)
+        swap = rng.random(len(lab)) < 0.1
+        lab = np.where(swap, rng.integers(0, len(names), len(lab)), lab)
+        pred[v] = det(noisy, lab, rng.integers(1, 21, len(lab)) / 20.0)
+    thresholds = (0.1, 0.3, 0.5, 0.7)
+    res = evaluate_detections(gt, pred, len(names), thresholds)
+    expected = np.stack([
+        naive_class_ap(gt, pred, c, thresholds) for c in range(len(names))
+    ], axis=1)
+    np.testing.assert_array_equal(res['ap'], expected)
+    assert 0.2 < res['average_mAP'] < 0.9

@@ -4,17 +4,39 @@ Everything here is pure NumPy and framework free, so the same code backs the
 registered :class:`~backtal_mmaction.evaluation.metrics.TALMetric`, the offline
 ``tools/analysis/eval_detections.py`` and the benchmark script.
 
-Protocol (ActivityNet ``compute_average_precision_detection``), per class and
-per tIoU threshold:
+Protocol (ActivityNet ``compute_average_precision_detection``, the
+evaluator of BackTAL, LACP, HR-Pro and MMAction2), per class and per tIoU
+threshold:
 
-1. predictions are sorted by score, descending; ties keep their input order
-   (stable sort, so results are reproducible);
+1. the class's predictions, in input order (videos in dict order, entries in
+   order), are ranked by ``np.argsort(scores)[::-1]``, exactly the
+   reference's call;
 2. each prediction, in that order, is matched to the not-yet-matched ground
    truth (GT) of the *same video* with the highest tIoU among those with
-   ``tIoU >= threshold`` (GT tIoU ties go to the GT listed first); unmatched
-   predictions are false positives;
+   ``tIoU >= threshold``; unmatched predictions are false positives. Among
+   GT with exactly equal tIoU the reference takes the one that comes first
+   in ``np.argsort(tiou)[::-1]`` over the video's GT of that class (in file
+   order), and so do we (see below);
 3. AP is the area under the interpolated precision/recall curve
-   (:func:`average_precision_curve`).
+   (:func:`average_precision_curve`), summed over the recall change points
+   as the reference does, so AP is bit-identical to it.
+
+Tie rule. ``np.argsort`` uses numpy's default kind (``'quicksort'``), which
+is not stable: for exactly equal values the order it returns depends on the
+array length, the other values, the numpy build and the CPU (numpy >= 1.25
+sorts with x86-simd-sort on AVX-512 / AVX2 machines). With 2 or 3 elements
+(e.g. two tied GT of a class in one video, or two tied scores) it returned
+equal values in input order in all our measurements, so ``[::-1]`` puts the
+one listed *later* first (the reference's choice in the THUMOS14 HighJump
+case of the tests); from 4 elements on, numpy 2.4 on an AVX-512 machine
+returns ties in varying orders (``tests/test_evaluation`` pins both facts
+for the machine they run on). Rather than re-implement one of these sorts, the metric calls the very
+same ``np.argsort`` on the very same float64 array as the reference (the
+class's scores in input order; the tIoU of a prediction with its video's
+class GT, computed with the same formula), so it reproduces the reference
+bit for bit on the same machine and numpy, whatever they are. The GT tie
+break is only computed for the (rare) predictions that do have a tie; all
+other work stays vectorized.
 
 Data layout shared by the helpers: a *detection dict* maps a video name to
 ``dict(segments=(N, 2), labels=(N, )[, scores=(N, )])`` with segments as
@@ -39,7 +61,8 @@ __all__ = [
     'DEFAULT_TIOU_THRESHOLDS', 'temporal_iou', 'average_precision_curve',
     'check_tiou_thresholds', 'detection_ap', 'evaluate_detections',
     'format_detection_table', 'format_tiou', 'load_activitynet_results',
-    'dump_activitynet_results', 'load_activitynet_gt'
+    'dump_activitynet_results', 'load_activitynet_gt', 'TIOU_RANGES',
+    'tiou_ranges', 'load_ambiguous_segments', 'ambiguous_prediction_mask'
 ]
 
 # THUMOS14 convention used by the BackTAL paper. Written out instead of
@@ -182,12 +205,18 @@ def average_precision_curve(precision, recall):
     pad = np.zeros(prec.shape[:-1] + (1, ))
     mprec = np.concatenate([pad, prec, pad], axis=-1)
     mrec = np.concatenate([pad, rec, pad + 1.0], axis=-1)
-    # Running max from the right = the interpolated precision envelope.
+    # Running max from the right = the interpolated precision envelope
+    # (max is exact, so this equals the reference's Python loop).
     mprec = np.flip(np.maximum.accumulate(np.flip(mprec, -1), axis=-1), -1)
-    # Where recall does not change the step is exactly 0 and adds nothing,
-    # which is the same as summing only over the recall change points.
-    ap = np.sum(np.diff(mrec, axis=-1) * mprec[..., 1:], axis=-1)
-    return float(ap) if prec.ndim == 1 else ap
+    terms = np.diff(mrec, axis=-1) * mprec[..., 1:]
+    change = mrec[..., 1:] != mrec[..., :-1]
+    # Sum only the recall change points, one np.sum per curve, like the
+    # reference: adding the zero steps too would change np.sum's pairwise
+    # grouping and so the last bits of the AP.
+    flat_t = terms.reshape(-1, terms.shape[-1])
+    flat_c = change.reshape(-1, change.shape[-1])
+    ap = np.array([np.sum(t[c]) for t, c in zip(flat_t, flat_c)])
+    return float(ap[0]) if prec.ndim == 1 else ap.reshape(prec.shape[:-1])
 
 
 def _rank_within_group(group: np.ndarray, num_groups: int) -> np.ndarray:
@@ -224,7 +253,7 @@ def _greedy_match(gt_group: np.ndarray, gt_segments: np.ndarray,
         gt_segments (np.ndarray): ``(G, 2)``.
         pred_group (np.ndarray): ``(P, )`` int group id of each prediction.
         pred_segments (np.ndarray): ``(P, 2)``. Predictions must already be in
-            processing (descending score) order.
+            processing (descending score) order within each group.
         tiou_thresholds (np.ndarray): ``(K, )``.
 
     Returns:
@@ -248,8 +277,8 @@ def _greedy_match(gt_group: np.ndarray, gt_segments: np.ndarray,
     pred_gid = pos[pred_idx]
     num_groups = len(groups)
 
-    # GT padded per group: (num_groups, max_gt, 2); slot order = input order,
-    # so argmax tie-breaking picks the GT listed first.
+    # GT padded per group: (num_groups, max_gt, 2); slot order = input order
+    # (the reference's GT order, which its tie break depends on).
     gt_slot = _rank_within_group(gt_gid, num_groups)
     max_gt = int(gt_slot.max()) + 1
     padded = np.zeros((num_groups, max_gt, 2))
@@ -262,6 +291,8 @@ def _greedy_match(gt_group: np.ndarray, gt_segments: np.ndarray,
     by_rank = np.argsort(rank, kind='stable')
     bounds = np.concatenate([[0], np.cumsum(np.bincount(rank))])
 
+    gt_count = np.bincount(gt_gid, minlength=num_groups)
+
     matched = np.zeros((num_thr, num_groups, max_gt), dtype=bool)
     thr = tiou_thresholds[:, None, None]
     for r in range(len(bounds) - 1):
@@ -271,13 +302,68 @@ def _greedy_match(gt_group: np.ndarray, gt_segments: np.ndarray,
         iou = _pairwise_tiou(seg[:, None, :], padded[gid])  # (n, max_gt)
         iou = np.where(valid[gid], iou, -np.inf)
         cand = (iou >= thr) & ~matched[:, gid]  # (K, n, max_gt)
-        best = np.where(cand, iou, -np.inf).argmax(axis=-1)  # (K, n)
+        masked = np.where(cand, iou, -np.inf)
+        best = masked.argmax(axis=-1)  # (K, n); first maximum
         hit = cand.any(axis=-1)
+        # Exactly equal best tIoU on two or more free GT: the reference
+        # takes the first of them in ``argsort(tiou)[::-1]`` order.
+        best_val = np.take_along_axis(masked, best[..., None], -1)
+        tied = hit & ((masked == best_val).sum(axis=-1) > 1)
+        if tied.any():
+            _break_gt_ties(tied, cand, iou, gt_count[gid], best)
         tp[:, pred_idx[sel]] = hit
         k_idx, n_idx = np.nonzero(hit)
         # ``gid`` is unique within one rank, so these writes never collide.
         matched[k_idx, gid[n_idx], best[k_idx, n_idx]] = True
     return tp
+
+
+def _break_gt_ties(tied: np.ndarray, cand: np.ndarray, iou: np.ndarray,
+                   num_gt: np.ndarray, best: np.ndarray) -> None:
+    """Re-pick ``best`` where several free GT share the best tIoU.
+
+    Calls ``np.argsort`` on the same array as the reference: the tIoU of the
+    prediction with its group's GT, unpadded, in GT input order.
+
+    Args:
+        tied (np.ndarray): ``(K, n)`` bool, entries to re-pick.
+        cand (np.ndarray): ``(K, n, max_gt)`` bool, free GT above threshold.
+        iou (np.ndarray): ``(n, max_gt)`` tIoU (padding ``-inf``).
+        num_gt (np.ndarray): ``(n, )`` GT count of each prediction's group.
+        best (np.ndarray): ``(K, n)`` chosen GT slot, updated in place.
+    """
+    k_idx, n_idx = np.nonzero(tied)
+    for n in np.unique(n_idx):
+        order = np.argsort(iou[n, :num_gt[n]])[::-1]
+        for k in k_idx[n_idx == n]:
+            # ``order`` is by descending tIoU, so its first free candidate
+            # has the best tIoU; it is the reference's choice.
+            best[k, n] = order[np.argmax(cand[k, n, order])]
+
+
+def _reference_order(labels: np.ndarray, scores: np.ndarray,
+                     num_classes: int) -> Tuple[np.ndarray, np.ndarray]:
+    """Processing order of predictions: class-major, reference rank within.
+
+    Each class's predictions, taken in input order, are ranked with the
+    reference's own ``np.argsort(scores)[::-1]`` (not a stable sort), so
+    tied scores come out exactly as in the reference.
+
+    Args:
+        labels (np.ndarray): ``(P, )`` int labels in ``[0, num_classes)``.
+        scores (np.ndarray): ``(P, )`` float64 scores.
+
+    Returns:
+        tuple: ``order (P, )`` indices and ``ends (C, )``: class ``c`` is
+        ``order[ends[c] - count[c]:ends[c]]``.
+    """
+    order = np.argsort(labels, kind='stable')  # class-major, input order
+    count = np.bincount(labels, minlength=num_classes)
+    ends = np.cumsum(count)
+    for c in np.flatnonzero(count):
+        idx = order[ends[c] - count[c]:ends[c]]
+        order[ends[c] - count[c]:ends[c]] = idx[np.argsort(scores[idx])[::-1]]
+    return order, ends
 
 
 def _ap_from_tp(tp: np.ndarray, num_gt: int) -> np.ndarray:
@@ -320,7 +406,8 @@ def detection_ap(gt_video_idx,
     scores = _check_vector(pred_scores, len(pred_seg), 'pred_scores')
     if len(gt_seg) == 0:
         return np.full(len(thr), np.nan)
-    order = np.argsort(-scores, kind='stable')
+    # The reference's own ranking call (ties: see the module docstring).
+    order = np.argsort(scores)[::-1]
     tp = _greedy_match(gt_vid, gt_seg, pred_vid[order], pred_seg[order], thr)
     return _ap_from_tp(tp, len(gt_seg))
 
@@ -378,7 +465,9 @@ def _flatten_detections(entries, what: str, num_classes: int,
 def evaluate_detections(gt: Dict[str, dict],
                         predictions: Dict[str, dict],
                         num_classes: int,
-                        tiou_thresholds=DEFAULT_TIOU_THRESHOLDS) -> dict:
+                        tiou_thresholds=DEFAULT_TIOU_THRESHOLDS,
+                        ambiguous: Optional[Dict[str, np.ndarray]] = None
+                        ) -> dict:
     """Per-class AP and mAP of temporal action detections.
 
     All classes are matched in a single pass: matching is independent per
@@ -392,13 +481,21 @@ def evaluate_detections(gt: Dict[str, dict],
             labels=(M, ), scores=(M, ))}``. Every video must be in ``gt``.
         num_classes (int): ``C``; labels must lie in ``[0, C)``.
         tiou_thresholds (Sequence[float]): ``K`` thresholds in ``(0, 1]``.
+        ambiguous (dict, optional): ``{video_name: (A, 2)}`` ambiguous
+            segments (seconds), e.g. from :func:`load_ambiguous_segments`.
+            Predictions overlapping one of their video's segments are removed
+            before matching (rule of :func:`ambiguous_prediction_mask`).
 
     Returns:
         dict: ``ap`` ``(K, C)`` (NaN for classes without any GT), ``mAP``
         ``(K, )`` mean over the classes that have GT (NaN if none has),
         ``average_mAP`` (float, mean of ``mAP`` over thresholds),
-        ``classes_without_gt`` (list of class indices), ``num_gt`` ``(C, )``
-        and ``tiou_thresholds`` ``(K, )``. AP values are in ``[0, 1]``.
+        ``range_mAP`` (dict ``'0.1:0.5'`` / ``'0.3:0.7'`` -> float, the mean
+        of ``mAP`` over those thresholds; a range is present only when all
+        its thresholds are evaluated), ``classes_without_gt`` (list of class
+        indices), ``num_gt`` ``(C, )``, ``tiou_thresholds`` ``(K, )`` and
+        ``num_ambiguous_removed`` (int, or None without ``ambiguous``). AP
+        values are in ``[0, 1]``.
     """
     if (isinstance(num_classes, bool)
             or not isinstance(num_classes,
@@ -420,20 +517,26 @@ def evaluate_detections(gt: Dict[str, dict],
                 if len(unknown) > _MAX_NAMES_IN_ERROR else '')
         raise ValueError(f'predictions contain {len(unknown)} video(s) that '
                          f'are not in the ground truth: {shown}{more}')
+
+    num_removed = None
+    if ambiguous is not None:
+        drop = ambiguous_prediction_mask(pred_names, pred_vid, pred_seg,
+                                         ambiguous)
+        num_removed = int(drop.sum())
+        keep = ~drop  # boolean indexing keeps the input order
+        pred_vid, pred_seg = pred_vid[keep], pred_seg[keep]
+        pred_lab, scores = pred_lab[keep], scores[keep]
+
     pred_to_gt = np.array([video_index[n] for n in pred_names], dtype=np.int64)
     pred_vid = pred_to_gt[pred_vid]
 
-    # One global stable sort; restricting it to a class keeps the per-class
-    # descending-score order (ties in input order).
-    order = np.argsort(-scores, kind='stable')
+    # Class-major order, each class ranked by the reference's own call.
+    order, ends = _reference_order(pred_lab, scores, num_classes)
     pred_lab, pred_seg = pred_lab[order], pred_seg[order]
     pred_group = pred_vid[order] * num_classes + pred_lab
     gt_group = gt_vid * num_classes + gt_lab
     tp = _greedy_match(gt_group, gt_seg, pred_group, pred_seg, thr)
 
-    cls_order = np.argsort(pred_lab, kind='stable')
-    tp = tp[:, cls_order]
-    ends = np.cumsum(np.bincount(pred_lab, minlength=num_classes))
     starts = ends - np.bincount(pred_lab, minlength=num_classes)
     num_gt = np.bincount(gt_lab, minlength=num_classes)
 
@@ -450,9 +553,141 @@ def evaluate_detections(gt: Dict[str, dict],
         ap=ap,
         mAP=mean_ap,
         average_mAP=float(mean_ap.mean()),
+        range_mAP={
+            name: float(mean_ap[idx].mean())
+            for name, idx in tiou_ranges(thr).items()
+        },
         classes_without_gt=np.flatnonzero(~has_gt).tolist(),
         num_gt=num_gt,
-        tiou_thresholds=thr)
+        tiou_thresholds=thr,
+        num_ambiguous_removed=num_removed)
+
+
+# Threshold ranges of the point-supervised tables (LACP, HR-Pro report
+# mAP@[0.1:0.5], mAP@[0.3:0.7] and mAP@[0.1:0.7]); HR-Pro computes them as
+# ``mAP[:5].mean()`` and ``mAP[2:7].mean()`` of thresholds 0.1, ..., 0.7.
+TIOU_RANGES = {
+    '0.1:0.5': (0.1, 0.2, 0.3, 0.4, 0.5),
+    '0.3:0.7': (0.3, 0.4, 0.5, 0.6, 0.7),
+}
+
+
+def tiou_ranges(tiou_thresholds) -> Dict[str, np.ndarray]:
+    """Threshold ranges of :data:`TIOU_RANGES` that are fully evaluated.
+
+    Args:
+        tiou_thresholds (array-like): ``(K, )`` evaluated thresholds.
+
+    Returns:
+        dict: range name -> ``(5, )`` int indices into ``tiou_thresholds``,
+        in the range's order; ranges with a missing threshold are left out.
+        Matching allows 1e-9 so ``np.linspace(0.1, 0.7, 7)`` also qualifies.
+    """
+    thr = np.asarray(tiou_thresholds, dtype=np.float64)
+    out = {}
+    for name, values in TIOU_RANGES.items():
+        idx = [np.flatnonzero(np.abs(thr - v) < 1e-9) for v in values]
+        if all(len(i) for i in idx):
+            out[name] = np.array([int(i[0]) for i in idx])
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Ambiguous segments (THUMOS14 ``Ambiguous_test.txt``)
+# ---------------------------------------------------------------------------
+def load_ambiguous_segments(path: str) -> Dict[str, np.ndarray]:
+    """Read an ambiguous-segment file (THUMOS14 ``Ambiguous_test.txt``).
+
+    Layout: one ``video start end`` per line (seconds), separated by any
+    whitespace (the THUMOS14 file uses two spaces after the name); blank
+    lines are skipped.
+
+    Args:
+        path (str): The file.
+
+    Returns:
+        dict: ``{video: (A, 2) float64 [start, end]}`` in file order.
+
+    Raises:
+        FileNotFoundError: no such file.
+        ValueError: a line without exactly 3 fields, a non-numeric or
+            non-finite time, or ``end < start``; the message names the file
+            and the line number.
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'ambiguous-segment file not found: {path}')
+    segments: Dict[str, list] = {}
+    with open(path, encoding='utf-8-sig') as f:
+        for lineno, line in enumerate(f, 1):
+            fields = line.split()
+            if not fields:
+                continue
+            where = f'{path}, line {lineno}'
+            if len(fields) != 3:
+                raise ValueError(
+                    f'{where}: expected 3 fields "video start end", got '
+                    f'{len(fields)}: {line.strip()!r}')
+            try:
+                start, end = float(fields[1]), float(fields[2])
+            except ValueError:
+                raise ValueError(f'{where}: start/end must be numbers '
+                                 f'(seconds), got {line.strip()!r}') from None
+            if not (np.isfinite(start) and np.isfinite(end)):
+                raise ValueError(f'{where}: start/end must be finite, got '
+                                 f'{line.strip()!r}')
+            if end < start:
+                raise ValueError(f'{where}: end {end} < start {start} for '
+                                 f'video {fields[0]!r}')
+            segments.setdefault(fields[0], []).append((start, end))
+    return {v: np.asarray(s, np.float64) for v, s in segments.items()}
+
+
+def ambiguous_prediction_mask(video_names: Sequence[str],
+                              video_idx: np.ndarray,
+                              segments: np.ndarray,
+                              ambiguous: Dict[str, np.ndarray],
+                              bins_per_second: float = 1.0) -> np.ndarray:
+    """Which predictions overlap an ambiguous segment of their video.
+
+    The rule of the CO2-Net / HR-Pro evaluators (``filter_segments``), any
+    class: the ambiguous segment becomes the integer bins
+    ``range(round(a_start), round(a_end))`` (Python ``round``: half to
+    even), the prediction ``range(int(p_start), int(p_end))`` (``int``
+    truncates), and the prediction is removed when the two sets share a bin.
+    HR-Pro applies it in seconds (``bins_per_second=1``, the default);
+    CO2-Net in feature snippets (``bins_per_second=25 / 16``). Where both
+    ranges are empty the reference divides 0 by 0 and crashes; here the
+    prediction is kept.
+
+    Args:
+        video_names (Sequence[str]): Names indexed by ``video_idx``.
+        video_idx (np.ndarray): ``(P, )`` video of each prediction.
+        segments (np.ndarray): ``(P, 2)`` predictions, seconds.
+        ambiguous (dict): ``{video: (A, 2)}`` seconds; videos without
+            predictions are ignored.
+        bins_per_second (float): Bin rate of the rule (see above).
+
+    Returns:
+        np.ndarray: ``(P, )`` bool, True = remove.
+    """
+    drop = np.zeros(len(video_idx), dtype=bool)
+    for v, name in enumerate(video_names):
+        amb = ambiguous.get(name)
+        if amb is None or len(amb) == 0:
+            continue
+        sel = np.flatnonzero(video_idx == v)
+        if sel.size == 0:
+            continue
+        amb = np.asarray(amb, np.float64).reshape(-1, 2) * bins_per_second
+        a_lo, a_hi = np.round(amb[:, 0]), np.round(amb[:, 1])  # half-even
+        pred = segments[sel] * bins_per_second
+        p_lo, p_hi = np.trunc(pred[:, 0]), np.trunc(pred[:, 1])
+        # range(a, b) and range(c, d) share an integer iff max(a, c) <
+        # min(b, d): (P_v, A) pairs.
+        share = (np.maximum(p_lo[:, None], a_lo[None]) < np.minimum(
+            p_hi[:, None], a_hi[None]))
+        drop[sel] = share.any(axis=1)
+    return drop
 
 
 # ---------------------------------------------------------------------------
