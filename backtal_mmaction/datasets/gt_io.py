@@ -12,9 +12,15 @@ The class list is ``activity_list`` if present, else the leaves of an
 ActivityNet ``taxonomy``, else the sorted set of labels.
 """
 import json
+import os.path as osp
+import warnings
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
+
+# Files already warned about by :func:`warn_segments_outside_video`: the
+# dataset, the click tools and the metric all read the same GT file.
+_WARNED_OUTSIDE = set()
 
 
 def load_json(path: str, what: str) -> dict:
@@ -66,7 +72,64 @@ def load_gt_database(path: str) -> dict:
                                                     dict):
         raise ValueError(f'Ground-truth file {path} has no "database" '
                          'object (ActivityNet layout expected).')
+    warn_segments_outside_video(data['database'], path)
     return data
+
+
+def segments_outside_video(database: dict) -> List[tuple]:
+    """GT segments that start before 0 or end after the video's duration.
+
+    Args:
+        database (dict): The ``database`` object of a GT file.
+
+    Returns:
+        list[tuple]: ``(video, annotation index, [start, end], duration)``
+        in file order. Entries without a numeric ``duration`` or
+        ``segment`` are skipped (the readers report those).
+    """
+    out = []
+    for name, info in database.items():
+        if not isinstance(info, dict):
+            continue
+        duration = info.get('duration')
+        if not isinstance(duration, (int, float)) or isinstance(
+                duration, bool):
+            continue
+        for i, ann in enumerate(info.get('annotations') or []):
+            seg = ann.get('segment') if isinstance(ann, dict) else None
+            if (isinstance(seg, (list, tuple)) and len(seg) == 2
+                    and all(isinstance(x, (int, float)) for x in seg)
+                    and (seg[0] < 0 or seg[1] > duration)):
+                out.append((name, i, list(seg), duration))
+    return out
+
+
+def warn_segments_outside_video(database: dict, path: str) -> int:
+    """Warn once per file about GT segments outside ``[0, duration]``.
+
+    Such segments are kept as they are (the reference evaluators score them
+    as given, and the real THUMOS14 GT has 4 test segments past their
+    video's end); the warning makes them visible. One ``UserWarning`` per
+    file and process, with the count and the first few cases.
+
+    Returns:
+        int: Number of such segments.
+    """
+    bad = segments_outside_video(database)
+    key = osp.abspath(path)
+    if bad and key not in _WARNED_OUTSIDE:
+        _WARNED_OUTSIDE.add(key)
+        videos = len({b[0] for b in bad})
+        shown = '; '.join(f'{v!r} annotations[{i}] {seg} (duration {d})'
+                          for v, i, seg, d in bad[:3])
+        more = f'; and {len(bad) - 3} more' if len(bad) > 3 else ''
+        warnings.warn(
+            f'{path}: {len(bad)} GT segment(s) in {videos} video(s) start '
+            f'before 0 or end after the video duration; kept as they are: '
+            f'{shown}{more}',
+            UserWarning,
+            stacklevel=2)
+    return len(bad)
 
 
 def parse_gt_video(path: str, name: str, info: dict,
@@ -75,7 +138,8 @@ def parse_gt_video(path: str, name: str, info: dict,
 
     Returns:
         dict: ``duration`` (float), ``fps`` (float or None), ``frame_num``
-        (int or None), ``segments`` ``(N, 2)`` float32 seconds, ``labels``
+        (int or None), ``segments`` ``(N, 2)`` float64 seconds (the file's
+        values exactly, as the offline evaluation reads them), ``labels``
         ``(N,)`` int64.
     """
     where = f'{path}: video {name!r}'
@@ -104,7 +168,7 @@ def parse_gt_video(path: str, name: str, info: dict,
         duration=float(duration),
         fps=float(fps) if fps else None,
         frame_num=int(frame_num) if frame_num else None,
-        segments=np.asarray(segments, np.float32).reshape(-1, 2),
+        segments=np.asarray(segments, np.float64).reshape(-1, 2),
         labels=np.asarray(labels, np.int64))
 
 

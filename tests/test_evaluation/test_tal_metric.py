@@ -201,7 +201,10 @@ def test_ann_file_thumos14_gt_as_predictions(logs):
         **{
             f'mAP@0.{i}0': 100.0
             for i in range(1, 8)
-        }, 'mAP_avg': 100.0
+        }, 'mAP_avg': 100.0,
+        # the point-supervised columns, present with all of 0.1 ... 0.7
+        'mAP_avg_0.1:0.5': 100.0,
+        'mAP_avg_0.3:0.7': 100.0
     }
 
     # A prediction for a video outside the chosen subset is an error.
@@ -210,3 +213,109 @@ def test_ann_file_thumos14_gt_as_predictions(logs):
         {}, [sample('video_validation_0000051', ([[0, 1]], [0], [1.0]))])
     with pytest.raises(ValueError, match='video_validation_0000051'):
         metric.compute_metrics(metric.results)
+
+
+# Near-ties that only float precision decides (values as the pipeline hands
+# them over: float32 tensors for GT and predictions):
+#   'jump', v1: GT A [157.4,163.5], B [182.1,188.2] (equal length: the
+#       THUMOS14 HighJump pair of video_test_0000887). p1 [152.069,193.136]
+#       (.9) has tIoU .1485 with A and B, exactly equal in float64 (the GT
+#       file's values); with float32 GT A would win by 4e-7.
+#       p2 = copy of A (.8).
+#       thr .1: reference tie rule -> p1 takes B (listed later), p2 takes A:
+#               tp [1,1] -> AP 1
+#       thr .5: p1 FP, p2 TP: P [0,.5], R [0,.5] -> AP .25
+#   'run', v1: GT [10.0,12.4], p [10.0,11.2] (.7): tIoU 0.49999992 with the
+#       file's float64 GT, exactly 0.5 with float32 GT.
+#       thr .1 -> AP 1; thr .5: miss -> AP 0
+#   mAP@0.10 = 100, mAP@0.50 = (25 + 0) / 2 = 12.5
+NEAR_TIE_GT = {
+    'activity_list': ['jump', 'run'],
+    'database': {
+        'v1': {
+            'subset': 'test',
+            'duration': 300.0,
+            'annotations': [
+                {'segment': [157.4, 163.5], 'label': 'jump'},
+                {'segment': [182.1, 188.2], 'label': 'jump'},
+                {'segment': [10.0, 12.4], 'label': 'run'},
+            ]
+        },
+        'v2': {'subset': 'val', 'duration': 50.0, 'annotations': []},
+    }
+}
+NEAR_TIE_SAMPLE = sample(
+    'v1', ([[152.069, 193.136], [157.4, 163.5], [10.0, 11.2]], [0, 0, 1],
+           [0.9, 0.8, 0.7]),
+    ([[157.4, 163.5], [182.1, 188.2], [10.0, 12.4]], [0, 0, 1]))
+
+
+def test_near_ties_really_depend_on_float32():
+    """The case above is one: float32 GT breaks the tie and the threshold."""
+    from backtal_mmaction.evaluation.functional import temporal_iou
+    p = NEAR_TIE_SAMPLE['pred_instances']['segments'].double().numpy()
+    g64 = np.array([s['segment'] for s in
+                    NEAR_TIE_GT['database']['v1']['annotations']])
+    g32 = np.float32(g64).astype(np.float64)
+    i64, i32 = temporal_iou(p, g64), temporal_iou(p, g32)
+    assert i64[0, 0] == i64[0, 1] and i32[0, 0] > i32[0, 1]
+    assert i64[2, 2] < 0.5 <= i32[2, 2]
+
+
+def test_in_memory_equals_offline_evaluation_of_its_dump(tmp_path, logs):
+    gt_path = tmp_path / 'gt.json'
+    gt_path.write_text(json.dumps(NEAR_TIE_GT))
+    dump = tmp_path / 'results.json'
+    metric = TALMetric(tiou_thresholds=(0.1, 0.5), dump_results=str(dump))
+    metric.dataset_meta = dict(classes=('jump', 'run'))
+    metric.process({}, [NEAR_TIE_SAMPLE])
+    out = metric.compute_metrics(metric.results)
+    assert out == {'mAP@0.10': 100.0, 'mAP@0.50': 12.5, 'mAP_avg': 56.25}
+
+    # The dump round-trips exactly: float32 predictions widen to float64,
+    # JSON writes the float64 repr, the reader gets the same numbers back.
+    from backtal_mmaction.evaluation.functional import \
+        load_activitynet_results
+    back, _ = load_activitynet_results(str(dump), ['jump', 'run'])
+    pred = NEAR_TIE_SAMPLE['pred_instances']
+    np.testing.assert_array_equal(back['v1']['segments'],
+                                  pred['segments'].double().numpy())
+    np.testing.assert_array_equal(back['v1']['scores'],
+                                  pred['scores'].double().numpy())
+
+    # Offline on the dump (subset inferred: v1 is 'test'), bit-identical.
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'eval_detections',
+        Path(__file__).parents[2] / 'tools' / 'analysis' /
+        'eval_detections.py')
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    offline = tool.main(
+        [str(dump), str(gt_path), '--tiou', '0.1', '0.5', '--no-per-class'])
+    np.testing.assert_array_equal(offline['ap'], [[1.0, 1.0], [0.25, 0.0]])
+    assert [100 * v for v in offline['mAP']] == [out['mAP@0.10'],
+                                                out['mAP@0.50']]
+    assert 100 * offline['average_mAP'] == out['mAP_avg']
+
+    # GT from the file (ann_file) gives the same numbers too.
+    metric = TALMetric(
+        tiou_thresholds=(0.1, 0.5), ann_file=str(gt_path), subset='test')
+    metric.dataset_meta = dict(classes=('jump', 'run'))
+    metric.process({}, [NEAR_TIE_SAMPLE])
+    assert metric.compute_metrics(metric.results) == out
+
+
+def test_float32_gt_with_many_digits_warns_once(logs):
+    metric = make_metric()
+    s = sample('v1', ([[0, 1]], [0], [1.0]), ([[0.123456789, 1.0]], [0]))
+    metric.process({}, [s, dict(s, video_name='v2')])
+    warned = [m for m, _ in logs if 'float32' in str(m)]
+    assert len(warned) == 1 and "'v1'" in warned[0]
+    # 6 significant digits or fewer: recovered exactly, no warning.
+    metric = make_metric()
+    logs.clear()
+    metric.process({}, [sample('v1', ([[0, 1]], [0], [1.0]),
+                               ([[157.4, 1661.4]], [0]))])
+    assert not logs
+    assert metric.results[0]['gt']['segments'].tolist() == [[157.4, 1661.4]]

@@ -5,16 +5,29 @@ Example::
     python tools/analysis/eval_detections.py work_dirs/results.json \\
         ../shared/data/gt_thumos14.json --subset test --tiou 0.3 0.5 0.7
 
-Prints mAP at each tIoU threshold, their average and the per-class AP
-(percent), using exactly the code of ``TALMetric``.
+Prints mAP at each tIoU threshold, their average (plus the averages over
+0.1:0.5 and 0.3:0.7 of the point-supervised literature when those
+thresholds are evaluated) and the per-class AP (percent), using exactly the
+code of ``TALMetric``: on the JSON that ``TALMetric(dump_results=...)``
+wrote, it reproduces the in-memory numbers bit for bit.
+
+Without ``--subset`` the subset is inferred from the result file: when all
+its videos belong to one subset of the GT (e.g. ``test``), only that
+subset's GT is scored (scoring the other subsets too would count their GT
+as missed); results spanning several subsets are refused.
+
+``--ambiguous FILE`` removes predictions overlapping the segments of a
+THUMOS14 ``Ambiguous_test.txt``-style file before matching (CO2-Net /
+HR-Pro rule, see ``ambiguous_prediction_mask``).
 """
 import argparse
 import sys
-from typing import Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
+from backtal_mmaction.datasets.gt_io import load_gt_database
 from backtal_mmaction.evaluation.functional.detection_map import (
     DEFAULT_TIOU_THRESHOLDS, evaluate_detections, format_detection_table,
-    load_activitynet_gt, load_activitynet_results)
+    load_activitynet_gt, load_activitynet_results, load_ambiguous_segments)
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -30,7 +43,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         '--subset',
         default=None,
         help='evaluate only on GT videos of this subset (e.g. test); every '
-        'video in the result file must belong to it')
+        'video in the result file must belong to it. Default: the one '
+        'subset the result videos belong to')
     parser.add_argument(
         '--tiou',
         type=float,
@@ -38,28 +52,84 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         default=list(DEFAULT_TIOU_THRESHOLDS),
         help='tIoU thresholds (default: 0.1 ... 0.7)')
     parser.add_argument(
+        '--ambiguous',
+        default=None,
+        metavar='FILE',
+        help='ambiguous segments, "video start end" per line (THUMOS14 '
+        'Ambiguous_test.txt); overlapping predictions are removed')
+    parser.add_argument(
         '--no-per-class',
         action='store_true',
         help='print only the mAP summary, not the per-class table')
     return parser.parse_args(argv)
 
 
+def infer_subset(database: dict, videos: List[str],
+                 gt_path: str) -> Optional[str]:
+    """The one GT subset that all result videos belong to.
+
+    Args:
+        database (dict): ``database`` of the GT file.
+        videos (list[str]): Video names of the result file.
+        gt_path (str): For messages.
+
+    Returns:
+        str | None: The subset, or None when the GT has a single subset (or
+        none) or the results are empty: then all GT videos are scored.
+
+    Raises:
+        ValueError: the result videos span several subsets.
+    """
+    subsets = {str(info.get('subset')) for info in database.values()}
+    if len(subsets) <= 1:
+        return None
+    found: Dict[str, List[str]] = {}
+    for v in videos:
+        if v in database:  # unknown videos are reported by the evaluation
+            found.setdefault(str(database[v].get('subset')), []).append(v)
+    if len(found) > 1:
+        detail = ', '.join(f'{len(vs)} in {s!r} (e.g. {vs[0]!r})'
+                           for s, vs in sorted(found.items()))
+        raise ValueError(
+            f'the result videos belong to several subsets of {gt_path} '
+            f'({detail}); pass --subset to choose the GT to score against')
+    return next(iter(found), None)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> dict:
     """Run the evaluation and print the tables; returns the result dict."""
     args = parse_args(argv)
-    gt, class_names = load_activitynet_gt(args.gt, subset=args.subset)
+    database = load_gt_database(args.gt)['database']
+    subset = args.subset
+    ambiguous = (None if args.ambiguous is None else
+                 load_ambiguous_segments(args.ambiguous))
+    # Class list from the whole file (independent of the subset).
+    _, class_names = load_activitynet_gt(args.gt, subset=None)
     predictions, _ = load_activitynet_results(
         args.result, class_names=class_names)
-    result = evaluate_detections(gt, predictions, len(class_names), args.tiou)
+    if subset is None:
+        subset = infer_subset(database, list(predictions), args.gt)
+        if subset is not None:
+            print(f'Subset inferred from the results: {subset!r} (all '
+                  f'{len(predictions)} result videos belong to it; pass '
+                  '--subset to override)')
+    gt, _ = load_activitynet_gt(
+        args.gt, subset=subset, class_names=class_names)
+    result = evaluate_detections(
+        gt, predictions, len(class_names), args.tiou, ambiguous=ambiguous)
     if result['classes_without_gt']:
         names = [class_names[c] for c in result['classes_without_gt']]
         print(f'Note: {len(names)} class(es) have no GT and are left out '
               f'of the mAP: {", ".join(names[:10])}'
               f'{" ..." if len(names) > 10 else ""}')
-    print(f'{len(predictions)} videos with predictions, {len(gt)} GT videos')
+    print(f'{len(predictions)} videos with predictions, {len(gt)} GT videos'
+          + ('' if subset is None else f' (subset {subset!r})'))
     print(
         format_detection_table(
-            result, class_names, per_class=not args.no_per_class))
+            result,
+            class_names,
+            per_class=not args.no_per_class,
+            ambiguous_file=args.ambiguous))
     return result
 
 

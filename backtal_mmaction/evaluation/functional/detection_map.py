@@ -55,7 +55,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ...datasets.gt_io import class_names_from_gt
+from ...datasets.gt_io import (class_names_from_gt,
+                               warn_segments_outside_video)
 
 __all__ = [
     'DEFAULT_TIOU_THRESHOLDS', 'temporal_iou', 'average_precision_curve',
@@ -717,7 +718,8 @@ def _render_table(header: Sequence[str], rows: Sequence[Sequence[str]],
 
 def format_detection_table(result: dict,
                            class_names: Optional[Sequence[str]] = None,
-                           per_class: bool = True) -> str:
+                           per_class: bool = True,
+                           ambiguous_file: Optional[str] = None) -> str:
     """Readable text tables of an :func:`evaluate_detections` result.
 
     Args:
@@ -725,30 +727,44 @@ def format_detection_table(result: dict,
         class_names (Sequence[str], optional): ``C`` names; defaults to
             ``class_i``.
         per_class (bool): Also render the per-class AP table.
+        ambiguous_file (str, optional): Named in the title when ambiguous
+            segments were removed (``result['num_ambiguous_removed']``).
 
     Returns:
-        str: mAP per threshold and their average (percent), then per-class
-        AP; classes without GT show ``n/a``.
+        str: mAP per threshold, their average and the averages over the
+        fully evaluated ranges of :data:`TIOU_RANGES` (percent), then
+        per-class AP; classes without GT show ``n/a``.
     """
     ap, thr = np.asarray(result['ap']), result['tiou_thresholds']
     if class_names is None:
         class_names = [f'class_{i}' for i in range(ap.shape[1])]
+    ranges = tiou_ranges(thr)
 
     def pct(value):
         return 'n/a' if np.isnan(value) else f'{100 * value:.2f}'
 
-    header = ['tIoU'] + [format_tiou(t) for t in thr] + ['avg']
+    header = ['tIoU'] + [format_tiou(t) for t in thr] + ['avg'] + [
+        f'avg {name}' for name in ranges
+    ]
+    range_map = result.get('range_mAP', {})
+    title = 'Temporal action detection mAP'
+    removed = result.get('num_ambiguous_removed')
+    if removed is not None:
+        source = f' of {ambiguous_file}' if ambiguous_file else ''
+        title += (f' (ambiguous segments{source} on: {removed} overlapping '
+                  'prediction(s) removed)')
     summary = _render_table(
-        header,
-        [['mAP (%)'] + [pct(v)
-                        for v in result['mAP']] + [pct(result['average_mAP'])]
-         ],
-        title='Temporal action detection mAP')
+        header, [['mAP (%)'] + [pct(v) for v in result['mAP']] +
+                 [pct(result['average_mAP'])] +
+                 [pct(range_map.get(name, np.nan)) for name in ranges]],
+        title=title)
     if not per_class:
         return summary
     with np.errstate(all='ignore'):  # NaN rows of classes without GT
         class_avg = ap.mean(axis=0)
-    rows = [[str(name)] + [pct(v) for v in ap[:, c]] + [pct(class_avg[c])]
+        class_ranges = [ap[idx].mean(axis=0) for idx in ranges.values()]
+    rows = [[str(name)] + [pct(v) for v in ap[:, c]] + [pct(class_avg[c])] +
+            [pct(r[c]) for r in class_ranges]
             for c, name in enumerate(class_names)]
     per_cls = _render_table(
         ['class'] + header[1:], rows, title='Per-class AP (%)')
@@ -975,6 +991,7 @@ def load_activitynet_gt(
         if 'annotations' not in info:
             raise ValueError(
                 f"{path}: database[{vid!r}] is missing field 'annotations'")
+    warn_segments_outside_video(database, path)
 
     if subset is not None:
         videos = [

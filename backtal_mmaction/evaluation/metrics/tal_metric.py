@@ -14,7 +14,8 @@ from ..functional.detection_map import (DEFAULT_TIOU_THRESHOLDS,
                                         dump_activitynet_results,
                                         evaluate_detections,
                                         format_detection_table, format_tiou,
-                                        load_activitynet_gt)
+                                        load_activitynet_gt,
+                                        load_ambiguous_segments)
 
 _PRED_FIELDS = ('segments', 'scores', 'labels')
 _GT_FIELDS = ('segments', 'labels')
@@ -46,6 +47,41 @@ def _instances(sample: Mapping, key: str, fields: Sequence[str],
     return {f: _to_numpy(inst[f]) for f in fields}
 
 
+def _float64(values: np.ndarray) -> np.ndarray:
+    """Predictions as float64: float32 widens exactly, so the in-memory
+    value, the float written to the dump (full ``repr``) and the value read
+    back from it are the same number."""
+    return np.asarray(values, dtype=np.float64)
+
+
+def _gt_float64(segments: np.ndarray) -> np.ndarray:
+    """GT segments ``(N, 2)`` as the float64 of the GT file.
+
+    The data pipeline packs GT as float32 tensors, while an offline
+    evaluation reads the file's decimals as float64, e.g. 157.4 vs
+    float32(157.4) = 157.399993896484375. That last-bit difference flips
+    exactly tied tIoU values and tIoU values at a threshold (THUMOS14
+    HighJump, video_test_0000887: AP 1/12 vs 2/12). A float32 is therefore
+    mapped back through its shortest decimal (``'157.4'``), which gives the
+    file's float64 whenever the file writes at most 6 significant digits
+    (every THUMOS14 time). float64 input is used as is.
+    """
+    seg = np.asarray(segments)
+    if seg.dtype == np.float32:
+        return seg.astype(str).astype(np.float64)
+    return np.asarray(seg, dtype=np.float64)
+
+
+def _count_inexact_float32(segments: np.ndarray) -> int:
+    """How many float32 values have more than 6 significant digits, i.e.
+    may not be the file's decimal after :func:`_gt_float64`."""
+    digits = [
+        len(text.split('e')[0].replace('-', '').replace('.', '').strip('0'))
+        for text in np.asarray(segments).astype(str).ravel().tolist()
+    ]
+    return int(sum(d > 6 for d in digits))
+
+
 @METRICS.register_module()
 class TALMetric(BaseMetric):
     """Temporal action localization mAP (ActivityNet protocol).
@@ -68,6 +104,12 @@ class TALMetric(BaseMetric):
             samples, and a prediction for a video not in it is an error.
         subset (str, optional): Subset of ``ann_file`` to evaluate on, e.g.
             ``'test'``. Only valid with ``ann_file``.
+        ambiguous_file (str, optional): File of ambiguous segments (THUMOS14
+            ``Ambiguous_test.txt`` layout, ``video start end`` per line).
+            Predictions overlapping them are removed before matching, as in
+            the CO2-Net / HR-Pro evaluation (see
+            :func:`~backtal_mmaction.evaluation.functional.detection_map.\
+ambiguous_prediction_mask`). Read when the metric is built.
         dump_results (str, optional): Write the predictions to this
             ActivityNet result JSON after each evaluation.
         overwrite_dump (bool): Allow replacing a ``dump_results`` file that
@@ -79,7 +121,13 @@ class TALMetric(BaseMetric):
         prefix (str, optional): Metric name prefix. Defaults to ``'tal'``.
 
     Returns (of :meth:`compute_metrics`):
-        ``{'mAP@0.10': ..., ..., 'mAP_avg': ...}`` in percent.
+        ``{'mAP@0.10': ..., ..., 'mAP_avg': ...}`` in percent, plus
+        ``'mAP_avg_0.1:0.5'`` and ``'mAP_avg_0.3:0.7'`` (the LACP / HR-Pro
+        columns) when all thresholds of that range are evaluated.
+
+    Numbers: GT and predictions are evaluated as float64 seconds, the
+    representation of the offline ``eval_detections.py`` on this metric's
+    dump, so both give identical AP (see :func:`_gt_float64`).
     """
     default_prefix = 'tal'
 
@@ -87,6 +135,7 @@ class TALMetric(BaseMetric):
                  tiou_thresholds=DEFAULT_TIOU_THRESHOLDS,
                  ann_file: Optional[str] = None,
                  subset: Optional[str] = None,
+                 ambiguous_file: Optional[str] = None,
                  dump_results: Optional[str] = None,
                  overwrite_dump: bool = False,
                  collect_device: str = 'cpu',
@@ -98,6 +147,10 @@ class TALMetric(BaseMetric):
                              '`ann_file`')
         self.ann_file = ann_file
         self.subset = subset
+        self.ambiguous_file = ambiguous_file
+        # Read now: a bad file fails before inference, not after it.
+        self.ambiguous = (None if ambiguous_file is None else
+                          load_ambiguous_segments(ambiguous_file))
         self.dump_results = dump_results
         self.overwrite_dump = overwrite_dump
         # Fail before hours of inference rather than at the final dump.
@@ -108,6 +161,7 @@ class TALMetric(BaseMetric):
                 'exists; set overwrite_dump=True or choose another path')
         self._dumped = False
         self._warned_no_gt = False
+        self._warned_float32 = False
         self._gt_cache = None
 
     def process(self, data_batch: Any, data_samples: Sequence[Any]) -> None:
@@ -128,16 +182,32 @@ class TALMetric(BaseMetric):
             if sample.get('pred_instances') is None:
                 raise ValueError(f'TALMetric: data sample of video {video!r} '
                                  "has no 'pred_instances'")
-            result = dict(
-                video_name=video,
-                pred=_instances(sample, 'pred_instances', _PRED_FIELDS, video))
+            pred = _instances(sample, 'pred_instances', _PRED_FIELDS, video)
+            pred['segments'] = _float64(pred['segments'])
+            pred['scores'] = _float64(pred['scores'])
+            result = dict(video_name=video, pred=pred)
             if self.ann_file is None:
                 if sample.get('gt_instances') is None:
                     raise ValueError(
                         f'TALMetric: data sample of video {video!r} has no '
                         "'gt_instances'; provide them or set `ann_file`")
-                result['gt'] = _instances(sample, 'gt_instances', _GT_FIELDS,
-                                          video)
+                gt = _instances(sample, 'gt_instances', _GT_FIELDS, video)
+                if gt['segments'].dtype == np.float32 and not \
+                        self._warned_float32:
+                    inexact = _count_inexact_float32(gt['segments'])
+                    if inexact:
+                        self._warned_float32 = True
+                        print_log(
+                            f'TALMetric: GT of video {video!r} arrives as '
+                            f'float32 with {inexact} value(s) of more than 6 '
+                            'significant digits; they may differ from the '
+                            'GT file in the last bits, and so may the mAP '
+                            'of an offline evaluation. Set `ann_file` to '
+                            'read the GT file as float64.',
+                            logger='current',
+                            level=logging.WARNING)
+                gt['segments'] = _gt_float64(gt['segments'])
+                result['gt'] = gt
             self.results.append(result)
 
     def _class_names(self) -> Optional[List[str]]:
@@ -176,8 +246,12 @@ class TALMetric(BaseMetric):
             ] + [0])
             class_names = [f'class_{i}' for i in range(max_label + 1)]
 
-        result = evaluate_detections(gt, predictions, len(class_names),
-                                     self.tiou_thresholds)
+        result = evaluate_detections(
+            gt,
+            predictions,
+            len(class_names),
+            self.tiou_thresholds,
+            ambiguous=self.ambiguous)
 
         missing = result['classes_without_gt']
         if missing and not self._warned_no_gt:
@@ -190,7 +264,8 @@ class TALMetric(BaseMetric):
                 logger='current',
                 level=logging.WARNING)
         print_log(
-            '\n' + format_detection_table(result, class_names),
+            '\n' + format_detection_table(
+                result, class_names, ambiguous_file=self.ambiguous_file),
             logger='current')
 
         if self.dump_results is not None:
@@ -210,4 +285,6 @@ class TALMetric(BaseMetric):
             for t, v in zip(result['tiou_thresholds'], result['mAP'])
         }
         metrics['mAP_avg'] = float(100 * result['average_mAP'])
+        for name, value in result['range_mAP'].items():
+            metrics[f'mAP_avg_{name}'] = float(100 * value)
         return metrics
