@@ -1,2 +1,2 @@
-from . import (backbones, data_preprocessors, heads, localizers,  # noqa: F401
-               losses, postprocessing)
+from . import (backbones, data_preprocessors, heads,  # noqa: F401
+               localizers, losses, necks, postprocessing, task_modules)

@@ -98,7 +98,11 @@ def shrink(cfg, root: Path, work_dir: Path) -> None:
         if m.get(part):
             m[part].in_channels = real_layout.FEAT_DIM
             m[part].hidden_channels = HIDDEN
-    m.cls_head.in_channels = HIDDEN
+    if m.get('cls_head'):  # BackTAL
+        m.cls_head.in_channels = HIDDEN
+    if m.get('neck'):  # AnchorFreeTAD
+        m.neck.in_channels = m.neck.out_channels = HIDDEN
+        m.head.in_channels = m.head.feat_channels = HIDDEN
     cfg.train_cfg.max_epochs = 1
     if cfg.get('val_cfg'):
         cfg.train_cfg.val_interval = 1
@@ -122,7 +126,7 @@ def test_config_trains_and_tests(config, data_root, tmp_path):
     # MMEngine's rule, which its Runner (in every trainer) enforces.
     assert all((cfg.get(k) is None) != validates
                for k in ('val_dataloader', 'val_evaluator')), config
-    num_classes = cfg.model.cls_head.num_classes
+    num_classes = (cfg.model.get('cls_head') or cfg.model.head).num_classes
     shrink(cfg, data_root, tmp_path / 'wd')
     runner = build_runner(cfg)
     assert runner.train_dataloader.dataset.metainfo['classes'].__len__() \

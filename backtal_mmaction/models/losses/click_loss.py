@@ -74,3 +74,65 @@ class BackgroundClickLoss(nn.Module):
         return self.loss_weight * click_cross_entropy(
             cas, labels, 'background' in self.click_types,
             'action' in self.click_types)
+
+
+@MODELS.register_module()
+class SigmoidClickLoss(nn.Module):
+    """Clicks as point supervision of a sigmoid (no background class)
+    head, the sibling of :class:`BackgroundClickLoss` for detectors such as
+    :class:`AnchorFreeTAD`.
+
+    At a background click every class logit is a negative (target 0); at an
+    action click its class is a positive (target 1) and the other classes
+    are left alone (a snippet may hold two overlapping actions). Binary
+    cross-entropy summed over the supervised classes, averaged over the
+    clicks of the (distributed) batch.
+
+    Reads ``outputs[cas_key]`` ``(B, C, P)`` -- its first ``T`` points must
+    be the snippets (level 0 of a pyramid) -- and ``targets['click_labels']``
+    ``(B, T)`` (C at background clicks, the class at action clicks,
+    ``IGNORE_INDEX`` elsewhere).
+
+    Args:
+        click_types (Sequence[str]): Any of ``('background', 'action')``.
+        loss_weight (float): Defaults to 1.0.
+        cas_key (str): Defaults to ``'cls_logits'``.
+    """
+
+    def __init__(self, click_types: Sequence[str] = ('background', ),
+                 loss_weight: float = 1.0,
+                 cas_key: str = 'cls_logits') -> None:
+        super().__init__()
+        if isinstance(click_types, str):
+            click_types = (click_types, )
+        unknown = [t for t in click_types if t not in CLICK_TYPES]
+        if unknown or not click_types:
+            raise ValueError(f'SigmoidClickLoss: click_types '
+                             f'{tuple(click_types)} must be a non-empty '
+                             f'subset of {CLICK_TYPES}')
+        self.click_types = tuple(click_types)
+        self.loss_weight = loss_weight
+        self.cas_key = cas_key
+
+    def forward(self, outputs: dict, targets: dict) -> torch.Tensor:
+        name = type(self).__name__
+        labels = get_required(targets, 'click_labels', name).long()
+        num_snippets = labels.shape[1]
+        logits = get_required(outputs, self.cas_key,
+                              name)[:, :, :num_snippets].transpose(1, 2)
+        num_classes = logits.shape[2]
+        bg = labels == num_classes
+        act = (labels >= 0) & (labels < num_classes)
+        if 'background' not in self.click_types:
+            bg = torch.zeros_like(bg)
+        if 'action' not in self.click_types:
+            act = torch.zeros_like(act)
+        onehot = F.one_hot(labels.clamp(0, num_classes - 1),
+                           num_classes).to(logits.dtype)
+        # background click: all classes, target 0; action click: its class
+        elem = torch.where(bg[..., None], torch.ones_like(onehot),
+                           onehot * act[..., None])
+        bce = F.binary_cross_entropy_with_logits(
+            logits, onehot * act[..., None], reduction='none')
+        per_click = (bce * elem).sum(2)
+        return self.loss_weight * masked_mean(per_click, bg | act)

@@ -1,0 +1,57 @@
+"""A plain temporal convolution stack: the default stage-2 backbone."""
+from typing import Optional, Tuple
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmaction.registry import MODELS
+
+
+@MODELS.register_module()
+class TemporalConvStack(nn.Module):
+    """``num_layers`` ``(k = kernel_size)`` temporal convolutions with
+    LeakyReLU, same-length output.
+
+    Follows the backbone interface of :class:`AffinityTCN`:
+    ``forward(x, embedding=None)`` returns ``(first_layer, last_layer)``,
+    so a localizer can swap the two in a config (an affinity embedding
+    passed in is ignored: plain convolutions weight every neighbour alike).
+
+    Args:
+        in_channels (int): D.
+        hidden_channels (int): H of every layer.
+        num_layers (int): Defaults to 2.
+        kernel_size (int): Odd. Defaults to 3.
+        dropout (float): After the last layer. Defaults to 0.
+        negative_slope (float): LeakyReLU slope. Defaults to 0.01.
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 hidden_channels: int,
+                 num_layers: int = 2,
+                 kernel_size: int = 3,
+                 dropout: float = 0.0,
+                 negative_slope: float = 0.01) -> None:
+        super().__init__()
+        if num_layers < 1 or kernel_size < 1 or kernel_size % 2 == 0:
+            raise ValueError('TemporalConvStack: num_layers must be >= 1 and '
+                             f'kernel_size odd, got {num_layers}, '
+                             f'{kernel_size}')
+        self.convs = nn.ModuleList(
+            nn.Conv1d(in_channels if i == 0 else hidden_channels,
+                      hidden_channels, kernel_size,
+                      padding=kernel_size // 2) for i in range(num_layers))
+        self.dropout = nn.Dropout(dropout)
+        self.negative_slope = negative_slope
+        self.out_channels = hidden_channels
+
+    def forward(self, x: torch.Tensor,
+                embedding: Optional[torch.Tensor] = None
+                ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """``(B, D, T)`` -> ``((B, H, T), (B, H, T))``."""
+        first = None
+        for conv in self.convs:
+            x = F.leaky_relu(conv(x), self.negative_slope)
+            first = x if first is None else first
+        return first, self.dropout(x)

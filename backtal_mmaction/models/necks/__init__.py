@@ -1,0 +1,3 @@
+from .temporal_pyramid import TemporalPyramid, level_points
+
+__all__ = ['TemporalPyramid', 'level_points']

@@ -1,0 +1,114 @@
+"""Training targets of pyramid points: centre sampling + level ranges."""
+from typing import Optional, Sequence, Tuple
+
+import torch
+from mmaction.registry import TASK_UTILS
+
+# Max distance to a boundary (snippets) that each level regresses: stride 1
+# takes actions up to ~8 snippets long, stride 32 the longest ones.
+DEFAULT_REGRESS_RANGES = ((0, 4), (4, 8), (8, 16), (16, 32), (32, 64),
+                          (64, float('inf')))
+
+
+@TASK_UTILS.register_module()
+class PointTargetAssigner:
+    """Assign each pyramid point at most one segment (FCOS / ActionFormer
+    rules), for a whole batch at once.
+
+    A point at position ``p`` (snippets) of stride ``s`` on level ``l`` is a
+    candidate for segment ``[a, b]`` when
+
+    1. it lies strictly inside: ``a < p < b``;
+    2. centre sampling: it lies strictly within ``radius * s`` of the
+       segment centre (the centre region is clipped to the segment), so
+       only points that see most of the action learn it;
+    3. level range: ``lo_l <= max(p - a, b - p) <= hi_l``;
+
+    and of several candidates it takes the shortest segment. Targets are
+    the class one-hot, the distances ``((p - a) / s, (b - p) / s)`` and the
+    segment's weight.
+
+    Args:
+        regress_ranges (Sequence[tuple]): ``(lo, hi)`` per level.
+        center_radius (float): In strides. Defaults to 1.5.
+    """
+
+    def __init__(self,
+                 regress_ranges: Sequence[Tuple[float, float]] = (
+                     DEFAULT_REGRESS_RANGES),
+                 center_radius: float = 1.5) -> None:
+        self.regress_ranges = tuple(
+            (float(lo), float(hi)) for lo, hi in regress_ranges)
+        self.center_radius = float(center_radius)
+
+    def __call__(self, points: torch.Tensor, segments: torch.Tensor,
+                 labels: torch.Tensor, num_classes: int,
+                 weights: Optional[torch.Tensor] = None,
+                 valid: Optional[torch.Tensor] = None) -> dict:
+        """
+        Args:
+            points (Tensor): ``(P, 3)`` position, stride, level
+                (:func:`level_points`).
+            segments (Tensor): ``(B, N, 2)`` snippet units, padded.
+            labels (Tensor): ``(B, N)`` long.
+            num_classes (int): C.
+            weights (Tensor, optional): ``(B, N)``; defaults to 1.
+            valid (Tensor, optional): ``(B, N)`` bool, False at padding.
+
+        Returns:
+            dict: ``cls_targets`` ``(B, P, C)``, ``reg_targets``
+            ``(B, P, 2)`` (stride units), ``pos_weights`` ``(B, P)`` (0 at
+            negatives), ``assigned`` ``(B, P)`` long (segment index, -1 at
+            negatives).
+        """
+        B, N = labels.shape
+        P = points.shape[0]
+        if int(points[:, 2].max()) >= len(self.regress_ranges):
+            raise ValueError(
+                f'PointTargetAssigner: {int(points[:, 2].max()) + 1} levels '
+                f'but {len(self.regress_ranges)} regress_ranges')
+        device = segments.device
+        if weights is None:
+            weights = torch.ones(B, N, device=device)
+        if valid is None:
+            valid = torch.ones(B, N, dtype=torch.bool, device=device)
+        pos, stride = points[:, 0], points[:, 1]
+        ranges = torch.tensor(self.regress_ranges, device=device)
+        lo, hi = ranges[points[:, 2].long()].unbind(1)
+        start = segments[..., 0][:, None, :]  # (B, 1, N)
+        end = segments[..., 1][:, None, :]
+        p = pos[None, :, None]  # (1, P, 1)
+        left, right = p - start, end - p  # (B, P, N)
+        inside = (left > 0) & (right > 0)
+        centre = (start + end) / 2
+        radius = (self.center_radius * stride)[None, :, None]
+        c_lo = torch.maximum(start, centre - radius)
+        c_hi = torch.minimum(end, centre + radius)
+        in_centre = (p > c_lo) & (p < c_hi)
+        reach = torch.maximum(left, right)
+        in_range = (reach >= lo[None, :, None]) & (reach <= hi[None, :, None])
+        cand = inside & in_centre & in_range & valid[:, None, :]
+        length = torch.where(cand, (end - start).expand(B, P, N),
+                             torch.full((B, P, N), float('inf'),
+                                        device=device))
+        if N:
+            best_len, best = length.min(dim=2)
+        else:
+            best_len = torch.full((B, P), float('inf'), device=device)
+            best = torch.zeros(B, P, dtype=torch.long, device=device)
+        is_pos = torch.isfinite(best_len)
+        gather = best[..., None]
+        l_t = torch.gather(left, 2, gather)[..., 0] if N else best_len * 0
+        r_t = torch.gather(right, 2, gather)[..., 0] if N else best_len * 0
+        reg = torch.stack([l_t, r_t], dim=2) / stride[None, :, None]
+        reg = torch.where(is_pos[..., None], reg, torch.zeros_like(reg))
+        lab = torch.gather(labels, 1, best) if N else best
+        cls_t = torch.zeros(B, P, num_classes, device=device)
+        cls_t[is_pos] = torch.nn.functional.one_hot(
+            lab[is_pos], num_classes).to(cls_t.dtype)
+        w = torch.gather(weights, 1, best) if N else best_len * 0
+        return dict(cls_targets=cls_t,
+                    reg_targets=reg,
+                    pos_weights=torch.where(is_pos, w, torch.zeros_like(w)),
+                    assigned=torch.where(is_pos, best,
+                                         torch.full_like(best, -1)))

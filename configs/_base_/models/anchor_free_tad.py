@@ -1,0 +1,21 @@
+# Anchor-free multi-scale detector (stage 2 of the two-stage pipeline):
+# a temporal conv stack, a 6-level pyramid (strides 1..32), a shared
+# classification / boundary-regression head, sigmoid focal + DIoU losses
+# with centre sampling. THUMOS14-like sizes (D = 2048, 20 classes).
+model = dict(
+    type='AnchorFreeTAD',
+    data_preprocessor=dict(type='SnippetFeaturePreprocessor'),
+    backbone=dict(type='TemporalConvStack', in_channels=2048,
+                  hidden_channels=512, num_layers=2, dropout=0.1),
+    neck=dict(type='TemporalPyramid', in_channels=512, out_channels=256,
+              num_levels=6),
+    head=dict(type='AnchorFreeHead', in_channels=256, num_classes=20,
+              feat_channels=256, num_convs=2, num_levels=6),
+    assigner=dict(type='PointTargetAssigner', center_radius=1.5),
+    losses=dict(
+        cls=dict(type='PointFocalLoss', alpha=0.25, gamma=2.0,
+                 loss_weight=1.0),
+        reg=dict(type='PointDIoULoss', mode='diou', loss_weight=1.0)),
+    test_cfg=dict(score_thr=0.001, pre_nms_topk=2000,
+                  nms=dict(type='hard', iou_thr=0.5), max_per_video=200,
+                  min_length=0.0))

@@ -1,0 +1,309 @@
+"""The anchor-free detector's parts against hand-computed values, and the
+whole detector learning boundaries from full GT."""
+import math
+
+import numpy as np
+import pytest
+import torch
+from mmaction.registry import MODELS
+from mmaction.structures import ActionDataSample
+from mmengine.registry import init_default_scope
+from mmengine.structures import InstanceData
+
+import backtal_mmaction  # noqa: F401
+from backtal_mmaction.evaluation.functional.detection_map import \
+    evaluate_detections
+from backtal_mmaction.models.losses import (PointDIoULoss, PointFocalLoss,
+                                            SigmoidClickLoss,
+                                            segment_iou_from_offsets,
+                                            sigmoid_focal_loss)
+from backtal_mmaction.models.necks import TemporalPyramid, level_points
+from backtal_mmaction.models.task_modules import PointTargetAssigner
+
+LOG2 = math.log(2.0)
+
+
+# ---------------------------------------------------------------- losses
+def test_sigmoid_focal_loss_hand_values():
+    logits = torch.zeros(2)
+    targets = torch.tensor([1.0, 0.0])
+    # p = 0.5: CE = log 2, (1 - p_t)^2 = 0.25, alpha_t = 0.25 / 0.75
+    expected = torch.tensor([0.25 * 0.25 * LOG2, 0.75 * 0.25 * LOG2])
+    assert torch.allclose(sigmoid_focal_loss(logits, targets), expected)
+    # gamma 0 and no alpha: plain BCE
+    x = torch.tensor([2.0, -1.0])
+    t = torch.tensor([1.0, 1.0])
+    bce = -torch.log(torch.sigmoid(x))
+    assert torch.allclose(sigmoid_focal_loss(x, t, alpha=-1, gamma=0), bce)
+    # a confident correct point costs far less than an unsure one
+    easy = sigmoid_focal_loss(torch.tensor([4.0]), torch.tensor([1.0]))
+    hard = sigmoid_focal_loss(torch.tensor([0.0]), torch.tensor([1.0]))
+    assert easy < hard / 100
+
+
+def test_point_focal_loss_normalizes_by_positives_and_weights():
+    # B 1, C 2, P 3; point 0 positive for class 1 with weight 0.5
+    outputs = dict(cls_logits=torch.zeros(1, 2, 3))
+    cls_t = torch.zeros(1, 3, 2)
+    cls_t[0, 0, 1] = 1
+    targets = dict(cls_targets=cls_t, valid=torch.ones(1, 3),
+                   pos_weights=torch.tensor([[0.5, 0.0, 0.0]]))
+    pos_el, neg_el = 0.25 * 0.25 * LOG2, 0.75 * 0.25 * LOG2
+    # point 0: (pos + neg) * 0.5; points 1, 2: 2 negatives each; / 1 positive
+    expected = (pos_el + neg_el) * 0.5 + 4 * neg_el
+    assert PointFocalLoss()(outputs, targets).item() == pytest.approx(
+        expected, rel=1e-6)
+
+
+def test_diou_hand_values():
+    pred = torch.tensor([[1.0, 1.0], [1.0, 3.0], [0.0, 1.0]])
+    target = torch.tensor([[1.0, 1.0], [2.0, 2.0], [2.0, 0.0]])
+    # [p-1, p+3] vs [p-2, p+2]: inter 3, union 5; centres 1 apart, hull 5
+    iou = segment_iou_from_offsets(pred, target, 'iou')
+    diou = segment_iou_from_offsets(pred, target, 'diou')
+    assert torch.allclose(iou, torch.tensor([1.0, 0.6, 0.0]))
+    # [p, p+1] vs [p-2, p]: no overlap; centres 1.5 apart, hull 3
+    assert torch.allclose(diou, torch.tensor([1.0, 0.6 - 1 / 25,
+                                              -(1.5**2) / 9]))
+    # the loss: (1 - diou) * weight / positives
+    outputs = dict(distances=pred.t()[None])
+    cls_t = torch.ones(1, 3, 1)
+    targets = dict(reg_targets=target[None], cls_targets=cls_t,
+                   pos_weights=torch.tensor([[1.0, 1.0, 0.5]]))
+    expected = (0 + (1 - 0.56) + 0.5 * (1 + 0.25)) / 3
+    assert PointDIoULoss()(outputs, targets).item() == pytest.approx(
+        expected, rel=1e-6)
+
+
+def test_sigmoid_click_loss_hand_values():
+    C, T = 3, 4
+    outputs = dict(cls_logits=torch.zeros(1, C, T + 2))  # 2 coarser points
+    labels = torch.tensor([[C, -100, 1, -100]])  # bg click, action click 1
+    targets = dict(click_labels=labels)
+    # bg click: C negatives of log 2; action click: its class, log 2
+    both = SigmoidClickLoss(click_types=('background', 'action'))
+    assert both(outputs, targets).item() == pytest.approx((C + 1) * LOG2 / 2)
+    bg = SigmoidClickLoss()
+    assert bg(outputs, targets).item() == pytest.approx(C * LOG2)
+    act = SigmoidClickLoss(click_types=('action', ))
+    assert act(outputs, targets).item() == pytest.approx(LOG2)
+    # gradients push the clicked background logits down
+    logits = torch.zeros(1, C, T, requires_grad=True)
+    bg(dict(cls_logits=logits), targets).backward()
+    assert (logits.grad[0, :, 0] > 0).all() and (logits.grad[0, :, 1] == 0
+                                                 ).all()
+    with pytest.raises(ValueError, match='click_types'):
+        SigmoidClickLoss(click_types=('foreground', ))
+
+
+# ------------------------------------------------------- pyramid + targets
+def test_pyramid_lengths_and_point_positions():
+    neck = TemporalPyramid(4, 6, num_levels=3)
+    feats = neck(torch.randn(2, 4, 11))
+    assert [f.shape for f in feats] == [(2, 6, 11), (2, 6, 6), (2, 6, 3)]
+    pts = level_points([11, 6, 3], neck.strides)
+    assert pts.shape == (20, 3)
+    # level 1 point j is centred on level-0 snippet 2j: position 2j + 0.5
+    assert pts[11:17, 0].tolist() == [0.5, 2.5, 4.5, 6.5, 8.5, 10.5]
+    assert pts[17:, 0].tolist() == [0.5, 4.5, 8.5]
+    assert pts[17:, 1].tolist() == [4.0] * 3
+
+
+def test_assigner_centre_sampling_and_level_ranges_by_hand():
+    """T = 16, strides 1 and 2, ranges (0, 4) and (4, inf), radius 1.5.
+
+    Segment A = [2, 6] (class 0): level 0 points 2.5..5.5 lie inside, the
+    centre region (4 -+ 1.5, strict) keeps 3.5 and 4.5 (reach 2.5 <= 4); at
+    level 1 (radius 3) 2.5 and 4.5 lie inside but reach 3.5 / 2.5 < 4.
+    Segment B = [8, 16] (class 1): level 0 centre points 11.5, 12.5 reach
+    4.5 > 4; level 1 points 10.5, 12.5, 14.5 reach 5.5, 4.5, 6.5 >= 4.
+    """
+    pts = level_points([16, 8], [1, 2])
+    segs = torch.tensor([[[2.0, 6.0], [8.0, 16.0]]])
+    labels = torch.tensor([[0, 1]])
+    a = PointTargetAssigner(regress_ranges=[(0, 4), (4, float('inf'))],
+                            center_radius=1.5)
+    t = a(pts, segs, labels, num_classes=2,
+          weights=torch.tensor([[1.0, 0.7]]))
+    pos = torch.nonzero(t['assigned'][0] >= 0)[:, 0].tolist()
+    positions = pts[pos, 0].tolist()
+    assert positions == [3.5, 4.5, 10.5, 12.5, 14.5]
+    assert t['assigned'][0, pos].tolist() == [0, 0, 1, 1, 1]
+    assert t['cls_targets'][0, pos].argmax(1).tolist() == [0, 0, 1, 1, 1]
+    assert t['cls_targets'].sum().item() == 5
+    assert t['pos_weights'][0, pos].tolist() == pytest.approx(
+        [1, 1, 0.7, 0.7, 0.7])
+    # distances in strides: 3.5 -> (1.5, 2.5); 10.5 (s 2) -> (1.25, 2.75)
+    assert torch.allclose(t['reg_targets'][0, pos], torch.tensor(
+        [[1.5, 2.5], [2.5, 1.5], [1.25, 2.75], [2.25, 1.75], [3.25, 0.75]]))
+
+
+def test_assigner_takes_the_shortest_and_ignores_padding():
+    pts = level_points([16], [1])
+    segs = torch.tensor([[[0.0, 10.0], [3.0, 6.0], [4.0, 5.0]]])
+    labels = torch.tensor([[0, 1, 2]])
+    valid = torch.tensor([[True, True, False]])  # [4, 5] is padding
+    a = PointTargetAssigner(regress_ranges=[(0, float('inf'))],
+                            center_radius=100)
+    t = a(pts, segs, labels, 3, valid=valid)
+    # 4.5 lies in [0, 10] and [3, 6]: the shorter wins, padding is ignored
+    assert t['assigned'][0, 4].item() == 1
+    assert t['assigned'][0, 8].item() == 0
+    assert t['assigned'][0, 12].item() == -1
+    # no segment at all: every point negative
+    empty = a(pts, torch.zeros(1, 0, 2), torch.zeros(1, 0, dtype=torch.long),
+              3)
+    assert (empty['assigned'] == -1).all() and empty['cls_targets'].sum() == 0
+
+
+# ------------------------------------------------------------ the detector
+def _model(feat_dim=8, num_classes=2, **kw):
+    init_default_scope('mmaction')
+    cfg = dict(
+        type='AnchorFreeTAD',
+        backbone=dict(type='TemporalConvStack', in_channels=feat_dim,
+                      hidden_channels=16),
+        neck=dict(type='TemporalPyramid', in_channels=16, out_channels=16,
+                  num_levels=3),
+        head=dict(type='AnchorFreeHead', in_channels=16,
+                  num_classes=num_classes, feat_channels=16, num_levels=3),
+        assigner=dict(type='PointTargetAssigner',
+                      regress_ranges=[(0, 4), (4, 8), (8, 1e4)]),
+        losses=dict(cls=dict(type='PointFocalLoss'),
+                    reg=dict(type='PointDIoULoss')),
+        test_cfg=dict(nms=dict(type='hard', iou_thr=0.5)))
+    cfg.update(kw)
+    return MODELS.build(cfg)
+
+
+def _sample(name, duration, segments, labels):
+    ds = ActionDataSample()
+    ds.set_metainfo(dict(video_name=name, duration=duration))
+    gt = InstanceData()
+    gt.segments = torch.tensor(segments, dtype=torch.float32).reshape(-1, 2)
+    gt.labels = torch.tensor(labels, dtype=torch.long)
+    ds.gt_instances = gt
+    return ds
+
+
+def test_encode_decode_round_trip():
+    """Logits high exactly at the assigned points and distances equal to
+    the regression targets decode back to the GT segments in seconds."""
+    model = _model().eval()
+    T, duration = 32, 64.0  # 2 s per snippet
+    gt_sec = [[8.0, 16.0], [30.0, 60.0]]
+    ds = _sample('v', duration, gt_sec, [1, 0])
+    segs, labels, weights, valid = model._segments_in_snippets([ds], T, 'cpu')
+    assert segs[0].tolist() == [[4.0, 8.0], [15.0, 30.0]]
+    pts = level_points([32, 16, 8], [1, 2, 4])
+    t = model.assigner(pts, segs, labels, 2, weights, valid)
+    logits = torch.where(t['cls_targets'][0].t() > 0, 10.0, -10.0)
+    det = model.decode(logits, t['reg_targets'][0].t(), pts, T, duration)
+    order = np.argsort(det['segments'][:, 0])
+    assert np.allclose(det['segments'][order], gt_sec)
+    assert det['labels'][order].tolist() == [1, 0]
+    assert det['segments'].dtype == np.float64
+
+
+def test_decode_caps_and_clips():
+    model = _model(test_cfg=dict(max_per_video=3,
+                                 nms=dict(type='hard', iou_thr=0.99)))
+    pts = level_points([8, 4, 2], [1, 2, 4])
+    logits = torch.full((2, 14), 5.0)
+    dists = torch.full((2, 14), 0.4)  # disjoint segments around each point
+    dists[:, 0] = 100.0  # far past both ends
+    det = model.decode(logits, dists, pts, 8, 16.0)
+    assert len(det['scores']) == 3  # of 28 candidates
+    assert model.decode(logits, dists, pts, 8, 16.0)['segments'].shape == (
+        3, 2)
+    uncapped = _model(test_cfg=dict(max_per_video=100, nms=dict(
+        type='hard', iou_thr=0.99))).decode(logits, dists, pts, 8, 16.0)
+    assert [0.0, 16.0] in uncapped['segments'].tolist()  # clipped
+    assert det['segments'].min() >= 0 and det['segments'].max() <= 16.0
+
+
+def test_full_gt_training_learns_boundaries():
+    """On features that say where each action is (a class indicator inside
+    the segments plus noise), training from full GT localizes almost
+    perfectly: the detector can learn boundaries."""
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    threads = torch.get_num_threads()
+    # a tiny model: one thread is fastest and immune to a busy machine
+    torch.set_num_threads(1)
+    try:
+        _train_and_check(rng)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train_and_check(rng):
+    T, D, C = 64, 8, 2
+    samples, inputs = [], []
+    for v in range(16):
+        x = rng.normal(0, 0.1, (D, T)).astype(np.float32)
+        segs, labs, t0 = [], [], int(rng.integers(1, 6))
+        while t0 < T - 4:
+            length = int(rng.integers(3, 20))
+            t1 = min(t0 + length, T - 1)
+            c = int(rng.integers(0, C))
+            x[c, t0:t1] += 1.0
+            segs.append([t0 * 0.5, t1 * 0.5])  # 0.5 s per snippet
+            labs.append(c)
+            t0 = t1 + int(rng.integers(3, 10))
+        inputs.append(torch.from_numpy(x))
+        samples.append(_sample(f'v{v}', T * 0.5, segs, labs))
+    model = _model(D, C)
+    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    batch = torch.stack(inputs)
+    for _ in range(300):
+        losses = model.loss(batch, samples)
+        opt.zero_grad()
+        sum(losses.values()).backward()
+        opt.step()
+    model.eval()
+    preds = model.predict(batch, samples)
+    gt = {ds.video_name: dict(segments=ds.gt_instances.segments.numpy(),
+                              labels=ds.gt_instances.labels.numpy())
+          for ds in samples}
+    det = {ds.video_name: dict(segments=ds.pred_instances.segments.numpy(),
+                               scores=ds.pred_instances.scores.numpy(),
+                               labels=ds.pred_instances.labels.numpy())
+           for ds in preds}
+    res = evaluate_detections(gt, det, num_classes=C,
+                              tiou_thresholds=[0.5, 0.7])
+    assert res['mAP'][0] > 0.9 and res['mAP'][1] > 0.8, res['mAP']
+
+
+def test_variable_length_test_videos_run_alone():
+    """A list of videos of different lengths gives each exactly the
+    detections it gets alone (no padding)."""
+    model = _model().eval()
+    a, b = torch.randn(8, 20), torch.randn(8, 33)
+    sa, sb = _sample('a', 10.0, [], []), _sample('b', 16.5, [], [])
+    both = model.predict([a, b], [sa, sb])
+    alone = model.predict(b[None], [_sample('b', 16.5, [], [])])
+    assert torch.equal(both[1].pred_instances.segments,
+                       alone[0].pred_instances.segments)
+    assert torch.equal(both[1].pred_instances.scores,
+                       alone[0].pred_instances.scores)
+
+
+def test_affinity_stem_plugs_in():
+    """BackTAL's AffinityEmbedding + AffinityTCN as the detector's stem."""
+    model = _model(
+        embedding=dict(type='AffinityEmbedding', in_channels=8,
+                       hidden_channels=8, embed_channels=4),
+        backbone=dict(type='AffinityTCN', in_channels=8, hidden_channels=16,
+                      dropout=0.0),
+        losses=dict(cls=dict(type='PointFocalLoss'),
+                    reg=dict(type='PointDIoULoss'),
+                    bg_click=dict(type='SigmoidClickLoss')))
+    ds = _sample('v', 8.0, [[1.0, 3.0]], [0])
+    ds.set_data(dict(gt_click_labels=torch.tensor([2] + [-100] * 15)))
+    losses = model.loss(torch.randn(1, 8, 16), [ds])
+    assert set(losses) == {'loss_cls', 'loss_reg', 'loss_bg_click'}
+    sum(losses.values()).backward()
+    # the embedding is trained through the affinity convolutions
+    assert model.embedding.conv_1.weight.grad.abs().sum() > 0
+    assert all(torch.isfinite(v) for v in losses.values())
