@@ -296,6 +296,7 @@ def _greedy_match(gt_group: np.ndarray, gt_segments: np.ndarray,
 
     matched = np.zeros((num_thr, num_groups, max_gt), dtype=bool)
     thr = tiou_thresholds[:, None, None]
+    thr_min = tiou_thresholds.min()
     for r in range(len(bounds) - 1):
         sel = by_rank[bounds[r]:bounds[r + 1]]  # at most one per group
         gid = pred_gid[sel]
@@ -307,11 +308,19 @@ def _greedy_match(gt_group: np.ndarray, gt_segments: np.ndarray,
         best = masked.argmax(axis=-1)  # (K, n); first maximum
         hit = cand.any(axis=-1)
         # Exactly equal best tIoU on two or more free GT: the reference
-        # takes the first of them in ``argsort(tiou)[::-1]`` order.
-        best_val = np.take_along_axis(masked, best[..., None], -1)
-        tied = hit & ((masked == best_val).sum(axis=-1) > 1)
-        if tied.any():
-            _break_gt_ties(tied, cand, iou, gt_count[gid], best)
+        # takes the first of them in ``argsort(tiou)[::-1]`` order. Cheap
+        # pre-check per prediction (not per threshold): two equal tIoU
+        # values at or above the lowest threshold.
+        srt = np.sort(iou, axis=-1)
+        dup = ((srt[:, 1:] == srt[:, :-1]) & (srt[:, 1:] >= thr_min)).any(-1)
+        if dup.any():
+            rows = np.flatnonzero(dup)
+            sub = masked[:, rows]
+            tied = np.zeros_like(hit)
+            tied[:, rows] = hit[:, rows] & (
+                (sub == sub.max(axis=-1, keepdims=True)).sum(axis=-1) > 1)
+            if tied.any():
+                _break_gt_ties(tied, cand, iou, gt_count[gid], best)
         tp[:, pred_idx[sel]] = hit
         k_idx, n_idx = np.nonzero(hit)
         # ``gid`` is unique within one rank, so these writes never collide.
