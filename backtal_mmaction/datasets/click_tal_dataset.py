@@ -51,6 +51,12 @@ class ClickTALDataset(BaseActionDataset):
             a silently weakly-supervised run).
         check_files (bool): Check that every feature file exists at start.
         default_fps (float, optional): fps for videos whose GT lacks it.
+
+    A ``test_mode`` dataset (validation / test) needs every video's frame
+    count to map detections to frames: each video needs ``fps`` or
+    ``frame_num`` in the GT (or ``default_fps``, or an official ``.npz``
+    feature file carrying ``frame_num``); a video without any of them
+    fails at load, naming the video and the fields.
     """
 
     def __init__(self,
@@ -112,7 +118,7 @@ class ClickTALDataset(BaseActionDataset):
             validate_clicks(clicks, database, classes, path=self.click_file)
 
         feat_dir = self.data_prefix.get('feature', '')
-        data_list, missing = [], []
+        data_list, missing, untimed = [], [], []
         for name in names:
             info = parse_gt_video(self.ann_file, name, database[name],
                                   class_index)
@@ -123,6 +129,9 @@ class ClickTALDataset(BaseActionDataset):
             fps = info['fps'] or self.default_fps
             if num_frames is None and fps:
                 num_frames = int(round(info['duration'] * fps))
+            if (num_frames is None and self.test_mode
+                    and not self._file_has_timing(path)):
+                untimed.append(name)
             video_labels = np.zeros(num_classes, np.float32)
             video_labels[info['labels']] = 1
             data_list.append(
@@ -138,6 +147,15 @@ class ClickTALDataset(BaseActionDataset):
                     video_labels=video_labels,
                     clicks_by_annotator=self._group_clicks(
                         clicks.get(name, []), class_index)))
+        if untimed:
+            more = f' (and {untimed[1:5]})' if len(untimed) > 1 else ''
+            raise ValueError(
+                f'{self.ann_file}: {len(untimed)} video(s) of subset '
+                f'{self.subset!r} have neither "fps" nor "frame_num", e.g. '
+                f'video {untimed[0]!r}{more}; '
+                'evaluating (test_mode) needs the frame count: add "fps" '
+                '(or "frame_num") to these GT entries, or set the dataset\'s '
+                'default_fps')
         if missing:
             raise FileNotFoundError(
                 f'{len(missing)} feature file(s) of subset {self.subset!r} '
@@ -154,6 +172,19 @@ class ClickTALDataset(BaseActionDataset):
             print_log(f'ClickTALDataset[{self.subset}]: {len(data_list)} '
                       f'videos, {num_clicked} with clicks', logger='current')
         return data_list
+
+    @staticmethod
+    def _file_has_timing(path: str) -> bool:
+        """Whether an official ``.npz`` feature file carries ``frame_num``
+        (``LoadSnippetFeature`` fills it in); reads only the archive's
+        directory."""
+        if not (path.endswith('.npz') and osp.isfile(path)):
+            return False
+        try:
+            with np.load(path) as npz:
+                return 'frame_num' in npz.files
+        except Exception:  # noqa: BLE001  (unreadable: the loader names it)
+            return False
 
     def _group_clicks(self, video_clicks: list, class_index: dict) -> dict:
         """``annotator -> (times (K,), labels (K,))`` for the kept clicks."""

@@ -412,7 +412,8 @@ def convert_thumos_csv(csv_path: PathLike,
 
     Raises:
         FileNotFoundError: ``csv_path`` does not exist.
-        ValueError: Missing header columns (naming the column), a
+        ValueError: Missing header columns (naming the column), a row with
+            fewer or more fields than the header (naming the line), a
             non-numeric ``Start`` (naming line and video) or an unknown tag
             (naming line and tag); every message names the file.
     """
@@ -446,6 +447,13 @@ def convert_thumos_csv(csv_path: PathLike,
             if len(row) < len(header):
                 raise ValueError(f'{path}, line {line}: expected '
                                  f'{len(header)} fields, got {len(row)}')
+            if len(row) > len(header):
+                # E.g. a row appended to a file without a final newline
+                # merges into the last row; its click would vanish.
+                raise ValueError(
+                    f'{path}, line {line}: expected {len(header)} fields, '
+                    f'got {len(row)} (two rows on one line? the previous '
+                    'row may lack its line break)')
             video = row[col['URLID']].strip()
             if not video:
                 raise ValueError(f'{path}, line {line}: empty URLID '

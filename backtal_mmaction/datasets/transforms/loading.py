@@ -1,5 +1,7 @@
 """Loading pre-extracted snippet features (official BackTAL and plain arrays)."""
 import os.path as osp
+import pickle
+import zipfile
 from typing import Optional
 
 import numpy as np
@@ -8,6 +10,21 @@ from mmcv.transforms import BaseTransform
 
 LAYOUTS = ('auto', 'official', 'array')
 AXES = ('TC', 'CT')
+# Feature arrays must hold real floating-point numbers: an integer, bool or
+# complex array is a wrong file, not features (complex would only warn and
+# drop the imaginary part).
+FLOAT_DTYPES = ('float16', 'float32', 'float64')
+# What NumPy raises for a truncated, garbage or pickled (object) file; its
+# messages name no file.
+_READ_ERRORS = (OSError, EOFError, ValueError, zipfile.BadZipFile,
+                pickle.UnpicklingError, KeyError)
+
+
+def check_float_features(arr: np.ndarray, where: str) -> None:
+    """Raise ValueError naming ``where`` unless ``arr`` is float16/32/64."""
+    if arr.dtype.name not in FLOAT_DTYPES:
+        raise ValueError(f'{where} holds {arr.dtype.name} values; features '
+                         f'must be floating point ({"/".join(FLOAT_DTYPES)})')
 
 
 @TRANSFORMS.register_module()
@@ -64,6 +81,7 @@ class LoadSnippetFeature(BaseTransform):
                 raise ValueError(f'{path}: layout="official" expects .npz '
                                  'files with feat_spa/feat_tem')
             arr = np.load(path, mmap_mode='r' if self.mmap else None)
+            check_float_features(arr, path)
             return arr if self.axis == 'CT' else arr.T
         with np.load(path) as npz:
             keys = list(npz.keys())
@@ -77,6 +95,8 @@ class LoadSnippetFeature(BaseTransform):
                     raise ValueError(
                         f'{path}: feat_spa {spa.shape} and feat_tem '
                         f'{tem.shape} must both be (C, T) of equal shape')
+                check_float_features(spa, f'{path} (feat_spa)')
+                check_float_features(tem, f'{path} (feat_tem)')
                 for key, target in (('frame_num', 'num_frames'),
                                     ('fps', 'fps'), ('duration', 'duration')):
                     if key in keys and (key == 'frame_num'
@@ -96,6 +116,8 @@ class LoadSnippetFeature(BaseTransform):
             elif key not in keys:
                 raise ValueError(f'{path}: no array {key!r} (has {keys})')
             arr = npz[key]
+            check_float_features(arr, f'{path} (array {key!r})'
+                                 if len(keys) > 1 else path)
             return arr if self.axis == 'CT' else arr.T
 
     def transform(self, results: dict) -> dict:
@@ -106,9 +128,14 @@ class LoadSnippetFeature(BaseTransform):
                 f'video {name!r}: feature file not found: {path}')
         try:
             feat = self._read(path, results)
-        except (OSError, EOFError) as e:
-            raise ValueError(f'video {name!r}: cannot read feature file '
-                             f'{path}: {e}') from None
+        except _READ_ERRORS as e:
+            if isinstance(e, ValueError) and path in str(e):
+                # Our own checks: already name the file.
+                raise ValueError(f'video {name!r}: {e}') from None
+            raise ValueError(
+                f'video {name!r}: cannot read feature file {path} '
+                f'(truncated, corrupt or not a NumPy .npy/.npz file): '
+                f'{type(e).__name__}: {e}') from None
         if feat.ndim != 2:
             raise ValueError(f'video {name!r}: features in {path} must be '
                              f'2-D, got shape {feat.shape}')

@@ -15,6 +15,8 @@ ranks).
 import json
 import os
 import os.path as osp
+import pickle
+import zipfile
 from typing import Callable, Dict, Optional, Sequence
 
 import numpy as np
@@ -146,8 +148,10 @@ def load_raw_record(path: str) -> dict:
     try:
         with np.load(path, allow_pickle=False) as npz:
             rec = {k: npz[k] for k in npz.files}
-    except (OSError, ValueError) as e:
-        raise ValueError(f'{path}: not a raw-output .npz file: {e}') from None
+    except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile,
+            pickle.UnpicklingError) as e:
+        raise ValueError(f'{path}: not a raw-output .npz file (truncated or '
+                         f'corrupt?): {type(e).__name__}: {e}') from None
     missing = [k for k in ('video_name', 'cas_supp', 'video_scores_supp',
                            'duration', 'num_frames') if k not in rec]
     if missing:
@@ -273,5 +277,13 @@ def read_raw_meta(raw_dir: str) -> Optional[dict]:
     path = osp.join(raw_dir, RAW_META_FILE)
     if not osp.isfile(path):
         return None
-    with open(path, encoding='utf-8') as f:
-        return json.load(f)
+    try:
+        with open(path, encoding='utf-8') as f:
+            meta = json.load(f)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ValueError(f'{path}: cannot read the raw-output metadata: '
+                         f'{e}') from None
+    if not isinstance(meta, dict):
+        raise ValueError(f'{path}: expected a JSON object, got '
+                         f'{type(meta).__name__}')
+    return meta
