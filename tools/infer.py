@@ -20,7 +20,6 @@ file's class list).
 import argparse
 import os
 import os.path as osp
-import sys
 import warnings
 from typing import Dict, List, Optional, Sequence
 
@@ -35,12 +34,12 @@ if 'THP_MEM_ALLOC_ENABLE' not in os.environ:
 
 import numpy as np
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 
-from backtal_mmaction.engine.checkpoint_compat import CheckpointMismatchError
-from backtal_mmaction.engine.config_check import (UnknownConfigKeyError,
-                                                  check_cfg_options)
-from backtal_mmaction.engine.runner_utils import build_model_from_checkpoint
+from backtal_mmaction.engine.cli import CfgOptionsAction, run_cli
+from backtal_mmaction.engine.config_check import check_cfg_options
+from backtal_mmaction.engine.runner_utils import (build_model_from_checkpoint,
+                                                  check_output_file)
 from backtal_mmaction.evaluation.functional.detection_map import \
     dump_activitynet_results
 
@@ -79,7 +78,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--classes', help='text file, one class name per line')
     parser.add_argument('--device', default='cpu',
                         help='cpu, cuda, cuda:1, ...')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction,
                         help='override config settings (existing keys)')
     parser.add_argument('--cfg-options-allow-new', action='store_true')
     return parser.parse_args(argv)
@@ -186,9 +185,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     args = parse_args(argv)
     if args.topk is not None and args.topk < 1:
         raise ValueError(f'--topk must be >= 1, got {args.topk}')
-    if osp.exists(args.out) and not args.overwrite:
-        raise FileExistsError(f'{args.out} already exists; pass --overwrite '
-                              'to replace it')
+    check_output_file(args.out, '--out', overwrite=args.overwrite)
     files = collect_feature_files(args.features)
     if args.duration is not None and len(files) != 1:
         raise ValueError('--duration applies to a single video; got '
@@ -238,8 +235,4 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except (UnknownConfigKeyError, CheckpointMismatchError,
-            FileNotFoundError, FileExistsError, ValueError) as err:
-        sys.exit(f'error: {err}')
+    run_cli(main)

@@ -11,14 +11,16 @@
   post-processing offline with ``tools/analysis/postprocess_raw.py``;
 - ``--vis-cas N``: CAS figures of the first N videos (per rank);
 - the checkpoint must match the model built from the config (keys and
-  shapes) and ``--cfg-options`` keys must exist; both fail before testing.
+  shapes) and ``--cfg-options`` keys must exist; both fail before testing;
+- ``--out-json`` / ``--dump`` files and ``--save-raw`` directories that
+  already hold results are never replaced without ``--overwrite``;
+- bad input ends with one ``error:`` line (``BACKTAL_DEBUG=1``: traceback).
 
 Distributed: ``tools/dist_test.sh CONFIG CHECKPOINT GPUS [args]``.
 """
 import argparse
 import os
 import os.path as osp
-import sys
 
 # CPU: back tensors of 2 MiB and more with transparent huge pages; a fresh
 # ~100 MB activation is otherwise page-faulted in 4 KiB pages (40-60x more
@@ -29,13 +31,13 @@ import sys
 if 'THP_MEM_ALLOC_ENABLE' not in os.environ:
     os.environ['THP_MEM_ALLOC_ENABLE'] = '1'
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 
-from backtal_mmaction.engine.checkpoint_compat import CheckpointMismatchError
-from backtal_mmaction.engine.config_check import (UnknownConfigKeyError,
-                                                  check_cfg_options)
+from backtal_mmaction.engine.cli import CfgOptionsAction, run_cli
+from backtal_mmaction.engine.config_check import check_cfg_options
 from backtal_mmaction.engine.runner_utils import (
-    add_custom_hook, build_runner, prepare_launcher)
+    add_custom_hook, build_runner, check_datasets, check_output_file,
+    prepare_launcher)
 
 __all__ = ['parse_args', 'build_test_cfg', 'main']
 
@@ -62,10 +64,10 @@ def parse_args(argv=None):
                         help='with --vis-cas: also write DIR/<video>.png')
     parser.add_argument(
         '--overwrite', action='store_true',
-        help='allow replacing an existing --out-json file / --save-raw '
-        'directory')
+        help='allow replacing an existing --out-json / --dump file and '
+        'writing into a --save-raw directory that holds raw outputs')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
+        '--cfg-options', nargs='+', action=CfgOptionsAction,
         help='override config settings, e.g. '
         'model.post_processor.nms_mode=official; every key must already '
         'exist in the config')
@@ -105,6 +107,10 @@ def build_test_cfg(args) -> Config:
                                 osp.splitext(osp.basename(args.config))[0])
     cfg.load_from = args.checkpoint
     cfg.resume = False
+    for option, path in (('--out-json', args.out_json),
+                         ('--dump', args.dump)):
+        if path:
+            check_output_file(path, option, overwrite=args.overwrite)
     if args.out_json:
         evaluator = _first_evaluator(cfg)
         evaluator['dump_results'] = args.out_json
@@ -112,7 +118,7 @@ def build_test_cfg(args) -> Config:
             evaluator['overwrite_dump'] = True
     if args.dump:
         if not args.dump.endswith(('.pkl', '.pickle')):
-            raise SystemExit('--dump must end with .pkl or .pickle')
+            raise SystemExit('error: --dump must end with .pkl or .pickle')
         evaluators = cfg.test_evaluator
         if not isinstance(evaluators, (list, tuple)):
             evaluators = [evaluators]
@@ -132,7 +138,7 @@ def build_test_cfg(args) -> Config:
             dict(type='CASVisualizationHook', num_videos=args.vis_cas,
                  out_dir=args.vis_dir))
     elif args.vis_dir:
-        raise SystemExit('--vis-dir needs --vis-cas N')
+        raise SystemExit('error: --vis-dir needs --vis-cas N')
     cfg.launcher = args.launcher
     return cfg
 
@@ -140,14 +146,13 @@ def build_test_cfg(args) -> Config:
 def main(argv=None) -> dict:
     args = parse_args(argv)
     cfg = build_test_cfg(args)
+    # Data errors (GT, features, missing fps) before the Runner logs the
+    # environment and the config.
+    check_datasets(cfg, ['test'])
     prepare_launcher(cfg, args.launcher)
     runner = build_runner(cfg)
     return runner.test()
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except (UnknownConfigKeyError, CheckpointMismatchError,
-            FileNotFoundError, FileExistsError) as err:
-        sys.exit(f'error: {err}')
+    run_cli(main)

@@ -12,7 +12,16 @@ Safety nets on top of MMEngine's runner:
 - every ``--cfg-options`` key must exist in the config (or be an argument of
   the class it configures); typos fail before anything runs;
 - a work dir that already holds a run is never trained over unless
-  ``--resume`` or ``--overwrite`` is given;
+  ``--resume`` or ``--overwrite`` is given; ``--overwrite`` moves the old
+  run's checkpoints and ``last_checkpoint`` into
+  ``WORK_DIR/overwritten_<time>/`` (nothing is deleted), so the directory
+  holds only the new run's checkpoints;
+- ``--resume`` (no value) resumes the checkpoint ``WORK_DIR/last_checkpoint``
+  names, relative to the work dir (copied or moved work dirs resume their
+  own checkpoints), and says which file it resumed;
+- the datasets are built (and their data checked) before the Runner logs
+  the environment and config; bad input ends with one ``error:`` line
+  (``BACKTAL_DEBUG=1``: the traceback);
 - the checkpoint of ``load_from`` / ``--resume`` must match the model
   (keys and shapes), instead of MMEngine's non-strict loading;
 - checkpoints are written atomically (``AtomicCheckpointHook``) and carry
@@ -22,7 +31,6 @@ Safety nets on top of MMEngine's runner:
 import argparse
 import os
 import os.path as osp
-import sys
 
 # CPU: back tensors of 2 MiB and more with transparent huge pages; a fresh
 # ~100 MB activation is otherwise page-faulted in 4 KiB pages (40-60x more
@@ -33,14 +41,14 @@ import sys
 if 'THP_MEM_ALLOC_ENABLE' not in os.environ:
     os.environ['THP_MEM_ALLOC_ENABLE'] = '1'
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 
-from backtal_mmaction.engine.checkpoint_compat import CheckpointMismatchError
-from backtal_mmaction.engine.config_check import (UnknownConfigKeyError,
-                                                  check_cfg_options)
+from backtal_mmaction.engine.atomic_checkpoint import resolve_last_checkpoint
+from backtal_mmaction.engine.cli import CfgOptionsAction, run_cli
+from backtal_mmaction.engine.config_check import check_cfg_options
 from backtal_mmaction.engine.runner_utils import (
-    add_custom_hook, build_runner, holds_a_run, prepare_launcher,
-    use_atomic_checkpoints)
+    add_custom_hook, build_runner, check_datasets, holds_a_run,
+    move_aside_run, prepare_launcher, use_atomic_checkpoints)
 
 __all__ = ['parse_args', 'merge_args', 'holds_a_run', 'main']
 
@@ -54,20 +62,23 @@ def parse_args(argv=None):
         help='resume from the given checkpoint, or (no value) from the '
         'latest checkpoint in the work dir')
     parser.add_argument('--amp', action='store_true',
-                        help='automatic mixed precision training')
+                        help='automatic mixed precision training (needs a '
+                        'CUDA/NPU/MLU device)')
     parser.add_argument('--no-validate', action='store_true',
                         help='do not evaluate during training')
     parser.add_argument('--test', action='store_true',
                         help='run the test split after training and print '
                         'its mAP table')
     parser.add_argument('--overwrite', action='store_true',
-                        help='allow training into a work dir that already '
-                        'holds checkpoints of another run')
+                        help='train into a work dir that already holds '
+                        'checkpoints of another run: its *.pth files and '
+                        'last_checkpoint are first moved into WORK_DIR/'
+                        'overwritten_<time>/ (nothing is deleted)')
     parser.add_argument('--seed', type=int, default=None, help='random seed')
     parser.add_argument('--deterministic', action='store_true',
                         help='deterministic CUDNN / algorithms')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
+        '--cfg-options', nargs='+', action=CfgOptionsAction,
         help='override config settings, e.g. model.backbone.affinity=official'
         '; every key must already exist in the config')
     parser.add_argument(
@@ -96,9 +107,12 @@ def merge_args(cfg: Config, args) -> Config:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
     if args.resume == 'auto':
-        # No checkpoint yet: MMEngine starts from scratch (requeued jobs
-        # can always pass --resume).
-        cfg.resume, cfg.load_from = True, None
+        # The pointer, relative to the work dir (a copied or moved work dir
+        # resumes its own checkpoint). No checkpoint yet: MMEngine starts
+        # from scratch (requeued jobs can always pass --resume).
+        cfg.resume = True
+        cfg.load_from = (resolve_last_checkpoint(cfg.work_dir)
+                         if osp.isdir(cfg.work_dir) else None)
     elif args.resume is not None:
         if not osp.isfile(args.resume):
             raise FileNotFoundError(f'--resume: checkpoint not found: '
@@ -106,10 +120,11 @@ def merge_args(cfg: Config, args) -> Config:
         cfg.resume, cfg.load_from = True, args.resume
     elif holds_a_run(cfg.work_dir) and not args.overwrite:
         raise SystemExit(
-            f'{cfg.work_dir} already holds checkpoints of a run; pass '
+            f'error: {cfg.work_dir} already holds checkpoints of a run; pass '
             '--resume to continue it, --overwrite to train over it, or '
             'another --work-dir.')
     if args.amp:
+        _check_amp_device()
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
     if args.no_validate:
@@ -128,20 +143,39 @@ def merge_args(cfg: Config, args) -> Config:
     return cfg
 
 
+def _check_amp_device() -> None:
+    """MMEngine's ``AmpOptimWrapper`` asserts a CUDA/NPU/MLU/MUSA device;
+    say so in one line instead."""
+    from mmengine.device import (is_cuda_available, is_mlu_available,
+                                 is_musa_available, is_npu_available)
+    if not (is_cuda_available() or is_npu_available() or is_mlu_available()
+            or is_musa_available()):
+        raise ValueError(
+            '--amp needs a CUDA (or NPU/MLU/MUSA) device, and none is '
+            'available: MMEngine\'s AmpOptimWrapper does not run on CPU. '
+            'Train on CPU without --amp.')
+
+
 def main(argv=None):
     """Train; returns the test metrics with ``--test``, else None."""
     args = parse_args(argv)
     cfg = merge_args(Config.fromfile(args.config), args)
+    # Data errors before the Runner logs the environment and the config.
+    check_datasets(cfg, ['train']
+                   + (['val'] if cfg.get('val_cfg') else [])
+                   + (['test'] if args.test else []))
+    if args.overwrite and args.resume is None:
+        move_aside_run(cfg.work_dir)
     prepare_launcher(cfg, args.launcher)
     runner = build_runner(cfg)
+    if cfg.get('resume'):
+        runner.logger.info(
+            f'Resuming from {cfg.load_from}' if cfg.load_from else
+            f'--resume: no checkpoint in {cfg.work_dir} yet, training from '
+            'scratch')
     runner.train()
     return runner.test() if args.test else None
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except (UnknownConfigKeyError, CheckpointMismatchError,
-            FileNotFoundError, FileExistsError) as err:
-        # Input problems: the message, not a traceback.
-        sys.exit(f'error: {err}')
+    run_cli(main)

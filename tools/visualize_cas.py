@@ -2,7 +2,7 @@
 
     python tools/visualize_cas.py CONFIG CHECKPOINT --out-dir DIR \
         [--videos v1 v2 | --num N] [--split test|val|train] \
-        [--cfg-options ...]
+        [--overwrite] [--cfg-options ...]
 
 One PNG per video (``DIR/<video>.png``): the suppressed CAS of the GT and
 predicted classes, the foreground-filter weights (and feature magnitude),
@@ -10,20 +10,21 @@ the GT segments, the clicks by annotator (when the split's dataset has a
 ``click_file``; ``--split train`` uses the training videos and clicks with
 the test pipeline) and the final detections; x axis in seconds.
 
+Existing PNGs are never replaced without ``--overwrite`` (checked before
+the model runs).
+
 The same figures can be drawn during ``tools/test.py`` with ``--vis-cas N``
 (``CASVisualizationHook``).
 """
 import argparse
 import os
 import os.path as osp
-import sys
 from typing import List, Optional, Sequence
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 
-from backtal_mmaction.engine.checkpoint_compat import CheckpointMismatchError
-from backtal_mmaction.engine.config_check import (UnknownConfigKeyError,
-                                                  check_cfg_options)
+from backtal_mmaction.engine.cli import CfgOptionsAction, run_cli
+from backtal_mmaction.engine.config_check import check_cfg_options
 from backtal_mmaction.engine.runner_utils import build_model_from_checkpoint
 
 
@@ -42,7 +43,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--max-classes', type=int, default=5)
     parser.add_argument('--max-detections', type=int, default=30)
     parser.add_argument('--device', default='cpu')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    parser.add_argument('--overwrite', action='store_true',
+                        help='replace existing PNGs in --out-dir')
+    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction)
     parser.add_argument('--cfg-options-allow-new', action='store_true')
     return parser.parse_args(argv)
 
@@ -87,30 +90,38 @@ def main(argv: Optional[Sequence[str]] = None) -> List[str]:
     from backtal_mmaction.visualization import (cas_plot_inputs,
                                                 render_cas_figure,
                                                 save_rgb_png)
-    model = build_model_from_checkpoint(cfg, args.checkpoint, args.device)
     dataset = build_split_dataset(cfg, args.split)
     names = [
         str(BaseDataset.get_data_info(dataset, i)['video_name'])
         for i in range(len(dataset))
     ]
     classes = list(dataset.metainfo['classes'])
+    indices = select_indices(names, args.videos, args.num)
+    paths = {
+        idx: osp.join(args.out_dir, f'{safe_file_stem(names[idx])}.png')
+        for idx in indices
+    }
+    if osp.exists(args.out_dir) and not osp.isdir(args.out_dir):
+        raise NotADirectoryError(f'--out-dir {args.out_dir} is a file')
+    existing = [p for p in paths.values() if osp.exists(p)]
+    if existing and not args.overwrite:
+        raise FileExistsError(
+            f'{len(existing)} figure(s) already exist, e.g. {existing[:3]}; '
+            'pass --overwrite to replace them or choose another --out-dir')
+    model = build_model_from_checkpoint(cfg, args.checkpoint, args.device)
     model.keep_raw_outputs = True
     os.makedirs(args.out_dir, exist_ok=True)
     written = []
-    for idx in select_indices(names, args.videos, args.num):
+    for idx in indices:
         sample = model.test_step(pseudo_collate([dataset[idx]]))[0]
         image = render_cas_figure(
             class_names=classes, max_classes=args.max_classes,
             max_detections=args.max_detections, **cas_plot_inputs(sample))
-        path = osp.join(args.out_dir, f'{safe_file_stem(names[idx])}.png')
+        path = paths[idx]
         written.append(save_rgb_png(image, path))
         print(path)
     return written
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except (UnknownConfigKeyError, CheckpointMismatchError,
-            FileNotFoundError, ValueError) as err:
-        sys.exit(f'error: {err}')
+    run_cli(main)

@@ -1,4 +1,4 @@
-from .checkpoint import (UnsafeCheckpointError, load_checkpoint_file,
+from .checkpoint import (CheckpointReadError, UnsafeCheckpointError, load_checkpoint_file,
                          register_safe_checkpoint_loader,
                          safe_checkpoint_globals)
 from .official_checkpoint import convert_official_state_dict
@@ -9,6 +9,6 @@ from . import hooks  # noqa: F401  (registers the workflow hooks)
 register_safe_checkpoint_loader()
 
 __all__ = [
-    'UnsafeCheckpointError', 'convert_official_state_dict', 'load_checkpoint_file',
+    'CheckpointReadError', 'UnsafeCheckpointError', 'convert_official_state_dict', 'load_checkpoint_file',
     'register_safe_checkpoint_loader', 'safe_checkpoint_globals'
 ]

@@ -17,6 +17,13 @@ no intact one.
    checkpoint it names is complete;
 3. deletes checkpoints beyond ``max_keep_ckpts`` only after that.
 
+The pointer names the checkpoint *relative to the work dir* (MMEngine
+stores an absolute path), so a work dir that is copied or moved resumes its
+own checkpoints: :func:`resolve_last_checkpoint` reads it (and old absolute
+pointers: by base name when the named file is not inside the work dir), and
+the hook resolves it before MMEngine's auto-resume reads the pointer
+verbatim.
+
 Use it in place of ``CheckpointHook``::
 
     default_hooks = dict(checkpoint=dict(type='AtomicCheckpointHook',
@@ -26,14 +33,63 @@ import contextlib
 import functools
 import os
 import os.path as osp
-from typing import Callable, Union
+from typing import Callable, Optional, Union
 
 from mmaction.registry import HOOKS
 from mmengine.dist import is_main_process
 from mmengine.fileio import LocalBackend, get_file_backend
 from mmengine.hooks import CheckpointHook
 
-__all__ = ['AtomicCheckpointHook', 'atomic_write', 'atomic_runner_save']
+__all__ = [
+    'AtomicCheckpointHook', 'atomic_write', 'atomic_runner_save',
+    'resolve_last_checkpoint'
+]
+
+
+def _inside(path: str, directory: str) -> bool:
+    path, directory = osp.realpath(path), osp.realpath(directory)
+    return osp.commonpath([path, directory]) == directory
+
+
+def resolve_last_checkpoint(work_dir: str) -> Optional[str]:
+    """The checkpoint ``work_dir/last_checkpoint`` points to.
+
+    A relative pointer is relative to ``work_dir``. An absolute pointer
+    (MMEngine's format, and this hook's before) is used as it is only when
+    it lies inside ``work_dir``; otherwise the work dir was copied or
+    moved, and the file of that base name in ``work_dir`` is meant.
+
+    Returns:
+        str | None: the checkpoint path, None without a pointer (a fresh
+        run: ``--resume`` starts from scratch).
+
+    Raises:
+        FileNotFoundError: the pointer names a checkpoint that is not in
+            ``work_dir`` (naming it and the checkpoints that are there).
+    """
+    pointer = osp.join(work_dir, 'last_checkpoint')
+    if not osp.isfile(pointer):
+        return None
+    with open(pointer, encoding='utf-8') as f:
+        stored = f.read().strip()
+    if not stored:
+        return None
+    if '://' in stored:  # object storage: as MMEngine does
+        return stored
+    if not osp.isabs(stored):
+        path = osp.join(work_dir, stored)
+    elif _inside(stored, work_dir):
+        path = stored
+    else:
+        path = osp.join(work_dir, osp.basename(stored))
+    if not osp.isfile(path):
+        present = sorted(f for f in os.listdir(work_dir)
+                         if f.endswith('.pth'))
+        raise FileNotFoundError(
+            f'--resume: {pointer} names {stored!r}, but {path} does not '
+            f'exist (checkpoints in {work_dir}: {present or "none"}); pass '
+            '--resume CHECKPOINT to choose one')
+    return path
 
 
 def _fsync_dir(path: str) -> None:
@@ -135,6 +191,22 @@ class AtomicCheckpointHook(CheckpointHook):
     def _local(self) -> bool:
         return isinstance(getattr(self, 'file_backend', None), LocalBackend)
 
+    def before_run(self, runner) -> None:
+        # MMEngine's auto-resume (``resume=True``, no ``load_from``) opens
+        # the pointer's text as a path relative to the current directory;
+        # hand it the resolved file instead (runs before load_or_resume).
+        if (getattr(runner, '_resume', False)
+                and getattr(runner, '_load_from', None) is None
+                and not getattr(runner, '_has_loaded', False)):
+            path = resolve_last_checkpoint(runner.work_dir)
+            if path is not None:
+                runner._load_from = path  # pylint: disable=protected-access
+                runner.logger.info(f'Resuming from {path} (named by '
+                                   f'{runner.work_dir}/last_checkpoint)')
+        parent = getattr(super(), 'before_run', None)
+        if parent is not None:
+            parent(runner)
+
     def _save_checkpoint_with_step(self, runner, step, meta):
         if not self._local():
             return super()._save_checkpoint_with_step(runner, step, meta)
@@ -166,9 +238,13 @@ class AtomicCheckpointHook(CheckpointHook):
         if not is_main_process():
             return None
         # The pointer moves only once the checkpoint it names is complete,
-        # and the old checkpoint goes only after that.
-        atomic_write(osp.join(runner.work_dir, 'last_checkpoint'),
-                     self.last_ckpt)
+        # and the old checkpoint goes only after that. Relative to the work
+        # dir when inside it: a copied / moved work dir resumes its own.
+        pointer = self.last_ckpt
+        if _inside(pointer, runner.work_dir):
+            pointer = osp.relpath(osp.realpath(pointer),
+                                  osp.realpath(runner.work_dir))
+        atomic_write(osp.join(runner.work_dir, 'last_checkpoint'), pointer)
         if evicted is not None:
             old = self.file_backend.join_path(
                 self.out_dir, self.filename_tmpl.format(evicted))

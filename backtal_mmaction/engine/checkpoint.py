@@ -19,6 +19,7 @@ refused with :class:`UnsafeCheckpointError` naming the offending globals.
 """
 import os.path as osp
 import pickle
+import zipfile
 from typing import Any, List
 
 import numpy as np
@@ -32,6 +33,28 @@ _BUILTIN_STATISTICS = frozenset({'min', 'max', 'current', 'mean'})
 
 class UnsafeCheckpointError(RuntimeError):
     """A checkpoint references globals outside the allow-list."""
+
+
+class CheckpointReadError(ValueError):
+    """A checkpoint file is empty, truncated or not a PyTorch checkpoint."""
+
+
+def _unsafe_globals(filename: str) -> List[str]:
+    try:
+        return list(
+            torch.serialization.get_unsafe_globals_in_checkpoint(filename))
+    except Exception:  # noqa: BLE001  (best effort diagnostics)
+        return []
+
+
+def _weights_only_reason(err: BaseException) -> str:
+    """The line of torch's weights-only message that says what was refused
+    (without its advice to re-run with ``weights_only=False``)."""
+    for line in str(err).splitlines():
+        line = line.strip()
+        if 'Unsupported global' in line or 'WeightsUnpickler error' in line:
+            return line
+    return ''
 
 
 def history_buffer_getattr(obj: Any, name: str) -> Any:
@@ -78,28 +101,45 @@ def load_checkpoint_file(filename: str, map_location=None) -> Any:
 
     Raises:
         FileNotFoundError: missing file.
+        CheckpointReadError: an empty, truncated or foreign file.
         UnsafeCheckpointError: the file references other globals.
     """
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
         raise FileNotFoundError(f'checkpoint not found: {filename}')
+    if osp.getsize(filename) == 0:
+        raise CheckpointReadError(
+            f'cannot read checkpoint {filename}: the file is empty')
     with torch.serialization.safe_globals(safe_checkpoint_globals()):
         try:
             return torch.load(filename, map_location=map_location,
                               weights_only=True)
         except pickle.UnpicklingError as e:
-            try:
-                unsafe = torch.serialization.get_unsafe_globals_in_checkpoint(
-                    filename)
-            except Exception:  # noqa: BLE001  (best effort diagnostics)
-                unsafe = []
+            unsafe = _unsafe_globals(filename)
+            reason = _weights_only_reason(e)
+            if not unsafe and not reason:
+                raise CheckpointReadError(
+                    f'cannot read checkpoint {filename}: not a PyTorch '
+                    f'checkpoint ({str(e).splitlines()[0]})') from None
             raise UnsafeCheckpointError(
                 f'Refusing to load {filename}: it references pickled '
                 f'globals outside the allow-list {unsafe or ""} (loaded with '
                 'weights_only=True; a checkpoint that runs arbitrary code '
                 'is never loaded). If you trust the file, convert it to a '
-                f'plain state_dict first. Details: {str(e).splitlines()[0]}'
-            ) from None
+                'plain state_dict first.'
+                + (f' Details: {reason}' if reason else '')) from None
+        except UnsafeCheckpointError:
+            raise
+        except (EOFError, RuntimeError, KeyError, ValueError, OSError,
+                zipfile.BadZipFile) as e:
+            # torch's own messages for a truncated / foreign file name no
+            # file ("PytorchStreamReader failed reading zip archive", an
+            # empty EOFError, a KeyError of a pickle opcode).
+            detail = (str(e).splitlines() or [''])[0].split('. ')[0]
+            raise CheckpointReadError(
+                f'cannot read checkpoint {filename}: truncated, corrupt or '
+                f'not a PyTorch checkpoint ({type(e).__name__}: '
+                f'{detail[:160]})') from None
 
 
 def register_safe_checkpoint_loader() -> None:

@@ -1,5 +1,6 @@
 """Small config helpers shared by ``tools/train.py``, ``tools/test.py`` and
 the analysis tools."""
+import copy
 import os
 import os.path as osp
 import time
@@ -10,16 +11,84 @@ from mmengine.logging import print_log
 
 __all__ = [
     'add_custom_hook', 'build_model_from_checkpoint', 'build_runner',
-    'ensure_unique_experiment_name', 'holds_a_run', 'prepare_launcher',
+    'check_datasets', 'check_output_file', 'ensure_unique_experiment_name',
+    'holds_a_run', 'move_aside_run', 'prepare_launcher',
     'use_atomic_checkpoints'
 ]
 
 
+def _run_files(work_dir: str) -> list:
+    return sorted(f for f in os.listdir(work_dir)
+                  if f.endswith('.pth') or f == 'last_checkpoint')
+
+
 def holds_a_run(work_dir: str) -> bool:
     """Whether ``work_dir`` already holds checkpoints of a run."""
-    return osp.isdir(work_dir) and any(
-        f.endswith('.pth') or f == 'last_checkpoint'
-        for f in os.listdir(work_dir))
+    return osp.isdir(work_dir) and bool(_run_files(work_dir))
+
+
+def move_aside_run(work_dir: str) -> Optional[str]:
+    """``--overwrite``: move the checkpoints (``*.pth``) and the
+    ``last_checkpoint`` pointer of the run in ``work_dir`` into
+    ``work_dir/overwritten_<time>/``, so the new run's directory holds only
+    its own checkpoints (a 2-epoch run over a 5-epoch one would otherwise
+    sit beside ``epoch_5.pth``) and nothing is deleted. The old run's
+    timestamped log folders stay where they are (they never clash).
+
+    Returns:
+        str | None: the folder the files went to (None: nothing to move).
+    """
+    if not holds_a_run(work_dir):
+        return None
+    stamp = time.strftime('%Y%m%d_%H%M%S', time.localtime())
+    dest = osp.join(work_dir, f'overwritten_{stamp}')
+    n = 1
+    while osp.exists(dest):
+        dest = osp.join(work_dir, f'overwritten_{stamp}_{n}')
+        n += 1
+    os.makedirs(dest)
+    files = _run_files(work_dir)
+    for f in files:
+        os.replace(osp.join(work_dir, f), osp.join(dest, f))
+    print_log(
+        f'--overwrite: moved the previous run\'s {len(files)} file(s) '
+        f'({", ".join(files[:6])}{" ..." if len(files) > 6 else ""}) to '
+        f'{dest}', logger='current')
+    return dest
+
+
+def check_output_file(path: str, option: str, overwrite: bool) -> None:
+    """Refuse an output path that is a directory, or an existing file
+    without ``--overwrite`` (before anything runs)."""
+    if osp.isdir(path):
+        raise IsADirectoryError(f'{option} {path} is a directory; give a '
+                                'file name')
+    if osp.exists(path) and not overwrite:
+        raise FileExistsError(f'{option} {path} already exists; pass '
+                              '--overwrite to replace it')
+
+
+def check_datasets(cfg, splits) -> None:
+    """Build the datasets of ``splits`` (``'train'`` / ``'val'`` /
+    ``'test'``, where the config has that dataloader) once, so that data
+    errors (GT, clicks, missing feature files, test videos without fps)
+    fail before a Runner is built and logs the environment and config."""
+    from mmaction.registry import DATASETS
+    from mmengine.registry import init_default_scope
+    init_default_scope(cfg.get('default_scope', 'mmaction'))
+    for split in splits:
+        loader = cfg.get(f'{split}_dataloader')
+        if not loader or not loader.get('dataset'):
+            continue
+        ds_cfg = dict(copy.deepcopy(loader['dataset']))
+        ds_type = ds_cfg.pop('type')
+        cls = DATASETS.get(ds_type) if isinstance(ds_type, str) else ds_type
+        if cls is None:
+            raise ValueError(f'{split}_dataloader.dataset: unknown dataset '
+                             f'type {ds_type!r}')
+        # The class itself, not DATASETS.build: its messages arrive without
+        # the registry's "class `...` in module: " prefix.
+        cls(**ds_cfg)
 
 
 def add_custom_hook(cfg, hook: dict) -> bool:

@@ -6,7 +6,8 @@ import pytest
 from mmengine.runner.checkpoint import find_latest_checkpoint
 
 from backtal_mmaction.engine import load_checkpoint_file
-from backtal_mmaction.engine.atomic_checkpoint import atomic_write
+from backtal_mmaction.engine.atomic_checkpoint import (atomic_write,
+                                                     resolve_last_checkpoint)
 
 
 class DiskFull(OSError):
@@ -60,8 +61,11 @@ def test_failed_save_keeps_previous_checkpoint(make_cfg, make_runner,
                   if p.is_file() and not p.name.endswith('.py')) == [
                       'epoch_1.pth', 'last_checkpoint'
                   ]
-    latest = find_latest_checkpoint(str(wd))
-    assert latest.endswith('epoch_1.pth')
+    # The pointer is relative to the work dir (a copied or moved work dir
+    # resumes its own checkpoints); resolve_last_checkpoint reads it.
+    assert find_latest_checkpoint(str(wd)) == 'epoch_1.pth'
+    latest = resolve_last_checkpoint(str(wd))
+    assert latest == str(wd / 'epoch_1.pth')
     ckpt = load_checkpoint_file(latest)
     assert ckpt['meta']['epoch'] == 1 and ckpt['state_dict']
 
@@ -76,3 +80,52 @@ def test_plain_checkpoint_hook_loses_the_run(make_cfg, make_runner,
          monkeypatch)
     assert not (wd / 'epoch_1.pth').exists()
     assert (wd / 'epoch_2.pth').stat().st_size < 100
+
+
+def _pointer_dir(tmp_path, pointer):
+    wd = tmp_path / 'wd'
+    wd.mkdir()
+    for n in (1, 2):
+        (wd / f'epoch_{n}.pth').write_bytes(b'x')
+    (wd / 'last_checkpoint').write_text(pointer)
+    return wd
+
+
+def test_resolve_last_checkpoint_relative_and_absolute(tmp_path):
+    wd = _pointer_dir(tmp_path, 'epoch_2.pth')
+    assert resolve_last_checkpoint(str(wd)) == str(wd / 'epoch_2.pth')
+    # An absolute pointer inside the work dir is used as it is ...
+    (wd / 'last_checkpoint').write_text(str(wd / 'epoch_1.pth'))
+    assert resolve_last_checkpoint(str(wd)) == str(wd / 'epoch_1.pth')
+    # ... one outside (a copied / moved work dir) by its base name.
+    (tmp_path / 'orig').mkdir()
+    (tmp_path / 'orig' / 'epoch_2.pth').write_bytes(b'original')
+    (wd / 'last_checkpoint').write_text(str(tmp_path / 'orig' /
+                                            'epoch_2.pth'))
+    assert resolve_last_checkpoint(str(wd)) == str(wd / 'epoch_2.pth')
+    # No pointer: a fresh run.
+    os.remove(wd / 'last_checkpoint')
+    assert resolve_last_checkpoint(str(wd)) is None
+
+
+def test_resolve_last_checkpoint_names_a_missing_file(tmp_path):
+    wd = _pointer_dir(tmp_path, '/elsewhere/epoch_3.pth')
+    with pytest.raises(FileNotFoundError,
+                       match=r"epoch_3.pth.*\['epoch_1.pth', 'epoch_2.pth'\]"):
+        resolve_last_checkpoint(str(wd))
+
+
+def test_hook_resolves_the_pointer_for_mmengine_auto_resume(tmp_path):
+    """MIM / MMAction2's own train.py: resume=True, no load_from; MMEngine
+    would open the pointer's text relative to the current directory."""
+    from types import SimpleNamespace
+
+    from backtal_mmaction.engine.atomic_checkpoint import AtomicCheckpointHook
+    wd = _pointer_dir(tmp_path, 'epoch_2.pth')
+    logs = []
+    runner = SimpleNamespace(_resume=True, _load_from=None,
+                             _has_loaded=False, work_dir=str(wd),
+                             logger=SimpleNamespace(info=logs.append))
+    AtomicCheckpointHook(interval=1).before_run(runner)
+    assert runner._load_from == str(wd / 'epoch_2.pth')
+    assert 'epoch_2.pth' in logs[0]

@@ -17,16 +17,16 @@ else the GT stored with each video (what the metric saw).
 """
 import argparse
 import os.path as osp
-import sys
 import time
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 
-from backtal_mmaction.engine.config_check import (UnknownConfigKeyError,
-                                                  check_cfg_options)
-from backtal_mmaction.engine.hooks.raw_outputs import (find_raw_files,
+from backtal_mmaction.engine.cli import CfgOptionsAction, run_cli
+from backtal_mmaction.engine.config_check import check_cfg_options
+from backtal_mmaction.engine.hooks.raw_outputs import (RAW_META_FILE,
+                                                       find_raw_files,
                                                        load_raw_record,
                                                        read_raw_meta)
 from backtal_mmaction.evaluation.functional.detection_map import (
@@ -41,7 +41,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('config', help='config (its model.post_processor)')
     parser.add_argument('raw_dir', help='directory written by --save-raw')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
+        '--cfg-options', nargs='+', action=CfgOptionsAction,
         help='override settings, e.g. model.post_processor.nms_thr=0.6')
     parser.add_argument('--cfg-options-allow-new', action='store_true',
                         help='accept --cfg-options keys not in the config')
@@ -125,8 +125,38 @@ def _stored_gt(records: Sequence[dict]) -> Dict[str, dict]:
     }
 
 
+def _not_in_gt_message(videos: List[str], args, evaluator: dict) -> str:
+    """Name raw-output videos the GT lacks, and the GT subset they are in
+    when the GT file has them in another one."""
+    ann_file = args.gt or evaluator.get('ann_file')
+    subset = args.subset if args.gt else evaluator.get('subset')
+    where = f'{ann_file} (subset {subset!r})' if ann_file else 'the GT'
+    msg = (f'{len(videos)} video(s) of {args.raw_dir} are not in {where}: '
+           f'{videos[:5]}{" ..." if len(videos) > 5 else ""}')
+    if ann_file:
+        from backtal_mmaction.datasets.gt_io import load_gt_database
+        database = load_gt_database(ann_file)['database']
+        found = sorted({str(database[v].get('subset')) for v in videos
+                        if v in database})
+        if found:
+            msg += (f'; {ann_file} has them in subset(s) {found}: pass '
+                    f'--subset {found[0]}')
+    return msg
+
+
 def main(argv: Optional[Sequence[str]] = None) -> dict:
     args = parse_args(argv)
+    if args.subset and not args.gt:
+        raise ValueError(
+            '--subset applies to --gt only: pass --gt FILE --subset S '
+            "(without --gt the GT is the test evaluator's ann_file, else the "
+            'GT saved with the raw outputs)')
+    if args.out_json and osp.isdir(args.out_json):
+        raise IsADirectoryError(f'--out-json {args.out_json} is a directory')
+    if (args.out_json and osp.exists(args.out_json)
+            and not args.overwrite):
+        raise FileExistsError(f'{args.out_json} already exists; pass '
+                              '--overwrite to replace it')
     start = time.perf_counter()
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
@@ -156,12 +186,26 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
                 f'{args.raw_dir}: no class list ({osp.basename(args.raw_dir)}'
                 '/raw_outputs_meta.json missing); pass --gt')
         gt = _stored_gt(records)
-    missing = [v for v in gt if v not in {r['video_name'] for r in records}]
+    saved = {r['video_name'] for r in records}
+    extra = sorted(saved - set(gt))
+    if extra:
+        raise ValueError(_not_in_gt_message(extra, args, evaluator))
+    missing = [v for v in gt if v not in saved]
     if missing and not args.allow_missing:
         raise ValueError(
             f'{len(missing)} GT video(s) have no raw outputs in '
             f'{args.raw_dir} (e.g. {missing[:5]}); they would count as '
             'missed. Pass --allow-missing to evaluate anyway.')
+    # The test run's video list: with the GT saved beside the outputs, a
+    # deleted .npz would otherwise drop its video from the mAP silently.
+    unsaved = [v for v in meta.get('video_order') or [] if v not in saved]
+    if unsaved and not args.allow_missing:
+        raise ValueError(
+            f'{len(unsaved)} of the {len(meta["video_order"])} videos listed '
+            f'in {osp.join(args.raw_dir, RAW_META_FILE)} have no raw-output '
+            f'file in {args.raw_dir}: {unsaved[:5]}'
+            f'{" ..." if len(unsaved) > 5 else ""}. Pass --allow-missing '
+            'to evaluate the others.')
 
     predictions = postprocess_records(post_processor, records,
                                       len(class_names))
@@ -184,8 +228,4 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except (UnknownConfigKeyError, FileNotFoundError, FileExistsError,
-            ValueError) as err:
-        sys.exit(f'error: {err}')
+    run_cli(main)

@@ -5,8 +5,9 @@ import os.path as osp
 from mmaction.registry import HOOKS
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
-from mmengine.runner.checkpoint import _load_checkpoint, find_latest_checkpoint
+from mmengine.runner.checkpoint import _load_checkpoint
 
+from ..atomic_checkpoint import resolve_last_checkpoint
 from ..checkpoint_compat import check_checkpoint_compatible
 
 __all__ = ['CheckpointCompatibilityHook']
@@ -38,7 +39,7 @@ class CheckpointCompatibilityHook(Hook):
     def checkpoint_to_load(runner):
         load_from = getattr(runner, '_load_from', None)
         if getattr(runner, '_resume', False) and load_from is None:
-            return find_latest_checkpoint(runner.work_dir)
+            return resolve_last_checkpoint(runner.work_dir)
         return load_from
 
     def before_run(self, runner) -> None:
