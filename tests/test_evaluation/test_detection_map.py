@@ -630,3 +630,18 @@ def test_matches_reference_loop_on_real_thumos14_gt():
     ], axis=1)
     np.testing.assert_array_equal(res['ap'], expected)
     assert 0.2 < res['average_mAP'] < 0.9
+
+
+@pytest.mark.parametrize('seed', [30, 31])
+def test_false_positive_analysis_matches_like_the_metric_on_ties(seed):
+    """classify_detections (diagnose_errors.py) ranks tied scores as the
+    metric does, so its TP flags rebuild the metric's mAP exactly."""
+    from backtal_mmaction.evaluation.analysis.false_positives import (
+        classify_detections, map_from_flags)
+    gt, pred, num_classes = random_case(seed, quantize=True)
+    for thr in (0.3, 0.5):
+        det_ = classify_detections(gt, pred, num_classes, thr)
+        assert (np.diff(det_['scores']) <= 0).all()
+        assert map_from_flags(det_['error'] < 0, det_['labels'],
+                              det_['num_gt']) == evaluate_detections(
+                                  gt, pred, num_classes, (thr, ))['mAP'][0]

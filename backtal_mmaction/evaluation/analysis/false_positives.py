@@ -35,6 +35,7 @@ import numpy as np
 
 from ..functional.detection_map import (_flatten_detections, _greedy_match,
                                         _pairwise_tiou, _rank_within_group,
+                                        _reference_order,
                                         average_precision_curve)
 
 __all__ = [
@@ -99,7 +100,8 @@ def classify_detections(gt: Dict[str, dict],
             ``[0, thr)``. Defaults to 0.1 (DETAD).
 
     Returns:
-        dict: over all predictions, in descending score order (stable):
+        dict: over all predictions, in descending score order (ties as in
+        the mAP's ranking of their class):
         ``video`` ``(P,)`` video names, ``segments`` ``(P, 2)``, ``labels``,
         ``scores``, ``error`` ``(P,)`` int (-1 = true positive, else an index
         into :data:`ERROR_TYPES`), ``tiou_same`` / ``tiou_other`` ``(P,)``
@@ -124,7 +126,13 @@ def classify_detections(gt: Dict[str, dict],
     pred_vid = np.array([index[n] for n in pred_names],
                         dtype=np.int64)[pred_vid]
 
-    order = np.argsort(-scores, kind='stable')
+    # Descending score, and within each class exactly the metric's
+    # (reference) order, so tied scores are matched as the mAP matches them:
+    # sort by score, ties by the position in the class's reference ranking.
+    ref_order, _ = _reference_order(pred_lab, scores, num_classes)
+    class_rank = np.empty(len(ref_order), dtype=np.int64)
+    class_rank[ref_order] = np.arange(len(ref_order))
+    order = np.lexsort((class_rank, -scores))
     pred_vid, pred_seg = pred_vid[order], pred_seg[order]
     pred_lab, scores = pred_lab[order], scores[order]
     tp = _greedy_match(gt_vid * num_classes + gt_lab, gt_seg,
