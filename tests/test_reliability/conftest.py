@@ -1,0 +1,56 @@
+"""Fixtures of the bad-input sweep: one tiny trained model, its test run
+(result JSON, raw outputs) and two config files (without / with a
+validation split), shared read-only by every case."""
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _load(name: str, path: Path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# The root conftest by path (``tests`` is not a package).
+_root = _load('_backtal_root_conftest_sweep', REPO / 'tests' / 'conftest.py')
+
+
+@pytest.fixture(scope='session')
+def sweep_base(tiny_synthetic, tmp_path_factory):
+    """A 3-epoch tiny model (checkpoints epoch_1..3 in ``wd``), the test
+    run's ``raw`` outputs and ``results.json``, and the configs ``cfg``
+    (no validation) and ``cfg_val`` (validation on the val split)."""
+    import copy
+    import os
+    import runpy
+    import sys
+    root = tmp_path_factory.mktemp('sweep')
+    cfg = _root.synthetic_cfg(tiny_synthetic, work_dir=root / 'wd', epochs=3)
+    cfg.model.post_processor.class_threshold = 0.0
+    cfg_val = copy.deepcopy(cfg)
+    cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    cfg.train_cfg.val_interval = 100
+    cfg_file, cfg_val_file = root / 'tiny_cfg.py', root / 'tiny_cfg_val.py'
+    cfg.dump(str(cfg_file))
+    cfg_val.dump(str(cfg_val_file))
+    _root.build_runner(cfg).train()
+    raw, json_file = root / 'raw', root / 'results.json'
+    argv = sys.argv
+    sys.argv = [
+        'test.py', str(cfg_file), str(root / 'wd' / 'epoch_3.pth'),
+        '--work-dir', str(root / 'test_wd'), '--save-raw', str(raw),
+        '--out-json', str(json_file)
+    ]
+    try:
+        runpy.run_path(str(REPO / 'tools' / 'test.py'), run_name='__main__')
+    finally:
+        sys.argv = argv
+    assert sorted(os.listdir(raw))[-1] == 'video_test_0000003.npz'
+    return dict(root=root, cfg=str(cfg_file), cfg_val=str(cfg_val_file),
+                wd=root / 'wd', ckpt=str(root / 'wd' / 'epoch_3.pth'),
+                raw=raw, json=json_file, data=Path(tiny_synthetic))
