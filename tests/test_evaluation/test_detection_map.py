@@ -546,9 +546,12 @@ def test_real_thumos14_highjump_gt_tie():
     """video_test_0000887, HighJump: the prediction [152.069, 193.136] s has
     tIoU 0.14853776 (float64, exactly equal) with GT #4 [157.4, 163.5] and
     GT #8 [182.1, 188.2] of the video's 12 HighJump instances. The reference
-    takes #8 (argsort()[::-1] = [8, 4, ...]). A second prediction, an exact
-    copy of #4, is then a TP too: tp [1,1] of 12 GT -> AP@0.1 = 2/12. The
-    old rule (first listed: #4) made it a duplicate: AP@0.1 = 1/12."""
+    takes #8 (argsort()[::-1] = [8, 4, ...] with numpy 2.4 on AVX-512, and
+    with numpy's insertion sort for <= 16 elements). A second prediction, an
+    exact copy of #4, is then a TP too: tp [1,1] of 12 GT -> AP@0.1 = 2/12.
+    The old rule (first listed: #4) made it a duplicate: AP@0.1 = 1/12.
+    The tie order of 12 elements is up to the numpy build, so the expected
+    value follows what argsort does here (the metric calls the same)."""
     gt_all, names = _load_thumos_gt()
     c = names.index('HighJump')
     video = 'video_test_0000887'
@@ -559,12 +562,14 @@ def test_real_thumos14_highjump_gt_tie():
                                   [[157.4, 163.5], [182.1, 188.2]])
     iou = temporal_iou([[152.069, 193.136]], seg)[0]
     assert iou[4] == iou[8] and round(iou[4], 4) == 0.1485
-    assert np.argsort(iou)[::-1][0] == 8
+    first = np.argsort(iou)[::-1][0]  # the reference's pick
+    assert first in (4, 8)
+    expected = 2 / 12 if first == 8 else 1 / 12
     pred = {video: det([[152.069, 193.136], [157.4, 163.5]], [c, c],
                        [0.9, 0.8])}
     res = evaluate_detections(gt, pred, len(names), (0.1, ))
-    assert res['ap'][0, c] == 2 / 12
-    assert naive_class_ap(gt, pred, c, (0.1, ))[0] == 2 / 12
+    assert res['ap'][0, c] == expected
+    assert naive_class_ap(gt, pred, c, (0.1, ))[0] == expected
 
 
 @pytest.mark.parametrize('seed', [20, 21, 22])
