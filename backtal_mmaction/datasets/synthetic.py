@@ -5,7 +5,7 @@ Real users bring pre-extracted two-stream I3D features; this module writes
 stand-ins with the same layout so the whole pipeline can be trained and
 evaluated offline, either on a fully synthetic GT or on a real GT (real
 videos, durations, fps, segments, classes and clicks; only the features are
-synthetic).
+synthetic). Nothing is downloaded: the generator ships, not the data.
 
 Output of :func:`generate_synthetic_benchmark`::
 
@@ -14,7 +14,7 @@ Output of :func:`generate_synthetic_benchmark`::
                            annotations: [{segment: [s, e], label}]}}}
     out_dir/clicks.json    backtal-clicks/1.0 (see ``clicks.py``): annotator
                            'A1' = human-like background clicks, 'SF' = one
-                           action click per GT instance
+                           human-like action click per GT instance
     out_dir/features/<video>.npy   layout='npy': float32 (T, feat_dim),
                            T = round(duration * fps / frames_per_snippet)
     out_dir/features/<video>.npz   layout='official' (files of the official
@@ -25,62 +25,103 @@ Output of :func:`generate_synthetic_benchmark`::
                            background click, -100 elsewhere); other subsets
                            add frame_num, fps, duration.
 
-Feature model and why it makes click supervision matter
--------------------------------------------------------
+What makes it hard, and why real I3D features are like that
+-----------------------------------------------------------
+The first version (``backtal-synthetic/1.0``) was too easy (BackTAL 97 avg
+mAP@0.1:0.7, against 36.3 mAP@0.5 on real THUMOS14 I3D features): isolated
+4 s actions with a flat, sharp-edged, class-unique signature. Version 2
+models six properties real I3D features and THUMOS14 annotations have; the
+GT statistics below were measured on the real ``gt_thumos14.json`` (val +
+test, 6314 instances, 413 videos) and the click statistics on the real A1 /
+SF-Net files, and are hard-coded here as summary statistics (no real file
+is read):
+
+1. **Temporal autocorrelation over several snippets.** An I3D snippet
+   feature is computed from a 64-frame window (2.1 s at 30 fps) that
+   overlaps its neighbours' windows, so both the content and the nuisance
+   (camera motion, lighting, clutter) are smooth over several snippets.
+   Content is the fraction of each snippet covered by an instance, blurred
+   by a Gaussian receptive field of ``receptive_field_seconds`` (2.1: the
+   ±2 sigma width); the nuisance is Gaussian-smoothed noise with time
+   constant ``noise_corr_seconds`` (1 s: lag-2 autocorrelation ~0.75,
+   lag-6 ~0.1 at 0.53 s snippets) plus a slow low-rank drift. A false
+   positive is then a multi-snippet blob, not one outlier snippet that
+   neighbours out-vote, and short instances are smeared (a 0.3 s action
+   reaches about a fifth of its full strength).
+2. **Context that resembles the action near its boundaries.** The run-up
+   before a long jump, the wind-up before a pitch and the follow-through
+   after it look and move like the action but are not annotated as it.
+   Outside each instance its own signature continues at
+   ``approach_strength`` (0.5) of its strength, decaying with distance over
+   ``approach_seconds`` (1.5). Together with property 1 and THUMOS14's short
+   gaps this is what makes boundaries, and thus localization errors, hard.
+3. **Classes sharing scene context** (CliffDiving / Diving: both at the
+   water; CricketBowling / CricketShot: the same pitch). Classes come in
+   sibling groups of ``class_group_size`` (2: class00/01, class02/03, ...);
+   a group shares one venue (context) prototype and ``sibling_share`` of
+   its class-specific action part, and two-class videos hold a sibling pair
+   ``sibling_cooccurrence`` of the time (THUMOS14: 60 of 413 videos hold two
+   classes, 53 of them a sibling pair: CricketBowling/CricketShot 27,
+   CliffDiving/Diving 26). Every action also shares a class-agnostic motion
+   component (``motion_share``): large motion looks alike in flow whatever
+   the sport. The venue appears throughout a video of its classes
+   (``context_floor``), strongest near instances (``context_peak``, decay
+   ``context_decay_seconds``), so video labels alone over-extend detections
+   into it. (THUMOS14 additionally labels every CliffDiving instance as
+   Diving too, i.e. nested labels; that is not modelled: here every instance
+   has one label.)
+4. **Actions of very different lengths.** THUMOS14 instances last 0.2 s to
+   118 s (percentiles 1/50/99: 0.5 / 3.0 / 17.3 s); per-class medians range
+   from 1.1 s (CricketShot) to 8.75 s (CleanAndJerk) with a within-class
+   log-std of about 0.6. Class medians are log-spaced over
+   ``class_median_seconds`` (siblings adjacent, hence of similar length,
+   as in THUMOS14), instance lengths log-normal around them
+   (``instance_log_std``), clipped to ``instance_seconds`` (0.2, 40).
+5. **Many instances per video.** THUMOS14 has 15.4 instances per video on
+   average (median 8); gaps between instances are log-normal (median 3.1 s,
+   log-std 1.47; 10% of instances touch the previous one), and videos
+   differ in density (instances per minute: median 3.5, log-std 0.9).
+   Gaps here: a per-video density factor ``exp(N(0,
+   video_density_log_std))`` times a log-normal (median
+   ``gap_median_seconds`` 4.5, ``gap_log_std`` 1.3), ``touching_prob`` (0.1)
+   of them 0.1-0.3 s. Dense videos contribute more gaps, so pooled over
+   gaps, as measured on THUMOS14, this gives quartiles 0.7 / 2.3 / 6.4 s
+   (THUMOS14: 0.7 / 2.5 / 7.6 s, zero gaps included), 5 instances per
+   minute (THUMOS14: 4.3) and 32% of the time inside actions (THUMOS14:
+   31%). A 30-120 s video holds 2-13 instances (10th-90th percentile).
+6. **Label noise in clicks.** The real A1 background clicks put 7.7% (175
+   of 2264) inside GT actions (``inside_noise`` default 0.077) and skip
+   some gaps (0.75 clicks per instance; annotators skip gaps shorter than
+   ``min_gap`` = 1 s here); 2.2-3.9% of the real SF-Net action clicks lie
+   outside every GT instance (``action_outside_noise`` 0.03: those clicks are
+   moved just outside their instance, within ``approach_seconds``, where
+   the action still seems to go on). Wrong class labels are rare in SF-Net
+   (0.15%) and are not modelled.
+
 Snippet ``t`` of a video (features are ``[RGB | flow]``, ``feat_dim / 2``
 each, like I3D's two streams) is::
 
-    x(t) = relu(b + s_v + drift_v(t) + noise(t)
-                + sum_i a_i(t) * P_i                  (action instances)
-                + sum_c k_c(t) * Q_c                  (class contexts)
-                + sum_j g_j(t) * D_j)                 (distractors)
+    x(t) = relu(b + s_v + drift_v(t) + noise_std * n(t)
+                + sum_i w_i(t) * P_i          (action instances, 1 + 2)
+                + sum_g k_g(t) * Q_g          (shared venues, 3)
+                + sum_j g_j(t) * D_j)         (distractors)
 
-- ``b``: shared background level; strong in RGB, weak in flow. ``s_v``:
-  per-video scene offset. ``drift_v``: slow low-rank drift (Gaussian-smoothed
-  noise, ``drift_seconds``), so neighbouring snippets correlate. ``noise``:
-  per-snippet noise (``noise_std`` 0.3), lightly smoothed over 3 snippets.
-  It is strong on purpose: one real I3D snippet is an unreliable witness of
-  its class, so a localizer gains from pooling evidence over neighbours, and
-  what it pools across an action boundary blurs that boundary. That is the
-  trade-off BackTAL's affinity module addresses; with weak noise (0.15, the
-  first version) every snippet was readable alone and the module had
-  nothing to do (README, "Ablation", lists the settings tried). Values are
-  non-negative (post-ReLU averages like I3D), mostly in 0..3.
-- ``P_i = amp_i * P_c * (1 + instance_variation * N(0, 1))``: class action
-  prototype ``P_c`` (sparse, strong in both streams, flow strongest) with a
-  per-instance variation; ``a_i(t)`` is a soft box with sigmoid onset/offset
-  of width ``onset_seconds``. Action snippets therefore have a clearly larger
-  L2 norm than background, so feature-magnitude proposals are meaningful.
-- Action-context confusion: every class has a *context* prototype ``Q_c``
-  (the venue: the stadium of HighJump) with cosine ``context_cosine`` (0.6)
-  to ``P_c``, mostly appearance (weak flow), norm ``context_norm * |P_c|``
-  (0.9).
-  In every video containing class ``c`` it appears with strength
-  ``k_c(t) = context_floor + context_peak * exp(-d_c(t) / context_decay)``,
-  ``d_c(t)`` = distance (s) to the nearest instance of ``c``: strongest right
-  next to (and inside) the instances, fading over a few seconds
-  (``context_decay_seconds`` = 6).
-  Context is as class-specific as the action itself, so a model trained
-  with video labels only (MIL) uses it and over-extends its detections into
-  the surrounding background; action clicks (one snippet per instance)
-  anchor the action but say nothing about the context, so the
-  over-extension mostly remains; background clicks fall uniformly in the
-  (mostly short) gaps between instances, i.e. mostly on context snippets,
-  and teach the model exactly that these are background. Hence the
-  expected ranking background clicks > action clicks > video labels.
-- Distractors ``D_j`` (``num_distractors``, shared across classes, motion
-  heavy, like camera pans or crowds) appear in random bursts anywhere, so
-  high feature magnitude alone is not proof of an action.
-- GT layout: instances of 1-15 s (log-normal, median 4 s) separated mostly
-  by short gaps (1.5-10 s) and sometimes long ones (15-40 s), so there is
-  both near-action context and far background. ``two_class_ratio`` of the
-  videos contain two classes.
+with ``w_i = RF * (cover_i + approach_i)``; ``P_i = amp_i * P_c * (1 +
+instance_variation * N(0, 1))`` (positive part); ``P_c = norm(sqrt(m) M +
+sqrt(1 - m) S_c)`` with ``M`` the shared motion and ``S_c = norm(sqrt(r)
+G_g + sqrt(1 - r) U_c)`` (group part ``G_g``, own part ``U_c``); ``Q_g`` an
+appearance-heavy venue with cosine ``context_cosine`` to its group's mean
+action. ``D_j`` (``num_distractors``, motion heavy: camera pans, crowds)
+appear in random bursts anywhere, so magnitude alone is not proof of an
+action. Values are non-negative (post-ReLU averages, like I3D), mostly in
+0..3.
 
 Clicks: 'A1' is simulated with :func:`simulate_clicks` ('auto': one click per
-background gap, ``extra_background`` extra per gap on average, an
-``inside_noise`` fraction landing inside actions) and 'SF' is one uniform
-click per instance; by default only the train subset is clicked (like the
-real A1 file, which covers the THUMOS14 training split only).
+background gap longer than ``min_gap``, ``extra_background`` extra per gap
+on average, an ``inside_noise`` fraction landing inside actions); 'SF' is
+one uniform click per instance, ``action_outside_noise`` of them just
+outside it. By default only the train subset is clicked (like the real A1
+file, which covers the THUMOS14 training split only).
 
 Everything is deterministic given ``seed``; each video's features and clicks
 come from generators seeded by (seed, video name).
@@ -97,16 +138,21 @@ import numpy as np
 
 from .clicks import (Clicks, _is_count, convert_thumos_csv, dump_click_file,
                      load_click_file, load_ground_truth, merge_click_files,
-                     simulate_clicks, validate_clicks, video_gt_segments)
+                     points_in_segments, simulate_clicks, validate_clicks,
+                     video_gt_segments)
 
-GT_VERSION = 'backtal-synthetic/1.0'
+GT_VERSION = 'backtal-synthetic/2.0'
 IGNORE_INDEX = -100
-DEFAULT_NUM_VIDEOS = dict(train=80, val=20, test=40)
+DEFAULT_NUM_VIDEOS = dict(train=200, val=20, test=200)
+# Shortest synthetic video: room for one minimal instance with background on
+# both sides at the 0.1 s GT grid.
+MIN_VIDEO_SECONDS = 2.0
 
 __all__ = [
     'SyntheticConfig', 'make_prototypes', 'synthesize_video_features',
     'synthesize_gt', 'generate_synthetic_benchmark', 'snippet_times',
-    'num_snippets'
+    'num_snippets', 'class_groups', 'class_median_seconds',
+    'MIN_VIDEO_SECONDS'
 ]
 
 
@@ -117,7 +163,7 @@ class SyntheticConfig:
     Magnitudes refer to feature values before the final ReLU; times are in
     seconds.
     """
-    # Shared background, per-video scene, drift and noise.
+    # Shared background, per-video scene, drift and noise (property 1).
     background_rgb: float = 0.45
     background_flow: float = 0.15
     scene_scale: float = 0.2
@@ -125,14 +171,21 @@ class SyntheticConfig:
     drift_rank: int = 4
     drift_seconds: float = 8.0
     noise_std: float = 0.3
-    # Action prototypes (sparse, exponential values).
+    noise_corr_seconds: float = 1.0
+    receptive_field_seconds: float = 2.1
+    # Action prototypes (sparse, exponential values; property 3).
     prototype_density: float = 0.35
     action_rgb: float = 0.7
     action_flow: float = 1.0
+    motion_share: float = 0.3
+    class_group_size: int = 2
+    sibling_share: float = 0.5
     instance_variation: float = 0.25
     instance_amplitude: Tuple[float, float] = (0.6, 1.2)
-    onset_seconds: float = 0.5
-    # Context prototypes.
+    # Boundary-resembling context (property 2).
+    approach_strength: float = 0.5
+    approach_seconds: float = 1.5
+    # Venue (context) prototypes, one per class group (property 3).
     context_cosine: float = 0.6
     context_norm: float = 0.9
     context_floor: float = 0.15
@@ -144,13 +197,16 @@ class SyntheticConfig:
     distractor_norm: float = 0.6
     distractor_per_minute: float = 0.6
     distractor_seconds: Tuple[float, float] = (3.0, 12.0)
-    # GT layout.
-    instance_median_seconds: float = 4.0
-    instance_seconds: Tuple[float, float] = (1.0, 15.0)
-    short_gap_seconds: Tuple[float, float] = (1.5, 10.0)
-    long_gap_seconds: Tuple[float, float] = (15.0, 40.0)
-    long_gap_prob: float = 0.25
-    lead_seconds: Tuple[float, float] = (1.0, 15.0)
+    # GT layout (properties 4 and 5; THUMOS14 statistics).
+    class_median_seconds: Tuple[float, float] = (1.1, 8.75)
+    instance_log_std: float = 0.6
+    instance_seconds: Tuple[float, float] = (0.2, 40.0)
+    gap_median_seconds: float = 4.5
+    gap_log_std: float = 1.3
+    video_density_log_std: float = 0.7
+    touching_prob: float = 0.1
+    max_gap_seconds: float = 120.0
+    sibling_cooccurrence: float = 0.88
 
 
 def _config(cfg) -> SyntheticConfig:
@@ -177,6 +233,35 @@ def _rng(seed: int, stream: int, name: str = '') -> np.random.Generator:
 
 
 # ---------------------------------------------------------------------------
+# Classes
+# ---------------------------------------------------------------------------
+def class_groups(num_classes: int, group_size: int = 2) -> List[List[int]]:
+    """Sibling groups sharing a venue: consecutive classes, ``group_size``
+    each (the last group may be smaller); ``group_size`` 1 = no sharing."""
+    size = max(int(group_size), 1)
+    return [
+        list(range(s, min(s + size, num_classes)))
+        for s in range(0, num_classes, size)
+    ]
+
+
+def _group_of(num_classes: int, group_size: int) -> np.ndarray:
+    return np.array([c // max(int(group_size), 1)
+                     for c in range(num_classes)])
+
+
+def class_median_seconds(num_classes: int, cfg=None) -> np.ndarray:
+    """(C,) median instance length of each class: log-spaced over
+    ``cfg.class_median_seconds`` in class order (siblings are adjacent, so
+    of similar length)."""
+    cfg = _config(cfg)
+    lo, hi = cfg.class_median_seconds
+    if num_classes == 1:
+        return np.array([math.sqrt(lo * hi)])
+    return np.exp(np.linspace(math.log(lo), math.log(hi), num_classes))
+
+
+# ---------------------------------------------------------------------------
 # Prototypes
 # ---------------------------------------------------------------------------
 def _cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -188,16 +273,22 @@ def _sparse_positive(rng, n, feat_dim, density, rgb, flow) -> np.ndarray:
     half = feat_dim // 2
     x = rng.exponential(1.0, (n, feat_dim)) * (
         rng.random((n, feat_dim)) < density)
+    # An all-zero vector would make a component invisible.
+    x[x.sum(1) == 0, 0] = 1.0
     x[:, :half] *= rgb
     x[:, half:] *= flow
     return x
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    return x / (np.linalg.norm(x, axis=-1, keepdims=True) + 1e-12)
 
 
 def make_prototypes(num_classes: int,
                     feat_dim: int,
                     seed: int = 0,
                     cfg=None) -> Dict[str, np.ndarray]:
-    """Class action/context prototypes, distractors and background level.
+    """Class action prototypes, group venues, distractors, background.
 
     Args:
         num_classes (int): C.
@@ -206,49 +297,69 @@ def make_prototypes(num_classes: int,
         cfg (SyntheticConfig | dict, optional): Knobs.
 
     Returns:
-        dict: ``action`` (C, D), ``context`` (C, D) with cosine
-        ``context_cosine`` to ``action`` (row-wise), ``distractor`` (K, D),
-        ``background`` (D,); all non-negative float64.
+        dict: ``action`` (C, D); ``context`` (C, D), the venue of each
+        class's group (identical rows for siblings) with cosine
+        ``context_cosine`` to the group's mean action; ``group`` (C,) group
+        index; ``distractor`` (K, D); ``background`` (D,). All prototypes
+        are non-negative float64.
     """
     cfg = _config(cfg)
     rng = _rng(seed, 7, f'prototypes-{num_classes}-{feat_dim}')
     half = feat_dim // 2
-    action = _sparse_positive(rng, num_classes, feat_dim,
-                              cfg.prototype_density, cfg.action_rgb,
-                              cfg.action_flow)
-    # An all-zero prototype would make a class invisible.
-    action[action.sum(1) == 0, 0] = cfg.action_rgb
-    # Equal norms (up to +-15%): no class is trivially easy or invisible.
-    norm = np.linalg.norm(action, axis=1, keepdims=True)
-    action *= norm.mean() * rng.uniform(0.85, 1.15, (num_classes, 1)) / norm
-    # Context = alpha * action + independent appearance-heavy part; alpha is
-    # found per class by bisection (cosine grows monotonically with alpha).
-    indep = _sparse_positive(rng, num_classes, feat_dim, cfg.prototype_density,
-                             cfg.action_rgb, 0.2 * cfg.action_flow)
+    group = _group_of(num_classes, cfg.class_group_size)
+    num_groups = int(group.max()) + 1
+    dens, a_rgb, a_flow = (cfg.prototype_density, cfg.action_rgb,
+                           cfg.action_flow)
+    # Class-agnostic motion: flow heavy.
+    motion = _unit(_sparse_positive(rng, 1, feat_dim, dens, 0.5 * a_rgb,
+                                    a_flow))
+    group_part = _unit(
+        _sparse_positive(rng, num_groups, feat_dim, dens, a_rgb, a_flow))
+    own = _unit(_sparse_positive(rng, num_classes, feat_dim, dens, a_rgb,
+                                 a_flow))
+    r = float(np.clip(cfg.sibling_share, 0.0, 1.0))
+    m = float(np.clip(cfg.motion_share, 0.0, 1.0))
+    specific = _unit(math.sqrt(r) * group_part[group] +
+                     math.sqrt(1 - r) * own)
+    action = _unit(math.sqrt(m) * motion + math.sqrt(1 - m) * specific)
+    # Norms equal up to +-15%: no class is trivially easy or invisible; the
+    # scale matches the first version's prototypes (mean norm ~7 at D=128).
+    scale = 0.62 * math.sqrt(feat_dim)
+    action *= scale * rng.uniform(0.85, 1.15, (num_classes, 1))
+    # Venue = alpha * group mean action + independent appearance-heavy
+    # part; alpha is found per group by bisection (cosine grows
+    # monotonically with alpha).
+    group_action = np.stack(
+        [action[group == g].mean(0) for g in range(num_groups)])
+    indep = _sparse_positive(rng, num_groups, feat_dim, dens, a_rgb,
+                             0.2 * a_flow)
     target = float(np.clip(cfg.context_cosine, 0.0, 0.999))
-    lo = np.zeros(num_classes)
-    hi = np.full(num_classes, 50.0)
+    lo = np.zeros(num_groups)
+    hi = np.full(num_groups, 50.0)
     for _ in range(50):
         mid = (lo + hi) / 2
-        too_low = _cosine(mid[:, None] * action + indep, action) < target
+        too_low = _cosine(mid[:, None] * group_action + indep,
+                          group_action) < target
         lo = np.where(too_low, mid, lo)
         hi = np.where(too_low, hi, mid)
-    context = hi[:, None] * action + indep
-    act_norm = np.linalg.norm(action, axis=1, keepdims=True)
-    context *= cfg.context_norm * act_norm / np.linalg.norm(
-        context, axis=1, keepdims=True)
-    distractor = _sparse_positive(rng, cfg.num_distractors, feat_dim,
-                                  cfg.prototype_density, 0.8, 1.2)
+    venue = hi[:, None] * group_action + indep
+    venue *= cfg.context_norm * np.linalg.norm(
+        group_action, axis=1, keepdims=True) / np.linalg.norm(
+            venue, axis=1, keepdims=True)
+    distractor = _sparse_positive(rng, cfg.num_distractors, feat_dim, dens,
+                                  0.8, 1.2)
     if cfg.num_distractors:
-        distractor *= cfg.distractor_norm * act_norm.mean() / (
-            np.linalg.norm(distractor, axis=1, keepdims=True) + 1e-12)
+        distractor *= cfg.distractor_norm * np.linalg.norm(
+            action, axis=1).mean() / (
+                np.linalg.norm(distractor, axis=1, keepdims=True) + 1e-12)
     background = np.empty(feat_dim)
     background[:half] = rng.gamma(2.0, cfg.background_rgb / 2, half)
     background[half:] = rng.gamma(2.0, cfg.background_flow / 2,
                                   feat_dim - half)
     return dict(
         action=action,
-        context=context,
+        context=venue[group],
+        group=group,
         distractor=distractor,
         background=background)
 
@@ -276,16 +387,52 @@ def _soft_boxes(t: np.ndarray, starts: np.ndarray, ends: np.ndarray,
                   (1.0 + np.exp(-np.clip(fall, -50, 50))))
 
 
-def _smooth_noise(rng, length: int, dims: int, sigma: float) -> np.ndarray:
-    """(length, dims) unit-variance Gaussian-smoothed white noise."""
+def _coverage(t: np.ndarray, snippet_seconds: float, starts: np.ndarray,
+              ends: np.ndarray) -> np.ndarray:
+    """(T, N) fraction of each snippet ``[t - s/2, t + s/2]`` inside each
+    ``[start, end]``."""
+    h = snippet_seconds / 2
+    inter = np.minimum(t[:, None] + h, ends[None, :]) - np.maximum(
+        t[:, None] - h, starts[None, :])
+    return np.clip(inter / snippet_seconds, 0.0, 1.0)
+
+
+def _gaussian_kernel(sigma: float) -> np.ndarray:
     sigma = max(float(sigma), 1e-3)
     radius = max(int(math.ceil(3 * sigma)), 1)
-    kernel = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma)**2)
+    return np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma)**2)
+
+
+def _blur(x: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian blur along axis 0 of (T, N), sum-normalised (a constant
+    stays constant), zero outside the video."""
+    kernel = _gaussian_kernel(sigma)
+    kernel /= kernel.sum()
+    radius = len(kernel) // 2
+    padded = np.pad(x, ((radius, radius), (0, 0)))
+    windows = np.lib.stride_tricks.sliding_window_view(
+        padded, len(kernel), axis=0)  # (T, N, K)
+    return windows @ kernel
+
+
+def _smooth_noise(rng, length: int, dims: int, sigma: float) -> np.ndarray:
+    """(length, dims) unit-variance Gaussian-smoothed white noise; its
+    autocorrelation at lag L is ``exp(-L^2 / (4 sigma^2))``."""
+    kernel = _gaussian_kernel(sigma)
     kernel /= np.sqrt((kernel**2).sum())  # keeps unit variance
+    radius = len(kernel) // 2
     white = rng.standard_normal((length + 2 * radius, dims))
     windows = np.lib.stride_tricks.sliding_window_view(
         white, len(kernel), axis=0)  # (length, dims, K)
     return windows @ kernel
+
+
+def _distance(t: np.ndarray, segs: np.ndarray) -> np.ndarray:
+    """(T, N) distance (s) of each time to each segment (0 inside)."""
+    return np.maximum(
+        np.maximum(segs[None, :, 0] - t[:, None], t[:, None] - segs[None, :,
+                                                                      1]),
+        0.0)
 
 
 def synthesize_video_features(rng: np.random.Generator,
@@ -322,31 +469,39 @@ def synthesize_video_features(rng: np.random.Generator,
                           cfg.drift_seconds / snippet_seconds)
     x += drift @ (
         cfg.drift_scale * rng.standard_normal((cfg.drift_rank, feat_dim)))
-    noise = rng.standard_normal((num + 2, feat_dim))
-    # [1, 2, 1] / sqrt(6) smoothing: neighbours correlate, variance stays 1.
-    x += cfg.noise_std * (noise[:-2] + 2 * noise[1:-1] +
-                          noise[2:]) / np.sqrt(6)
+    x += cfg.noise_std * _smooth_noise(
+        rng, num, feat_dim, cfg.noise_corr_seconds / snippet_seconds)
+    # The receptive field as a Gaussian: +-2 sigma spans it.
+    rf_sigma = cfg.receptive_field_seconds / 4 / snippet_seconds
 
     if len(segs):
-        # Action instances.
+        # Action instances: snippet coverage plus the boundary-resembling
+        # approach / follow-through, seen through the receptive field.
         amp = rng.uniform(*cfg.instance_amplitude, len(segs))
         inst = prototypes['action'][labels] * (
             1.0 + cfg.instance_variation * rng.standard_normal(
                 (len(segs), feat_dim)))
         inst = amp[:, None] * np.maximum(inst, 0.0)
-        x += _soft_boxes(t, segs[:, 0], segs[:, 1], cfg.onset_seconds) @ inst
-        # Context of each class present, strongest next to its instances.
-        classes, cls_of_inst = np.unique(labels, return_inverse=True)
-        dist = np.maximum(
-            np.maximum(segs[None, :, 0] - t[:, None],
-                       t[:, None] - segs[None, :, 1]), 0.0)  # (T, N)
-        member = cls_of_inst[None, :] == np.arange(len(classes))[:, None]
-        dist_cls = np.where(member[None], dist[:, None, :],
-                            np.inf).min(-1)  # (T, C_v)
+        dist = _distance(t, segs)  # (T, N)
+        cover = _coverage(t, snippet_seconds, segs[:, 0], segs[:, 1])
+        approach = cfg.approach_strength * np.exp(
+            -dist / max(cfg.approach_seconds, 1e-3)) * (1.0 - cover)
+        x += _blur(cover + approach, rf_sigma) @ inst
+        # Venue of each class group present, strongest next to its
+        # instances.
+        group = prototypes['group'][labels]
+        groups, grp_of_inst = np.unique(group, return_inverse=True)
+        member = grp_of_inst[None, :] == np.arange(len(groups))[:, None]
+        dist_grp = np.where(member[None], dist[:, None, :],
+                            np.inf).min(-1)  # (T, G_v)
         strength = cfg.context_floor + cfg.context_peak * np.exp(
-            -dist_cls / cfg.context_decay_seconds)
-        strength *= rng.uniform(*cfg.context_amplitude, len(classes))
-        x += strength @ prototypes['context'][classes]
+            -dist_grp / cfg.context_decay_seconds)
+        strength *= rng.uniform(*cfg.context_amplitude, len(groups))
+        venue_of_group = np.stack([
+            prototypes['context'][labels[grp_of_inst == g][0]]
+            for g in range(len(groups))
+        ])
+        x += strength @ venue_of_group
 
     num_bursts = rng.poisson(cfg.distractor_per_minute * duration / 60.0) \
         if len(prototypes['distractor']) else 0
@@ -355,7 +510,7 @@ def synthesize_video_features(rng: np.random.Generator,
         half_len = rng.uniform(*cfg.distractor_seconds, num_bursts) / 2
         kinds = rng.integers(len(prototypes['distractor']), size=num_bursts)
         weight = _soft_boxes(t, centre - half_len, centre + half_len,
-                             cfg.onset_seconds)
+                             cfg.receptive_field_seconds / 2)
         weight *= rng.uniform(0.6, 1.0, num_bursts)
         x += weight @ prototypes['distractor'][kinds]
     return np.maximum(x, 0.0).astype(np.float32)
@@ -364,29 +519,46 @@ def synthesize_video_features(rng: np.random.Generator,
 # ---------------------------------------------------------------------------
 # Ground truth
 # ---------------------------------------------------------------------------
+def _gap(rng, cfg: SyntheticConfig, density: float) -> float:
+    if rng.random() < cfg.touching_prob:
+        return float(rng.uniform(0.1, 0.3))
+    g = density * rng.lognormal(math.log(cfg.gap_median_seconds),
+                                cfg.gap_log_std)
+    return float(np.clip(g, 0.1, cfg.max_gap_seconds))
+
+
 def _synthesize_instances(rng, duration: float, classes: np.ndarray,
-                          cfg: SyntheticConfig
+                          cfg: SyntheticConfig, medians: np.ndarray
                           ) -> Tuple[np.ndarray, np.ndarray]:
-    """(N, 2) segments (0.1 s grid) and (N,) class indices of one video."""
+    """(N, 2) segments (0.1 s grid) and (N,) class indices of one video:
+    alternating log-normal gaps and class-dependent log-normal lengths
+    (see the module docstring, properties 4 and 5)."""
     lo, hi = cfg.instance_seconds
-    k = int(duration / (lo + cfg.short_gap_seconds[0])) + 2
-    lengths = np.clip(
-        rng.lognormal(np.log(cfg.instance_median_seconds), 0.5, k), lo, hi)
-    long_gap = rng.random(k) < cfg.long_gap_prob
-    gaps = np.where(long_gap, rng.uniform(*cfg.long_gap_seconds, k),
-                    rng.uniform(*cfg.short_gap_seconds, k))
-    starts = rng.uniform(*cfg.lead_seconds) + np.concatenate(
-        [[0.0], np.cumsum(lengths + gaps)[:-1]])
-    starts = np.round(starts, 1)
-    ends = np.round(starts + lengths, 1)
-    keep = ends <= duration - 0.5
-    if not keep.any():  # too short for the layout: one centred-ish instance
-        length = round(min(lengths[0], 0.5 * duration), 1)
-        start = round(rng.uniform(0.0, duration - length - 0.1), 1)
-        starts, ends, keep = np.array([start]), np.array([start + length]), \
-            np.array([True])
-    segs = np.stack([starts[keep], ends[keep]], axis=1)
-    labels = classes[rng.integers(len(classes), size=len(segs))]
+    density = float(np.exp(cfg.video_density_log_std * rng.standard_normal()))
+    end_margin = 0.5 if duration >= 10 else 0.1
+    starts, ends, labels = [], [], []
+    cursor = _gap(rng, cfg, density)
+    while True:
+        c = classes[rng.integers(len(classes))]
+        length = float(np.clip(
+            rng.lognormal(math.log(medians[c]), cfg.instance_log_std), lo,
+            hi))
+        start = round(cursor, 1)
+        end = round(start + length, 1)
+        if end > duration - end_margin:
+            break
+        starts.append(start)
+        ends.append(end)
+        labels.append(c)
+        cursor = end + _gap(rng, cfg, density)
+    if not starts:  # too short for the layout: one instance inside it
+        c = classes[0]
+        length = round(
+            max(min(medians[c], 0.5 * duration), 0.2), 1)
+        start = round(rng.uniform(0.1, max(duration - length - 0.2, 0.1)), 1)
+        starts, ends, labels = [start], [round(start + length, 1)], [c]
+    segs = np.stack([np.array(starts), np.array(ends)], axis=1)
+    labels = np.array(labels, dtype=np.int64)
     if len(classes) > 1 and len(segs) > 1 and (labels == labels[0]).all():
         labels[-1] = classes[1] if labels[0] == classes[0] else classes[0]
     return segs, labels
@@ -405,13 +577,15 @@ def synthesize_gt(num_videos: Dict[str, int],
                   fps: float = 30,
                   alt_fps: float = 25,
                   alt_fps_ratio: float = 0.1,
-                  two_class_ratio: float = 0.2,
+                  two_class_ratio: float = 0.15,
                   seed: int = 0,
                   cfg=None) -> dict:
     """A synthetic ActivityNet-style GT ``database``.
 
     Every class is the primary class of about the same number of videos of
-    each subset (balanced round robin, shuffled).
+    each subset (balanced round robin, shuffled). A ``two_class_ratio`` of
+    the videos add a second class: a sibling (same venue) with probability
+    ``cfg.sibling_cooccurrence``, else any other class.
 
     Returns:
         dict: video -> ``{'subset', 'duration', 'fps', 'annotations'}``;
@@ -419,20 +593,29 @@ def synthesize_gt(num_videos: Dict[str, int],
     """
     cfg = _config(cfg)
     num_classes = len(class_names)
+    groups = class_groups(num_classes, cfg.class_group_size)
+    group_of = _group_of(num_classes, cfg.class_group_size)
+    medians = class_median_seconds(num_classes, cfg)
     database = {}
     for subset, count in num_videos.items():
         rng = _rng(seed, 3, f'gt-{subset}')
         primary = rng.permutation(np.arange(count) % num_classes)
-        second = (primary + rng.integers(1, max(num_classes, 2), count)) % \
+        other = (primary + rng.integers(1, max(num_classes, 2), count)) % \
             num_classes
+        use_sibling = rng.random(count) < cfg.sibling_cooccurrence
         two = (rng.random(count) < two_class_ratio) & (num_classes > 1)
         durations = np.round(rng.uniform(*duration_range, count), 3)
         fpss = np.where(rng.random(count) < alt_fps_ratio, alt_fps, fps)
         for i in range(count):
+            siblings = [
+                c for c in groups[group_of[primary[i]]] if c != primary[i]
+            ]
+            second = siblings[0] if (use_sibling[i] and siblings) else \
+                other[i]
             classes = np.array(
-                [primary[i], second[i]] if two[i] else [primary[i]])
+                [primary[i], second] if two[i] else [primary[i]])
             segs, labels = _synthesize_instances(rng, float(durations[i]),
-                                                 classes, cfg)
+                                                 classes, cfg, medians)
             video_fps = float(fpss[i]) if fpss[i] % 1 else int(fpss[i])
             database[f'video_{subset}_{i:07d}'] = dict(
                 subset=subset,
@@ -491,7 +674,9 @@ def _load_real_gt(gt_file, subsets_from_gt, max_videos_per_subset,
 # ---------------------------------------------------------------------------
 def _human_like_clicks(database: dict, class_names, subsets, seed: int,
                        background: bool, action: bool, inside_noise: float,
-                       extra_background: float) -> Clicks:
+                       extra_background: float, min_gap: float,
+                       action_outside_noise: float,
+                       outside_seconds: float) -> Clicks:
     if not subsets or not (background or action):
         return {}
     parts = []
@@ -505,18 +690,54 @@ def _human_like_clicks(database: dict, class_names, subsets, seed: int,
                 action=False,
                 inside_noise=inside_noise,
                 extra_background=extra_background,
+                min_gap=min_gap,
                 seed=seed,
                 background_annotator='A1'))
     if action:
-        parts.append(
-            simulate_clicks(
-                database,
-                class_names,
-                subset=subsets,
-                background=False,
-                seed=seed,
-                action_annotator='SF'))
+        sf = simulate_clicks(
+            database,
+            class_names,
+            subset=subsets,
+            background=False,
+            seed=seed,
+            action_annotator='SF')
+        if action_outside_noise > 0:
+            sf = {
+                v: _move_outside(database[v], c, action_outside_noise,
+                                 outside_seconds, _rng(seed, 5, v))
+                for v, c in sf.items()
+            }
+        parts.append(sf)
     return merge_click_files(*parts)
+
+
+def _move_outside(entry: dict, vclicks: List[dict], fraction: float,
+                  reach: float, rng: np.random.Generator) -> List[dict]:
+    """Move a ``fraction`` of a video's action clicks just outside their
+    instance (0.1 s to ``reach`` s before its start or after its end, where
+    the action still seems to go on), keeping them in ``[0, duration]`` and
+    off every other instance; a click with no such place stays."""
+    duration = float(entry['duration'])
+    segs = np.array([a['segment'] for a in entry['annotations']],
+                    dtype=np.float64).reshape(-1, 2)
+    out = []
+    for click in vclicks:
+        click = dict(click)
+        if rng.random() < fraction and len(segs):
+            hit = np.flatnonzero((segs[:, 0] <= click['time'])
+                                 & (click['time'] <= segs[:, 1]))
+            if len(hit):
+                s, e = segs[hit[0]]
+                offset = rng.uniform(0.1, max(reach, 0.1))
+                for t in ((s - offset, e + offset) if rng.random() < 0.5
+                          else (e + offset, s - offset)):
+                    t = round(float(t), 3)
+                    if 0.0 <= t <= duration and not points_in_segments(
+                            [t], segs).any():
+                        click['time'] = t
+                        break
+        out.append(click)
+    return sorted(out, key=lambda c: c['time'])
 
 
 def _read_clicks(click_file, class_names) -> Clicks:
@@ -607,7 +828,7 @@ def _write_json(path: Path, data: dict) -> None:
 
 
 def generate_synthetic_benchmark(out_dir,
-                                 num_classes: int = 5,
+                                 num_classes: int = 20,
                                  num_videos: Optional[Dict[str, int]] = None,
                                  feat_dim: int = 128,
                                  duration_range: Tuple[float,
@@ -627,9 +848,11 @@ def generate_synthetic_benchmark(out_dir,
                                  max_videos_per_subset: Optional[int] = None,
                                  train_subset: Optional[str] = None,
                                  click_subsets: Optional[Sequence[str]] = None,
-                                 two_class_ratio: float = 0.2,
-                                 inside_noise: float = 0.05,
+                                 two_class_ratio: float = 0.15,
+                                 inside_noise: float = 0.077,
                                  extra_background: float = 0.2,
+                                 min_gap: float = 1.0,
+                                 action_outside_noise: float = 0.03,
                                  cfg=None,
                                  overwrite: bool = False) -> dict:
     """Write a synthetic (or real-GT-shaped) click-supervised benchmark.
@@ -668,9 +891,15 @@ def generate_synthetic_benchmark(out_dir,
             'training', or 'val' for a THUMOS14-style {'val', 'test'} GT.
         click_subsets (list[str], optional): Subsets to simulate clicks for.
             Defaults to ``[train_subset]``.
-        two_class_ratio (float): Synthetic videos with two classes.
-        inside_noise (float): Fraction of simulated A1 clicks inside actions.
+        two_class_ratio (float): Synthetic videos with two classes
+            (THUMOS14: 0.15).
+        inside_noise (float): Fraction of simulated A1 clicks inside actions
+            (THUMOS14 A1: 0.077).
         extra_background (float): Extra A1 clicks per background gap.
+        min_gap (float): Simulated A1 annotators skip gaps up to this long
+            (s). Defaults to 1.
+        action_outside_noise (float): Fraction of simulated SF clicks moved
+            just outside their instance (SF-Net on THUMOS14: 0.022-0.039).
         cfg (SyntheticConfig | dict, optional): Feature/GT knobs.
         overwrite (bool): Write into a non-empty ``out_dir``, replacing
             only the files this function writes. Defaults to False.
@@ -692,6 +921,9 @@ def generate_synthetic_benchmark(out_dir,
                          f'{frames_per_snippet}')
     if num_segments is not None and num_segments < 1:
         raise ValueError(f'num_segments must be >= 1, got {num_segments}')
+    if not 0.0 <= float(action_outside_noise) <= 1.0:
+        raise ValueError(f'action_outside_noise must be in [0, 1], got '
+                         f'{action_outside_noise}')
     if click_file is not None and gt_file is None:
         raise ValueError('click_file needs gt_file (real clicks only make '
                          'sense on the real GT)')
@@ -708,9 +940,11 @@ def generate_synthetic_benchmark(out_dir,
                 raise ValueError(f'num_videos[{subset!r}] must be an int >= '
                                  f'0, got {count!r}')
         lo, hi = duration_range
-        if not 0 < lo <= hi:
-            raise ValueError(f'duration_range must satisfy 0 < min <= max, '
-                             f'got {duration_range}')
+        if not MIN_VIDEO_SECONDS <= lo <= hi:
+            raise ValueError(
+                f'duration_range must satisfy {MIN_VIDEO_SECONDS:g} <= min '
+                f'<= max (seconds; a video needs room for one action with '
+                f'background around it), got {tuple(duration_range)}')
         class_names = [f'class{c:02d}' for c in range(num_classes)]
         database = synthesize_gt(num_videos, class_names, duration_range, fps,
                                  alt_fps, alt_fps_ratio, two_class_ratio, seed,
@@ -742,7 +976,10 @@ def generate_synthetic_benchmark(out_dir,
         background='background' not in types,
         action='action' not in types,
         inside_noise=inside_noise,
-        extra_background=extra_background)
+        extra_background=extra_background,
+        min_gap=min_gap,
+        action_outside_noise=action_outside_noise,
+        outside_seconds=cfg.approach_seconds)
     clicks = merge_click_files(given, simulated)
 
     # Features.
@@ -799,5 +1036,5 @@ def generate_synthetic_benchmark(out_dir,
         feat_dim=feat_dim,
         num_videos=dict(per_subset),
         num_snippets=total_snippets,
-        num_clicks=dict(per_annotator),
+        num_clicks=dict(sorted(per_annotator.items())),
         train_subset=train_subset)

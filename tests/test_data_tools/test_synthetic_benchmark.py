@@ -8,16 +8,22 @@ import pytest
 from backtal_mmaction.datasets.clicks import (load_click_file,
                                               points_in_segments,
                                               validate_clicks)
-from backtal_mmaction.datasets.synthetic import (generate_synthetic_benchmark,
+from backtal_mmaction.datasets.synthetic import (DEFAULT_NUM_VIDEOS,
+                                                 SyntheticConfig,
+                                                 class_groups,
+                                                 generate_synthetic_benchmark,
                                                  make_prototypes,
-                                                 snippet_times)
+                                                 snippet_times,
+                                                 synthesize_video_features)
 
 
 @pytest.fixture(scope='module')
 def default_bench(tmp_path_factory):
-    """Default sizes (80/20/40 videos, 5 classes, D=128), npy layout."""
+    """The default feature and GT model (20 classes, D=128), fewer videos
+    than the default 200 / 20 / 200 so that it builds in a few seconds."""
     out = tmp_path_factory.mktemp('bench') / 'synthetic'
-    summary = generate_synthetic_benchmark(out, seed=0)
+    summary = generate_synthetic_benchmark(
+        out, num_videos=dict(train=60, val=4, test=16), seed=0)
     gt = json.loads((out / 'gt.json').read_text())
     return out, summary, gt, load_click_file(out / 'clicks.json')
 
@@ -27,11 +33,19 @@ def _segments(entry):
                     dtype=float).reshape(-1, 2)
 
 
+def test_defaults_are_thumos14_sized():
+    import inspect
+    params = inspect.signature(generate_synthetic_benchmark).parameters
+    assert params['num_classes'].default == 20
+    assert DEFAULT_NUM_VIDEOS == dict(train=200, val=20, test=200)
+
+
 def test_files_gt_and_shapes(default_bench):
     out, summary, gt, _ = default_bench
     db = gt['database']
-    assert gt['activity_list'] == [f'class{i:02d}' for i in range(5)]
-    assert summary['num_videos'] == {'train': 80, 'val': 20, 'test': 40}
+    assert gt['version'] == 'backtal-synthetic/2.0'
+    assert gt['activity_list'] == [f'class{i:02d}' for i in range(20)]
+    assert summary['num_videos'] == {'train': 60, 'val': 4, 'test': 16}
     assert {e['subset'] for e in db.values()} == {'train', 'val', 'test'}
     assert {e['fps'] for e in db.values()} == {25, 30}
     assert sorted(p.name
@@ -59,13 +73,146 @@ def test_files_gt_and_shapes(default_bench):
             for a in e['annotations']} == set(gt['activity_list'])
 
 
+def test_lengths_and_instances_like_thumos14(default_bench):
+    """Property 4 (lengths spread over 2 decades, class-dependent) and 5
+    (many instances, short gaps), against the THUMOS14 numbers in the
+    module docstring."""
+    _, _, gt, _ = default_bench
+    names = gt['activity_list']
+    lengths, per_class, gaps, counts = [], {}, [], []
+    for entry in gt['database'].values():
+        segs = _segments(entry)
+        counts.append(len(segs))
+        gaps += list(segs[1:, 0] - segs[:-1, 1])
+        for a, (s, e) in zip(entry['annotations'], segs):
+            lengths.append(e - s)
+            per_class.setdefault(names.index(a['label']), []).append(e - s)
+    lengths = np.array(lengths)
+    assert lengths.min() >= 0.2 - 1e-9 and lengths.max() <= 40 + 1e-9
+    assert np.percentile(lengths, 5) < 1.0 < 8.0 < np.percentile(
+        lengths, 95)
+    # Short classes first, long ones last (log-spaced class medians).
+    short = np.median(np.concatenate([per_class[c] for c in range(4)]))
+    long = np.median(np.concatenate([per_class[c] for c in range(16, 20)]))
+    assert long > 4 * short
+    # THUMOS14: median gap 2.5 s (zero gaps included), 10% touching.
+    gaps = np.array(gaps)
+    assert 1.2 < np.median(gaps) < 4.0
+    assert 0.05 < np.mean(gaps < 0.35) < 0.35
+    # 30-120 s videos: several instances each on average, some with many.
+    assert np.mean(counts) > 4 and max(counts) >= 12
+
+
+def _lag_autocorrelation(x, lag):
+    xc = x - x.mean(0)
+    num = (xc[lag:] * xc[:-lag]).sum(0)
+    den = np.sqrt((xc[lag:]**2).sum(0) * (xc[:-lag]**2).sum(0)) + 1e-12
+    return float(np.mean(num / den))
+
+
+def test_noise_autocorrelation_matches_its_kernel():
+    """Property 1: nuisance correlated over several snippets. Gaussian
+    smoothing with sigma = noise_corr_seconds / snippet_seconds gives an
+    autocorrelation exp(-L^2 / (4 sigma^2)) at lag L."""
+    cfg = dict(drift_scale=0.0, num_distractors=0, scene_scale=0.0)
+    protos = make_prototypes(2, 64, seed=0, cfg=cfg)
+    duration, num = 600.0, 1125  # 0.533 s snippets (16 frames at 30 fps)
+    x = synthesize_video_features(
+        np.random.default_rng(0), duration, np.zeros((0, 2)), [], protos,
+        num, cfg).astype(np.float64)
+    sigma = SyntheticConfig().noise_corr_seconds / (duration / num)
+    for lag in (1, 2, 4, 6):
+        expected = np.exp(-lag**2 / (4 * sigma**2))
+        assert abs(_lag_autocorrelation(x, lag) - expected) < 0.05, lag
+
+
+def test_features_correlate_over_several_snippets(default_bench):
+    out, _, gt, _ = default_bench
+    lag3 = [
+        _lag_autocorrelation(
+            np.load(out / 'features' / f'{v}.npy').astype(np.float64), 3)
+        for v in list(gt['database'])[:20]
+    ]
+    assert np.mean(lag3) > 0.5
+
+
+def test_receptive_field_smears_short_instances():
+    """A 0.3 s action seen through a 2.1 s receptive field: far weaker
+    than a 6 s one of the same class (Gaussian RF, sigma 0.525 s: peak
+    ratio ~0.2)."""
+    cfg = dict(noise_std=0.0, drift_scale=0.0, num_distractors=0,
+               scene_scale=0.0, instance_variation=0.0,
+               instance_amplitude=(1.0, 1.0), context_floor=0.0,
+               context_peak=0.0, approach_strength=0.0)
+    protos = make_prototypes(2, 64, seed=0, cfg=cfg)
+    num = 1125
+    segs = np.array([[100.0, 100.3], [300.0, 306.0]])
+    x = synthesize_video_features(
+        np.random.default_rng(0), 600.0, segs, [0, 0], protos, num,
+        cfg).astype(np.float64)
+    base = np.linalg.norm(protos['background'])
+    t = snippet_times(600.0, num)
+    peak_short = np.linalg.norm(x[np.abs(t - 100.15) < 1], axis=1).max()
+    peak_long = np.linalg.norm(x[np.abs(t - 303) < 1], axis=1).max()
+    ratio = (peak_short - base) / (peak_long - base)
+    assert 0.1 < ratio < 0.4
+
+
+def test_siblings_share_their_venue(default_bench):
+    """Property 3: background next to instances of class00 looks like
+    background next to class01 (same venue), not like that of other
+    groups."""
+    out, _, gt, _ = default_bench
+    names = gt['activity_list']
+    near, everything = {}, []
+    for video, entry in gt['database'].items():
+        x = np.load(out / 'features' / f'{video}.npy').astype(np.float64)
+        everything.append(x)
+        labels = {a['label'] for a in entry['annotations']}
+        if len(labels) != 1:
+            continue
+        segs = _segments(entry)
+        t = snippet_times(entry['duration'], len(x))
+        dist = np.maximum(
+            np.maximum(segs[None, :, 0] - t[:, None],
+                       t[:, None] - segs[None, :, 1]), 0).min(1)
+        keep = (dist > 0.5) & (dist < 4)
+        near.setdefault(names.index(labels.pop()), []).append(x[keep])
+    mean = np.concatenate(everything).mean(0)
+    centre = {c: np.concatenate(v).mean(0) - mean for c, v in near.items()}
+
+    def cos(a, b):
+        return a @ b / np.linalg.norm(a) / np.linalg.norm(b)
+
+    groups = class_groups(20, 2)
+    assert groups[0] == [0, 1] and len(groups) == 10
+    sib = [cos(centre[a], centre[b]) for a, b in groups
+           if a in centre and b in centre]
+    other = [
+        cos(centre[a], centre[b]) for a in centre for b in centre
+        if a < b and a // 2 != b // 2
+    ]
+    assert len(sib) >= 6 and len(other) > 50
+    assert np.min(sib) > 0.7 and np.mean(sib) > np.mean(other) + 0.5
+    # Two-class videos mostly hold a sibling pair (THUMOS14: 53 of 60).
+    pairs = [
+        sorted(names.index(label) for label in {
+            a['label']
+            for a in e['annotations']
+        }) for e in gt['database'].values()
+        if len({a['label']
+                for a in e['annotations']}) == 2
+    ]
+    assert pairs and np.mean([a // 2 == b // 2 for a, b in pairs]) >= 0.6
+
+
 def test_clicks_protocol(default_bench):
     _, summary, gt, clicks = default_bench
     db = gt['database']
     validate_clicks(clicks, db, gt['activity_list'])  # inside [0, duration]
     train = [v for v, e in db.items() if e['subset'] == 'train']
     assert set(clicks) == set(train)  # only the training split is clicked
-    n_a1 = n_a1_inside = 0
+    n_a1 = n_a1_inside = n_sf = n_sf_outside = 0
     for video in train:
         segs = _segments(db[video])
         sf = [c for c in clicks[video] if c['annotator'] == 'SF']
@@ -73,27 +220,35 @@ def test_clicks_protocol(default_bench):
         assert len(sf) == len(segs)
         assert all(c['type'] == 'action' for c in sf)
         assert all(c['type'] == 'background' for c in a1)
-        assert points_in_segments([c['time'] for c in sf], segs).all()
+        sf_times = np.array([c['time'] for c in sf])
+        outside = ~points_in_segments(sf_times, segs)
+        n_sf += len(sf)
+        n_sf_outside += int(outside.sum())
+        # A misplaced action click lies just outside an instance.
+        for t in sf_times[outside]:
+            gap = np.maximum(segs[:, 0] - t, t - segs[:, 1]).min()
+            assert 0 < gap <= 1.5 + 1e-6
         n_a1 += len(a1)
         n_a1_inside += int(
             points_in_segments([c['time'] for c in a1], segs).sum())
-        # About one click per background gap (1 + extras).
-        assert len(a1) >= len(segs)
     assert summary['num_clicks'] == {
         'A1': n_a1,
         'SF': sum(len(_segments(db[v])) for v in train)
     }
-    # inside_noise=0.05 on ~500 clicks: binomial std ~0.01.
-    assert abs(n_a1_inside / n_a1 - 0.05) < 0.03
+    # THUMOS14 A1: 0.75 clicks per instance; gaps under 1 s get none here.
+    assert 0.5 < n_a1 / n_sf < 1.3
+    # Label noise (property 6): binomial std ~0.012 / ~0.008 here.
+    assert abs(n_a1_inside / n_a1 - 0.077) < 0.04
+    assert abs(n_sf_outside / n_sf - 0.03) < 0.025 and n_sf_outside > 0
 
 
 def test_feature_realism(default_bench):
     """Norm, value range, smoothness and action-context confusion."""
     out, _, gt, _ = default_bench
-    protos = make_prototypes(5, 128, seed=0)
+    protos = make_prototypes(20, 128, seed=0)
     names = gt['activity_list']
     act_norm, bg_norm, values = [], [], []
-    cos_near, cos_far, neighbour, shuffled = [], [], [], []
+    cos_edge, cos_near, cos_far, neighbour, shuffled = [], [], [], [], []
     rng = np.random.default_rng(0)
     for video, entry in gt['database'].items():
         x = np.load(out / 'features' / f'{video}.npy').astype(np.float64)
@@ -110,8 +265,9 @@ def test_feature_realism(default_bench):
         if len({a['label'] for a in entry['annotations']}) == 1:
             p = protos['action'][names.index(entry['annotations'][0]['label'])]
             cos = x @ p / (norm * np.linalg.norm(p) + 1e-12)
-            cos_near.append(cos[(dist > 0.5) & (dist < 3)])
-            cos_far.append(cos[dist > 15])
+            cos_edge.append(cos[(dist > 0.3) & (dist < 1)])
+            cos_near.append(cos[(dist > 2) & (dist < 4)])
+            cos_far.append(cos[dist > 12])
         # Temporal smoothness: neighbours are closer than random pairs.
         d = np.linalg.norm(x[1:] - x[:-1], axis=1)
         neighbour.append(d[~(inside[1:] ^ inside[:-1])])
@@ -120,26 +276,48 @@ def test_feature_realism(default_bench):
     assert values.min() >= 0
     assert np.percentile(values, 95) < 3.0 and np.mean(values == 0) < 0.2
     act_norm, bg_norm = np.concatenate(act_norm), np.concatenate(bg_norm)
-    assert act_norm.mean() > 1.3 * bg_norm.mean()
-    near, far = np.concatenate(cos_near), np.concatenate(cos_far)
-    assert len(near) > 100 and len(far) > 100
-    assert near.mean() > far.mean() + 0.08
+    assert act_norm.mean() > 1.2 * bg_norm.mean()
+    # Property 2: right outside an instance the features still resemble
+    # the action, less so a few seconds away, least far away.
+    edge, near, far = (np.concatenate(c) for c in (cos_edge, cos_near,
+                                                     cos_far))
+    assert len(edge) > 100 and len(near) > 100 and len(far) > 100
+    assert edge.mean() > near.mean() + 0.03 > far.mean() + 0.06
     neighbour, shuffled = np.concatenate(neighbour), np.concatenate(shuffled)
-    assert neighbour.mean() < 0.8 * shuffled.mean()
+    assert neighbour.mean() < 0.6 * shuffled.mean()
 
 
 def test_prototypes():
-    protos = make_prototypes(4, 64, seed=1, cfg=dict(context_cosine=0.65))
+    # One class per group: the venue has the asked cosine to its action.
+    protos = make_prototypes(
+        4, 64, seed=1, cfg=dict(context_cosine=0.65, class_group_size=1))
     a, c = protos['action'], protos['context']
     a_norm, c_norm = np.linalg.norm(a, axis=1), np.linalg.norm(c, axis=1)
     cos = (a * c).sum(1) / a_norm / c_norm
     np.testing.assert_allclose(cos, 0.65, atol=1e-3)
-    assert all((v >= 0).all() for v in protos.values())
+    assert all((v >= 0).all() for k, v in protos.items() if k != 'group')
     assert protos['distractor'].shape == (3, 64)
     # Context is appearance-heavy: relatively weaker in the flow half.
     flow_a = np.linalg.norm(a[:, 32:], axis=1) / a_norm
     flow_c = np.linalg.norm(c[:, 32:], axis=1) / c_norm
     assert (flow_c < flow_a).all()
+
+
+def test_sibling_prototypes():
+    protos = make_prototypes(20, 128, seed=0)
+    a, c = protos['action'], protos['context']
+    np.testing.assert_array_equal(protos['group'], np.arange(20) // 2)
+    np.testing.assert_array_equal(c[0::2], c[1::2])  # one venue per pair
+    assert not np.allclose(c[0], c[2])
+    unit = a / np.linalg.norm(a, axis=1, keepdims=True)
+    cos = unit @ unit.T
+    sib = cos[np.arange(0, 20, 2), np.arange(1, 20, 2)]
+    same_group = (np.arange(20)[:, None] // 2) == (np.arange(20) // 2)
+    others = cos[~same_group]
+    # Siblings share half their class-specific part, every class a
+    # class-agnostic motion part.
+    assert sib.min() > others.mean() + 0.15
+    assert others.min() > 0.2
 
 
 def test_deterministic_given_seed(tmp_path):
@@ -326,3 +504,73 @@ def test_shaped_on_activitynet(tmp_path, anet_gt_path):
     clicks = load_click_file(tmp_path / 'anet' / 'clicks.json')
     validate_clicks(clicks, gt['database'], gt['activity_list'])
     assert {gt['database'][v]['subset'] for v in clicks} == {'training'}
+
+
+def test_duration_range_rule(tmp_path, capsys):
+    with pytest.raises(ValueError, match=r'duration_range must satisfy '
+                       r'2 <= min <= max .*got \(0\.1, 0\.2\)'):
+        generate_synthetic_benchmark(
+            tmp_path / 'o', num_videos=dict(train=1), feat_dim=8,
+            duration_range=(0.1, 0.2))
+    tool = _load_tool()
+    with pytest.raises(SystemExit) as exit_info:
+        tool.main(['--out', str(tmp_path / 'p'), '--duration-range', '0.1',
+                   '0.2'])
+    assert str(exit_info.value) == (
+        'error: --duration-range MIN MAX must satisfy 2 <= MIN <= MAX '
+        '(seconds), got 0.1 0.2')
+    assert not (tmp_path / 'p').exists()
+    # The shortest allowed videos still get a valid GT.
+    generate_synthetic_benchmark(
+        tmp_path / 'q', num_videos=dict(train=5), feat_dim=8,
+        duration_range=(2.0, 3.0))
+    db = json.loads((tmp_path / 'q' / 'gt.json').read_text())['database']
+    for entry in db.values():
+        segs = _segments(entry)
+        assert len(segs) >= 1 and (segs[:, 0] > 0).all()
+        assert (segs[:, 1] < entry['duration']).all()
+
+
+def _load_tool():
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[2] / \
+        'tools/data/generate_synthetic.py'
+    spec = importlib.util.spec_from_file_location('_tool_gen_synth', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_exist_ok_refuses_older_generator(tmp_path, capsys):
+    """A folder whose stamp lacks the current feature model (an older
+    generator) is refused by --exist-ok, and reused when it matches."""
+    tool = _load_tool()
+    out = tmp_path / 'bench'
+    argv = ['--out', str(out), '--num-videos', '2', '0', '1', '--feat-dim',
+            '8', '--num-classes', '2', '--duration-range', '10', '20',
+            '--exist-ok']
+    tool.main(argv)
+    tool.main(argv)
+    assert 'reusing it' in capsys.readouterr().out
+    stamp_path = out / tool.STAMP
+    stamp = json.loads(stamp_path.read_text())
+    assert stamp['generator'] == 'backtal-synthetic/2.0'
+    assert stamp['feature_model']['noise_corr_seconds'] == \
+        SyntheticConfig().noise_corr_seconds
+    assert stamp['generator_defaults']['two_class_ratio'] == 0.15
+    # What the first generator's stamp looked like: no version, an older
+    # feature model.
+    old = {k: v for k, v in stamp.items()
+           if k not in ('generator', 'generator_defaults')}
+    old['feature_model'] = {
+        k: v for k, v in stamp['feature_model'].items()
+        if k not in ('noise_corr_seconds', 'receptive_field_seconds')
+    }
+    stamp_path.write_text(json.dumps(old))
+    with pytest.raises(SystemExit, match=r'^error: .*bench holds a benchmark '
+                       r'generated with other arguments \(feature_model, '
+                       r'generator, generator_defaults\); pass --overwrite'):
+        tool.main(argv)
+    tool.main(argv + ['--overwrite'])
+    assert json.loads(stamp_path.read_text()) == stamp

@@ -15,11 +15,14 @@ Examples::
 """
 import argparse
 import dataclasses
+import inspect
 import json
 import os
 import sys
 
-from backtal_mmaction.datasets.synthetic import (SyntheticConfig,
+from backtal_mmaction.datasets.synthetic import (GT_VERSION,
+                                                 MIN_VIDEO_SECONDS,
+                                                 SyntheticConfig,
                                                  generate_synthetic_benchmark)
 
 
@@ -47,14 +50,20 @@ def parse_args(argv=None):
         default='npy',
         help='npy: features/<video>.npy (T, D); official: features/'
         '<video>.npz as read by the official BackTAL code (default: npy)')
-    parser.add_argument('--num-classes', type=int, default=5)
+    parser.add_argument(
+        '--num-classes',
+        type=int,
+        default=20,
+        help='synthetic classes, in sibling pairs sharing a venue '
+        '(default 20, as THUMOS14)')
     parser.add_argument(
         '--num-videos',
         type=int,
         nargs=3,
         metavar=('TRAIN', 'VAL', 'TEST'),
-        default=[80, 20, 40],
-        help='synthetic videos per subset (default: 80 20 40)')
+        default=[200, 20, 200],
+        help='synthetic videos per subset (default: 200 20 200, the '
+        'THUMOS14 split sizes)')
     parser.add_argument(
         '--feat-dim', type=int, default=128, help='D, even (default 128)')
     parser.add_argument(
@@ -63,7 +72,8 @@ def parse_args(argv=None):
         nargs=2,
         default=[30.0, 120.0],
         metavar=('MIN', 'MAX'),
-        help='synthetic video durations in s (default: 30 120)')
+        help='synthetic video durations in s, '
+        f'{MIN_VIDEO_SECONDS:g} <= MIN <= MAX (default: 30 120)')
     parser.add_argument('--fps', type=float, default=30)
     parser.add_argument('--frames-per-snippet', type=int, default=16)
     parser.add_argument(
@@ -96,8 +106,15 @@ def parse_args(argv=None):
     parser.add_argument(
         '--inside-noise',
         type=float,
-        default=0.05,
-        help='fraction of simulated A1 clicks inside actions (default 0.05)')
+        default=0.077,
+        help='fraction of simulated A1 clicks inside actions (default '
+        '0.077, as in the real THUMOS14 A1 clicks)')
+    parser.add_argument(
+        '--action-outside-noise',
+        type=float,
+        default=0.03,
+        help='fraction of simulated SF action clicks just outside their '
+        'instance (default 0.03; SF-Net THUMOS14 clicks: 0.022-0.039)')
     parser.add_argument(
         '--overwrite',
         action='store_true',
@@ -119,10 +136,37 @@ _NOT_CONTENT = ('out', 'overwrite', 'exist_ok')
 def _content_args(args) -> dict:
     content = {k: v for k, v in sorted(vars(args).items())
                if k not in _NOT_CONTENT}
-    # The feature model's defaults are part of what was generated: a folder
-    # made by an older generator is not silently reused.
+    # The generator version, the feature model and the defaults this tool
+    # does not expose are part of what was generated: a folder made by an
+    # older generator is refused, not silently reused.
+    content['generator'] = GT_VERSION
     content['feature_model'] = dataclasses.asdict(SyntheticConfig())
+    exposed = {'num_classes', 'num_videos', 'feat_dim', 'duration_range',
+               'fps', 'frames_per_snippet', 'num_segments', 'seed', 'layout',
+               'gt_file', 'click_file', 'subsets_from_gt',
+               'max_videos_per_subset', 'train_subset', 'inside_noise',
+               'action_outside_noise', 'overwrite', 'out_dir', 'cfg'}
+    content['generator_defaults'] = {
+        name: p.default
+        for name, p in inspect.signature(
+            generate_synthetic_benchmark).parameters.items()
+        if name not in exposed and p.default is not inspect.Parameter.empty
+    }
     return content
+
+
+def check_args(args) -> None:
+    """Raise ValueError naming the argument and its rule."""
+    lo, hi = args.duration_range
+    if args.gt_file is None and not MIN_VIDEO_SECONDS <= lo <= hi:
+        raise ValueError(
+            f'--duration-range MIN MAX must satisfy {MIN_VIDEO_SECONDS:g} '
+            f'<= MIN <= MAX (seconds), got {lo:g} {hi:g}')
+    for name in ('inside_noise', 'action_outside_noise'):
+        value = getattr(args, name)
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"--{name.replace('_', '-')} must be in [0, 1], "
+                             f'got {value:g}')
 
 
 def already_generated(args) -> bool:
@@ -147,6 +191,7 @@ def already_generated(args) -> bool:
 
 
 def run(args):
+    check_args(args)
     if args.exist_ok and already_generated(args):
         print(f'{args.out} already holds this benchmark; reusing it '
               '(--exist-ok)')
@@ -168,6 +213,7 @@ def run(args):
         max_videos_per_subset=args.max_videos,
         train_subset=args.train_subset,
         inside_noise=args.inside_noise,
+        action_outside_noise=args.action_outside_noise,
         overwrite=args.overwrite)
     videos = ', '.join(f'{k}: {v}' for k, v in summary['num_videos'].items())
     clicks = ', '.join(f'{k}: {v}' for k, v in summary['num_clicks'].items())

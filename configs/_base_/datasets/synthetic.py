@@ -1,6 +1,7 @@
-# The bundled synthetic benchmark (tools/data/generate_synthetic.py): 5
-# classes, 128-d two-stream-like features, train / val / test subsets,
-# background clicks by a simulated annotator 'A1' and action clicks 'SF'.
+# The bundled synthetic benchmark (tools/data/generate_synthetic.py): 20
+# classes (10 sibling pairs sharing a venue), 128-d two-stream-like features,
+# train / val / test subsets (200 / 20 / 200 videos), background clicks by a
+# simulated annotator 'A1' and action clicks 'SF'.
 dataset_type = 'ClickTALDataset'
 data_root = 'data/synthetic/'
 ann_file = data_root + 'gt.json'
