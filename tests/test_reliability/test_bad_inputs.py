@@ -43,6 +43,7 @@ outputs before and after; new files only where a successful run writes).
 | test_truncated_feature | 4, 13 | a truncated test `.npy` | 1, names the file |
 | train_amp_cpu | 12 | `--amp` without CUDA | 1, names --amp |
 | train_resume_copied_abs_pointer | 3 | copied work dir, old absolute pointer | 0, resumes the copy's file, says so |
+| train_resume_original_gone | 3 | moved work dir, old absolute pointer, original gone | 0, resumes the moved dir's file |
 | train_resume_copy_newest_deleted | 3 | same, newest checkpoint deleted in the copy | 1, names it and those present |
 | train_overwrite_leftovers | 7 | 1-epoch `--overwrite` over a 3-epoch run | 0, only the new checkpoints, old ones moved aside |
 | train_no_overwrite | - | work dir with a run, no flag | 1, work dir kept |
@@ -80,6 +81,15 @@ outputs before and after; new files only where a successful run writes).
 | csv_unknown_tag | - | unknown `Tag` | 1, names the tag |
 | csv_negative_click | - | a click at -3 s | 1, names the video |
 | csv_out_exists | - | `--out` an existing file | 1, file kept |
+| eval_ok | - | eval_detections on the test run's results | 0 |
+| eval_missing_result | - | result JSON that does not exist | 1, names it |
+| eval_bad_result_json | - | result file that is not JSON | 1, names it |
+| eval_other_subset | 12 | `--subset val` for test videos (xfail: evaluation code) | 1, names subset 'test' |
+| diag_missing_gt | - | GT file that does not exist | 1, names it |
+| diag_other_subset | 12 | `--subset val` for test videos (xfail: evaluation code) | 1, names subset 'test' |
+| sim_missing_gt | - | simulate_clicks on a missing GT | 1, names it |
+| sim_out_exists | - | simulate_clicks `--out` an existing file | 1, file kept |
+| ckpt_convert_out_exists | - | convert_official_checkpoint onto an existing file | 1, file kept |
 | ds_test_mode_no_fps | 5 | `ClickTALDataset(test_mode=True)`, video without fps | ValueError naming video + field |
 | ds_train_mode_no_fps | 5 | same, training dataset | loads (fps not needed) |
 """
@@ -99,17 +109,18 @@ CASES = {}
 
 
 def case(name, status, expect=(), absent=(), defect='-', writes=(),
-         no_dump=False, check=None):
+         no_dump=False, check=None, xfail=None):
     """Register ``fn(env) -> (tool, argv)`` (or ``('api', callable)``).
 
     ``writes``: paths (relative to the case folder, or absolute) where a
     successful run may create or change files. ``check(env, outcome)``:
-    extra assertions.
+    extra assertions. ``xfail``: the reason a row still fails (a defect
+    in code owned elsewhere); it runs, and passes once fixed.
     """
     def deco(fn):
         CASES[name] = dict(fn=fn, status=status, expect=expect,
                            absent=absent, defect=defect, writes=writes,
-                           no_dump=no_dump, check=check)
+                           no_dump=no_dump, check=check, xfail=xfail)
         return fn
     return deco
 
@@ -459,6 +470,16 @@ def _(e):
     return _copy_with_absolute_pointer(e)
 
 
+@case('train_resume_original_gone', 0, defect='3',
+      expect=['moved_wd/epoch_3.pth'], writes=['moved_wd', 'orig_wd'])
+def _(e):
+    # A work dir (old absolute pointer) moved away: the original is gone.
+    orig = e.copy_wd('orig_wd')
+    (orig / 'last_checkpoint').write_text(str(orig / 'epoch_3.pth'))
+    shutil.move(str(orig), e.path('moved_wd'))
+    return _train(e, '--resume', wd='moved_wd')
+
+
 @case('train_resume_copy_newest_deleted', 1, defect='3',
       expect=['epoch_3.pth', 'epoch_2.pth', 'copied_wd'])
 def _(e):
@@ -713,6 +734,62 @@ def _(e):
     return _csv(e, ROW.format(t=1.5) + '\n')
 
 
+# ------------------------------------------- the other tools' rows
+EVAL, DIAG = 'analysis/eval_detections.py', 'analysis/diagnose_errors.py'
+OTHER_SUBSET = ('"not in the ground truth" for videos of another subset: '
+                'evaluation code, owned elsewhere (issue 10, #12)')
+
+
+@case('eval_ok', 0, expect=['mAP'])
+def _(e):
+    return EVAL, [e.base['json'], e.gt, '--subset', 'test']
+
+
+@case('eval_missing_result', 1, expect=['nope.json'])
+def _(e):
+    return EVAL, [e.path('nope.json'), e.gt]
+
+
+@case('eval_bad_result_json', 1, expect=['bad.json'])
+def _(e):
+    return EVAL, [e.write('bad.json', '{"results": '), e.gt]
+
+
+@case('eval_other_subset', 1, defect='12', expect=["'test'", 'subset'],
+      xfail=OTHER_SUBSET)
+def _(e):
+    return EVAL, [e.base['json'], e.gt, '--subset', 'val']
+
+
+@case('diag_missing_gt', 1, expect=['nope_gt.json'])
+def _(e):
+    return DIAG, [e.base['json'], e.path('nope_gt.json')]
+
+
+@case('diag_other_subset', 1, defect='12', expect=["'test'", 'subset'],
+      xfail=OTHER_SUBSET)
+def _(e):
+    return DIAG, [e.base['json'], e.gt, '--subset', 'val']
+
+
+@case('sim_missing_gt', 1, expect=['nope_gt.json'])
+def _(e):
+    return 'data/simulate_clicks.py', [e.path('nope_gt.json'), '--out',
+                                       e.path('sim.json')]
+
+
+@case('sim_out_exists', 1, expect=['sim.json'])
+def _(e):
+    return 'data/simulate_clicks.py', [e.gt, '--out',
+                                       e.write('sim.json', '{}')]
+
+
+@case('ckpt_convert_out_exists', 1, expect=['dst.pth', '--overwrite'])
+def _(e):
+    return 'convert_official_checkpoint.py', [e.ckpt,
+                                              e.write('dst.pth', b'mine')]
+
+
 # --------------------------------------------------------------- dataset
 def _dataset(e, test_mode):
     from mmengine.registry import init_default_scope
@@ -746,7 +823,10 @@ def test_sweep_has_enough_cases():
     assert rows == set(CASES)
 
 
-@pytest.mark.parametrize('name', list(CASES))
+@pytest.mark.parametrize('name', [
+    pytest.param(n, marks=pytest.mark.xfail(reason=c['xfail'], strict=False))
+    if c['xfail'] else n for n, c in CASES.items()
+])
 def test_bad_input(name, sweep_base, tmp_path, capsys):
     spec = CASES[name]
     env = Env(sweep_base, tmp_path)
@@ -797,3 +877,42 @@ def _report(name, spec, status, message):
     with open(out, 'a', encoding='utf-8') as f:
         f.write(json.dumps(dict(case=name, defect=spec['defect'],
                                 status=status, message=first[:300])) + '\n')
+
+
+def test_real_command_line_error_is_the_last_line(sweep_base, tmp_path):
+    """One real ``python tools/train.py`` (the rows above run in-process):
+    exit status 1, the ``error:`` line is the last line of stdout+stderr
+    together, and no environment / config dump precedes it (#13)."""
+    import subprocess
+    env = Env(sweep_base, tmp_path)
+    gt = env.gt_without_fps('video_val_0000001')
+    sub_env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=os.pathsep.join(
+        [str(REPO)] + [p for p in [os.environ.get('PYTHONPATH')] if p]))
+    sub_env.pop('BACKTAL_DEBUG', None)
+    res = subprocess.run(
+        [sys.executable, str(REPO / 'tools' / 'train.py'), env.cfg_val,
+         '--work-dir', env.path('wd'), '--cfg-options',
+         f'val_dataloader.dataset.ann_file={gt}'],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=sub_env, timeout=300, check=False)
+    lines = [ln for ln in res.stdout.splitlines() if ln.strip()]
+    assert res.returncode == 1, res.stdout[-3000:]
+    assert lines[-1].startswith('error: ') and 'video_val_0000001' in \
+        lines[-1] and '"fps"' in lines[-1], lines[-5:]
+    assert 'Traceback' not in res.stdout and 'Config:' not in res.stdout
+    assert not os.path.exists(env.path('wd'))
+
+
+def test_error_message_of_a_dataloader_worker_error():
+    """With num_workers > 0 a feature error reaches the tool re-raised by
+    torch with the worker's traceback in its message: one line is kept."""
+    from backtal_mmaction.engine.cli import error_message
+    err = ValueError(
+        'Caught ValueError in DataLoader worker process 0.\n'
+        'Original Traceback (most recent call last):\n'
+        '  File "x.py", line 1, in f\n'
+        "ValueError: video 'v1': cannot read feature file /d/v1.npy\n")
+    assert error_message(err) == \
+        "video 'v1': cannot read feature file /d/v1.npy"
+    assert error_message(KeyError('no such key')) == 'no such key'
+    assert error_message(EOFError()) == 'EOFError'
