@@ -12,8 +12,9 @@
 - ``--vis-cas N``: CAS figures of the first N videos (per rank);
 - the checkpoint must match the model built from the config (keys and
   shapes) and ``--cfg-options`` keys must exist; both fail before testing;
-- ``--out-json`` / ``--dump`` files and ``--save-raw`` directories that
-  already hold results are never replaced without ``--overwrite``;
+- ``--out-json`` / ``--dump`` files and ``--save-raw`` / ``--vis-dir``
+  directories that already hold results are never replaced without
+  ``--overwrite``;
 - bad input ends with one ``error:`` line (``BACKTAL_DEBUG=1``: traceback).
 
 Distributed: ``tools/dist_test.sh CONFIG CHECKPOINT GPUS [args]``.
@@ -65,7 +66,8 @@ def parse_args(argv=None):
     parser.add_argument(
         '--overwrite', action='store_true',
         help='allow replacing an existing --out-json / --dump file and '
-        'writing into a --save-raw directory that holds raw outputs')
+        'writing into a --save-raw / --vis-dir directory that holds raw '
+        'outputs / figures')
     parser.add_argument(
         '--cfg-options', nargs='+', action=CfgOptionsAction,
         help='override config settings, e.g. '
@@ -133,10 +135,14 @@ def build_test_cfg(args) -> Config:
             dict(type='SaveRawOutputsHook', out_dir=args.save_raw,
                  overwrite=args.overwrite))
     if args.vis_cas:
+        if args.vis_dir and not args.overwrite:
+            from backtal_mmaction.engine.hooks.cas_visualization_hook import \
+                check_no_figures
+            check_no_figures(args.vis_dir)
         add_custom_hook(
             cfg,
             dict(type='CASVisualizationHook', num_videos=args.vis_cas,
-                 out_dir=args.vis_dir))
+                 out_dir=args.vis_dir, overwrite=args.overwrite))
     elif args.vis_dir:
         raise SystemExit('error: --vis-dir needs --vis-cas N')
     cfg.launcher = args.launcher

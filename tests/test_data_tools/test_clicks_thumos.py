@@ -127,3 +127,18 @@ def test_short_row_and_empty_video(tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError, match='none.txt'):
         convert_thumos_csv(tmp_path / 'none.txt')
+
+
+def test_rows_with_extra_fields_are_rejected(tmp_path):
+    """Issue 10 #6: a row appended to a file without a final newline merges
+    into the last row; its click must not vanish silently."""
+    good = 'vidA,vidA.mp4,20,background_background,3.5,3.5,1,1'
+    path = tmp_path / 'clicks.txt'
+    path.write_text(HEADER + good + '\n' + good)  # no final newline
+    with open(path, 'a') as f:  # echo ROW >> file
+        f.write('vidB,vidB.mp4,20,background_background,-3,-3,1,1\n')
+    with pytest.raises(ValueError, match=r'clicks\.txt, line 3: expected 8 '
+                       r'fields, got 15'):
+        convert_thumos_csv(path)
+    with pytest.raises(ValueError, match='line 2: expected 8 fields, got 9'):
+        convert_thumos_csv(_csv(tmp_path, [good + ',x'], name='c2.txt'))

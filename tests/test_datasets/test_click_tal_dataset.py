@@ -273,3 +273,80 @@ def test_real_thumos14_gt_with_converted_a1_clicks(tmp_path):
     item = ds[0]
     n_clicked = int((item['data_samples'].gt_click_labels == 20).sum())
     assert 1 <= n_clicked <= len(ds.get_data_info(0)['click_times'])
+
+
+def _without_timing(b, video):
+    data = json.loads(Path(b['gt']).read_text())
+    data['database'][video].pop('fps')
+    data['database'][video].pop('frame_num', None)
+    Path(b['gt']).write_text(json.dumps(data))
+
+
+def test_test_mode_videos_need_fps_or_frame_num(tiny_benchmark):
+    """Issue 10 #5: caught at load, naming video and fields (not at the
+    first validation, blaming the pipeline)."""
+    _without_timing(tiny_benchmark, 'v_c')
+    with pytest.raises(ValueError, match=r"'v_c'.*\"fps\".*\"frame_num\""):
+        make(tiny_benchmark, subset='test', test_mode=True,
+             pipeline=pipeline())
+    # Training does not map detections to frames; default_fps fills in.
+    _without_timing(tiny_benchmark, 'v_a')
+    assert len(make(tiny_benchmark, subset='train')) == 2
+    ds = make(tiny_benchmark, subset='test', test_mode=True,
+              pipeline=pipeline(), default_fps=30)
+    assert ds.get_data_info(0)['num_frames'] == 240
+
+
+def test_test_mode_official_npz_frame_num_is_enough(tiny_benchmark):
+    _without_timing(tiny_benchmark, 'v_c')
+    feat = Path(tiny_benchmark['feat_dir'])
+    x = np.random.default_rng(0).random((3, 15)).astype(np.float32)
+    np.savez(feat / 'v_c.npz', feat_spa=x, feat_tem=x, frame_num=241)
+    ds = make(tiny_benchmark, subset='test', test_mode=True,
+              feature_suffix='.npz',
+              pipeline=[dict(type='LoadSnippetFeature'),
+                        dict(type='PackClickLocalizationInputs')])
+    assert ds[0]['data_samples'].metainfo['num_frames'] == 241
+
+
+@pytest.mark.parametrize('dtype', [np.int64, np.int8, bool, np.complex64])
+def test_non_float_features_are_refused(tmp_path, dtype):
+    """Issue 10 #10: float16/32/64 only; the file and dtype are named."""
+    from backtal_mmaction.datasets.transforms import LoadSnippetFeature
+    path = tmp_path / 'v.npy'
+    np.save(path, np.ones((5, 4), dtype=dtype))
+    with pytest.raises(ValueError, match=r"v\.npy.*" + np.dtype(dtype).name):
+        LoadSnippetFeature()(dict(feature_path=str(path), video_name='v'))
+
+
+@pytest.mark.parametrize('dtype', [np.float16, np.float32, np.float64])
+def test_float_features_are_accepted(tmp_path, dtype):
+    from backtal_mmaction.datasets.transforms import LoadSnippetFeature
+    path = tmp_path / 'v.npy'
+    np.save(path, np.ones((5, 4), dtype=dtype))
+    out = LoadSnippetFeature()(dict(feature_path=str(path), video_name='v'))
+    assert out['features'].dtype == np.float32 and out['features'].shape == (
+        4, 5)
+
+
+@pytest.mark.parametrize('kind', ['truncated', 'garbage', 'object',
+                                  'bad_npz', 'truncated_npz'])
+def test_unreadable_feature_files_are_named(tmp_path, kind):
+    """Issue 10 #4: NumPy's messages name no file; ours do."""
+    from backtal_mmaction.datasets.transforms import LoadSnippetFeature
+    suffix = '.npz' if 'npz' in kind else '.npy'
+    path = tmp_path / f'v{suffix}'
+    if kind == 'object':
+        np.save(path, np.array([[1.0, None]], dtype=object),
+                allow_pickle=True)
+    elif kind == 'garbage':
+        path.write_bytes(b'garbage' * 10)
+    elif kind == 'bad_npz':
+        path.write_bytes(b'PK\x03\x04 not really a zip')
+    else:
+        save = np.savez if suffix == '.npz' else np.save
+        save(path, np.ones((100, 8), np.float32))
+        data = path.read_bytes()
+        path.write_bytes(data[:len(data) // 2])
+    with pytest.raises(ValueError, match=r"video 'v'.*" + str(path)):
+        LoadSnippetFeature()(dict(feature_path=str(path), video_name='v'))

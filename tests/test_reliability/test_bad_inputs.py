@@ -30,6 +30,7 @@ outputs before and after; new files only where a successful run writes).
 | test_out_json_exists | - | `--out-json` an existing file | 1, file kept |
 | test_out_json_dir | 11 | `--out-json` a directory | 1, says directory |
 | test_save_raw_exists | - | `--save-raw` a folder with raw outputs | 1, folder kept |
+| test_vis_dir_exists | 11 | `--vis-cas 1 --vis-dir` a folder with PNGs | 1, PNG kept |
 | test_missing_ckpt | - | checkpoint path that does not exist | 1, names it |
 | test_truncated_ckpt | 12 | checkpoint cut in half | 1, names it |
 | test_empty_ckpt | 12 | empty checkpoint | 1, names it |
@@ -353,6 +354,13 @@ def _(e):
       writes=['test_wd'])
 def _(e):
     return _test(e, '--save-raw', e.copy_raw())
+
+
+@case('test_vis_dir_exists', 1, defect='11',
+      expect=['figs', 'video_test_0000000.png', '--overwrite'])
+def _(e):
+    e.write('figs/video_test_0000000.png', b'my figure')
+    return _test(e, '--vis-cas', '1', '--vis-dir', e.path('figs'))
 
 
 @case('test_missing_ckpt', 1, expect=['nope.pth'])

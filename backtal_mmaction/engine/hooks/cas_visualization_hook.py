@@ -1,4 +1,5 @@
 """CAS figures of the first test videos, drawn during ``runner.test()``."""
+import os
 import os.path as osp
 import re
 from typing import Optional, Sequence
@@ -16,6 +17,19 @@ def safe_file_stem(name: str) -> str:
     return re.sub(r'[^A-Za-z0-9._-]+', '_', name) or 'video'
 
 
+def check_no_figures(out_dir: str, option: str = '--vis-dir') -> None:
+    """Refuse a figure directory that already holds PNGs (or is a file)."""
+    if osp.isfile(out_dir):
+        raise NotADirectoryError(f'{option} {out_dir} is a file')
+    pngs = sorted(f for f in os.listdir(out_dir)
+                  if f.endswith('.png')) if osp.isdir(out_dir) else []
+    if pngs:
+        raise FileExistsError(
+            f'{option} {out_dir} already holds {len(pngs)} figure(s) (e.g. '
+            f'{pngs[:3]}); pass --overwrite to replace them or choose '
+            'another directory')
+
+
 @HOOKS.register_module()
 class CASVisualizationHook(Hook):
     """Draw :func:`~backtal_mmaction.visualization.render_cas_figure` for
@@ -30,6 +44,8 @@ class CASVisualizationHook(Hook):
         out_dir (str, optional): Also write ``out_dir/<video>.png``.
         max_classes (int): CAS curves per figure. Defaults to 5.
         max_detections (int): Detections per figure. Defaults to 30.
+        overwrite (bool): Allow an ``out_dir`` that already holds PNGs.
+            Defaults to False (refuse, naming them, before testing).
     """
     priority = 'NORMAL'
 
@@ -38,7 +54,8 @@ class CASVisualizationHook(Hook):
                  videos: Optional[Sequence[str]] = None,
                  out_dir: Optional[str] = None,
                  max_classes: int = 5,
-                 max_detections: int = 30) -> None:
+                 max_detections: int = 30,
+                 overwrite: bool = False) -> None:
         if num_videos < 0:
             raise ValueError(f'CASVisualizationHook: num_videos must be >= '
                              f'0, got {num_videos}')
@@ -47,10 +64,13 @@ class CASVisualizationHook(Hook):
         self.out_dir = out_dir
         self.max_classes = max_classes
         self.max_detections = max_detections
+        self.overwrite = overwrite
         self.written = []
         self._runner = None
 
     def before_test(self, runner) -> None:
+        if self.out_dir is not None and not self.overwrite:
+            check_no_figures(self.out_dir)
         self.written = []
         self._runner = runner
         dataset = runner.test_dataloader.dataset
