@@ -144,6 +144,7 @@ class ClickTALDataset(BaseActionDataset):
                     num_classes=num_classes,
                     gt_segments=info['segments'],
                     gt_labels=info['labels'],
+                    gt_scores=info['scores'],
                     video_labels=video_labels,
                     clicks_by_annotator=self._group_clicks(
                         clicks.get(name, []), class_index)))

@@ -140,7 +140,10 @@ def parse_gt_video(path: str, name: str, info: dict,
         dict: ``duration`` (float), ``fps`` (float or None), ``frame_num``
         (int or None), ``segments`` ``(N, 2)`` float64 seconds (the file's
         values exactly, as the offline evaluation reads them), ``labels``
-        ``(N,)`` int64.
+        ``(N,)`` int64, ``scores`` ``(N,)`` float64 or None: the optional
+        per-annotation ``score`` (a weight in ``(0, 1]``, written by
+        ``tools/pseudo_labels.py``); all annotations of a video carry one or
+        none do.
     """
     where = f'{path}: video {name!r}'
     duration = info.get('duration')
@@ -148,7 +151,7 @@ def parse_gt_video(path: str, name: str, info: dict,
             or duration <= 0:
         raise ValueError(f'{where}: field "duration" must be a positive '
                          f'number, got {duration!r}')
-    segments, labels = [], []
+    segments, labels, scores = [], [], []
     for i, ann in enumerate(info.get('annotations', [])):
         seg, label = ann.get('segment'), ann.get('label')
         if (not isinstance(seg, (list, tuple)) or len(seg) != 2
@@ -162,6 +165,15 @@ def parse_gt_video(path: str, name: str, info: dict,
                              'not in the class list')
         segments.append(seg)
         labels.append(class_index[label])
+        score = ann.get('score')
+        if score is not None and (isinstance(score, bool) or not isinstance(
+                score, (int, float)) or not 0 < score <= 1):
+            raise ValueError(f'{where}: annotations[{i}].score must be a '
+                             f'number in (0, 1], got {score!r}')
+        scores.append(score)
+    if any(x is None for x in scores) and any(x is not None for x in scores):
+        raise ValueError(f'{where}: either every annotation has a "score" '
+                         'or none has')
     fps = info.get('fps')
     frame_num = info.get('frame_num')
     return dict(
@@ -169,7 +181,9 @@ def parse_gt_video(path: str, name: str, info: dict,
         fps=float(fps) if fps else None,
         frame_num=int(frame_num) if frame_num else None,
         segments=np.asarray(segments, np.float64).reshape(-1, 2),
-        labels=np.asarray(labels, np.int64))
+        labels=np.asarray(labels, np.int64),
+        scores=(np.asarray(scores, np.float64)
+                if scores and scores[0] is not None else None))
 
 
 def select_subset(database: dict,

@@ -144,3 +144,36 @@ def test_pseudo_gt_file_reads_with_click_tal_dataset(tmp_path):
     assert np.allclose(info['v1']['gt_segments'],
                        [[10, 15], [15, 20], [30, 40]])
     assert info['v2']['gt_labels'].tolist() == [0]
+
+
+def test_pseudo_gt_scores_reach_the_detector_as_weights(tmp_path):
+    from mmengine.registry import init_default_scope
+
+    from backtal_mmaction.datasets import ClickTALDataset
+    from backtal_mmaction.datasets.transforms import \
+        PackClickLocalizationInputs
+    gt = dict(activity_list=['A'], database=dict(v=dict(
+        subset='train', duration=10.0, fps=30,
+        annotations=[dict(segment=[1, 2], label='A', score=0.25),
+                     dict(segment=[5, 8], label='A', score=1.0)])))
+    path = tmp_path / 'p.json'
+    path.write_text(json.dumps(gt))
+    ds = ClickTALDataset(str(path), pipeline=[], check_files=False)
+    info = ds[0]
+    assert info['gt_scores'].tolist() == [0.25, 1.0]
+    info['features'] = np.zeros((4, 10), np.float32)
+    sample = PackClickLocalizationInputs()(info)['data_samples']
+    assert sample.gt_instances.scores.tolist() == [0.25, 1.0]
+    init_default_scope('mmaction')
+    from tests.test_models.test_anchor_free_tad import _model
+    segs, labels, weights, valid = _model()._segments_in_snippets(
+        [sample], 10, 'cpu')
+    assert weights.tolist() == [[0.25, 1.0]]
+    gt['database']['v']['annotations'][0]['score'] = 1.5
+    path.write_text(json.dumps(gt))
+    with pytest.raises(ValueError, match=r'annotations\[0\].score'):
+        ClickTALDataset(str(path), pipeline=[], check_files=False)
+    del gt['database']['v']['annotations'][0]['score']
+    path.write_text(json.dumps(gt))
+    with pytest.raises(ValueError, match='every annotation'):
+        ClickTALDataset(str(path), pipeline=[], check_files=False)

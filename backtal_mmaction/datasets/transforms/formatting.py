@@ -16,7 +16,8 @@ class PackClickLocalizationInputs(BaseTransform):
 
     - metainfo ``meta_keys`` (video name, duration, fps, frame count,
       feature lengths, clicks for visualization);
-    - ``gt_instances``: ``segments`` ``(N, 2)`` seconds, ``labels`` ``(N,)``;
+    - ``gt_instances``: ``segments`` ``(N, 2)`` seconds, ``labels`` ``(N,)``
+      and, for a pseudo-GT file with ``score`` fields, ``scores`` ``(N,)``;
     - ``gt_video_labels`` ``(C,)`` multi-hot;
     - ``gt_click_labels`` ``(T,)`` (when ``BuildClickLabels`` ran).
     """
@@ -24,8 +25,9 @@ class PackClickLocalizationInputs(BaseTransform):
     def __init__(self,
                  meta_keys: Sequence[str] = (
                      'video_name', 'duration', 'fps', 'num_frames',
-                     'num_snippets', 'orig_num_snippets', 'feature_path',
-                     'click_times', 'click_labels', 'click_annotators')
+                     'num_snippets', 'orig_num_snippets', 'valid_snippets',
+                     'feature_path', 'click_times', 'click_labels',
+                     'click_annotators')
                  ) -> None:
         self.meta_keys = tuple(meta_keys)
 
@@ -38,6 +40,10 @@ class PackClickLocalizationInputs(BaseTransform):
             np.asarray(results['gt_segments'], np.float32).reshape(-1, 2))
         gt.labels = torch.as_tensor(
             np.asarray(results['gt_labels'], np.int64))
+        if results.get('gt_scores') is not None:
+            # per-segment weights of a pseudo-GT file (``score`` fields)
+            gt.scores = torch.as_tensor(
+                np.asarray(results['gt_scores'], np.float32))
         sample.gt_instances = gt
         sample.set_data(dict(gt_video_labels=torch.as_tensor(
             np.asarray(results['video_labels'], np.float32))))

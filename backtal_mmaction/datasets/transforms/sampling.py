@@ -135,3 +135,110 @@ class BuildClickLabels(BaseTransform):
             labels[fill] = pl[fill]
         results['click_label_vector'] = labels
         return results
+
+
+@TRANSFORMS.register_module()
+class RandomCropSnippets(BaseTransform):
+    """A random window of ``num_segments`` snippets at the video's own
+    temporal resolution (training detectors on long videos: ActionFormer's
+    THUMOS14 recipe), zero-padded when the video is shorter.
+
+    Unlike :class:`ResampleSnippets`, seconds per snippet stay the same, so
+    an action covers as many snippets in training as at test time. With
+    ``spt = duration / T`` seconds per snippet and a window starting at
+    snippet ``a``:
+
+    - ``features`` ``(D, num_segments)``; ``duration`` becomes the window's
+      ``num_segments * spt`` and every time (GT segments, clicks) is shifted
+      by ``-a * spt``, so the usual ``time / duration * T`` mapping of
+      :class:`BuildClickLabels` and the detectors stays right;
+    - GT segments are clipped to the window; one keeping less than
+      ``trunc_thresh`` of its length is dropped; clicks outside go;
+    - the start is drawn up to ``max_tries`` times until the window keeps
+      some GT segment (a window of pure background teaches little);
+    - a shorter video keeps all its snippets, padded with zeros to
+      ``num_segments``; ``valid_snippets`` says how many are real (the
+      detector ignores the padded points in its losses).
+
+    ``video_labels`` (if present) become the classes of the kept segments.
+
+    Args:
+        num_segments (int): Window length W (snippets).
+        trunc_thresh (float): Minimum kept fraction of a segment. Defaults
+            to 0.5.
+        max_tries (int): Defaults to 10.
+    """
+
+    def __init__(self, num_segments: int, trunc_thresh: float = 0.5,
+                 max_tries: int = 10) -> None:
+        if num_segments < 1 or not 0 <= trunc_thresh <= 1 or max_tries < 1:
+            raise ValueError('RandomCropSnippets: need num_segments >= 1, '
+                             'trunc_thresh in [0, 1], max_tries >= 1')
+        self.num_segments = num_segments
+        self.trunc_thresh = trunc_thresh
+        self.max_tries = max_tries
+
+    def _kept(self, segs: np.ndarray, lo: float, hi: float):
+        clipped = np.clip(segs, lo, hi)
+        length = segs[:, 1] - segs[:, 0]
+        inside = clipped[:, 1] - clipped[:, 0]
+        frac = np.divide(inside, length, out=(inside > 0).astype(float),
+                         where=length > 0)
+        return clipped, (inside > 0) & (frac >= self.trunc_thresh)
+
+    def transform(self, results: dict) -> dict:
+        feat = results['features']
+        D, T = feat.shape
+        W = self.num_segments
+        spt = float(results['duration']) / T
+        segs = np.asarray(results.get('gt_segments', np.zeros((0, 2))),
+                          np.float64).reshape(-1, 2)
+        if T <= W:
+            pad = np.zeros((D, W), feat.dtype)
+            pad[:, :T] = feat
+            results['features'] = pad
+            results['duration'] = W * spt
+            results['valid_snippets'] = T
+            pl = results.get('point_label')
+            if pl is not None:
+                results['point_label'] = np.concatenate(
+                    [pl, np.full(W - T, IGNORE_INDEX, np.int64)])
+            results['num_snippets'] = W
+            return results
+        for _ in range(self.max_tries):
+            a = int(np.random.randint(0, T - W + 1))
+            clipped, keep = self._kept(segs, a * spt, (a + W) * spt)
+            if keep.any() or not len(segs):
+                break
+        offset = a * spt
+        results['features'] = np.ascontiguousarray(feat[:, a:a + W])
+        results['duration'] = W * spt
+        results['valid_snippets'] = W
+        results['gt_segments'] = (clipped[keep] - offset).astype(np.float64)
+        labels = np.asarray(results.get('gt_labels', ()), np.int64)
+        results['gt_labels'] = labels[keep] if len(labels) else labels
+        if 'gt_scores' in results:
+            results['gt_scores'] = np.asarray(results['gt_scores'])[keep]
+        if results.get('video_labels') is not None:
+            vl = np.zeros_like(np.asarray(results['video_labels']))
+            vl[results['gt_labels']] = 1
+            results['video_labels'] = vl
+        times = np.asarray(results.get('click_times', ()), np.float64)
+        if len(times):
+            inside = (times >= offset) & (times < offset + W * spt)
+            results['click_times'] = times[inside] - offset
+            results['click_labels'] = np.asarray(
+                results['click_labels'])[inside]
+            if 'click_annotators' in results:
+                results['click_annotators'] = [
+                    x for x, k in zip(results['click_annotators'], inside)
+                    if k]
+        pl = results.get('point_label')
+        if pl is not None:
+            results['point_label'] = pl[a:a + W]
+        results['num_snippets'] = W
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{type(self).__name__}(num_segments={self.num_segments}, '
+                f'trunc_thresh={self.trunc_thresh})')

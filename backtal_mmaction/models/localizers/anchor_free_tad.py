@@ -171,7 +171,12 @@ class AnchorFreeTAD(BaseModel):
             data_samples, T, inputs.device)
         targets = self.assigner(out['points'], segs, labels,
                                 self.num_classes, weights, valid)
-        targets['valid'] = torch.ones_like(targets['pos_weights'])
+        # points past a padded video's end (RandomCropSnippets) get no loss
+        valid_len = torch.tensor(
+            [float(ds.metainfo.get('valid_snippets', T))
+             for ds in data_samples], device=inputs.device)
+        targets['valid'] = (out['points'][None, :, 0] <
+                            valid_len[:, None]).float()
         clicks = [ds.get('gt_click_labels') for ds in data_samples]
         targets['click_labels'] = torch.stack([
             c.to(inputs.device) if c is not None else torch.full(
