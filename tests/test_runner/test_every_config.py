@@ -93,7 +93,7 @@ def shrink(cfg, root: Path, work_dir: Path) -> None:
         for t in ds.pipeline:
             if t['type'] == 'LoadSnippetFeature':
                 t['feat_dim'] = real_layout.FEAT_DIM
-            if t['type'] == 'ResampleSnippets':
+            if t['type'] in ('ResampleSnippets', 'RandomCropSnippets'):
                 t['num_segments'] = NUM_SEGMENTS
         loader.batch_size = 2 if split == 'train' else 1
         loader.num_workers = 0

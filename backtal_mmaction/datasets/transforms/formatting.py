@@ -37,7 +37,9 @@ class PackClickLocalizationInputs(BaseTransform):
             {k: results[k] for k in self.meta_keys if k in results})
         gt = InstanceData()
         gt.segments = torch.as_tensor(
-            np.asarray(results['gt_segments'], np.float32).reshape(-1, 2))
+            # float64: the metric compares them with the file's values
+            # (in-memory == offline evaluation of the dump)
+            np.asarray(results['gt_segments'], np.float64).reshape(-1, 2))
         gt.labels = torch.as_tensor(
             np.asarray(results['gt_labels'], np.int64))
         if results.get('gt_scores') is not None:

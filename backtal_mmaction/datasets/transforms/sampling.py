@@ -217,7 +217,7 @@ class RandomCropSnippets(BaseTransform):
         results['gt_segments'] = (clipped[keep] - offset).astype(np.float64)
         labels = np.asarray(results.get('gt_labels', ()), np.int64)
         results['gt_labels'] = labels[keep] if len(labels) else labels
-        if 'gt_scores' in results:
+        if results.get('gt_scores') is not None:
             results['gt_scores'] = np.asarray(results['gt_scores'])[keep]
         if results.get('video_labels') is not None:
             vl = np.zeros_like(np.asarray(results['video_labels']))

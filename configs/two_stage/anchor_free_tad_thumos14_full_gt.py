@@ -1,0 +1,25 @@
+# The anchor-free detector on THUMOS14 trained on the full GT segments of
+# the `val` split: the fully supervised upper bound of the two-stage
+# pipeline. Training takes random 750-snippet windows at the features' own
+# resolution (RandomCropSnippets: an action covers as many snippets as at
+# test time); test videos run whole, one by one.
+_base_ = [
+    '../_base_/models/anchor_free_tad.py', '../_base_/datasets/thumos14.py',
+    '../_base_/schedules/adam_constant.py', '../_base_/default_runtime.py'
+]
+train_pipeline = [
+    dict(type='LoadSnippetFeature', layout='auto',
+         feat_dim={{_base_.feat_dim}}),
+    dict(type='RandomCropSnippets', num_segments={{_base_.num_segments}},
+         trunc_thresh=0.5),
+    dict(type='BuildClickLabels'),
+    dict(type='PackClickLocalizationInputs'),
+]
+train_dataloader = dict(
+    dataset=dict(pipeline=train_pipeline, click_file=None,
+                 require_clicks=False))
+model = dict(test_cfg=dict(nms=dict(type='soft', sigma=0.5,
+                                    min_score=0.001)))
+optim_wrapper = dict(optimizer=dict(lr=1e-4, weight_decay=1e-4),
+                     clip_grad=dict(max_norm=1.0))
+train_cfg = dict(max_epochs=30, val_interval=100)
