@@ -117,7 +117,11 @@ def naive_evaluate_detections(
                  for s, lab, sc in zip(
                      np.asarray(d['segments']), np.asarray(d['labels']),
                      np.asarray(d['scores'])) if lab == c]
-        preds.sort(key=lambda p: -p[0])  # stable: ties keep input order
+        # the reference's own orders, ties included: scores by
+        # ``argsort()[::-1]`` over the class's predictions in input order,
+        # GT by ``argsort(tiou)[::-1]`` (see detection_map)
+        order = np.argsort(np.array([p[0] for p in preds]))[::-1]
+        preds = [preds[i] for i in order]
         for k, t in enumerate(thr):
             locked = {v: [False] * len(x) for v, x in gts.items()}
             tp = []
@@ -128,7 +132,7 @@ def naive_evaluate_detections(
                     union = (pe - ps) + (ge - gs) - inter
                     ious.append(inter / union if union > 0 else 0.0)
                 hit = 0
-                for j in sorted(range(len(ious)), key=lambda j: -ious[j]):
+                for j in np.argsort(np.array(ious))[::-1]:
                     if ious[j] < t:
                         break
                     if locked[v][j]:
