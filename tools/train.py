@@ -143,6 +143,16 @@ def merge_args(cfg: Config, args) -> Config:
     return cfg
 
 
+def _launch_rank() -> int:
+    """This process's global rank as the launcher set it (torchrun, Slurm,
+    MPI), before ``init_dist``; 0 without a launcher."""
+    for var in ('RANK', 'SLURM_PROCID', 'OMPI_COMM_WORLD_RANK'):
+        value = os.environ.get(var)
+        if value is not None and value.strip().isdigit():
+            return int(value)
+    return 0
+
+
 def _check_amp_device() -> None:
     """MMEngine's ``AmpOptimWrapper`` asserts a CUDA/NPU/MLU/MUSA device;
     say so in one line instead."""
@@ -164,7 +174,9 @@ def main(argv=None):
     check_datasets(cfg, ['train']
                    + (['val'] if cfg.get('val_cfg') else [])
                    + (['test'] if args.test else []))
-    if args.overwrite and args.resume is None:
+    if args.overwrite and args.resume is None and _launch_rank() == 0:
+        # One process moves the old run aside (before any process group
+        # exists, so by the launcher's rank variable).
         move_aside_run(cfg.work_dir)
     prepare_launcher(cfg, args.launcher)
     runner = build_runner(cfg)
