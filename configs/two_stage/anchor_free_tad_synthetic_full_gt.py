@@ -10,7 +10,7 @@ _base_ = [
 model = dict(
     backbone=dict(in_channels=128, hidden_channels=128),
     neck=dict(in_channels=128, out_channels=128, num_levels=5),
-    head=dict(in_channels=128, num_classes=5, feat_channels=128,
+    head=dict(in_channels=128, num_classes=20, feat_channels=128,
               num_levels=5),
     assigner=dict(regress_ranges=[(0, 4), (4, 8), (8, 16), (16, 32),
                                   (32, 10000)]))

@@ -57,9 +57,12 @@ def data_root(tmp_path_factory):
                                        'hacs_segments_v1.1.1.json', 200,
                                        official_npz=False)
     # The synthetic configs' layout is the generator's own (gt.json,
-    # clicks.json, features/<video>.npy (T, C)), with their 5 classes.
+    # clicks.json, features/<video>.npy (T, C)), with their class count.
+    num_classes = Config.fromfile(
+        str(REPO / 'configs/backtal/backtal_synthetic.py')
+    ).model.cls_head.num_classes
     generate_synthetic_benchmark(
-        str(data / 'synthetic'), num_classes=5,
+        str(data / 'synthetic'), num_classes=num_classes,
         num_videos=dict(train=2, val=2, test=2),
         feat_dim=real_layout.FEAT_DIM, duration_range=(12.0, 24.0), seed=0,
         overwrite=True)
