@@ -85,9 +85,9 @@ outputs before and after; new files only where a successful run writes).
 | eval_ok | - | eval_detections on the test run's results | 0 |
 | eval_missing_result | - | result JSON that does not exist | 1, names it |
 | eval_bad_result_json | - | result file that is not JSON | 1, names it |
-| eval_other_subset | 12 | `--subset val` for test videos (xfail: evaluation code) | 1, names subset 'test' |
+| eval_other_subset | 12 | `--subset val` for test videos | 1, names subset 'test' |
 | diag_missing_gt | - | GT file that does not exist | 1, names it |
-| diag_other_subset | 12 | `--subset val` for test videos (xfail: evaluation code) | 1, names subset 'test' |
+| diag_other_subset | 12 | `--subset val` for test videos | 1, names subset 'test' |
 | sim_missing_gt | - | simulate_clicks on a missing GT | 1, names it |
 | sim_out_exists | - | simulate_clicks `--out` an existing file | 1, file kept |
 | ckpt_convert_out_exists | - | convert_official_checkpoint onto an existing file | 1, file kept |
@@ -744,8 +744,6 @@ def _(e):
 
 # ------------------------------------------- the other tools' rows
 EVAL, DIAG = 'analysis/eval_detections.py', 'analysis/diagnose_errors.py'
-OTHER_SUBSET = ('"not in the ground truth" for videos of another subset: '
-                'evaluation code, owned elsewhere (issue 10, #12)')
 
 
 @case('eval_ok', 0, expect=['mAP'])
@@ -763,8 +761,7 @@ def _(e):
     return EVAL, [e.write('bad.json', '{"results": '), e.gt]
 
 
-@case('eval_other_subset', 1, defect='12', expect=["'test'", 'subset'],
-      xfail=OTHER_SUBSET)
+@case('eval_other_subset', 1, defect='12', expect=["'test'", 'subset'])
 def _(e):
     return EVAL, [e.base['json'], e.gt, '--subset', 'val']
 
@@ -774,8 +771,7 @@ def _(e):
     return DIAG, [e.base['json'], e.path('nope_gt.json')]
 
 
-@case('diag_other_subset', 1, defect='12', expect=["'test'", 'subset'],
-      xfail=OTHER_SUBSET)
+@case('diag_other_subset', 1, defect='12', expect=["'test'", 'subset'])
 def _(e):
     return DIAG, [e.base['json'], e.gt, '--subset', 'val']
 

@@ -24,10 +24,13 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from backtal_mmaction.datasets.gt_io import load_gt_database
 from backtal_mmaction.evaluation.analysis import (diagnose_false_positives,
                                                   format_error_table)
 from backtal_mmaction.evaluation.functional.detection_map import (
     load_activitynet_gt, load_activitynet_results)
+from backtal_mmaction.evaluation.functional.subsets import \
+    check_videos_in_subset
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -87,6 +90,8 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     gt, class_names = load_activitynet_gt(args.gt, subset=args.subset)
     predictions, _ = load_activitynet_results(args.result,
                                               class_names=class_names)
+    check_videos_in_subset(load_gt_database(args.gt)['database'],
+                           list(predictions), args.subset, args.gt)
     result = diagnose_false_positives(
         gt, predictions, len(class_names), tiou_threshold=args.tiou,
         top_k_ratio=args.top_k_ratio, rank_by=args.rank_by)

@@ -22,12 +22,14 @@ HR-Pro rule, see ``ambiguous_prediction_mask``).
 """
 import argparse
 import sys
-from typing import Dict, List, Optional, Sequence
+from typing import Optional, Sequence
 
 from backtal_mmaction.datasets.gt_io import load_gt_database
 from backtal_mmaction.evaluation.functional.detection_map import (
     DEFAULT_TIOU_THRESHOLDS, evaluate_detections, format_detection_table,
     load_activitynet_gt, load_activitynet_results, load_ambiguous_segments)
+from backtal_mmaction.evaluation.functional.subsets import (
+    check_videos_in_subset, infer_subset)
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -64,38 +66,6 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def infer_subset(database: dict, videos: List[str],
-                 gt_path: str) -> Optional[str]:
-    """The one GT subset that all result videos belong to.
-
-    Args:
-        database (dict): ``database`` of the GT file.
-        videos (list[str]): Video names of the result file.
-        gt_path (str): For messages.
-
-    Returns:
-        str | None: The subset, or None when the GT has a single subset (or
-        none) or the results are empty: then all GT videos are scored.
-
-    Raises:
-        ValueError: the result videos span several subsets.
-    """
-    subsets = {str(info.get('subset')) for info in database.values()}
-    if len(subsets) <= 1:
-        return None
-    found: Dict[str, List[str]] = {}
-    for v in videos:
-        if v in database:  # unknown videos are reported by the evaluation
-            found.setdefault(str(database[v].get('subset')), []).append(v)
-    if len(found) > 1:
-        detail = ', '.join(f'{len(vs)} in {s!r} (e.g. {vs[0]!r})'
-                           for s, vs in sorted(found.items()))
-        raise ValueError(
-            f'the result videos belong to several subsets of {gt_path} '
-            f'({detail}); pass --subset to choose the GT to score against')
-    return next(iter(found), None)
-
-
 def main(argv: Optional[Sequence[str]] = None) -> dict:
     """Run the evaluation and print the tables; returns the result dict."""
     args = parse_args(argv)
@@ -113,6 +83,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
             print(f'Subset inferred from the results: {subset!r} (all '
                   f'{len(predictions)} result videos belong to it; pass '
                   '--subset to override)')
+    check_videos_in_subset(database, list(predictions), subset, args.gt)
     gt, _ = load_activitynet_gt(
         args.gt, subset=subset, class_names=class_names)
     result = evaluate_detections(
