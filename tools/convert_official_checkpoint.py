@@ -11,20 +11,24 @@ import os.path as osp
 
 import torch
 
+from backtal_mmaction.engine.checkpoint import load_checkpoint_file
+from backtal_mmaction.engine.cli import run_cli
 from backtal_mmaction.engine.official_checkpoint import \
     convert_official_state_dict
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('src', help='official checkpoint ({epoch, state_dict})')
     parser.add_argument('dst', help='output checkpoint for this plugin')
     parser.add_argument('--overwrite', action='store_true')
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if osp.exists(args.dst) and not args.overwrite:
         raise SystemExit(f'{args.dst} exists; pass --overwrite to replace it')
-    # weights_only: an official checkpoint is plain tensors + an int epoch.
-    ckpt = torch.load(args.src, map_location='cpu', weights_only=True)
+    # the safe loader (weights_only + exact allow-list): an official
+    # checkpoint is plain tensors + an int epoch; a truncated or foreign file
+    # is one `error:` line naming it
+    ckpt = load_checkpoint_file(args.src, map_location='cpu')
     state_dict = ckpt.get('state_dict', ckpt) if isinstance(ckpt,
                                                             dict) else None
     if not isinstance(state_dict, dict):
@@ -38,4 +42,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main)

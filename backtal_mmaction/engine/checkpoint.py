@@ -131,10 +131,11 @@ def load_checkpoint_file(filename: str, map_location=None) -> Any:
         except UnsafeCheckpointError:
             raise
         except (EOFError, RuntimeError, KeyError, ValueError, OSError,
-                zipfile.BadZipFile) as e:
+                IndexError, zipfile.BadZipFile) as e:
             # torch's own messages for a truncated / foreign file name no
             # file ("PytorchStreamReader failed reading zip archive", an
-            # empty EOFError, a KeyError of a pickle opcode).
+            # empty EOFError, a KeyError of a pickle opcode, an IndexError
+            # of the unpickler's stack on a cut-off legacy pickle).
             detail = (str(e).splitlines() or [''])[0].split('. ')[0]
             raise CheckpointReadError(
                 f'cannot read checkpoint {filename}: truncated, corrupt or '

@@ -91,6 +91,7 @@ outputs before and after; new files only where a successful run writes).
 | sim_missing_gt | - | simulate_clicks on a missing GT | 1, names it |
 | sim_out_exists | - | simulate_clicks `--out` an existing file | 1, file kept |
 | ckpt_convert_out_exists | - | convert_official_checkpoint onto an existing file | 1, file kept |
+| ckpt_convert_truncated | 12 | convert_official_checkpoint of a truncated file | 1, names it |
 | ds_test_mode_no_fps | 5 | `ClickTALDataset(test_mode=True)`, video without fps | ValueError naming video + field |
 | ds_train_mode_no_fps | 5 | same, training dataset | loads (fps not needed) |
 """
@@ -792,6 +793,14 @@ def _(e):
 def _(e):
     return 'convert_official_checkpoint.py', [e.ckpt,
                                               e.write('dst.pth', b'mine')]
+
+
+@case('ckpt_convert_truncated', 1, defect='12',
+      expect=['official.pkl', 'cannot read checkpoint'],
+      absent=['Traceback'])
+def _(e):
+    return 'convert_official_checkpoint.py', [
+        e.write('official.pkl', b'\x80\x02truncated'), e.path('dst.pth')]
 
 
 # --------------------------------------------------------------- dataset
