@@ -57,8 +57,9 @@ def _float64(values: np.ndarray) -> np.ndarray:
 def _gt_float64(segments: np.ndarray) -> np.ndarray:
     """GT segments ``(N, 2)`` as the float64 of the GT file.
 
-    The data pipeline packs GT as float32 tensors, while an offline
-    evaluation reads the file's decimals as float64, e.g. 157.4 vs
+    ``PackClickLocalizationInputs`` packs GT as float64 (used as is); a
+    pipeline that packs float32 tensors loses the file's decimals, which an
+    offline evaluation reads as float64, e.g. 157.4 vs
     float32(157.4) = 157.399993896484375. That last-bit difference flips
     exactly tied tIoU values and tIoU values at a threshold (THUMOS14
     HighJump, video_test_0000887: AP 1/12 vs 2/12). A float32 is therefore
