@@ -18,8 +18,6 @@ train_pipeline = [
 train_dataloader = dict(
     dataset=dict(pipeline=train_pipeline, click_file=None,
                  require_clicks=False))
-model = dict(test_cfg=dict(nms=dict(type='soft', sigma=0.5,
-                                    min_score=0.001)))
 optim_wrapper = dict(optimizer=dict(lr=1e-4, weight_decay=1e-4),
                      clip_grad=dict(max_norm=1.0))
 train_cfg = dict(max_epochs=30, val_interval=100)

@@ -307,3 +307,29 @@ def test_affinity_stem_plugs_in():
     # the embedding is trained through the affinity convolutions
     assert model.embedding.conv_1.weight.grad.abs().sum() > 0
     assert all(torch.isfinite(v) for v in losses.values())
+
+
+def test_video_fusion_scales_scores_by_video_level_evidence():
+    """Point scores times the class's top-k mean probability over the
+    level-0 points (k = floor(ratio * T))."""
+    T = 8
+    pts = level_points([8, 4, 2], [1, 2, 4])
+    logits = torch.full((2, 14), -20.0)
+    logits[0, :4] = 2.0  # class 0 seen at 4 snippets
+    logits[1, 5] = 2.0  # class 1 at a single snippet
+    dists = torch.full((2, 14), 0.4)
+    p = torch.sigmoid(torch.tensor(2.0)).item()
+    plain = _model(test_cfg=dict(nms=dict(type='hard', iou_thr=0.5),
+                                 score_thr=0.01)).decode(
+                                     logits, dists, pts, T, 8.0)
+    fused = _model(test_cfg=dict(nms=dict(type='hard', iou_thr=0.5),
+                                 score_thr=0.01,
+                                 video_fusion=dict(topk_ratio=0.25,
+                                                   power=1.0))).decode(
+                                     logits, dists, pts, T, 8.0)
+    assert np.allclose(sorted(plain['scores']), [p] * 5)
+    # k = 2: class 0's top-2 mean is p, class 1's is (p + ~0) / 2
+    by_label = {int(c): s for c, s in zip(fused['labels'], fused['scores'])}
+    assert by_label[0] == pytest.approx(p * p)
+    assert by_label[1] == pytest.approx(p * (p + torch.sigmoid(
+        torch.tensor(-20.0)).item()) / 2)

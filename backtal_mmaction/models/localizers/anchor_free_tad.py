@@ -55,7 +55,10 @@ class AnchorFreeTAD(BaseModel):
         test_cfg (dict): Decoding: ``score_thr`` (0.001), ``pre_nms_topk``
             (2000), ``nms`` (``dict(type='soft', sigma=0.5,
             min_score=0.001)`` or ``dict(type='hard', iou_thr=0.5)``),
-            ``max_per_video`` (200), ``min_length`` (seconds, 0).
+            ``max_per_video`` (200), ``min_length`` (seconds, 0),
+            ``video_fusion`` (None, or ``dict(topk_ratio=0.125, power=1)``:
+            scale point scores by the class's video-level top-k mean
+            probability to the given power).
         data_preprocessor (dict, optional): Defaults to
             ``SnippetFeaturePreprocessor``.
     """
@@ -86,7 +89,7 @@ class AnchorFreeTAD(BaseModel):
         })
         cfg = dict(score_thr=0.001, pre_nms_topk=2000,
                    nms=dict(type='soft', sigma=0.5, min_score=0.001),
-                   max_per_video=200, min_length=0.0)
+                   max_per_video=200, min_length=0.0, video_fusion=None)
         cfg.update(test_cfg or {})
         nms_type = cfg['nms'].get('type', 'soft')
         if nms_type not in NMS_TYPES:
@@ -207,8 +210,20 @@ class AnchorFreeTAD(BaseModel):
             by descending score, ``K <= max_per_video``.
         """
         cfg = self.test_cfg
-        probs = torch.sigmoid(logits.float()).t().reshape(-1)  # (P * C)
+        point_probs = torch.sigmoid(logits.float())  # (C, P)
         C = logits.shape[0]
+        fusion = cfg.get('video_fusion')
+        if fusion:
+            # video-level class evidence (top-k mean over the snippet-level
+            # points, as in MIL): a point score is scaled by how present its
+            # class is in the whole video, so one confident point of a
+            # sibling class weighs less than a class seen all along
+            k = max(1, int(num_snippets * fusion.get('topk_ratio', 0.125)))
+            level0 = point_probs[:, :num_snippets]
+            video = level0.topk(min(k, level0.shape[1]), dim=1).values.mean(1)
+            point_probs = point_probs * video[:, None]**fusion.get(
+                'power', 1.0)
+        probs = point_probs.t().reshape(-1)  # (P * C)
         keep = torch.nonzero(probs > cfg['score_thr'])[:, 0]
         if keep.numel() > cfg['pre_nms_topk']:
             keep = keep[probs[keep].topk(cfg['pre_nms_topk']).indices]
