@@ -224,3 +224,43 @@ def test_soft_nms_bad_args():
         soft_nms(np.zeros((1, 2)), [1.0], [0], sigma=0)
     with pytest.raises(ValueError, match='same length'):
         soft_nms(np.zeros((2, 2)), [1.0], [0])
+
+
+def test_matrix_nms_by_hand():
+    from backtal_mmaction.models.postprocessing.nms import matrix_nms
+    segs = np.array([[0, 10], [0, 5], [20, 30], [0, 10], [0, 4]], float)
+    scores = np.array([1.0, 0.9, 0.8, 0.7, 0.85])
+    labels = np.array([0, 0, 0, 1, 0])
+    keep, dec = matrix_nms(segs, scores, labels, sigma=0.5, min_score=0.3)
+    # B [0, 5]: iou 0.5 with A -> exp(-0.25 / 0.5); E [0, 4]: by A (iou
+    # 0.4, cmax_A 0) exp(-0.32), by B (iou 0.8, cmax_B 0.5)
+    # exp(-(0.64 - 0.25) / 0.5) = exp(-0.78), the smaller one wins
+    expected = {0: 1.0, 1: 0.9 * np.exp(-0.5), 2: 0.8, 3: 0.7,
+                4: 0.85 * np.exp(-0.78)}
+    assert dict(zip(keep.tolist(), dec.tolist())) == pytest.approx(expected)
+    assert keep.tolist() == [0, 2, 3, 1, 4]  # by decayed score
+    keep, _ = matrix_nms(segs, scores, labels, sigma=0.5, min_score=0.5)
+    assert 4 not in keep.tolist()
+    # linear: (1 - iou) / (1 - cmax)
+    keep, dec = matrix_nms(segs, scores, labels, method='linear')
+    lin = dict(zip(keep.tolist(), dec.tolist()))
+    assert lin[1] == pytest.approx(0.9 * 0.5)
+    assert lin[4] == pytest.approx(0.85 * min(0.6, 0.2 / 0.5))
+
+
+def test_matrix_nms_equals_soft_nms_without_chains():
+    """Two overlapping boxes per label: both rules decay the second by the
+    first alone."""
+    from backtal_mmaction.models.postprocessing.nms import (matrix_nms,
+                                                            soft_nms)
+    rng = np.random.default_rng(0)
+    s = rng.uniform(0, 100, 6)
+    segs = np.stack([s, s + rng.uniform(1, 10, 6)], 1)
+    segs[1::2] = segs[0::2] + rng.uniform(-1, 1, (3, 1))  # pairs overlap
+    labels = np.repeat(np.arange(3), 2)
+    segs[2:] += 1000 * labels[2:, None]  # labels far apart anyway
+    scores = rng.uniform(0.1, 1, 6)
+    k1, d1 = matrix_nms(segs, scores, labels)
+    k2, d2 = soft_nms(segs, scores, labels)
+    assert dict(zip(k1.tolist(), d1.tolist())) == pytest.approx(
+        dict(zip(k2.tolist(), d2.tolist())))

@@ -10,9 +10,9 @@ from torch import nn
 
 from ..losses.utils import IGNORE_INDEX
 from ..necks.temporal_pyramid import level_points
-from ..postprocessing.nms import soft_nms, temporal_nms
+from ..postprocessing.nms import matrix_nms, soft_nms, temporal_nms
 
-NMS_TYPES = ('hard', 'soft')
+NMS_TYPES = ('hard', 'soft', 'matrix')
 
 
 @MODELS.register_module()
@@ -54,7 +54,8 @@ class AnchorFreeTAD(BaseModel):
         assigner (dict): Defaults to :class:`PointTargetAssigner`.
         test_cfg (dict): Decoding: ``score_thr`` (0.001), ``pre_nms_topk``
             (2000), ``nms`` (``dict(type='soft', sigma=0.5,
-            min_score=0.001)`` or ``dict(type='hard', iou_thr=0.5)``),
+            min_score=0.001)``, its parallel form ``type='matrix'`` (no
+            loop over boxes) or ``dict(type='hard', iou_thr=0.5)``),
             ``max_per_video`` (200), ``min_length`` (seconds, 0),
             ``video_fusion`` (None, or ``dict(topk_ratio=0.125, power=1)``:
             scale point scores by the class's video-level top-k mean
@@ -239,8 +240,10 @@ class AnchorFreeTAD(BaseModel):
         ok = (segments[:, 1] - segments[:, 0]) > max(cfg['min_length'], 0.0)
         segments, scores, labels = segments[ok], scores[ok], labels[ok]
         nms = dict(cfg['nms'])
-        if nms.pop('type', 'soft') == 'soft':
-            idx, scores = soft_nms(segments, scores, labels, **nms)
+        nms_type = nms.pop('type', 'soft')
+        if nms_type in ('soft', 'matrix'):
+            fn = soft_nms if nms_type == 'soft' else matrix_nms
+            idx, scores = fn(segments, scores, labels, **nms)
             segments, labels = segments[idx], labels[idx]
         else:
             idx = temporal_nms(segments, scores, labels, **nms)
