@@ -29,7 +29,7 @@ from typing import Callable, Dict, Optional
 from mmengine.config import Config
 
 __all__ = ['load_stage1_config', 'run_two_stage', 'final_checkpoint',
-           'stage2_config']
+           'stage2_config', 'train_stage', 'test_stage']
 
 
 def load_stage1_config(cfg: Config) -> Config:
@@ -54,8 +54,15 @@ def final_checkpoint(cfg: Config, work_dir: str) -> str:
     return osp.join(work_dir, f'epoch_{cfg.train_cfg.max_epochs}.pth')
 
 
-def _train(cfg: Config, work_dir: str, seed: Optional[int],
-           log: Callable) -> str:
+def train_stage(cfg: Config, work_dir: str, seed: Optional[int] = None,
+                log: Callable = print) -> str:
+    """Train ``cfg`` into ``work_dir`` (last epoch kept, no validation);
+    skipped when its final checkpoint exists, resumed when the run was
+    interrupted.
+
+    Returns:
+        str: the final checkpoint.
+    """
     from ..engine.runner_utils import build_runner
     ckpt = final_checkpoint(cfg, work_dir)
     if osp.isfile(ckpt):
@@ -78,7 +85,8 @@ def _train(cfg: Config, work_dir: str, seed: Optional[int],
     return ckpt
 
 
-def _test(cfg: Config, ckpt: str, work_dir: str) -> Dict[str, float]:
+def test_stage(cfg: Config, ckpt: str, work_dir: str) -> Dict[str, float]:
+    """Test ``ckpt`` with ``cfg``'s test split; returns its metrics."""
     from ..engine.runner_utils import build_runner
     cfg = copy.deepcopy(cfg)
     cfg.work_dir = work_dir
@@ -113,7 +121,8 @@ def stage2_config(cfg: Config, pseudo_gt: str) -> Config:
 
 def run_two_stage(cfg: Config, work_dir: str, seed: Optional[int] = None,
                   rounds: Optional[int] = None, test: bool = True,
-                  log: Callable = print) -> dict:
+                  log: Callable = print,
+                  stage1: Optional[Config] = None) -> dict:
     """Run (or continue) the pipeline of a two-stage config.
 
     Args:
@@ -123,6 +132,8 @@ def run_two_stage(cfg: Config, work_dir: str, seed: Optional[int] = None,
         rounds (int, optional): Self-training rounds; defaults to the
             config's ``two_stage.self_training_rounds`` (0).
         test (bool): Test stage 1 and every stage-2 round at the end.
+        stage1 (Config, optional): The stage-1 config, already loaded (e.g.
+            pointed at other data); defaults to ``two_stage.stage1``.
 
     Returns:
         dict: ``checkpoints`` (``stage1``, ``stage2_round<r>``),
@@ -135,9 +146,9 @@ def run_two_stage(cfg: Config, work_dir: str, seed: Optional[int] = None,
     ts = cfg.two_stage
     rules = PseudoLabelRules(**(ts.get('pseudo_labels') or {}))
     rounds = ts.get('self_training_rounds', 0) if rounds is None else rounds
-    stage1 = load_stage1_config(cfg)
-    ckpts = dict(stage1=_train(stage1, osp.join(work_dir, 'stage1'), seed,
-                               log))
+    stage1 = stage1 if stage1 is not None else load_stage1_config(cfg)
+    ckpts = dict(stage1=train_stage(stage1, osp.join(work_dir, 'stage1'),
+                                    seed, log))
     source_cfg, source_ckpt, pseudo = stage1, ckpts['stage1'], []
     for r in range(rounds + 1):
         # always the stage-1 training videos, GT video labels and clicks,
@@ -151,16 +162,17 @@ def run_two_stage(cfg: Config, work_dir: str, seed: Optional[int] = None,
             log))
         s2 = stage2_config(cfg, pseudo[-1])
         key = f'stage2_round{r}'
-        ckpts[key] = _train(s2, osp.join(work_dir, key), seed, log)
+        ckpts[key] = train_stage(s2, osp.join(work_dir, key), seed, log)
         source_cfg, source_ckpt = s2, ckpts[key]
     result = dict(checkpoints=ckpts, pseudo_gt=pseudo)
     if test:
-        metrics = {'stage1': _test(stage1, ckpts['stage1'],
-                                   osp.join(work_dir, 'test_stage1'))}
+        metrics = {'stage1': test_stage(stage1, ckpts['stage1'],
+                                        osp.join(work_dir, 'test_stage1'))}
         for r in range(rounds + 1):
             key = f'stage2_round{r}'
-            metrics[key] = _test(stage2_config(cfg, pseudo[r]), ckpts[key],
-                                 osp.join(work_dir, f'test_{key}'))
+            metrics[key] = test_stage(stage2_config(cfg, pseudo[r]),
+                                      ckpts[key],
+                                      osp.join(work_dir, f'test_{key}'))
         result['metrics'] = metrics
         with open(osp.join(work_dir, 'metrics.json'), 'w') as f:
             json.dump(metrics, f, indent=1)

@@ -86,3 +86,28 @@ def test_from_json_merges_parallel_runs_and_refuses_mixtures(tmp_path):
     old.write_text(json.dumps(RESULTS))
     with pytest.raises(ValueError, match='not a results file'):
         tool.load_results([old])
+
+
+def test_two_stage_rows_and_paired_gains():
+    tool = _tool()
+    per_seed = {
+        'backtal_then_anchor_free_synthetic': [
+            {'stage1': _run(40.0, 17.0), 'stage2_round0': _run(45.0, 15.0)},
+            {'stage1': _run(42.0, 18.0), 'stage2_round0': _run(44.0, 19.0)},
+        ],
+        'anchor_free_tad_synthetic_full_gt': [{'full_gt': _run(80.0)},
+                                              {'full_gt': _run(84.0)}],
+    }
+    rows = tool.two_stage_rows(per_seed)
+    assert list(rows) == ['background clicks (BackTAL): stage 1',
+                          'background clicks (BackTAL): stage 2',
+                          'fully supervised upper bound (full GT)']
+    table = tool.format_table(rows)
+    assert '| fully supervised upper bound (full GT) |' in table
+    assert '82.0 ± 2.0 |' in table  # avg of 80 and 84
+    gains = tool.format_two_stage_gains(per_seed)
+    # avg: +5, +2 -> +3.5 ± 1.5; at 0.7: -2, +1 -> -0.5 ± 1.5; 2/2 seeds
+    line = [x for x in gains.splitlines() if 'stage 2 vs stage 1' in x][0]
+    assert '+3.5 ± 1.5' in line and '-0.5 ± 1.5' in line
+    assert line.endswith('| 2/2 |')
+    assert 'full GT' not in gains

@@ -9,8 +9,12 @@ a module's effect is judged against its own seed-to-seed spread, not against
 the spread of the means) and the raw numbers as JSON next to it; with
 ``--update-readme`` the tables replace the block between
 ``<!-- ablation:start -->`` and ``<!-- ablation:end -->`` in README.md.
-``--from-json`` re-renders them from a saved JSON without training. Nothing
-in the tables is typed by hand.
+``--from-json`` re-renders them from a saved JSON without training.
+``--two-stage`` makes the two-stage block instead (``<!-- two-stage:start
+-->``): each ``configs/two_stage`` pipeline per seed (stage 1, stage 2 and
+``--rounds`` self-training rounds, paired gains of stage 2 over its own stage
+1) and the full-GT upper bound; finished steps in the work dir are reused.
+Nothing in the tables is typed by hand.
 """
 import argparse
 import json
@@ -112,17 +116,130 @@ def format_table(results: dict) -> str:
     return '\n'.join(lines)
 
 
-def update_readme(table: str, note: str) -> None:
+def update_readme(table: str, note: str, marker: str = 'ablation') -> None:
     path = REPO / 'README.md'
     text = path.read_text()
-    block = (f'<!-- ablation:start -->\n{note}\n\n{table}\n'
-             '<!-- ablation:end -->')
-    new, n = re.subn(r'<!-- ablation:start -->.*?<!-- ablation:end -->',
+    block = (f'<!-- {marker}:start -->\n{note}\n\n{table}\n'
+             f'<!-- {marker}:end -->')
+    new, n = re.subn(rf'<!-- {marker}:start -->.*?<!-- {marker}:end -->',
                      lambda _: block, text, flags=re.S)
     if n != 1:
-        raise SystemExit('README.md has no <!-- ablation:start/end --> '
+        raise SystemExit(f'README.md has no <!-- {marker}:start/end --> '
                          'block to update')
     path.write_text(new)
+
+
+# ---------------------------------------------------------------------------
+# Two-stage block: stage 1 -> pseudo-labels -> AnchorFreeTAD, per source
+# ---------------------------------------------------------------------------
+TWO_STAGE = (  # configs/two_stage/<name>.py, in table order
+    'backtal_then_anchor_free_synthetic',
+    'action_click_then_anchor_free_synthetic',
+    'weak_then_anchor_free_synthetic',
+    'anchor_free_tad_synthetic_full_gt',
+)
+TWO_STAGE_NAMES = {
+    'backtal_then_anchor_free_synthetic': 'background clicks (BackTAL)',
+    'action_click_then_anchor_free_synthetic': 'action clicks',
+    'weak_then_anchor_free_synthetic': 'video labels (weak)',
+}
+STAGE_NAMES = {'stage1': 'stage 1', 'stage2_round0': 'stage 2',
+               'stage2_round1': 'stage 2, 1 self-training round'}
+
+
+def run_two_stage_variant(name: str, seed: int, data_root: str,
+                          work_dir: str, rounds: int) -> dict:
+    """``{stage: metrics}`` of one pipeline config (or, for a full-GT
+    config, ``{'full_gt': metrics}``). Finished steps in ``work_dir`` are
+    reused (``run_two_stage`` skips them), so re-rendering re-tests only."""
+    from backtal_mmaction.apis.two_stage import (load_stage1_config,
+                                                 run_two_stage, test_stage,
+                                                 train_stage)
+    cfg = Config.fromfile(str(REPO / 'configs/two_stage' / f'{name}.py'))
+    retarget_synthetic_config(cfg, data_root)
+    cfg.log_level = 'WARNING'
+    if not cfg.get('two_stage'):
+        ckpt = train_stage(cfg, work_dir, seed)
+        m = test_stage(cfg, ckpt, osp.join(work_dir, 'test'))
+        return {'full_gt': {k.split('/')[-1]: v for k, v in m.items()}}
+    # the pseudo-GT file replaces the training ann_file; keep the clicks
+    # and features of data_root
+    stage1 = load_stage1_config(cfg)
+    retarget_synthetic_config(stage1, data_root)
+    stage1.log_level = 'WARNING'
+    res = run_two_stage(cfg, work_dir, seed=seed, rounds=rounds,
+                        stage1=stage1, log=lambda msg: None)
+    return {stage: {k.split('/')[-1]: v for k, v in m.items()}
+            for stage, m in res['metrics'].items()}
+
+
+def two_stage_rows(per_seed: dict) -> dict:
+    """``{name: [ {stage: metrics} per seed ]}`` -> table rows
+    ``{row label: [metrics per seed]}``."""
+    rows = {}
+    for name, runs in per_seed.items():
+        source = TWO_STAGE_NAMES.get(name)
+        for stage in runs[0]:
+            label = ('fully supervised upper bound (full GT)'
+                     if stage == 'full_gt' else
+                     f'{source}: {STAGE_NAMES.get(stage, stage)}')
+            rows[label] = [r[stage] for r in runs]
+    return rows
+
+
+def format_two_stage_gains(per_seed: dict) -> str:
+    lines = ['| comparison (paired by seed) | Δ avg mAP | Δ mAP@0.10 | '
+             'Δ mAP@0.50 | Δ mAP@0.70 | seeds with Δ avg > 0 |',
+             '|---|---|---|---|---|---|']
+    for name, runs in per_seed.items():
+        if 'stage1' not in runs[0]:
+            continue
+        for stage in [s for s in runs[0] if s.startswith('stage2')]:
+            d = {k: np.array([r[stage][k] - r['stage1'][k] for r in runs])
+                 for k in ('mAP_avg', 'mAP@0.10', 'mAP@0.50', 'mAP@0.70')}
+            cells = ' | '.join(f'{d[k].mean():+.1f} ± {d[k].std():.1f}'
+                               for k in ('mAP_avg', 'mAP@0.10', 'mAP@0.50',
+                                         'mAP@0.70'))
+            lines.append(f'| {TWO_STAGE_NAMES[name]}: '
+                         f'{STAGE_NAMES.get(stage, stage)} vs stage 1 | '
+                         f'{cells} | {int((d["mAP_avg"] > 0).sum())}/'
+                         f'{len(runs)} |')
+    return '\n'.join(lines)
+
+
+def two_stage_main(args) -> None:
+    if args.from_json:
+        data = json.loads(Path(args.from_json[0]).read_text())
+        per_seed, note = data['results'], data['note']
+    else:
+        names = args.variants or list(TWO_STAGE)
+        per_seed = {}
+        for name in names:
+            per_seed[name] = []
+            for seed in args.seeds:
+                t0 = time.time()
+                rounds = args.rounds if name.startswith('backtal') else 0
+                per_seed[name].append(run_two_stage_variant(
+                    name, seed, args.data_root,
+                    osp.join(args.work_dir, name, f'seed{seed}'), rounds))
+                print(f'{name} seed {seed} ({time.time() - t0:.0f} s)',
+                      flush=True)
+        note = (f'Synthetic benchmark (`{args.data_root}`), '
+                f'{len(args.seeds)} seeds '
+                f'({", ".join(map(str, args.seeds))}), last epoch of each '
+                'stage, mean ± std; stage 2 is `AnchorFreeTAD` trained on '
+                'the pseudo-labels of stage 1; generated by '
+                '`tools/analysis/run_ablation.py --two-stage`.')
+    report = (f'{format_table(two_stage_rows(per_seed))}\n\n'
+              f'{format_two_stage_gains(per_seed)}')
+    os.makedirs(osp.dirname(args.out) or '.', exist_ok=True)
+    if not args.from_json:
+        Path(osp.splitext(args.out)[0] + '.json').write_text(
+            json.dumps(dict(note=note, results=per_seed), indent=1))
+    Path(args.out).write_text(f'{note}\n\n{report}\n')
+    print(report)
+    if args.update_readme:
+        update_readme(report, note, marker='two-stage')
 
 
 def main():
@@ -140,7 +257,24 @@ def main():
                         help='re-render the tables from these JSONs (written '
                         'by earlier runs, e.g. variants run in parallel; '
                         'merged) instead of training')
+    parser.add_argument('--two-stage', action='store_true',
+                        help='the two-stage block instead: configs/two_stage '
+                        'pipelines (stage 1 -> pseudo-labels -> stage 2) '
+                        'and the full-GT upper bound; --variants names '
+                        'configs/two_stage files, --work-dir defaults to '
+                        'work_dirs/two_stage_ablation, --out to '
+                        'docs/two_stage_synthetic.md')
+    parser.add_argument('--rounds', type=int, default=0,
+                        help='self-training rounds of the BackTAL pipeline '
+                        '(--two-stage)')
     args = parser.parse_args()
+    if args.two_stage:
+        if args.work_dir == 'work_dirs/ablation':
+            args.work_dir = 'work_dirs/two_stage_ablation'
+        if args.out == 'docs/ablation_synthetic.md':
+            args.out = 'docs/two_stage_synthetic.md'
+        two_stage_main(args)
+        return
     if args.from_json:
         try:
             results, note = load_results(args.from_json)
