@@ -333,3 +333,10 @@ def test_video_fusion_scales_scores_by_video_level_evidence():
     assert by_label[0] == pytest.approx(p * p)
     assert by_label[1] == pytest.approx(p * (p + torch.sigmoid(
         torch.tensor(-20.0)).item()) / 2)
+
+
+def test_nms_settings_are_checked_at_build():
+    with pytest.raises(ValueError, match="takes.*'iou_thr'.*sigma"):
+        _model(test_cfg=dict(nms=dict(type='hard', iou_thr=0.5, sigma=0.5)))
+    with pytest.raises(ValueError, match='not in'):
+        _model(test_cfg=dict(nms=dict(type='fancy')))

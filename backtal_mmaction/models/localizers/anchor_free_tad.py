@@ -13,6 +13,9 @@ from ..necks.temporal_pyramid import level_points
 from ..postprocessing.nms import matrix_nms, soft_nms, temporal_nms
 
 NMS_TYPES = ('hard', 'soft', 'matrix')
+NMS_ARGS = dict(hard={'iou_thr', 'mode'},
+                soft={'method', 'sigma', 'iou_thr', 'min_score', 'mode'},
+                matrix={'method', 'sigma', 'min_score', 'mode'})
 
 
 @MODELS.register_module()
@@ -96,6 +99,13 @@ class AnchorFreeTAD(BaseModel):
         if nms_type not in NMS_TYPES:
             raise ValueError(f'AnchorFreeTAD: test_cfg.nms.type {nms_type!r} '
                              f'not in {NMS_TYPES}')
+        extra = set(cfg['nms']) - {'type'} - NMS_ARGS[nms_type]
+        if extra:
+            # e.g. sigma left over when --cfg-options switches to 'hard'
+            raise ValueError(
+                f'AnchorFreeTAD: test_cfg.nms of type {nms_type!r} takes '
+                f'{sorted(NMS_ARGS[nms_type])}, got also {sorted(extra)} '
+                '(replace the whole nms dict)')
         self.test_cfg = cfg
 
     @property
