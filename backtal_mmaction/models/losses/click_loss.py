@@ -11,6 +11,20 @@ from .utils import IGNORE_INDEX, get_required, masked_mean
 CLICK_TYPES = ('background', 'action')
 
 
+def check_click_types(click_types, owner: str) -> tuple:
+    """``click_types`` as a tuple; a non-empty subset of
+    :data:`CLICK_TYPES` (a string is one type), else a ValueError naming
+    ``owner``."""
+    if isinstance(click_types, str):
+        click_types = (click_types, )
+    unknown = [t for t in click_types if t not in CLICK_TYPES]
+    if unknown or not click_types:
+        raise ValueError(f'{owner}: click_types {tuple(click_types)} '
+                         f'must be a non-empty subset of {CLICK_TYPES}; '
+                         f'unsupported: {unknown}')
+    return tuple(click_types)
+
+
 def click_cross_entropy(cas: torch.Tensor, click_labels: torch.Tensor,
                         use_background: bool = True,
                         use_action: bool = False) -> torch.Tensor:
@@ -57,14 +71,7 @@ class BackgroundClickLoss(nn.Module):
     def __init__(self, click_types: Sequence[str] = ('background', ),
                  loss_weight: float = 1.0, cas_key: str = 'cas_base') -> None:
         super().__init__()
-        if isinstance(click_types, str):
-            click_types = (click_types, )
-        unknown = [t for t in click_types if t not in CLICK_TYPES]
-        if unknown or not click_types:
-            raise ValueError(f'BackgroundClickLoss: click_types {tuple(click_types)} '
-                             f'must be a non-empty subset of {CLICK_TYPES}; '
-                             f'unsupported: {unknown}')
-        self.click_types = tuple(click_types)
+        self.click_types = check_click_types(click_types, type(self).__name__)
         self.loss_weight = loss_weight
         self.cas_key = cas_key
 
@@ -103,14 +110,7 @@ class SigmoidClickLoss(nn.Module):
                  loss_weight: float = 1.0,
                  cas_key: str = 'cls_logits') -> None:
         super().__init__()
-        if isinstance(click_types, str):
-            click_types = (click_types, )
-        unknown = [t for t in click_types if t not in CLICK_TYPES]
-        if unknown or not click_types:
-            raise ValueError(f'SigmoidClickLoss: click_types '
-                             f'{tuple(click_types)} must be a non-empty '
-                             f'subset of {CLICK_TYPES}')
-        self.click_types = tuple(click_types)
+        self.click_types = check_click_types(click_types, type(self).__name__)
         self.loss_weight = loss_weight
         self.cas_key = cas_key
 

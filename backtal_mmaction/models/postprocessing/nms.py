@@ -106,6 +106,20 @@ def overlapping_pairs(segments: np.ndarray,
             np.concatenate(seconds).astype(np.int64))
 
 
+def _overlapping_pair_ious(segments: np.ndarray, labels: np.ndarray,
+                           mode: str) -> Tuple[np.ndarray, ...]:
+    """:func:`overlapping_pairs` and their tIoU ``(P,)``."""
+    first, second = overlapping_pairs(segments, labels, mode)
+    offset = 1.0 if mode == 'official' else 0.0
+    s1, e1 = segments[first, 0], segments[first, 1]
+    s2, e2 = segments[second, 0], segments[second, 1]
+    # Same expression as segment_iou, so both agree bit-wise at iou_thr.
+    inter = np.maximum(0.0, np.minimum(e1, e2) - np.maximum(s1, s2) + offset)
+    union = (e1 - s1 + offset) + (e2 - s2 + offset) - inter
+    iou = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+    return first, second, iou
+
+
 def temporal_nms(segments: np.ndarray,
                  scores: np.ndarray,
                  labels: np.ndarray,
@@ -142,14 +156,7 @@ def temporal_nms(segments: np.ndarray,
     order = np.argsort(-scores, kind='stable')
     rank = np.empty_like(order)
     rank[order] = np.arange(order.size)
-    first, second = overlapping_pairs(segments, labels, mode)
-    offset = 1.0 if mode == 'official' else 0.0
-    s1, e1 = segments[first, 0], segments[first, 1]
-    s2, e2 = segments[second, 0], segments[second, 1]
-    # Same expression as segment_iou, so both agree bit-wise at iou_thr.
-    inter = np.maximum(0.0, np.minimum(e1, e2) - np.maximum(s1, s2) + offset)
-    union = (e1 - s1 + offset) + (e2 - s2 + offset) - inter
-    iou = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+    first, second, iou = _overlapping_pair_ious(segments, labels, mode)
     edge = iou > iou_thr
     first, second = first[edge], second[edge]
     better = rank[first] < rank[second]
@@ -271,13 +278,7 @@ def matrix_nms(segments: np.ndarray,
     order = np.argsort(-scores, kind='stable')
     rank = np.empty_like(order)
     rank[order] = np.arange(order.size)
-    first, second = overlapping_pairs(segments, labels, mode)
-    offset = 1.0 if mode == 'official' else 0.0
-    s1, e1 = segments[first, 0], segments[first, 1]
-    s2, e2 = segments[second, 0], segments[second, 1]
-    inter = np.maximum(0.0, np.minimum(e1, e2) - np.maximum(s1, s2) + offset)
-    union = (e1 - s1 + offset) + (e2 - s2 + offset) - inter
-    iou = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+    first, second, iou = _overlapping_pair_ious(segments, labels, mode)
     better = rank[first] < rank[second]
     src = np.where(better, first, second)
     dst = np.where(better, second, first)
