@@ -1,16 +1,15 @@
 """Anchor-free multi-scale temporal action detector (stage 2)."""
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, Optional, Sequence
 
 import numpy as np
 import torch
 from mmaction.registry import MODELS, TASK_UTILS
-from mmengine.model import BaseModel
 from mmengine.structures import InstanceData
-from torch import nn
 
 from ..losses.utils import IGNORE_INDEX
 from ..necks.temporal_pyramid import level_points
 from ..postprocessing.nms import matrix_nms, soft_nms, temporal_nms
+from .base_localizer import BaseSnippetLocalizer
 
 NMS_TYPES = ('hard', 'soft', 'matrix')
 NMS_ARGS = dict(hard={'iou_thr', 'mode'},
@@ -19,7 +18,7 @@ NMS_ARGS = dict(hard={'iou_thr', 'mode'},
 
 
 @MODELS.register_module()
-class AnchorFreeTAD(BaseModel):
+class AnchorFreeTAD(BaseSnippetLocalizer):
     """Anchor-free temporal action detector: every point of a multi-scale
     temporal pyramid classifies itself and regresses the distances to the
     start and end of the action it lies in (FCOS / ActionFormer family).
@@ -77,9 +76,7 @@ class AnchorFreeTAD(BaseModel):
                  test_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
-        if data_preprocessor is None:
-            data_preprocessor = dict(type='SnippetFeaturePreprocessor')
-        super().__init__(data_preprocessor=data_preprocessor,
+        super().__init__(losses=losses, data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
         self.embedding = MODELS.build(embedding) if embedding else None
         self.backbone = MODELS.build(backbone)
@@ -87,10 +84,6 @@ class AnchorFreeTAD(BaseModel):
         self.head = MODELS.build(head)
         self.assigner = TASK_UTILS.build(
             assigner or dict(type='PointTargetAssigner'))
-        self.losses = nn.ModuleDict({
-            name: MODELS.build(cfg)
-            for name, cfg in (losses or {}).items() if cfg is not None
-        })
         cfg = dict(score_thr=0.001, pre_nms_topk=2000,
                    nms=dict(type='soft', sigma=0.5, min_score=0.001),
                    max_per_video=200, min_length=0.0, video_fusion=None)
@@ -125,21 +118,6 @@ class AnchorFreeTAD(BaseModel):
                               self.neck.strides[:len(levels)], x.device)
         return dict(cls_logits=logits, distances=dists, points=points,
                     embedding=emb, feat=feat)
-
-    def forward(self,
-                inputs: Union[torch.Tensor, List[torch.Tensor]],
-                data_samples: Optional[Sequence] = None,
-                mode: str = 'tensor'):
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        if mode == 'tensor':
-            if isinstance(inputs, (list, tuple)):
-                return [self.forward_features(x[None]) for x in inputs]
-            return self.forward_features(inputs)
-        raise RuntimeError(f'Invalid mode "{mode}". Only supports loss, '
-                           'predict and tensor mode')
 
     # ------------------------------------------------------------------ #
     def _segments_in_snippets(self, data_samples: Sequence,

@@ -1,19 +1,16 @@
 """BackTAL localizer: composes registered parts into an MMEngine model."""
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, Optional, Sequence
 
 import torch
 from mmaction.registry import MODELS
-from mmengine.model import BaseModel
 from mmengine.structures import InstanceData
-from torch import nn
 
 from ..losses.utils import IGNORE_INDEX
-
-ForwardResults = Union[Dict[str, torch.Tensor], List]
+from .base_localizer import BaseSnippetLocalizer
 
 
 @MODELS.register_module()
-class BackTAL(BaseModel):
+class BackTAL(BaseSnippetLocalizer):
     """Background-click supervised temporal action localizer.
 
     A base branch and a foreground-suppressed branch share one backbone and
@@ -54,18 +51,12 @@ class BackTAL(BaseModel):
                  post_processor: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
-        if data_preprocessor is None:
-            data_preprocessor = dict(type='SnippetFeaturePreprocessor')
-        super().__init__(data_preprocessor=data_preprocessor,
+        super().__init__(losses=losses, data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)
         self.cls_head = MODELS.build(cls_head)
         self.fg_filter = MODELS.build(fg_filter) if fg_filter else None
         self.embedding = MODELS.build(embedding) if embedding else None
-        self.losses = nn.ModuleDict({
-            name: MODELS.build(cfg)
-            for name, cfg in (losses or {}).items() if cfg is not None
-        })
         self.post_processor = (MODELS.build(post_processor)
                                if post_processor else None)
         # Set by tools (e.g. ``--save-raw``) to also return each video's raw
@@ -110,21 +101,6 @@ class BackTAL(BaseModel):
             for key in ('feat1', 'feat', 'cas', 'video_scores'):
                 out[f'{key}_supp'] = out[f'{key}_base']
         return out
-
-    def forward(self,
-                inputs: Union[torch.Tensor, List[torch.Tensor]],
-                data_samples: Optional[Sequence] = None,
-                mode: str = 'tensor') -> ForwardResults:
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        if mode == 'tensor':
-            if isinstance(inputs, (list, tuple)):
-                return [self.forward_features(x[None]) for x in inputs]
-            return self.forward_features(inputs)
-        raise RuntimeError(f'Invalid mode "{mode}". Only supports loss, '
-                           'predict and tensor mode')
 
     # ------------------------------------------------------------------ #
     def _targets(self, data_samples: Sequence, num_snippets: int) -> dict:
