@@ -35,6 +35,15 @@ def _check_inputs(segments: np.ndarray, scores: np.ndarray, labels: np.ndarray,
     return segments, scores, labels
 
 
+def _check_decay(method: str, sigma: float, fn: str) -> None:
+    """The score-decay settings shared by soft-NMS and Matrix NMS."""
+    if method not in SOFT_NMS_METHODS:
+        raise ValueError(f'{fn}: unknown method {method!r}, valid methods'
+                         f' are {SOFT_NMS_METHODS}')
+    if method == 'gaussian' and not sigma > 0:
+        raise ValueError(f'{fn}: sigma must be > 0, got {sigma}')
+
+
 def segment_iou(segment: np.ndarray,
                 segments: np.ndarray,
                 mode: str = 'standard') -> np.ndarray:
@@ -207,11 +216,7 @@ def soft_nms(segments: np.ndarray,
     """
     segments, scores, labels = _check_inputs(segments, scores, labels, mode,
                                              'soft_nms')
-    if method not in SOFT_NMS_METHODS:
-        raise ValueError(f'soft_nms: unknown method {method!r}, valid methods'
-                         f' are {SOFT_NMS_METHODS}')
-    if method == 'gaussian' and not sigma > 0:
-        raise ValueError(f'soft_nms: sigma must be > 0, got {sigma}')
+    _check_decay(method, sigma, 'soft_nms')
     current = scores.copy()
     # ``pool`` stays in input order so that argmax breaks ties by index.
     pool = np.flatnonzero(current >= min_score)
@@ -270,11 +275,7 @@ def matrix_nms(segments: np.ndarray,
     """
     segments, scores, labels = _check_inputs(segments, scores, labels, mode,
                                              'matrix_nms')
-    if method not in SOFT_NMS_METHODS:
-        raise ValueError(f'matrix_nms: unknown method {method!r}, valid '
-                         f'methods are {SOFT_NMS_METHODS}')
-    if method == 'gaussian' and not sigma > 0:
-        raise ValueError(f'matrix_nms: sigma must be > 0, got {sigma}')
+    _check_decay(method, sigma, 'matrix_nms')
     order = np.argsort(-scores, kind='stable')
     rank = np.empty_like(order)
     rank[order] = np.arange(order.size)
