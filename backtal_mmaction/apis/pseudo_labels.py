@@ -203,8 +203,19 @@ def pseudo_label_video(det: dict, video_labels: Sequence[int],
         dict: ``segments`` ``(K, 2)`` s, ``weights`` ``(K,)``, ``labels``
         ``(K,)``, sorted by start.
     """
-    segs, w, lab = select_detections(det['segments'], det['scores'],
-                                     det['labels'], video_labels, rules)
+    selected = select_detections(det['segments'], det['scores'],
+                                 det['labels'], video_labels, rules)
+    return _check_against_clicks(selected, duration, rules,
+                                 background_clicks, action_clicks,
+                                 action_click_labels, lengths)
+
+
+def _check_against_clicks(selected: tuple, duration: float,
+                          rules: PseudoLabelRules, background_clicks,
+                          action_clicks, action_click_labels,
+                          lengths: Optional[Dict[int, float]]) -> dict:
+    """Rules 4 and 5 on the output of :func:`select_detections`."""
+    segs, w, lab = selected
     segs, w, lab = cover_action_clicks(segs, w, lab, action_clicks,
                                        action_click_labels, duration,
                                        lengths or {}, rules)
@@ -233,30 +244,29 @@ def build_pseudo_gt(videos: List[dict], class_names: Sequence[str],
         the last records the rules and counts for provenance.
     """
     C = len(class_names)
-    pre = []
-    for v in videos:
-        segs, w, lab = select_detections(v['detections']['segments'],
-                                         v['detections']['scores'],
-                                         v['detections']['labels'],
-                                         v['video_labels'], rules)
-        pre.append((segs, lab))
+    # rules 1-3 once per video; rule 4 needs all videos' lengths first
+    selected = [
+        select_detections(v['detections']['segments'],
+                          v['detections']['scores'],
+                          v['detections']['labels'], v['video_labels'], rules)
+        for v in videos
+    ]
     # rule 4's length: the median pseudo-segment length of each class
     lengths = {}
-    if pre:
-        all_len = np.concatenate([s[:, 1] - s[:, 0] for s, _ in pre])
-        all_lab = np.concatenate([lab for _, lab in pre])
+    if selected:
+        all_len = np.concatenate([s[:, 1] - s[:, 0] for s, _, _ in selected])
+        all_lab = np.concatenate([lab for _, _, lab in selected])
         for c in np.unique(all_lab):
             lengths[int(c)] = float(np.median(all_len[all_lab == c]))
     database, n_seg = {}, 0
-    for v in videos:
+    for v, sel in zip(videos, selected):
         times = np.asarray(v.get('click_times', ()), np.float64).reshape(-1)
         clabels = np.asarray(v.get('click_labels', ()),
                              np.int64).reshape(-1)
         bg = times[clabels == C]
         act = clabels < C
-        out = pseudo_label_video(v['detections'], v['video_labels'],
-                                 float(v['duration']), rules, bg, times[act],
-                                 clabels[act], lengths)
+        out = _check_against_clicks(sel, float(v['duration']), rules, bg,
+                                    times[act], clabels[act], lengths)
         n_seg += len(out['labels'])
         entry = dict(subset=v['subset'], duration=float(v['duration']))
         if v.get('fps'):
