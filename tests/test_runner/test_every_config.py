@@ -9,7 +9,6 @@ or ``mim train``) would refuse fails here. New configs are picked up
 automatically; ``_base_`` files are not runnable on their own.
 """
 import math
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +20,7 @@ from backtal_mmaction.engine.checkpoint import load_checkpoint_file
 
 from tests.conftest import REPO, build_runner
 from tests.test_runner import real_layout
+from tests.test_workflow.conftest import subprocess_env
 
 CONFIGS = sorted(
     str(p.relative_to(REPO)) for p in (REPO / 'configs').rglob('*.py')
@@ -172,14 +172,6 @@ def _mmaction_tool(name: str) -> Path:
     return path
 
 
-def _env() -> dict:
-    env = dict(os.environ)
-    env['PYTHONPATH'] = os.pathsep.join(
-        [str(REPO)] + [p for p in [env.get('PYTHONPATH')] if p])
-    env['OMP_NUM_THREADS'] = env['MKL_NUM_THREADS'] = '1'
-    return env
-
-
 @pytest.mark.parametrize('config', [
     'configs/backtal/backtal_thumos14.py',
     'configs/backtal/backtal_activitynet12.py',
@@ -193,7 +185,7 @@ def test_mmaction2_tools_train_and_test(config, data_root, tmp_path):
     res = subprocess.run(
         [sys.executable, str(_mmaction_tool('train.py')), str(cfg_file),
          '--work-dir', str(tmp_path / 'wd')],
-        cwd=tmp_path, capture_output=True, text=True, env=_env(),
+        cwd=tmp_path, capture_output=True, text=True, env=subprocess_env(),
         timeout=600)
     out = res.stdout + res.stderr
     assert res.returncode == 0, out[-4000:]
@@ -204,7 +196,7 @@ def test_mmaction2_tools_train_and_test(config, data_root, tmp_path):
     res = subprocess.run(
         [sys.executable, str(_mmaction_tool('test.py')), str(cfg_file),
          str(ckpt), '--work-dir', str(tmp_path / 'test_wd')],
-        cwd=tmp_path, capture_output=True, text=True, env=_env(),
+        cwd=tmp_path, capture_output=True, text=True, env=subprocess_env(),
         timeout=600)
     out = res.stdout + res.stderr
     assert res.returncode == 0, out[-4000:]
