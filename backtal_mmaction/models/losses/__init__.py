@@ -1,6 +1,6 @@
 from .affinity_loss import (AffinityEmbeddingLoss, affinity_hinge_loss,
                             topk_foreground_mask)
-from .click_loss import (BackgroundClickLoss, SigmoidClickLoss,
+from .click_loss import (BackgroundClickLoss, ClickLoss, SigmoidClickLoss,
                          click_cross_entropy)
 from .focal_loss import PointFocalLoss, sigmoid_focal_loss
 from .iou_loss import PointDIoULoss, segment_iou_from_offsets
@@ -13,7 +13,7 @@ from .whole_video_background_loss import (WholeVideoBackgroundLoss,
                                           whole_video_background_loss)
 
 __all__ = [
-    'AffinityEmbeddingLoss', 'BackgroundClickLoss', 'FilterL1Loss',
+    'AffinityEmbeddingLoss', 'BackgroundClickLoss', 'ClickLoss', 'FilterL1Loss',
     'ScoreSeparationLoss', 'VideoMILLoss', 'affinity_hinge_loss',
     'click_cross_entropy', 'score_separation', 'topk_foreground_mask',
     'video_mil_loss', 'IGNORE_INDEX', 'GradientReinforce', 'scale_gradient',

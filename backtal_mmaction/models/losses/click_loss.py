@@ -6,9 +6,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmaction.registry import MODELS
 
-from .utils import IGNORE_INDEX, get_required, masked_mean
-
-CLICK_TYPES = ('background', 'action')
+from backtal_mmaction.utils import CLICK_TYPES, IGNORE_INDEX
+from .utils import get_required, masked_mean
 
 
 def check_click_types(click_types, owner: str) -> tuple:
@@ -57,8 +56,13 @@ def click_cross_entropy(cas: torch.Tensor, click_labels: torch.Tensor,
 
 
 @MODELS.register_module()
-class BackgroundClickLoss(nn.Module):
-    """BackTAL's background-click loss; also the action-click (SF-Net) loss.
+class ClickLoss(nn.Module):
+    """Cross-entropy at clicked snippets: BackTAL's background-click loss
+    (``click_types=('background',)``, the default) and the SF-Net-style
+    action-click loss (``('action',)``) in one class.
+
+    Registered also as ``BackgroundClickLoss``, its former name, so configs
+    written before the rename build unchanged.
 
     Args:
         click_types (Sequence[str]): Which clicks supervise the CAS, any of
@@ -86,7 +90,7 @@ class BackgroundClickLoss(nn.Module):
 @MODELS.register_module()
 class SigmoidClickLoss(nn.Module):
     """Clicks as point supervision of a sigmoid (no background class)
-    head, the sibling of :class:`BackgroundClickLoss` for detectors such as
+    head, the sibling of :class:`ClickLoss` for detectors such as
     :class:`AnchorFreeTAD`.
 
     At a background click every class logit is a negative (target 0); at an
@@ -136,3 +140,9 @@ class SigmoidClickLoss(nn.Module):
             logits, onehot * act[..., None], reduction='none')
         per_click = (bce * elem).sum(2)
         return self.loss_weight * masked_mean(per_click, bg | act)
+
+
+# The former name, kept for configs and code written before the rename:
+# ``type='BackgroundClickLoss'`` builds a ClickLoss.
+BackgroundClickLoss = ClickLoss
+MODELS.register_module(name='BackgroundClickLoss', module=ClickLoss)

@@ -14,7 +14,7 @@ model = dict(
         mil_base=dict(type='VideoMILLoss', branch='base', loss_weight=1.0),
         mil_supp=dict(type='VideoMILLoss', branch='supp', loss_weight=1.0),
         filter_l1=dict(type='FilterL1Loss', loss_weight=1e-4),
-        bg_click=dict(type='BackgroundClickLoss',
+        bg_click=dict(type='ClickLoss',
                       click_types=('background', ), loss_weight=1.0),
         score_sep=dict(type='ScoreSeparationLoss', topk_ratio=0.125,
                        loss_weight=1.0),

@@ -2,7 +2,7 @@
 # background-click loss on top of the weak baseline.
 _base_ = './1_weak.py'
 model = dict(losses=dict(bg_click=dict(_delete_=True,
-                                       type='BackgroundClickLoss',
+                                       type='ClickLoss',
                                        click_types=('background', ),
                                        loss_weight=1.0)))
 train_dataloader = dict(

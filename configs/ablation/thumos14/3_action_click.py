@@ -2,7 +2,7 @@
 # instance), the same click loss on action clicks, no background clicks.
 _base_ = './1_weak.py'
 model = dict(losses=dict(action_click=dict(
-    type='BackgroundClickLoss', click_types=('action', ), loss_weight=1.0)))
+    type='ClickLoss', click_types=('action', ), loss_weight=1.0)))
 train_dataloader = dict(dataset=dict(click_file='data/thumos14/clicks_SF.json',
                                      click_annotators=None,
                                      click_types=('action', ),

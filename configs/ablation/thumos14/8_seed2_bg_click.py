@@ -2,7 +2,7 @@
 # adversarial (seed-2) model.
 _base_ = './2_seed2_adversarial.py'
 model = dict(losses=dict(bg_click=dict(
-    type='BackgroundClickLoss', click_types=('background', ), loss_weight=1.0),
+    type='ClickLoss', click_types=('background', ), loss_weight=1.0),
                          score_sep=dict(type='ScoreSeparationLoss',
                                         topk_ratio=0.125,
                                         loss_weight=1.0)))
