@@ -2,7 +2,7 @@
 
     python tools/train.py configs/backtal/backtal_synthetic.py \
         --work-dir work_dirs/backtal_synthetic [--test] [--resume [CKPT]] \
-        [--amp] [--cfg-options key=value ...] [--cfg-options-allow-new]
+        [--amp] [--tensorboard] [--cfg-options key=value ...] [--cfg-options-allow-new]
 
 Distributed: ``tools/dist_train.sh CONFIG GPUS [args]`` (torchrun) or
 ``tools/slurm_train.sh``; see docs/workflow.md.
@@ -46,6 +46,7 @@ from mmengine.config import Config
 from backtal_mmaction.engine.atomic_checkpoint import resolve_last_checkpoint
 from backtal_mmaction.engine.cli import CfgOptionsAction, run_cli
 from backtal_mmaction.engine.config_check import check_cfg_options
+from backtal_mmaction.engine.vis_backends import enable_tensorboard
 from backtal_mmaction.engine.runner_utils import (
     add_custom_hook, build_runner, check_datasets, holds_a_run,
     move_aside_run, prepare_launcher, use_atomic_checkpoints)
@@ -64,6 +65,10 @@ def parse_args(argv=None):
     parser.add_argument('--amp', action='store_true',
                         help='automatic mixed precision training (needs a '
                         'CUDA/NPU/MLU device)')
+    parser.add_argument('--tensorboard', action='store_true',
+                        help='also write TensorBoard event files (needs '
+                        'the tensorboard package) next to vis_data/'
+                        'scalars.json')
     parser.add_argument('--no-validate', action='store_true',
                         help='do not evaluate during training')
     parser.add_argument('--test', action='store_true',
@@ -127,6 +132,8 @@ def merge_args(cfg: Config, args) -> Config:
         _check_amp_device()
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    if args.tensorboard:
+        enable_tensorboard(cfg)
     if args.no_validate:
         cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
     if args.seed is not None or args.deterministic:

@@ -1,0 +1,141 @@
+"""Loss and metric curves of a run, from MMEngine's ``scalars.json``.
+
+MMEngine's ``LocalVisBackend`` writes ``<work_dir>/<time>/vis_data/
+scalars.json``: one JSON object per line, training lines with ``loss*``,
+``lr``, ``epoch``, ``iter`` and ``step`` (the iteration), validation lines
+with the metric keys (e.g. ``tal/mAP_avg``) and ``step`` (the epoch).
+MMAction2's ``analyze_logs.py plot_curve`` expects the old ``*.log.json``
+layout and fails on this one, hence this reader.
+"""
+import json
+import os
+import os.path as osp
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+Curves = Dict[str, Tuple[np.ndarray, np.ndarray]]
+
+# Bookkeeping scalars of every training line: not curves a person wants.
+_NOT_CURVES = ('step', 'epoch', 'iter', 'data_time', 'time', 'memory')
+
+
+def read_scalars(path: str) -> Tuple[Curves, Curves]:
+    """Training and validation curves of one ``scalars.json``.
+
+    Returns:
+        tuple[dict, dict]: ``(train, val)``, each ``{key: (steps, values)}``
+        with ``(N,)`` arrays in file order; ``train`` holds the keys of
+        lines with a ``loss``-prefixed key (steps = iterations), ``val`` the
+        keys of the other lines (steps = epochs).
+
+    Raises:
+        FileNotFoundError / ValueError: naming the file and the line.
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'scalars file not found: {path}')
+    train: Dict[str, List[Tuple[float, float]]] = {}
+    val: Dict[str, List[Tuple[float, float]]] = {}
+    with open(path, encoding='utf-8') as f:
+        for lineno, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise ValueError(f'{path}, line {lineno}: not JSON ({e})') \
+                    from None
+            if not isinstance(record, dict) or 'step' not in record:
+                raise ValueError(f'{path}, line {lineno}: expected an object '
+                                 'with a "step" (MMEngine scalars.json)')
+            target = train if any(k.startswith('loss')
+                                  for k in record) else val
+            for key, value in record.items():
+                if key in _NOT_CURVES or isinstance(value, bool) or \
+                        not isinstance(value, (int, float)):
+                    continue
+                target.setdefault(key, []).append(
+                    (float(record['step']), float(value)))
+    if not train and not val:
+        raise ValueError(f'{path}: no scalars in the file')
+
+    def arrays(curves):
+        return {
+            k: (np.array([s for s, _ in v]), np.array([x for _, x in v]))
+            for k, v in curves.items()
+        }
+
+    return arrays(train), arrays(val)
+
+
+def find_scalars(run: str) -> str:
+    """``scalars.json`` of a run: the file itself, a ``vis_data`` folder, a
+    ``<time>`` folder or a work dir (its newest ``<time>`` folder)."""
+    if osp.isfile(run):
+        return run
+    for candidate in (osp.join(run, 'scalars.json'),
+                      osp.join(run, 'vis_data', 'scalars.json')):
+        if osp.isfile(candidate):
+            return candidate
+    if osp.isdir(run):
+        stamps = sorted(
+            d for d in os.listdir(run)
+            if osp.isfile(osp.join(run, d, 'vis_data', 'scalars.json')))
+        if stamps:
+            return osp.join(run, stamps[-1], 'vis_data', 'scalars.json')
+    raise FileNotFoundError(
+        f'no scalars.json under {run} (expected a file, a vis_data folder, '
+        'a <time> folder or a work dir written by MMEngine)')
+
+
+def plot_training_curves(runs: Sequence[str],
+                         out_file: str,
+                         labels: Optional[Sequence[str]] = None,
+                         keys: Optional[Sequence[str]] = None,
+                         overwrite: bool = False):
+    """Plot losses (left) and validation metrics (right) of runs to a PNG.
+
+    Args:
+        runs: ``scalars.json`` files or folders (see :func:`find_scalars`).
+        out_file: PNG path; an existing file is kept unless ``overwrite``.
+        labels: Legend name per run; default the run paths.
+        keys: Curves to draw; default every loss and every ``mAP_avg``
+            metric.
+
+    Returns:
+        matplotlib.figure.Figure: The figure (its lines hold the data).
+    """
+    if osp.exists(out_file) and not overwrite:
+        raise FileExistsError(f'{out_file} already exists; pass --overwrite '
+                              'to replace it')
+    labels = list(labels) if labels else list(runs)
+    if len(labels) != len(runs):
+        raise ValueError(f'{len(labels)} labels for {len(runs)} runs')
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, (ax_loss, ax_val) = plt.subplots(1, 2, figsize=(11, 4))
+    drawn = 0
+    for run, label in zip(runs, labels):
+        train, val = read_scalars(find_scalars(run))
+        for curves, ax in ((train, ax_loss), (val, ax_val)):
+            for key, (steps, values) in curves.items():
+                wanted = (key in keys) if keys else (
+                    key.startswith('loss') or 'mAP_avg' in key)
+                if wanted:
+                    ax.plot(steps, values, label=f'{label}: {key}')
+                    drawn += 1
+    if not drawn:
+        plt.close(fig)
+        raise ValueError(f'none of the keys {list(keys or [])} is in the '
+                         'runs\' scalars')
+    ax_loss.set(xlabel='iteration', ylabel='loss', title='training losses')
+    ax_val.set(xlabel='epoch', ylabel='metric', title='validation')
+    for ax in (ax_loss, ax_val):
+        if ax.lines:
+            ax.legend(fontsize=7)
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
+    fig.savefig(out_file, dpi=120)
+    return fig

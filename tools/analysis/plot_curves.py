@@ -1,0 +1,45 @@
+"""Plot training losses and validation metrics of one or more runs to PNG.
+
+    python tools/analysis/plot_curves.py work_dirs/backtal_synthetic \
+        [work_dirs/other_run ...] --out curves.png [--labels a b] \
+        [--keys loss tal/mAP_avg] [--overwrite]
+
+Reads MMEngine's ``vis_data/scalars.json`` (each RUN may be that file, its
+``vis_data`` or ``<time>`` folder, or the work dir: its newest run).
+MMAction2's ``analyze_logs.py plot_curve`` reads the pre-MMEngine log
+layout and fails on these files.
+"""
+import argparse
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Plot loss / metric curves from MMEngine scalars.json')
+    parser.add_argument('runs', nargs='+', help='scalars.json files or '
+                        'work dirs')
+    parser.add_argument('--out', required=True, help='output PNG')
+    parser.add_argument('--labels', nargs='+', help='legend name per run')
+    parser.add_argument('--keys', nargs='+',
+                        help='curves to draw (default: losses and mAP_avg)')
+    parser.add_argument('--overwrite', action='store_true',
+                        help='replace an existing --out file')
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    # Heavy imports after parsing: --help answers at once.
+    from backtal_mmaction.engine.cli import run_cli
+    from backtal_mmaction.visualization.training_curves import \
+        plot_training_curves
+
+    def run(_):
+        plot_training_curves(args.runs, args.out, labels=args.labels,
+                             keys=args.keys, overwrite=args.overwrite)
+        print(f'wrote {args.out}')
+
+    run_cli(run)
+
+
+if __name__ == '__main__':
+    main()
