@@ -19,9 +19,7 @@ file's class list).
 """
 import argparse
 import os
-import os.path as osp
-import warnings
-from typing import Dict, List, Optional, Sequence
+from typing import Optional, Sequence
 
 # CPU: back tensors of 2 MiB and more with transparent huge pages; a fresh
 # ~100 MB activation is otherwise page-faulted in 4 KiB pages (40-60x more
@@ -31,19 +29,6 @@ from typing import Dict, List, Optional, Sequence
 # THP_MEM_ALLOC_ENABLE=0 in the environment opts out; CUDA is unaffected.
 if 'THP_MEM_ALLOC_ENABLE' not in os.environ:
     os.environ['THP_MEM_ALLOC_ENABLE'] = '1'
-
-import numpy as np
-import torch
-from mmengine.config import Config
-
-from backtal_mmaction.engine.cli import CfgOptionsAction, run_cli
-from backtal_mmaction.engine.config_check import check_cfg_options
-from backtal_mmaction.engine.runner_utils import (build_model_from_checkpoint,
-                                                  check_output_file)
-from backtal_mmaction.evaluation.functional.detection_map import \
-    dump_activitynet_results
-
-FEATURE_EXTS = ('.npy', '.npz')
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -78,111 +63,27 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--classes', help='text file, one class name per line')
     parser.add_argument('--device', default='cpu',
                         help='cpu, cuda, cuda:1, ...')
-    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction,
+    parser.add_argument('--cfg-options', nargs='+', metavar='KEY=VALUE',
                         help='override config settings (existing keys)')
     parser.add_argument('--cfg-options-allow-new', action='store_true')
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    # Imported after parsing, so --help and usage errors need no torch.
+    from backtal_mmaction.engine.cli import parse_cfg_options
+    args.cfg_options = parse_cfg_options(parser, args.cfg_options)
+    return args
 
 
-def collect_feature_files(paths: Sequence[str]) -> List[str]:
-    """Expand directories; check every file exists and has a known suffix."""
-    files = []
-    for path in paths:
-        if osp.isdir(path):
-            found = sorted(
-                osp.join(path, f) for f in os.listdir(path)
-                if f.endswith(FEATURE_EXTS))
-            if not found:
-                raise FileNotFoundError(f'{path}: no .npy/.npz files in it')
-            files += found
-        elif not osp.isfile(path):
-            raise FileNotFoundError(f'feature file not found: {path}')
-        elif not path.endswith(FEATURE_EXTS):
-            raise ValueError(f'{path}: expected a .npy or .npz feature file')
-        else:
-            files.append(path)
-    names = [osp.splitext(osp.basename(f))[0] for f in files]
-    dups = sorted({n for n in names if names.count(n) > 1})
-    if dups:
-        raise ValueError(f'several feature files for video(s) {dups[:5]}: '
-                         'video names come from file names and must be '
-                         'unique')
-    return files
-
-
-def _config_feat_dim(cfg) -> Optional[int]:
-    for part in ('backbone', 'embedding', 'fg_filter'):
-        dim = (cfg.model.get(part) or {}).get('in_channels')
-        if dim is not None:
-            return int(dim)
-    return None
-
-
-def resolve_class_names(cfg, classes_file: Optional[str]) -> List[str]:
-    """``--classes`` file, else the test dataset's classes / GT classes."""
-    if classes_file:
-        if not osp.isfile(classes_file):
-            raise FileNotFoundError(f'--classes file not found: '
-                                    f'{classes_file}')
-        with open(classes_file, encoding='utf-8') as f:
-            names = [line.strip() for line in f if line.strip()]
-        if not names:
-            raise ValueError(f'{classes_file}: no class names in it')
-        return names
-    dataset = cfg.test_dataloader.dataset
-    if dataset.get('classes'):
-        return [str(c) for c in dataset.classes]
-    ann_file = dataset.get('ann_file')
-    if not ann_file or not osp.isfile(ann_file):
-        raise FileNotFoundError(
-            'cannot find the class names: the config\'s test dataset has no '
-            f'`classes` and its ann_file {ann_file!r} is missing; pass '
-            '--classes FILE (one name per line, in training order)')
-    from backtal_mmaction.datasets.gt_io import (class_names_from_gt,
-                                                 load_gt_database)
-    return [str(c) for c in class_names_from_gt(load_gt_database(ann_file))]
-
-
-def video_timing(results: dict, path: str, args, num_snippets: int) -> tuple:
-    """``(num_frames, duration, fps)`` of one video, from the file (official
-    layout) or the command line."""
-    fps = results.get('fps') or args.fps
-    duration = results.get('duration') or args.duration
-    num_frames = results.get('num_frames')
-    if duration is None:
-        if not fps:
-            raise ValueError(
-                f'{path}: the file carries no fps/duration; pass --fps (and '
-                '--duration for a single video)')
-        duration = num_snippets * args.snippet_frames / fps
-        warnings.warn(
-            f'{path}: no duration given, assuming T * {args.snippet_frames} '
-            f'/ fps = {duration:.2f} s ({num_snippets} snippets); pass '
-            '--duration if the features do not cover the video exactly')
-    if num_frames is None:
-        if not fps:
-            raise ValueError(f'{path}: cannot derive the frame count without '
-                             '--fps')
-        num_frames = int(round(float(duration) * float(fps)))
-    if not (float(duration) > 0 and int(num_frames) >= 1):
-        raise ValueError(f'{path}: invalid duration {duration} / frame count '
-                         f'{num_frames}')
-    return int(num_frames), float(duration), (float(fps) if fps else None)
-
-
-def filter_detections(det: Dict[str, np.ndarray], topk: Optional[int],
-                      score_thr: Optional[float]) -> Dict[str, np.ndarray]:
-    """Score threshold, then the ``topk`` best (descending score)."""
-    order = np.argsort(-det['scores'], kind='stable')
-    if score_thr is not None:
-        order = order[det['scores'][order] >= score_thr]
-    if topk is not None:
-        order = order[:topk]
-    return {k: v[order] for k, v in det.items()}
-
-
-def main(argv: Optional[Sequence[str]] = None) -> dict:
-    args = parse_args(argv)
+def main(argv: Optional[Sequence[str]] = None, args=None) -> dict:
+    """Detect and write the result JSON; returns ``{video: detections}``.
+    ``args``: already parsed arguments (then ``argv`` is ignored)."""
+    args = args or parse_args(argv)
+    from backtal_mmaction.apis import (collect_feature_files,
+                                       inference_localizer, init_localizer,
+                                       resolve_class_names)
+    from backtal_mmaction.engine.config_check import load_config
+    from backtal_mmaction.engine.runner_utils import check_output_file
+    from backtal_mmaction.evaluation.functional import \
+        dump_activitynet_results
     if args.topk is not None and args.topk < 1:
         raise ValueError(f'--topk must be >= 1, got {args.topk}')
     check_output_file(args.out, '--out', overwrite=args.overwrite)
@@ -190,42 +91,21 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     if args.duration is not None and len(files) != 1:
         raise ValueError('--duration applies to a single video; got '
                          f'{len(files)} feature files')
-
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        check_cfg_options(cfg, args.cfg_options,
-                          allow_new=args.cfg_options_allow_new)
-        cfg.merge_from_dict(args.cfg_options)
-    from mmaction.registry import TRANSFORMS
-    from mmaction.structures import ActionDataSample
+    cfg = load_config(args.config, args.cfg_options,
+                      args.cfg_options_allow_new)
     class_names = resolve_class_names(cfg, args.classes)
-    model = build_model_from_checkpoint(cfg, args.checkpoint, args.device)
+    model = init_localizer(cfg, args.checkpoint, args.device)
     if model.num_classes != len(class_names):
         raise ValueError(f'{len(class_names)} class names but the model has '
                          f'{model.num_classes} classes')
-
-    loader = TRANSFORMS.build(
-        dict(type='LoadSnippetFeature', layout=args.feature_layout,
-             axis=args.axis, feat_dim=_config_feat_dim(cfg),
-             array_key=args.array_key, load_point_label=False))
     predictions = {}
     for path in files:
-        name = osp.splitext(osp.basename(path))[0]
-        results = loader(dict(feature_path=path, video_name=name))
-        num_frames, duration, fps = video_timing(results, path, args,
-                                                 results['num_snippets'])
-        sample = ActionDataSample()
-        sample.set_metainfo(dict(video_name=name, duration=duration,
-                                 num_frames=num_frames, fps=fps))
-        data = dict(inputs=[torch.from_numpy(results['features'])],
-                    data_samples=[sample])
-        with torch.no_grad():
-            out = model.test_step(data)[0]
-        pred = out.pred_instances
-        det = dict(segments=pred.segments.cpu().numpy().reshape(-1, 2),
-                   scores=pred.scores.cpu().numpy(),
-                   labels=pred.labels.cpu().numpy())
-        predictions[name] = filter_detections(det, args.topk, args.score_thr)
+        det = inference_localizer(
+            model, path, fps=args.fps, duration=args.duration,
+            snippet_frames=args.snippet_frames, topk=args.topk,
+            score_thr=args.score_thr, layout=args.feature_layout,
+            axis=args.axis, array_key=args.array_key)
+        predictions[os.path.splitext(os.path.basename(path))[0]] = det
     dump_activitynet_results(predictions, class_names, args.out,
                              overwrite=args.overwrite)
     total = sum(len(p['scores']) for p in predictions.values())
@@ -235,4 +115,8 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
 
 
 if __name__ == '__main__':
-    run_cli(main)
+    # Arguments first (--help without importing torch), then the run under
+    # the tools' one-line error style.
+    cli_args = parse_args()
+    from backtal_mmaction.engine.cli import run_cli
+    run_cli(lambda _: main(args=cli_args))

@@ -32,14 +32,6 @@ import os.path as osp
 if 'THP_MEM_ALLOC_ENABLE' not in os.environ:
     os.environ['THP_MEM_ALLOC_ENABLE'] = '1'
 
-from mmengine.config import Config
-
-from backtal_mmaction.engine.cli import CfgOptionsAction, run_cli
-from backtal_mmaction.engine.config_check import check_cfg_options
-from backtal_mmaction.engine.runner_utils import (
-    add_custom_hook, build_runner, check_datasets, check_output_file,
-    prepare_launcher)
-
 __all__ = ['parse_args', 'build_test_cfg', 'main']
 
 
@@ -69,7 +61,7 @@ def parse_args(argv=None):
         'writing into a --save-raw / --vis-dir directory that holds raw '
         'outputs / figures')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=CfgOptionsAction,
+        '--cfg-options', nargs='+', metavar='KEY=VALUE',
         help='override config settings, e.g. '
         'model.post_processor.nms_mode=official; every key must already '
         'exist in the config')
@@ -81,6 +73,9 @@ def parse_args(argv=None):
                         default='none', help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
+    # Imported after parsing, so --help and usage errors need no torch.
+    from backtal_mmaction.engine.cli import parse_cfg_options
+    args.cfg_options = parse_cfg_options(parser, args.cfg_options)
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
@@ -93,8 +88,14 @@ def _first_evaluator(cfg):
     return evaluator
 
 
-def build_test_cfg(args) -> Config:
-    """The config of a test run, from the command line."""
+def build_test_cfg(args):
+    """The config (an MMEngine ``Config``) of a test run, from the command
+    line."""
+    from mmengine.config import Config
+
+    from backtal_mmaction.engine.config_check import check_cfg_options
+    from backtal_mmaction.engine.runner_utils import (add_custom_hook,
+                                                      check_output_file)
     if not osp.isfile(args.checkpoint) and '://' not in args.checkpoint:
         raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')
     cfg = Config.fromfile(args.config)
@@ -149,8 +150,13 @@ def build_test_cfg(args) -> Config:
     return cfg
 
 
-def main(argv=None) -> dict:
-    args = parse_args(argv)
+def main(argv=None, args=None) -> dict:
+    """Test; returns the metrics. ``args``: already parsed arguments (then
+    ``argv`` is ignored)."""
+    args = args or parse_args(argv)
+    from backtal_mmaction.engine.runner_utils import (build_runner,
+                                                      check_datasets,
+                                                      prepare_launcher)
     cfg = build_test_cfg(args)
     # Data errors (GT, features, missing fps) before the Runner logs the
     # environment and the config.
@@ -161,4 +167,8 @@ def main(argv=None) -> dict:
 
 
 if __name__ == '__main__':
-    run_cli(main)
+    # Arguments first (--help and usage errors without importing torch),
+    # then the run under the tools' one-line error style.
+    cli_args = parse_args()
+    from backtal_mmaction.engine.cli import run_cli
+    run_cli(lambda _: main(args=cli_args))

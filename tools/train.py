@@ -41,17 +41,7 @@ import os.path as osp
 if 'THP_MEM_ALLOC_ENABLE' not in os.environ:
     os.environ['THP_MEM_ALLOC_ENABLE'] = '1'
 
-from mmengine.config import Config
-
-from backtal_mmaction.engine.atomic_checkpoint import resolve_last_checkpoint
-from backtal_mmaction.engine.cli import CfgOptionsAction, run_cli
-from backtal_mmaction.engine.config_check import check_cfg_options
-from backtal_mmaction.engine.vis_backends import enable_tensorboard
-from backtal_mmaction.engine.runner_utils import (
-    add_custom_hook, build_runner, check_datasets, holds_a_run,
-    move_aside_run, prepare_launcher, use_atomic_checkpoints)
-
-__all__ = ['parse_args', 'merge_args', 'holds_a_run', 'main']
+__all__ = ['parse_args', 'merge_args', 'main']
 
 
 def parse_args(argv=None):
@@ -83,7 +73,7 @@ def parse_args(argv=None):
     parser.add_argument('--deterministic', action='store_true',
                         help='deterministic CUDNN / algorithms')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=CfgOptionsAction,
+        '--cfg-options', nargs='+', metavar='KEY=VALUE',
         help='override config settings, e.g. model.backbone.affinity=official'
         '; every key must already exist in the config')
     parser.add_argument(
@@ -95,13 +85,24 @@ def parse_args(argv=None):
                         default='none', help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
+    # Imported after parsing, so --help and usage errors need no torch.
+    from backtal_mmaction.engine.cli import parse_cfg_options
+    args.cfg_options = parse_cfg_options(parser, args.cfg_options)
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
 
 
-def merge_args(cfg: Config, args) -> Config:
-    """Apply the command line to ``cfg`` (validating ``--cfg-options``)."""
+def merge_args(cfg, args):
+    """Apply the command line to ``cfg`` (an MMEngine ``Config``),
+    validating ``--cfg-options``."""
+    from backtal_mmaction.engine.atomic_checkpoint import \
+        resolve_last_checkpoint
+    from backtal_mmaction.engine.config_check import check_cfg_options
+    from backtal_mmaction.engine.runner_utils import (add_custom_hook,
+                                                      holds_a_run,
+                                                      use_atomic_checkpoints)
+    from backtal_mmaction.engine.vis_backends import enable_tensorboard
     if args.cfg_options is not None:
         check_cfg_options(cfg, args.cfg_options,
                           allow_new=args.cfg_options_allow_new)
@@ -173,9 +174,18 @@ def _check_amp_device() -> None:
             'Train on CPU without --amp.')
 
 
-def main(argv=None):
-    """Train; returns the test metrics with ``--test``, else None."""
-    args = parse_args(argv)
+def main(argv=None, args=None):
+    """Train; returns the test metrics with ``--test``, else None.
+
+    ``args``: already parsed arguments (then ``argv`` is ignored).
+    """
+    args = args or parse_args(argv)
+    from mmengine.config import Config
+
+    from backtal_mmaction.engine.runner_utils import (build_runner,
+                                                      check_datasets,
+                                                      move_aside_run,
+                                                      prepare_launcher)
     cfg = merge_args(Config.fromfile(args.config), args)
     # Data errors before the Runner logs the environment and the config.
     check_datasets(cfg, ['train']
@@ -197,4 +207,8 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    run_cli(main)
+    # Arguments first (--help and usage errors without importing torch),
+    # then the run under the tools' one-line error style.
+    cli_args = parse_args()
+    from backtal_mmaction.engine.cli import run_cli
+    run_cli(lambda _: main(args=cli_args))

@@ -10,7 +10,11 @@ the Python traceback instead.
 - :func:`run_cli` wraps a tool's ``main(argv)``;
 - :class:`CfgOptionsAction` is MMEngine's ``DictAction`` with an argparse
   error (exit status 2, usage) for an item without ``=`` instead of
-  "not enough values to unpack".
+  "not enough values to unpack";
+- :func:`parse_cfg_options` does the same after parsing, for tools whose
+  parser must not import MMEngine (``--help`` without torch): they store
+  ``--cfg-options`` as plain strings (``nargs='+'``) and convert them once
+  the arguments are parsed.
 """
 import os
 import sys
@@ -18,7 +22,10 @@ from typing import Callable, Optional, Sequence, Tuple, Type
 
 from mmengine.config import DictAction
 
-__all__ = ['INPUT_ERRORS', 'CfgOptionsAction', 'error_message', 'run_cli']
+__all__ = [
+    'INPUT_ERRORS', 'CfgOptionsAction', 'error_message', 'parse_cfg_options',
+    'run_cli'
+]
 
 
 def _input_errors() -> Tuple[Type[BaseException], ...]:
@@ -70,14 +77,41 @@ def run_cli(main: Callable, argv: Optional[Sequence[str]] = None,
     raise SystemExit(f'error: {message}')
 
 
+def _check_key_values(parser, values, option_string) -> None:
+    for kv in values or ():
+        if '=' not in kv or not kv.split('=', 1)[0]:
+            parser.error(f'{option_string or "--cfg-options"}: {kv!r} '
+                         'is not KEY=VALUE (e.g. '
+                         'model.post_processor.nms_thr=0.6)')
+
+
 class CfgOptionsAction(DictAction):
     """``--cfg-options KEY=VALUE ...`` (MMEngine's ``DictAction``) that
     rejects an item without ``=`` with a usage error naming it."""
 
     def __call__(self, parser, namespace, values, option_string=None):
-        for kv in values or ():
-            if '=' not in kv or not kv.split('=', 1)[0]:
-                parser.error(f'{option_string or "--cfg-options"}: {kv!r} '
-                             'is not KEY=VALUE (e.g. '
-                             'model.post_processor.nms_thr=0.6)')
+        _check_key_values(parser, values, option_string)
         super().__call__(parser, namespace, values, option_string)
+
+
+def parse_cfg_options(parser, values: Optional[Sequence[str]],
+                      option_string: str = '--cfg-options'):
+    """``KEY=VALUE`` strings -> the dict :class:`CfgOptionsAction` builds.
+
+    Args:
+        parser (argparse.ArgumentParser): For the usage error (exit 2) on
+            an item without ``=``.
+        values: The strings argparse stored (``None``: option not given).
+
+    Returns:
+        dict | None: MMEngine's ``DictAction`` value parsing (ints, floats,
+        bools, lists, tuples), or None.
+    """
+    if values is None:
+        return None
+    import argparse
+    namespace = argparse.Namespace()
+    CfgOptionsAction([option_string], 'cfg_options')(parser, namespace,
+                                                     list(values),
+                                                     option_string)
+    return namespace.cfg_options

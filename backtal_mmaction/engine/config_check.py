@@ -216,3 +216,26 @@ def check_cfg_options(cfg, options: Optional[Dict[str, object]],
             '\n  '.join(problems) +
             '\nFix the key, or pass --cfg-options-allow-new to add new '
             'settings on purpose.')
+
+
+def load_config(path: str,
+                options: Optional[Dict[str, object]] = None,
+                allow_new: bool = False):
+    """``Config.fromfile`` + :func:`check_cfg_options` + merge: the one
+    sequence every tool runs on ``CONFIG [--cfg-options ...]``.
+
+    Args:
+        path (str): Config file (its ``custom_imports`` are imported, so the
+            option check sees the plugin's classes).
+        options (dict, optional): Parsed ``--cfg-options``.
+        allow_new (bool): ``--cfg-options-allow-new``.
+
+    Returns:
+        mmengine.Config: The merged config.
+    """
+    from mmengine.config import Config
+    cfg = Config.fromfile(path)
+    if options:
+        check_cfg_options(cfg, options, allow_new=allow_new)
+        cfg.merge_from_dict(options)
+    return cfg

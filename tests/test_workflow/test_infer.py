@@ -104,3 +104,28 @@ def test_infer_input_errors(test_run, tool, tmp_path):
         infer.main([test_run['cfg_file'], test_run['ckpt'],
                     str(tmp_path / 'missing.npy'), '--out',
                     str(tmp_path / 'd.json'), '--fps', '30'])
+
+
+def test_inference_localizer_api_matches_the_test_run(test_run):
+    """``init_localizer`` + ``inference_localizer`` on a ``(T, C)`` array
+    (shapes and seconds in, detections out): the test run's detections."""
+    from backtal_mmaction.apis import (inference_localizer, init_localizer,
+                                       resolve_class_names)
+    data = Path(test_run['data'])
+    video = 'video_test_0000002'
+    info = _gt_info(data, video)
+    expected = json.loads(Path(test_run['json']).read_text())['results'][video]
+    model = init_localizer(test_run['cfg_file'], test_run['ckpt'])
+    names = resolve_class_names(model.cfg)
+    feats = np.load(data / 'features' / f'{video}.npy')  # (T, C)
+    det = inference_localizer(model, feats, video_name=video,
+                              fps=info['fps'], duration=info['duration'])
+    assert [dict(label=names[lab], segment=seg, score=score)
+            for seg, score, lab in zip(det['segments'].tolist(),
+                                       det['scores'].tolist(),
+                                       det['labels'].tolist())] == expected
+    top = inference_localizer(model, feats, fps=info['fps'],
+                              duration=info['duration'], topk=2)
+    assert top['scores'].tolist() == det['scores'][:2].tolist()
+    with pytest.raises(ValueError, match=r'must be \(T, C\)'):
+        inference_localizer(model, feats[None], fps=30.0)
