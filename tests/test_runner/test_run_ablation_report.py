@@ -1,6 +1,8 @@
-"""tools/analysis/run_ablation.py: the tables it renders (no training)."""
-import importlib.util
+"""The ablation tables ``tools/analysis/run_ablation.py`` renders (no
+training): ``backtal_mmaction.evaluation.ablation_report``."""
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,10 +12,8 @@ KEYS = [f'mAP@0.{i}0' for i in range(1, 8)] + ['mAP_avg']
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location('_run_ablation', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    from backtal_mmaction.evaluation import ablation_report
+    return ablation_report
 
 
 def _run(avg, at7=None):
@@ -49,21 +49,33 @@ def test_gain_table_mean_std_and_sign_count():
     assert table[2] == '| + score separation | +1.0 ± 1.6 | +1.3 ± 1.2 | 2/3 |'
 
 
-def test_from_json_rerenders_without_training(tmp_path, monkeypatch):
-    tool = _tool()
+def test_from_json_rerenders_without_training(tmp_path):
     saved = tmp_path / 'abl.json'
     saved.write_text(json.dumps(dict(note='three seeds', results=RESULTS)))
     out = tmp_path / 'abl.md'
-    monkeypatch.setattr('sys.argv', [
-        'run_ablation.py', '--from-json', str(saved), '--out', str(out)
-    ])
-    tool.main()
+    # The command line itself (it trains nothing with --from-json).
+    run = subprocess.run([sys.executable, str(TOOL), '--from-json',
+                          str(saved), '--out', str(out)],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
     text = out.read_text()
     assert text.startswith('three seeds\n')
     # mean +- std of 90, 92, 94 (population std 1.63)
     assert '| Background clicks: position loss |' in text
     assert '92.0 ± 1.6 |' in text
     assert '| + score separation | +1.0 ± 1.6 |' in text
+
+
+def test_update_readme_replaces_only_its_block(tmp_path):
+    readme = tmp_path / 'README.md'
+    readme.write_text('intro\n<!-- ablation:start -->\nold\n'
+                      '<!-- ablation:end -->\nrest\n')
+    _tool().update_readme('| t |', 'note', readme=str(readme))
+    assert readme.read_text() == ('intro\n<!-- ablation:start -->\nnote\n\n'
+                                  '| t |\n<!-- ablation:end -->\nrest\n')
+    with pytest.raises(ValueError, match='no <!-- two-stage:start/end'):
+        _tool().update_readme('x', 'y', marker='two-stage',
+                              readme=str(readme))
 
 
 def test_from_json_merges_parallel_runs_and_refuses_mixtures(tmp_path):

@@ -20,32 +20,19 @@ import argparse
 import json
 import os
 import os.path as osp
-import re
 import time
 from pathlib import Path
 
-import numpy as np
-from mmengine.config import Config
-
-from backtal_mmaction.datasets.config_utils import retarget_synthetic_config
-from backtal_mmaction.engine.runner_utils import build_runner
-
 REPO = Path(__file__).resolve().parents[2]
-THRESHOLDS = ('0.10', '0.20', '0.30', '0.40', '0.50', '0.60', '0.70')
-NAMES = {
-    '1_weak': 'Weak (video labels)',
-    '2_seed2_adversarial': 'Whole-video-as-background (weak)',
-    '3_action_click': 'Action clicks (SF-Net protocol)',
-    '4_bg_click': 'Background clicks: position loss',
-    '5_bg_click_score_sep': '+ score separation',
-    '6_backtal': '+ affinity module (BackTAL)',
-    '7_backtal_adversarial': 'BackTAL + whole-video background loss',
-    '8_seed2_bg_click': 'Adversarial model + bg-click loss + score sep.',
-}
 
 
 def run_one(config: str, seed: int, data_root: str, work_dir: str,
             epochs: int = None) -> dict:
+    from mmengine.config import Config
+
+    from backtal_mmaction.datasets.config_utils import \
+        retarget_synthetic_config
+    from backtal_mmaction.engine.runner_utils import build_runner
     cfg = Config.fromfile(config)
     retarget_synthetic_config(cfg, data_root)
     cfg.work_dir = work_dir
@@ -64,87 +51,9 @@ def run_one(config: str, seed: int, data_root: str, work_dir: str,
     return {k.split('/')[-1]: float(v) for k, v in metrics.items()}
 
 
-# (what is compared, variant with the part, variant without it)
-COMPARISONS = (
-    ('action clicks vs video labels', '3_action_click', '1_weak'),
-    ('background clicks vs action clicks', '4_bg_click', '3_action_click'),
-    ('+ score separation', '5_bg_click_score_sep', '4_bg_click'),
-    ('+ affinity module', '6_backtal', '5_bg_click_score_sep'),
-    ('whole-video-as-background vs weak', '2_seed2_adversarial', '1_weak'),
-)
-
-
-def paired_gains(results: dict, with_part: str, without: str,
-                 key: str = 'mAP_avg') -> np.ndarray:
-    """Per-seed differences ``with_part - without`` of ``key``; runs are
-    paired by position (one invocation trains every variant on the same
-    seed list)."""
-    a, b = results[with_part], results[without]
-    if len(a) != len(b):
-        raise ValueError(f'{with_part} has {len(a)} runs, {without} '
-                         f'{len(b)}: runs are paired by seed')
-    return np.array([x[key] - y[key] for x, y in zip(a, b)], dtype=float)
-
-
-def format_gains(results: dict) -> str:
-    lines = [
-        '| comparison (paired by seed) | Δ avg mAP | Δ mAP@0.70 | '
-        'seeds with Δ avg > 0 |', '|---|---|---|---|'
-    ]
-    for label, with_part, without in COMPARISONS:
-        if with_part not in results or without not in results:
-            continue
-        d = paired_gains(results, with_part, without)
-        d7 = paired_gains(results, with_part, without, 'mAP@0.70')
-        lines.append(f'| {label} | {d.mean():+.1f} ± {d.std():.1f} | '
-                     f'{d7.mean():+.1f} ± {d7.std():.1f} | '
-                     f'{int((d > 0).sum())}/{d.size} |')
-    return '\n'.join(lines)
-
-
-def format_table(results: dict) -> str:
-    head = ('| variant | ' + ' | '.join(f'mAP@{t}' for t in THRESHOLDS) +
-            ' | avg |')
-    lines = [head, '|' + '---|' * (len(THRESHOLDS) + 2)]
-    for variant, runs in results.items():
-        cells = []
-        for key in [f'mAP@{t}' for t in THRESHOLDS] + ['mAP_avg']:
-            vals = np.array([r[key] for r in runs])
-            cells.append(f'{vals.mean():.1f} ± {vals.std():.1f}')
-        name = NAMES.get(variant, variant)
-        lines.append(f'| {name} | ' + ' | '.join(cells) + ' |')
-    return '\n'.join(lines)
-
-
-def update_readme(table: str, note: str, marker: str = 'ablation') -> None:
-    path = REPO / 'README.md'
-    text = path.read_text()
-    block = (f'<!-- {marker}:start -->\n{note}\n\n{table}\n'
-             f'<!-- {marker}:end -->')
-    new, n = re.subn(rf'<!-- {marker}:start -->.*?<!-- {marker}:end -->',
-                     lambda _: block, text, flags=re.S)
-    if n != 1:
-        raise SystemExit(f'README.md has no <!-- {marker}:start/end --> '
-                         'block to update')
-    path.write_text(new)
-
-
 # ---------------------------------------------------------------------------
 # Two-stage block: stage 1 -> pseudo-labels -> AnchorFreeTAD, per source
 # ---------------------------------------------------------------------------
-TWO_STAGE = (  # configs/two_stage/<name>.py, in table order
-    'backtal_then_anchor_free_synthetic',
-    'action_click_then_anchor_free_synthetic',
-    'weak_then_anchor_free_synthetic',
-    'anchor_free_tad_synthetic_full_gt',
-)
-TWO_STAGE_NAMES = {
-    'backtal_then_anchor_free_synthetic': 'background clicks (BackTAL)',
-    'action_click_then_anchor_free_synthetic': 'action clicks',
-    'weak_then_anchor_free_synthetic': 'video labels (weak)',
-}
-STAGE_NAMES = {'stage1': 'stage 1', 'stage2_round0': 'stage 2',
-               'stage2_round1': 'stage 2, 1 self-training round'}
 
 
 def run_two_stage_variant(name: str, seed: int, data_root: str,
@@ -152,9 +61,13 @@ def run_two_stage_variant(name: str, seed: int, data_root: str,
     """``{stage: metrics}`` of one pipeline config (or, for a full-GT
     config, ``{'full_gt': metrics}``). Finished steps in ``work_dir`` are
     reused (``run_two_stage`` skips them), so re-rendering re-tests only."""
+    from mmengine.config import Config
+
     from backtal_mmaction.apis.two_stage import (load_stage1_config,
                                                  run_two_stage, test_stage,
                                                  train_stage)
+    from backtal_mmaction.datasets.config_utils import \
+        retarget_synthetic_config
     cfg = Config.fromfile(str(REPO / 'configs/two_stage' / f'{name}.py'))
     retarget_synthetic_config(cfg, data_root)
     cfg.log_level = 'WARNING'
@@ -173,41 +86,10 @@ def run_two_stage_variant(name: str, seed: int, data_root: str,
             for stage, m in res['metrics'].items()}
 
 
-def two_stage_rows(per_seed: dict) -> dict:
-    """``{name: [ {stage: metrics} per seed ]}`` -> table rows
-    ``{row label: [metrics per seed]}``."""
-    rows = {}
-    for name, runs in per_seed.items():
-        source = TWO_STAGE_NAMES.get(name)
-        for stage in runs[0]:
-            label = ('fully supervised upper bound (full GT)'
-                     if stage == 'full_gt' else
-                     f'{source}: {STAGE_NAMES.get(stage, stage)}')
-            rows[label] = [r[stage] for r in runs]
-    return rows
-
-
-def format_two_stage_gains(per_seed: dict) -> str:
-    lines = ['| comparison (paired by seed) | Δ avg mAP | Δ mAP@0.10 | '
-             'Δ mAP@0.50 | Δ mAP@0.70 | seeds with Δ avg > 0 |',
-             '|---|---|---|---|---|---|']
-    for name, runs in per_seed.items():
-        if 'stage1' not in runs[0]:
-            continue
-        for stage in [s for s in runs[0] if s.startswith('stage2')]:
-            d = {k: np.array([r[stage][k] - r['stage1'][k] for r in runs])
-                 for k in ('mAP_avg', 'mAP@0.10', 'mAP@0.50', 'mAP@0.70')}
-            cells = ' | '.join(f'{d[k].mean():+.1f} ± {d[k].std():.1f}'
-                               for k in ('mAP_avg', 'mAP@0.10', 'mAP@0.50',
-                                         'mAP@0.70'))
-            lines.append(f'| {TWO_STAGE_NAMES[name]}: '
-                         f'{STAGE_NAMES.get(stage, stage)} vs stage 1 | '
-                         f'{cells} | {int((d["mAP_avg"] > 0).sum())}/'
-                         f'{len(runs)} |')
-    return '\n'.join(lines)
-
-
 def two_stage_main(args) -> None:
+    from backtal_mmaction.evaluation.ablation_report import (
+        TWO_STAGE, format_table, format_two_stage_gains, two_stage_rows,
+        update_readme)
     if args.from_json:
         data = json.loads(Path(args.from_json[0]).read_text())
         per_seed, note = data['results'], data['note']
@@ -239,10 +121,11 @@ def two_stage_main(args) -> None:
     Path(args.out).write_text(f'{note}\n\n{report}\n')
     print(report)
     if args.update_readme:
-        update_readme(report, note, marker='two-stage')
+        update_readme(report, note, marker='two-stage',
+                      readme=str(REPO / 'README.md'))
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--data-root', default='data/synthetic')
     parser.add_argument('--config-dir', default='configs/ablation/synthetic')
@@ -267,7 +150,10 @@ def main():
     parser.add_argument('--rounds', type=int, default=0,
                         help='self-training rounds of the BackTAL pipeline '
                         '(--two-stage)')
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    # Imported after parsing: --help answers without torch.
+    from backtal_mmaction.evaluation.ablation_report import (load_results,
+                                                             write_report)
     if args.two_stage:
         if args.work_dir == 'work_dirs/ablation':
             args.work_dir = 'work_dirs/two_stage_ablation'
@@ -282,7 +168,8 @@ def main():
             raise SystemExit(f'error: {e}')
         # A merge keeps its numbers next to the table; one file already is.
         write_report(results, note, args.out, args.update_readme,
-                     save_json=len(args.from_json) > 1)
+                     save_json=len(args.from_json) > 1,
+                     readme=str(REPO / 'README.md'))
         return
     if len(args.seeds) < 3:
         print('warning: fewer than 3 seeds; std is not meaningful')
@@ -309,45 +196,12 @@ def main():
     note = (f'Synthetic benchmark (`{args.data_root}`), {len(args.seeds)} '
             f'seeds ({", ".join(map(str, args.seeds))}), last epoch, '
             'mean ± std; generated by `tools/analysis/run_ablation.py`.')
-    write_report(results, note, args.out, args.update_readme, save_json=True)
-
-
-def write_report(results: dict, note: str, out: str, update: bool,
-                 save_json: bool) -> None:
-    """Write the tables to ``out`` (and the numbers to ``out``'s ``.json``
-    with ``save_json``); with ``update`` also into README.md."""
-    report = f'{format_table(results)}\n\n{format_gains(results)}'
-    os.makedirs(osp.dirname(out) or '.', exist_ok=True)
-    if save_json:
-        Path(osp.splitext(out)[0] + '.json').write_text(
-            json.dumps(dict(note=note, results=results), indent=1))
-    Path(out).write_text(f'{note}\n\n{report}\n')
-    print(report)
-    if update:
-        update_readme(report, note)
-
-
-def load_results(paths) -> tuple:
-    """``(results, note)`` merged from JSONs written by this script (e.g.
-    variants run in parallel processes). They must come from the same
-    benchmark and seeds (same note) and hold different variants."""
-    results, note = {}, None
-    for path in paths:
-        data = json.loads(Path(path).read_text())
-        if 'results' not in data or 'note' not in data:
-            raise ValueError(f'{path}: not a results file of this script '
-                             "(no 'results' / 'note')")
-        if note is not None and data['note'] != note:
-            raise ValueError(f'{path}: other benchmark or seeds '
-                             f'({data["note"]!r} vs {note!r})')
-        note = data['note']
-        both = sorted(set(results) & set(data['results']))
-        if both:
-            raise ValueError(f'{path}: variants {both} are in two files')
-        results.update(data['results'])
-    # Table rows in variant order whatever the order of the files.
-    return dict(sorted(results.items())), note
+    write_report(results, note, args.out, args.update_readme, save_json=True,
+                 readme=str(REPO / 'README.md'))
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    except ValueError as e:  # a README without the block, bad result files
+        raise SystemExit(f'error: {e}')
