@@ -9,20 +9,24 @@ The converted weights reproduce the official CAS with
 import argparse
 import os.path as osp
 
-import torch
 
-from backtal_mmaction.engine.checkpoint import load_checkpoint_file
-from backtal_mmaction.engine.cli import run_cli
-from backtal_mmaction.engine.official_checkpoint import \
-    convert_official_state_dict
-
-
-def main(argv=None):
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('src', help='official checkpoint ({epoch, state_dict})')
     parser.add_argument('dst', help='output checkpoint for this plugin')
     parser.add_argument('--overwrite', action='store_true')
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv=None, args=None):
+    """Convert; ``args``: already parsed arguments (then ``argv`` is
+    ignored)."""
+    args = args or parse_args(argv)
+    import torch
+
+    from backtal_mmaction.engine.checkpoint import load_checkpoint_file
+    from backtal_mmaction.engine.official_checkpoint import \
+        convert_official_state_dict
     if osp.exists(args.dst) and not args.overwrite:
         raise SystemExit(f'{args.dst} exists; pass --overwrite to replace it')
     # the safe loader (weights_only + exact allow-list): an official
@@ -42,4 +46,8 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    run_cli(main)
+    # Arguments first (--help without importing torch), then the run under
+    # the tools' one-line error style.
+    cli_args = parse_args()
+    from backtal_mmaction.engine.cli import run_cli
+    run_cli(lambda _: main(args=cli_args))
