@@ -4,7 +4,8 @@ from typing import Dict, Optional
 import torch
 import torch.distributed as dist
 
-IGNORE_INDEX = -100
+# One home for the convention (re-exported here for the losses' imports).
+from backtal_mmaction.utils import IGNORE_INDEX  # noqa: F401
 
 
 def global_count(count: torch.Tensor) -> torch.Tensor:
