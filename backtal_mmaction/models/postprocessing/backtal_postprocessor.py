@@ -6,6 +6,7 @@ import numpy as np
 import torch
 from mmaction.registry import MODELS
 
+from backtal_mmaction.utils import to_numpy
 from .nms import NMS_MODES, soft_nms, temporal_nms
 from .proposals import (Proposals, concat_proposals, empty_proposals,
                         magnitude_proposals, minmax_normalize,
@@ -18,11 +19,10 @@ CAS_MODES = ('logits', 'background_margin')
 
 def _to_numpy(x, name: str) -> np.ndarray:
     """Tensor (any device / dtype) or array-like -> float64 ndarray."""
-    if isinstance(x, torch.Tensor):
-        # float64 on the torch side first: bf16 has no NumPy equivalent.
-        x = x.detach().to(device='cpu', dtype=torch.float64).numpy()
     try:
-        return np.asarray(x, dtype=np.float64)
+        # to_numpy widens bf16 / fp16 on the torch side (no NumPy bf16);
+        # float32 -> float64 is exact.
+        return to_numpy(x, dtype=np.float64)
     except (TypeError, ValueError) as e:
         raise ValueError(f'BackTALPostProcessor: {name} is not numeric: '
                          f'{e}') from e
