@@ -1,33 +1,24 @@
 """Vectorized post-processing == per-class / per-threshold loop reference.
 
-The loop reference lives in ``tools/analysis/benchmark_postprocessing.py``
+The loop reference lives in ``tests/reference/postprocessing.py``
 (``naive_proposals`` / ``naive_postprocess``): it follows the official code's
 formulation (np.where + np.split runs, list-built outer regions, torch
 upsampling, per-class NMS, one whole-video box PER proposal).
 """
-import importlib.util
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+import tests.reference.postprocessing as bench
 from backtal_mmaction.models.postprocessing.backtal_postprocessor import \
     BackTALPostProcessor
 
-_BENCH = (
-    Path(__file__).resolve().parents[2] / 'tools' / 'analysis' /
-    'benchmark_postprocessing.py')
-
-
-def _load_bench():
-    spec = importlib.util.spec_from_file_location('_bench_postprocessing',
-                                                  _BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _load_bench()
+REPO = Path(__file__).resolve().parents[2]
 
 THUMOS = dict()  # constructor defaults
 ANET = dict(
@@ -108,9 +99,19 @@ def test_max_detections_identical_to_loops():
     bench.assert_same_detections(fast, slow, atol=1e-12)
 
 
-def test_benchmark_runs_and_agrees():
-    # Small sizes: only checks that the script's logic works end to end.
-    res = bench.run_benchmark(
-        repeats=1, num_snippets=40, num_frames=640, duration=21.3)
-    assert res['num_proposals'] > 0 and res['num_detections'] > 0
-    assert res['full_vectorized_ms'] > 0 and res['full_naive_ms'] > 0
+def test_benchmark_cli_runs_and_agrees():
+    # Small sizes: the CLI checks both formulations agree before timing
+    # them (it raises otherwise), then prints one line per stage.
+    env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
+    out = subprocess.run(
+        [sys.executable, 'tools/analysis/benchmark_postprocessing.py',
+         '--repeats', '1', '--num-snippets', '40', '--num-frames', '640',
+         '--duration', '21.3'], cwd=REPO, env=env, capture_output=True,
+        text=True, check=True).stdout
+    counts = re.search(r'(\d+) proposals, (\d+) detections '
+                       r'\(identical in both\)', out)
+    assert counts and int(counts[1]) > 0 and int(counts[2]) > 0
+    for stage in ('proposals:', 'full:'):
+        line = next(ln for ln in out.splitlines() if stage in ln)
+        times = re.findall(r'([\d.]+) ms/video', line)
+        assert len(times) == 2 and all(float(t) > 0 for t in times)
