@@ -291,6 +291,21 @@ def test_hand_written_samples_with_real_thumos14_names(tmp_path, thumos_gt,
     assert load_click_file(tmp_path / 'c.json') == clicks
 
 
+def _relative_positions(clicks, database):
+    """(t - start) / (end - start) in the shortest own-class GT instance
+    holding each click (clicks outside every instance are left out)."""
+    out = []
+    for video, vclicks in clicks.items():
+        for c in vclicks:
+            segs = [a['segment'] for a in database[video]['annotations']
+                    if a['label'] == c['label']
+                    and a['segment'][0] <= c['time'] <= a['segment'][1]]
+            if segs:
+                start, end = min(segs, key=lambda s: s[1] - s[0])
+                out.append((c['time'] - start) / max(end - start, 1e-9))
+    return np.array(out)
+
+
 def test_real_lacp_file(thumos_gt):
     _real(LACP_REAL)
     database, classes = thumos_gt
@@ -308,6 +323,10 @@ def test_real_lacp_file(thumos_gt):
         fps_overrides={'video_validation_0000411': 24.0})
     assert round(click_statistics(fixed, database)['action_inside_fraction']
                  * 3003) == 3002
+    # Instance centres (docs/data_formats.md): 91% within 10% of the centre
+    rel = _relative_positions(fixed, database)
+    assert 0.45 < np.median(rel) <= 0.5
+    assert 0.9 < np.mean(np.abs(rel - 0.5) < 0.1) < 0.92
 
 
 def test_real_sfnet_files_and_the_truncated_video_name(thumos_gt):
@@ -327,6 +346,9 @@ def test_real_sfnet_files_and_the_truncated_video_name(thumos_gt):
                 for v, cl in clicks.items()}
         fraction = click_statistics(mine, database)['action_inside_fraction']
         assert abs(fraction - inside) < 0.0005, (who, fraction)
+        # human clicks are spread over the instance, unlike LACP's points
+        rel = _relative_positions(mine, database)
+        assert np.mean(np.abs(rel - 0.5) < 0.1) < 0.31
 
 
 def test_two_sfnet_files_feed_the_random_annotator_mode(tmp_path):

@@ -1,12 +1,14 @@
 # Copyright (c) OpenMMLab. All rights reserved.
-"""Convert point / single-frame labels of other methods to a click file.
+"""Convert point / single-frame labels of other methods to a click file
+(formats and their conventions: docs/data_formats.md).
 
 Examples::
 
     # LACP / HR-Pro / TSPNet / POTLoc point labels (frames -> seconds)
     python tools/data/convert_point_labels.py --format lacp \
         ../shared/data/LACP_THUMOS14_point_labels.csv \
-        --gt ../shared/data/gt_thumos14.json --out data/thumos14/clicks_LACP.json
+        --gt ../shared/data/gt_thumos14.json \
+        --out data/thumos14/clicks_LACP.json
 
     # SF-Net: one file per annotator -> annotators SF1, SF2
     python tools/data/convert_point_labels.py --format sfnet \
