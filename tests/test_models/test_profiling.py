@@ -1,0 +1,79 @@
+"""The benchmark's measuring helpers (backtal_mmaction.models.profiling)."""
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from backtal_mmaction.models.backbones import AffinityConv1d
+from backtal_mmaction.models.profiling import (OtherLoad, count_forward_flops,
+                                               cpu_bf16_hardware,
+                                               median_time, peak_memory)
+from backtal_mmaction.models.profiling import machine
+
+
+def test_flop_counter():
+    net = torch.nn.ModuleDict(dict(
+        a=AffinityConv1d(6, 4), b=torch.nn.Conv1d(4, 2, 1),
+        c=torch.nn.Conv1d(6, 6, 3, padding=1, groups=3)))
+    x = torch.randn(2, 6, 10)
+    e = F.normalize(torch.randn(2, 3, 10), dim=1)
+
+    def fwd():
+        net['b'](net['a'](x, e))
+        net['c'](x)
+        net['c'](x[..., :5])
+
+    flops = count_forward_flops(fwd, net)
+    # 2*B*T*Cout*Cin*k for each call (grouped conv: Cin per group)
+    assert flops == (2 * 2 * 10 * 4 * 6 * 3 + 2 * 2 * 10 * 2 * 4 * 1 +
+                     2 * 2 * 10 * 6 * 2 * 3 + 2 * 2 * 5 * 6 * 2 * 3)
+    # the hooks are gone afterwards
+    assert all(not m._forward_hooks for m in net.modules())
+
+
+def test_peak_tensor_accounting():
+    keep = torch.zeros(2**20)  # alive before: not counted
+
+    def fn():
+        a = torch.ones(2**20)  # 4 MiB
+        b = torch.ones(2**19)  # + 2 MiB -> peak 6 MiB
+        del a, b
+        c = torch.ones(2**18)  # 1 MiB after the frees
+        return c.sum()
+
+    mem = peak_memory(fn)
+    assert mem['tensor'] == pytest.approx(6.0, abs=0.01)
+    assert keep.numel() == 2**20
+
+
+def test_median_time_and_other_load():
+    calls = []
+    t = median_time(lambda: calls.append(1), repeats=3, warmup=2)
+    assert len(calls) == 5 and 0 <= t < 0.1
+    with OtherLoad() as load:
+        sum(range(10000))
+    assert math.isnan(load.value) or load.value >= 0
+
+
+@pytest.mark.parametrize('caps,expected', [
+    (dict(avx512_bf16=True, amx_bf16=True), ('avx512_bf16', 'amx_bf16')),
+    (dict(avx512_bf16=True, amx_bf16=False), ('avx512_bf16', )),
+    (dict(avx512_bf16=False, amx_bf16=False), ()),
+])
+def test_bf16_hardware_from_torch_probe(monkeypatch, caps, expected):
+    monkeypatch.setattr(torch._C._cpu, '_get_cpu_capability', lambda: caps)
+    assert cpu_bf16_hardware() == expected
+
+
+def test_bf16_hardware_falls_back_to_cpu_flags(monkeypatch):
+    def no_probe():
+        raise RuntimeError('no cpuinfo')
+
+    monkeypatch.setattr(torch._C._cpu, '_get_cpu_capability', no_probe)
+    monkeypatch.setattr(machine, '_cpuinfo', lambda: (
+        'model name\t: Some CPU\nflags\t\t: fpu avx2 amx_bf16 avx512f\n'))
+    assert cpu_bf16_hardware() == ('amx_bf16', )
+    assert machine.cpu_model() == 'Some CPU'
+    monkeypatch.setattr(machine, '_cpuinfo', lambda: 'flags : avx2 fma\n')
+    assert cpu_bf16_hardware() == ()
