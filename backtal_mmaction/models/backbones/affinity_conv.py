@@ -2,7 +2,7 @@
 
 Shapes follow MMAction2's localizers: features are ``(B, D, T)``. The conv
 itself runs as three shifted GEMMs (:mod:`.affinity_gemm`, which explains
-why).
+why), in the kernel library chosen per machine (:mod:`.conv_impl`).
 """
 import functools
 import math
@@ -15,6 +15,7 @@ from mmaction.registry import MODELS
 
 from .affinity_gemm import (AffinityConv1dFunction,  # noqa: F401
                             ChannelRanges, affinity_conv1d)
+from .conv_impl import SelectableConv1d, check_impl, plain_conv1d
 
 AFFINITY_MODES = ('per_tap', 'official', 'none')
 
@@ -96,27 +97,38 @@ class AffinityEmbedding(nn.Module):
 
     ``conv(k=3, D->hidden) -> LeakyReLU -> conv(k=3, hidden->E) -> L2 norm``.
 
+    The embedding is returned in float32 (or wider) also under autocast:
+    it is ``(B, E, T)`` with a small E, and the affinities (cosines of
+    neighbours) and the affinity loss are read off it.
+
     Args:
         in_channels (int): Feature dim D.
         hidden_channels (int): Hidden width. Defaults to 512.
         embed_channels (int): Embedding dim E. Defaults to 32.
         negative_slope (float): LeakyReLU slope. Defaults to 0.01.
+        impl (str): Kernel library of both convs (:mod:`.conv_impl`).
     """
 
     def __init__(self,
                  in_channels: int,
                  hidden_channels: int = 512,
                  embed_channels: int = 32,
-                 negative_slope: float = 0.01) -> None:
+                 negative_slope: float = 0.01,
+                 impl: str = 'auto') -> None:
         super().__init__()
-        self.conv_1 = nn.Conv1d(in_channels, hidden_channels, 3, padding=1)
-        self.conv_2 = nn.Conv1d(hidden_channels, embed_channels, 3, padding=1)
+        self.conv_1 = SelectableConv1d(in_channels, hidden_channels, 3,
+                                       impl=impl)
+        self.conv_2 = SelectableConv1d(hidden_channels, embed_channels, 3,
+                                       impl=impl)
         self.negative_slope = negative_slope
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(B, D, T)`` features -> ``(B, E, T)`` unit-norm embeddings."""
         h = F.leaky_relu(self.conv_1(x), self.negative_slope)
-        return F.normalize(self.conv_2(h), p=2, dim=1)
+        e = self.conv_2(h)
+        if e.dtype in (torch.float16, torch.bfloat16):
+            e = e.float()
+        return F.normalize(e, p=2, dim=1)
 
 
 @MODELS.register_module()
@@ -144,12 +156,16 @@ class AffinityConv1d(nn.Module):
         in_channels (int): D.
         out_channels (int): H.
         affinity (str): ``'per_tap'``, ``'official'`` or ``'none'``.
+        impl (str): ``'auto'`` (default), ``'gemm'`` or ``'conv'``: which
+            kernel library runs the GEMMs (:mod:`.conv_impl`; all equal
+            up to float rounding).
     """
 
     def __init__(self,
                  in_channels: int,
                  out_channels: int,
-                 affinity: str = 'per_tap') -> None:
+                 affinity: str = 'per_tap',
+                 impl: str = 'auto') -> None:
         super().__init__()
         if affinity not in AFFINITY_MODES:
             raise ValueError(f'AffinityConv1d: affinity={affinity!r} is not '
@@ -157,6 +173,7 @@ class AffinityConv1d(nn.Module):
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.affinity = affinity
+        self.impl = check_impl(impl, type(self).__name__)
         # Same shape and init as nn.Conv1d, so plain-conv checkpoints map
         # 1:1 (load_state_dict copies into whatever strides we use).
         weight = torch.empty(out_channels, in_channels, 3)
@@ -171,7 +188,7 @@ class AffinityConv1d(nn.Module):
 
     def extra_repr(self) -> str:
         return (f'{self.in_channels}, {self.out_channels}, kernel_size=3, '
-                f'affinity={self.affinity!r}')
+                f'affinity={self.affinity!r}, impl={self.impl!r}')
 
     def forward(self,
                 x: torch.Tensor,
@@ -184,7 +201,7 @@ class AffinityConv1d(nn.Module):
             Tensor: ``(B, H, T)``.
         """
         if embedding is None or self.affinity == 'none':
-            return F.conv1d(x, self.weight, padding=1)
+            return plain_conv1d(x, self.weight, None, self.impl)
         if x.dim() != 3 or x.shape[1] != self.in_channels:
             raise ValueError(f'AffinityConv1d: expected x of shape (B, '
                              f'{self.in_channels}, T), got {tuple(x.shape)}')
@@ -200,4 +217,5 @@ class AffinityConv1d(nn.Module):
         # Looked up per call (cached), so switching `.affinity` on a built
         # module takes effect.
         ranges = tap_channel_ranges(self.in_channels, self.affinity)
-        return affinity_conv1d(x, a_prev, a_next, self.weight, ranges)
+        return affinity_conv1d(x, a_prev, a_next, self.weight, ranges,
+                               self.impl)

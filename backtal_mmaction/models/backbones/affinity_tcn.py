@@ -22,6 +22,8 @@ class AffinityTCN(nn.Module):
         affinity (str): Mode of both :class:`AffinityConv1d` layers.
         dropout (float): Dropout after the second layer. Defaults to 0.7.
         negative_slope (float): LeakyReLU slope. Defaults to 0.01.
+        impl (str): Kernel library of both layers, ``'auto'`` (default),
+            ``'gemm'`` or ``'conv'`` (see :mod:`.conv_impl`).
     """
 
     def __init__(self,
@@ -29,11 +31,13 @@ class AffinityTCN(nn.Module):
                  hidden_channels: int = 2048,
                  affinity: str = 'per_tap',
                  dropout: float = 0.7,
-                 negative_slope: float = 0.01) -> None:
+                 negative_slope: float = 0.01,
+                 impl: str = 'auto') -> None:
         super().__init__()
-        self.conv_1 = AffinityConv1d(in_channels, hidden_channels, affinity)
+        self.conv_1 = AffinityConv1d(in_channels, hidden_channels, affinity,
+                                     impl)
         self.conv_2 = AffinityConv1d(hidden_channels, hidden_channels,
-                                     affinity)
+                                     affinity, impl)
         self.dropout = nn.Dropout(dropout)
         self.negative_slope = negative_slope
         self.out_channels = hidden_channels

@@ -6,6 +6,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmaction.registry import MODELS
 
+from .conv_impl import SelectableConv1d
+
 
 @MODELS.register_module()
 class TemporalConvStack(nn.Module):
@@ -24,6 +26,7 @@ class TemporalConvStack(nn.Module):
         kernel_size (int): Odd. Defaults to 3.
         dropout (float): After the last layer. Defaults to 0.
         negative_slope (float): LeakyReLU slope. Defaults to 0.01.
+        impl (str): Kernel library of the convs (:mod:`.conv_impl`).
     """
 
     def __init__(self,
@@ -32,16 +35,17 @@ class TemporalConvStack(nn.Module):
                  num_layers: int = 2,
                  kernel_size: int = 3,
                  dropout: float = 0.0,
-                 negative_slope: float = 0.01) -> None:
+                 negative_slope: float = 0.01,
+                 impl: str = 'auto') -> None:
         super().__init__()
         if num_layers < 1 or kernel_size < 1 or kernel_size % 2 == 0:
             raise ValueError('TemporalConvStack: num_layers must be >= 1 and '
                              f'kernel_size odd, got {num_layers}, '
                              f'{kernel_size}')
         self.convs = nn.ModuleList(
-            nn.Conv1d(in_channels if i == 0 else hidden_channels,
-                      hidden_channels, kernel_size,
-                      padding=kernel_size // 2) for i in range(num_layers))
+            SelectableConv1d(in_channels if i == 0 else hidden_channels,
+                             hidden_channels, kernel_size, impl=impl)
+            for i in range(num_layers))
         self.dropout = nn.Dropout(dropout)
         self.negative_slope = negative_slope
         self.out_channels = hidden_channels
