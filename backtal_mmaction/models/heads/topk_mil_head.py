@@ -49,13 +49,20 @@ class TopKMILHead(nn.Module):
         self.conv = nn.Conv1d(in_channels, num_classes + 1, 1, bias=False)
 
     def forward(self, feat: torch.Tensor) -> torch.Tensor:
-        """``(B, H, T)`` -> CAS ``(B, C+1, T)``."""
+        """``(B, H, T)`` -> CAS ``(B, C+1, T)``, float32 (or wider) also
+        under autocast: the CAS is small, and the top-k, the softmax of
+        the video scores, every loss and the post-processing read it, so
+        they all run in float32 (the matmul itself runs in the autocast
+        dtype)."""
         # A 1x1 conv is a matmul. The backbone's features are channels-last
         # (strides (T*H, 1, H)); matmul reads them as a transposed operand,
         # where nn.Conv1d would first copy them to contiguous (forward and
         # backward, ~2.5% of a THUMOS14-size training step). The weight
         # stays in ``self.conv`` so checkpoints keep ``conv.weight``.
-        return torch.matmul(self.conv.weight.squeeze(-1), feat)
+        cas = torch.matmul(self.conv.weight.squeeze(-1), feat)
+        if cas.dtype in (torch.float16, torch.bfloat16):
+            cas = cas.float()
+        return cas
 
     def video_scores(self, cas: torch.Tensor) -> torch.Tensor:
         """CAS ``(B, C+1, T)`` -> video-level scores ``(B, C+1)``."""

@@ -52,7 +52,13 @@ def affinity_hinge_loss(embedding: torch.Tensor, fg_mask: torch.Tensor,
     Returns:
         Tensor: scalar (0 with grad if no video has both sets).
     """
-    sim = torch.einsum('bet,bes->bts', embedding, embedding)  # (B, T, T)
+    # Autocast would run this einsum (a bmm) in bf16 / fp16: cosines near
+    # the margins would then carry ~1e-2 error, so the loss stays float32.
+    device = embedding.device.type
+    with torch.autocast(device, enabled=False):
+        embedding = embedding.float() if embedding.dtype in (
+            torch.float16, torch.bfloat16) else embedding
+        sim = torch.einsum('bet,bes->bts', embedding, embedding)  # (B,T,T)
     inf = torch.finfo(sim.dtype).max
 
     def min_over(cols):
