@@ -1,0 +1,147 @@
+"""Mixed-precision training on CPU (bf16 autocast) and CUDA (MMEngine AMP).
+
+:func:`configure_amp` rewrites a config's ``optim_wrapper`` for the device:
+
+- **CUDA** (or NPU / MLU / MUSA): MMEngine's ``AmpOptimWrapper``, float16
+  with dynamic loss scaling by default, or bfloat16.
+- **CPU**: :class:`CPUAutocastOptimWrapper`, whose ``optim_context``
+  (MMEngine's hook around the forward and the loss) enters
+  ``torch.autocast('cpu', dtype=torch.bfloat16)``. MMEngine's
+  ``AmpOptimWrapper`` asserts an accelerator, and bf16 needs no loss
+  scaling (its exponent range is float32's), so none is done. Only a CPU
+  with bf16 instructions (``avx512_bf16`` or ``amx_bf16``) runs bf16 GEMMs
+  fast; elsewhere oneDNN emulates them and a training step was measured
+  84-88x *slower* (AVX2-only AMD EPYC, ``docs/benchmark.md``), so there a
+  warning says so. CPU training stays float32 unless AMP is asked for.
+
+What runs in which precision under autocast (the same on CPU and CUDA):
+
+- bf16 / fp16: every convolution and GEMM, i.e. nearly all FLOPs. The
+  affinity conv casts its input and weight once at its entry and runs all
+  its GEMMs, its shifted inputs and its saved input in that dtype
+  (``models/backbones/affinity_gemm.py``).
+- float32: the embedding, the affinities and the filter weights (tiny
+  ``(B, E|1, T)`` tensors), the CAS and everything read off it: top-k
+  video scores, softmax, every loss (the affinity loss's similarity matrix
+  runs with autocast off), and the post-processing (float64 NumPy). The
+  validation / test loops run without autocast (MMEngine's ``fp16`` loop
+  option is not set).
+"""
+import warnings
+from contextlib import contextmanager
+from typing import Optional, Union
+
+import torch
+import torch.nn as nn
+from mmengine.optim import OptimWrapper
+from mmengine.registry import OPTIM_WRAPPERS
+
+from backtal_mmaction.models.profiling import cpu_bf16_hardware
+
+CPU_DTYPES = ('bfloat16', )
+CUDA_DTYPES = ('float16', 'bfloat16')
+ACCELERATORS = ('cuda', 'npu', 'mlu', 'musa')
+# The wrapper types configure_amp replaces (anything else is refused).
+_PLAIN_WRAPPERS = (None, 'OptimWrapper', 'AmpOptimWrapper',
+                   'CPUAutocastOptimWrapper')
+
+
+@OPTIM_WRAPPERS.register_module()
+class CPUAutocastOptimWrapper(OptimWrapper):
+    """``OptimWrapper`` that runs the forward and the loss under
+    ``torch.autocast('cpu', dtype)`` (bfloat16 by default).
+
+    The backward and the optimizer step are those of ``OptimWrapper``: the
+    parameters, their gradients and Adam's state stay float32.
+
+    Args:
+        dtype (str or torch.dtype): Autocast dtype. Defaults to bfloat16.
+        **kwargs: Passed to ``OptimWrapper``.
+    """
+
+    def __init__(self, dtype: Union[str, torch.dtype] = 'bfloat16',
+                 **kwargs) -> None:
+        super().__init__(**kwargs)
+        if isinstance(dtype, str):
+            if dtype not in CPU_DTYPES:
+                raise ValueError(f'CPUAutocastOptimWrapper: dtype {dtype!r} '
+                                 f'is not one of {CPU_DTYPES}')
+            dtype = getattr(torch, dtype)
+        self.cast_dtype = dtype
+
+    @contextmanager
+    def optim_context(self, model: nn.Module):
+        with super().optim_context(model), torch.autocast(
+                'cpu', dtype=self.cast_dtype):
+            yield
+
+
+def default_device() -> str:
+    """``'cuda'`` when CUDA is available, else ``'cpu'``."""
+    return 'cuda' if torch.cuda.is_available() else 'cpu'
+
+
+def no_bf16_hardware_message() -> str:
+    """The warning :func:`configure_amp` gives on a CPU without bf16
+    instructions."""
+    return ('--amp on CPU: this CPU has no bf16 instructions (neither '
+            'avx512_bf16 nor amx_bf16), so bf16 GEMMs are emulated: a '
+            'BackTAL training step was measured 84-88x slower than float32 '
+            'on such a CPU (AVX2-only AMD EPYC, docs/benchmark.md). Train '
+            'without --amp here.')
+
+
+def configure_amp(cfg, device: Optional[str] = None,
+                  dtype: Optional[str] = None):
+    """Rewrite ``cfg.optim_wrapper`` for mixed precision on ``device``.
+
+    Args:
+        cfg (mmengine.Config): The training config (changed in place).
+        device (str, optional): ``'cpu'``, ``'cuda'`` (or ``'npu'``,
+            ``'mlu'``, ``'musa'``). Defaults to :func:`default_device`.
+        dtype (str, optional): ``'bfloat16'`` (the CPU's only choice, and
+            its default) or, on an accelerator, ``'float16'`` (default,
+            with dynamic loss scaling) or ``'bfloat16'``.
+
+    Returns:
+        mmengine.Config: ``cfg``.
+
+    Raises:
+        ValueError: an unknown device or dtype, or an ``optim_wrapper``
+            of another type than ``OptimWrapper`` / ``AmpOptimWrapper``
+            (its behaviour cannot be kept).
+    """
+    device = device or default_device()
+    wrapper = cfg.get('optim_wrapper')
+    if wrapper is None:
+        raise ValueError('configure_amp: the config has no optim_wrapper')
+    if wrapper.get('type') not in _PLAIN_WRAPPERS:
+        raise ValueError(f"configure_amp: optim_wrapper.type="
+                         f"{wrapper.get('type')!r} is not a plain "
+                         "OptimWrapper; set mixed precision in that wrapper")
+    if device == 'cpu':
+        dtype = dtype or 'bfloat16'
+        if dtype not in CPU_DTYPES:
+            raise ValueError(f'configure_amp: dtype {dtype!r} on CPU; only '
+                             f'{CPU_DTYPES} runs fast there')
+        wrapper.pop('loss_scale', None)
+        wrapper.update(type='CPUAutocastOptimWrapper', dtype=dtype)
+        # So that a dumped config builds the wrapper in a new process.
+        if cfg.get('custom_imports') is None:
+            cfg.custom_imports = dict(imports=[], allow_failed_imports=False)
+        imports = list(cfg.custom_imports.get('imports', []))
+        if __name__ not in imports:
+            cfg.custom_imports.imports = imports + [__name__]
+        if not cpu_bf16_hardware():
+            warnings.warn(no_bf16_hardware_message(), stacklevel=2)
+    elif device in ACCELERATORS:
+        dtype = dtype or 'float16'
+        if dtype not in CUDA_DTYPES:
+            raise ValueError(f'configure_amp: dtype {dtype!r} is not one of '
+                             f'{CUDA_DTYPES}')
+        wrapper.update(type='AmpOptimWrapper', dtype=dtype)
+        wrapper.setdefault('loss_scale', 'dynamic')
+    else:
+        raise ValueError(f"configure_amp: device {device!r} is not 'cpu' or "
+                         f'one of {ACCELERATORS}')
+    return cfg
