@@ -8,8 +8,7 @@ from mmaction.registry import DATASETS
 from mmengine.logging import print_log
 
 from .clicks import load_click_file, validate_clicks
-from .gt_io import (class_names_from_gt, load_gt_database, parse_gt_video,
-                    select_subset)
+from .gt_io import load_gt
 
 ANNOTATOR_MODES = ('merge', 'first', 'random')
 CLICK_TYPES = ('background', 'action')
@@ -100,28 +99,21 @@ class ClickTALDataset(BaseActionDataset):
 
     # ------------------------------------------------------------------ #
     def load_data_list(self) -> List[dict]:
-        data = load_gt_database(self.ann_file)
-        database = data['database']
-        classes = self.classes or class_names_from_gt(data, self.ann_file)
+        gt = load_gt(self.ann_file, self.subset, self.classes or None)
+        classes = gt.class_names
         self._metainfo['classes'] = tuple(classes)
-        class_index = {c: i for i, c in enumerate(classes)}
+        class_index = gt.class_index
         num_classes = len(classes)
-        names = select_subset(database, self.subset)
-        if not names:
-            raise ValueError(f'{self.ann_file}: no video in subset '
-                             f'{self.subset!r}; subsets present: '
-                             f'{sorted({str(v.get("subset")) for v in database.values()})}')
 
         clicks = {}
         if self.click_file:
             clicks = load_click_file(self.click_file)
-            validate_clicks(clicks, database, classes, path=self.click_file)
+            validate_clicks(
+                clicks, gt.database, classes, path=self.click_file)
 
         feat_dir = self.data_prefix.get('feature', '')
         data_list, missing, untimed = [], [], []
-        for name in names:
-            info = parse_gt_video(self.ann_file, name, database[name],
-                                  class_index)
+        for name, info in gt.videos.items():
             path = osp.join(feat_dir, name + self.feature_suffix)
             if self.check_files and not osp.isfile(path):
                 missing.append(path)

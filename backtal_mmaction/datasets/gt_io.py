@@ -1,4 +1,6 @@
-"""Reading ActivityNet-style temporal ground truth (THUMOS14, ActivityNet, HACS).
+"""The one reader of ActivityNet-style temporal ground truth (THUMOS14,
+ActivityNet, HACS): the dataset, the click tools, the synthetic benchmark
+and the metric all read GT through this module, under one validity rule.
 
 Layout::
 
@@ -8,19 +10,64 @@ Layout::
                                                "label": "HighJump"}]}},
      "activity_list": ["BaseballPitch", ...]}                    # optional
 
-The class list is ``activity_list`` if present, else the leaves of an
-ActivityNet ``taxonomy``, else the sorted set of labels.
+Validity rule, applied to every video entry that is read:
+
+- the entry is an object;
+- ``annotations`` is present and a list (possibly empty: the real
+  ActivityNet ``testing`` entries have empty lists), of objects;
+- ``duration`` is a positive finite number (seconds);
+- each ``segment`` is ``[start, end]``, finite numbers, ``start <= end``
+  (segments past the video's end are kept, see
+  :func:`warn_segments_outside_video`);
+- each ``label`` is in the class list;
+- the optional ``score`` is a number in ``(0, 1]``, on all annotations of a
+  video or on none.
+
+The class list is the caller's, else ``activity_list``, else the leaves of
+an ActivityNet ``taxonomy``, else the sorted labels of the whole database
+(so class indices do not depend on the selected subset).
 """
 import json
+import math
 import os.path as osp
 import warnings
-from typing import Dict, List, Optional, Sequence
+from dataclasses import dataclass
+from numbers import Real
+from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
 
 # Files already warned about by :func:`warn_segments_outside_video`: the
 # dataset, the click tools and the metric all read the same GT file.
 _WARNED_OUTSIDE = set()
+
+Subset = Union[None, str, Sequence[str]]
+
+
+@dataclass
+class GroundTruth:
+    """A loaded, validated GT file (see :func:`load_gt`).
+
+    Attributes:
+        path (str): The file it was read from.
+        data (dict): The whole JSON object.
+        database (dict): ``data['database']`` (all videos, unparsed).
+        class_names (list[str]): The class list (index = class id).
+        videos (dict): The selected videos in file order -> the
+            :func:`parse_gt_video` dict (``duration``, ``fps``,
+            ``frame_num``, ``segments`` ``(N, 2)`` float64, ``labels``
+            ``(N,)`` int64, ``scores`` ``(N,)`` float64 or None).
+    """
+    path: str
+    data: dict
+    database: dict
+    class_names: List[str]
+    videos: Dict[str, dict]
+
+    @property
+    def class_index(self) -> Dict[str, int]:
+        """Class name -> index."""
+        return {name: i for i, name in enumerate(self.class_names)}
 
 
 def load_json(path: str, what: str) -> dict:
@@ -34,11 +81,44 @@ def load_json(path: str, what: str) -> dict:
         raise ValueError(f'{what} file {path} is not valid JSON: {e}') from None
 
 
+def _is_number(value) -> bool:
+    # bool is a Real subclass, but "duration": true is certainly a mistake.
+    return isinstance(value, Real) and not isinstance(value, bool)
+
+
+def video_annotations(path: str, name: str, info) -> list:
+    """The ``annotations`` list of one entry, structure checked.
+
+    Raises:
+        ValueError: The entry is not an object, ``annotations`` is missing
+            or not a list, or an annotation is not an object; the message
+            names the file, the video and the field.
+    """
+    where = f'{path}: video {name!r}'
+    if not isinstance(info, dict):
+        raise ValueError(f'{where}: the entry must be a JSON object, got '
+                         f'{type(info).__name__}')
+    if 'annotations' not in info:
+        raise ValueError(f"{where}: missing field 'annotations' (a list of "
+                         '{"segment", "label"} objects; may be empty)')
+    anns = info['annotations']
+    if not isinstance(anns, list):
+        raise ValueError(f"{where}: field 'annotations' must be a list, got "
+                         f'{type(anns).__name__}')
+    for i, ann in enumerate(anns):
+        if not isinstance(ann, dict):
+            raise ValueError(f'{where}: annotations[{i}] must be an object '
+                             f'with "segment" and "label", got {ann!r}')
+    return anns
+
+
 def class_names_from_gt(data: dict, path: str = '<gt>') -> List[str]:
     """Class list of a GT file (see module docstring).
 
     Raises:
-        ValueError: a malformed ``activity_list`` or ``taxonomy``.
+        ValueError: a malformed ``activity_list`` or ``taxonomy``, or (when
+            the list is inferred from the labels) a malformed entry or a
+            label that is not a string.
     """
     if 'activity_list' in data:
         names = data['activity_list']
@@ -58,15 +138,21 @@ def class_names_from_gt(data: dict, path: str = '<gt>') -> List[str]:
         parents = {node.get('parentId') for node in taxonomy}
         return sorted(node['nodeName'] for node in taxonomy
                       if node['nodeId'] not in parents)
-    return sorted({
-        ann['label']
-        for video in data['database'].values()
-        for ann in video.get('annotations', [])
-    })
+    labels = set()
+    for name, info in data['database'].items():
+        for i, ann in enumerate(video_annotations(path, name, info)):
+            label = ann.get('label')
+            if not isinstance(label, str):
+                raise ValueError(f'{path}: video {name!r}: annotations[{i}]'
+                                 f'.label must be a class name, got '
+                                 f'{label!r}')
+            labels.add(label)
+    return sorted(labels)
 
 
 def load_gt_database(path: str) -> dict:
-    """Load a GT file and check its top-level structure."""
+    """Load a GT file and check its top-level structure (entries are
+    checked by :func:`parse_gt_video` when read)."""
     data = load_json(path, 'Ground-truth')
     if not isinstance(data, dict) or not isinstance(data.get('database'),
                                                     dict):
@@ -84,7 +170,7 @@ def segments_outside_video(database: dict) -> List[tuple]:
 
     Returns:
         list[tuple]: ``(video, annotation index, [start, end], duration)``
-        in file order. Entries without a numeric ``duration`` or
+        in file order. Entries without a positive ``duration`` or a numeric
         ``segment`` are skipped (the readers report those).
     """
     out = []
@@ -92,13 +178,13 @@ def segments_outside_video(database: dict) -> List[tuple]:
         if not isinstance(info, dict):
             continue
         duration = info.get('duration')
-        if not isinstance(duration, (int, float)) or isinstance(
-                duration, bool):
+        if not _is_number(duration) or not duration > 0:
             continue
-        for i, ann in enumerate(info.get('annotations') or []):
+        anns = info.get('annotations')
+        for i, ann in enumerate(anns if isinstance(anns, list) else []):
             seg = ann.get('segment') if isinstance(ann, dict) else None
             if (isinstance(seg, (list, tuple)) and len(seg) == 2
-                    and all(isinstance(x, (int, float)) for x in seg)
+                    and all(_is_number(x) for x in seg)
                     and (seg[0] < 0 or seg[1] > duration)):
                 out.append((name, i, list(seg), duration))
     return out
@@ -134,7 +220,14 @@ def warn_segments_outside_video(database: dict, path: str) -> int:
 
 def parse_gt_video(path: str, name: str, info: dict,
                    class_index: Dict[str, int]) -> dict:
-    """Validate one GT entry and convert it to arrays.
+    """Check one GT entry against the validity rule (module docstring) and
+    convert it to arrays.
+
+    Args:
+        path (str): The GT file (or another source name), for errors.
+        name (str): The video.
+        info (dict): Its entry in ``database``.
+        class_index (dict): Class name -> index.
 
     Returns:
         dict: ``duration`` (float), ``fps`` (float or None), ``frame_num``
@@ -144,30 +237,36 @@ def parse_gt_video(path: str, name: str, info: dict,
         per-annotation ``score`` (a weight in ``(0, 1]``, written by
         ``tools/pseudo_labels.py``); all annotations of a video carry one or
         none do.
+
+    Raises:
+        ValueError: A rule violation, naming the file, the video and the
+            field.
     """
     where = f'{path}: video {name!r}'
+    anns = video_annotations(path, name, info)
     duration = info.get('duration')
-    if not isinstance(duration, (int, float)) or not np.isfinite(duration) \
+    if not _is_number(duration) or not math.isfinite(duration) \
             or duration <= 0:
         raise ValueError(f'{where}: field "duration" must be a positive '
                          f'number, got {duration!r}')
     segments, labels, scores = [], [], []
-    for i, ann in enumerate(info.get('annotations', [])):
+    for i, ann in enumerate(anns):
         seg, label = ann.get('segment'), ann.get('label')
         if (not isinstance(seg, (list, tuple)) or len(seg) != 2
-                or not all(isinstance(s, (int, float)) for s in seg)
+                or not all(_is_number(s) and math.isfinite(s) for s in seg)
                 or not seg[0] <= seg[1]):
             raise ValueError(f'{where}: annotations[{i}].segment must be '
                              f'[start, end] seconds with start <= end, '
                              f'got {seg!r}')
-        if label not in class_index:
-            raise ValueError(f'{where}: annotations[{i}].label {label!r} is '
-                             'not in the class list')
+        if not isinstance(label, str) or label not in class_index:
+            raise ValueError(f'{where}: annotations[{i}].label: unknown '
+                             f'label {label!r}, not in the class list '
+                             f'({len(class_index)} classes)')
         segments.append(seg)
         labels.append(class_index[label])
         score = ann.get('score')
-        if score is not None and (isinstance(score, bool) or not isinstance(
-                score, (int, float)) or not 0 < score <= 1):
+        if score is not None and (not _is_number(score)
+                                  or not 0 < score <= 1):
             raise ValueError(f'{where}: annotations[{i}].score must be a '
                              f'number in (0, 1], got {score!r}')
         scores.append(score)
@@ -186,10 +285,88 @@ def parse_gt_video(path: str, name: str, info: dict,
                 if scores and scores[0] is not None else None))
 
 
-def select_subset(database: dict,
-                  subset: Optional[Sequence[str]]) -> List[str]:
-    """Video names of the given subset(s), in file order."""
+def select_subset(database: dict, subset: Subset,
+                  path: str = '<gt>') -> List[str]:
+    """Video names of the given subset(s), in file order.
+
+    Args:
+        database (dict): The ``database`` object of a GT file.
+        subset (None | str | Sequence[str]): None selects every video; else
+            the videos whose ``subset`` field is (one of) these.
+        path (str): The GT file, for errors.
+
+    Returns:
+        list[str]: The selected videos, never empty.
+
+    Raises:
+        ValueError: Nothing selected (naming the file and the subsets
+            present), a bad ``subset`` argument or an entry that is not an
+            object.
+    """
     if subset is None:
-        return list(database)
-    subsets = {subset} if isinstance(subset, str) else set(subset)
-    return [k for k, v in database.items() if v.get('subset') in subsets]
+        wanted = None
+    elif isinstance(subset, str):
+        wanted = {subset}
+    elif isinstance(subset, (list, tuple, set, frozenset)) and all(
+            isinstance(s, str) for s in subset):
+        wanted = set(subset)
+    else:
+        raise ValueError(f'{path}: subset must be None, a name or a list of '
+                         f'names, got {subset!r}')
+    for name, info in database.items():
+        if not isinstance(info, dict):
+            raise ValueError(f'{path}: video {name!r}: the entry must be a '
+                             f'JSON object, got {type(info).__name__}')
+    names = [
+        k for k, v in database.items()
+        if wanted is None or v.get('subset') in wanted
+    ]
+    if not names:
+        available = sorted({str(v.get('subset')) for v in database.values()})
+        if wanted is None:
+            what = 'the database'
+        elif isinstance(subset, str):
+            what = f'subset {subset!r}'
+        else:
+            what = f'subsets {sorted(wanted)}'
+        raise ValueError(f'{path}: no video in {what}; available subsets: '
+                         f'{available}')
+    return names
+
+
+def load_gt(path: str,
+            subset: Subset = None,
+            class_names: Optional[Sequence[str]] = None) -> GroundTruth:
+    """Read and validate a GT file: the one reader of the plugin.
+
+    Args:
+        path (str): ActivityNet-style GT JSON (module docstring).
+        subset (None | str | Sequence[str]): Videos to read (see
+            :func:`select_subset`). Defaults to all.
+        class_names (Sequence[str], optional): Class list; defaults to the
+            file's (module docstring).
+
+    Returns:
+        GroundTruth: Every selected video parsed by :func:`parse_gt_video`.
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+        ValueError: Malformed JSON, no ``database``, an empty selection or
+            a rule violation; messages name the file (and video, field).
+    """
+    path = str(path)
+    data = load_gt_database(path)
+    database = data['database']
+    names = (list(class_names) if class_names is not None else
+             class_names_from_gt(data, path))
+    index = {name: i for i, name in enumerate(names)}
+    videos = {
+        name: parse_gt_video(path, name, database[name], index)
+        for name in select_subset(database, subset, path)
+    }
+    return GroundTruth(
+        path=path,
+        data=data,
+        database=database,
+        class_names=names,
+        videos=videos)
