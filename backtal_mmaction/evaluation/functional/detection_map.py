@@ -48,7 +48,6 @@ official code gets 0/0 = NaN, which its ``<`` test then treats as a match),
 so a zero-length GT can never be matched.
 """
 import json
-import os
 import os.path as osp
 from collections.abc import Mapping
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -57,6 +56,7 @@ import numpy as np
 
 from ...datasets.gt_io import (class_names_from_gt,
                                warn_segments_outside_video)
+from ...utils import atomic_write, to_numpy
 
 __all__ = [
     'DEFAULT_TIOU_THRESHOLDS', 'temporal_iou', 'average_precision_curve',
@@ -77,16 +77,6 @@ _MAX_NAMES_IN_ERROR = 5
 # ---------------------------------------------------------------------------
 # Small array helpers
 # ---------------------------------------------------------------------------
-def _to_numpy(value) -> np.ndarray:
-    """Convert a torch tensor (any device), list or array to a NumPy array.
-
-    Duck-typed on ``detach`` so this module never imports torch.
-    """
-    if hasattr(value, 'detach'):
-        value = value.detach().cpu().numpy()
-    return np.asarray(value)
-
-
 def _pairwise_tiou(seg_a: np.ndarray, seg_b: np.ndarray) -> np.ndarray:
     """tIoU of broadcastable segment arrays ``(..., 2)`` -> ``(...)``.
 
@@ -103,7 +93,7 @@ def _pairwise_tiou(seg_a: np.ndarray, seg_b: np.ndarray) -> np.ndarray:
 
 def _check_segments(segments, name: str) -> np.ndarray:
     """Validate a ``(N, 2)`` float array of finite [start, end] pairs."""
-    seg = np.asarray(_to_numpy(segments), dtype=np.float64)
+    seg = to_numpy(segments, np.float64)
     if seg.size == 0:
         return seg.reshape(0, 2)
     if seg.ndim != 2 or seg.shape[1] != 2:
@@ -123,7 +113,7 @@ def _check_vector(values,
                   name: str,
                   integer: bool = False) -> np.ndarray:
     """Validate a 1-D array of ``length`` finite numbers."""
-    arr = _to_numpy(values)
+    arr = to_numpy(values)
     if arr.size == 0:
         arr = arr.reshape(0)
     if arr.ndim != 1 or len(arr) != length:
@@ -152,8 +142,7 @@ def check_tiou_thresholds(tiou_thresholds) -> np.ndarray:
     Returns:
         np.ndarray: ``(K, )`` float64 thresholds, in the given order.
     """
-    thr = np.atleast_1d(
-        np.asarray(_to_numpy(tiou_thresholds), dtype=np.float64))
+    thr = np.atleast_1d(to_numpy(tiou_thresholds, np.float64))
     if thr.ndim != 1 or thr.size == 0:
         raise ValueError('tiou_thresholds must be a non-empty 1-D sequence, '
                          f'got shape {thr.shape}')
@@ -956,13 +945,8 @@ def dump_activitynet_results(predictions: Dict[str, dict],
         for v, name in enumerate(names)
     }
     out = dict(version='VERSION 1.3', results=results, external_data={})
-    parent = osp.dirname(osp.abspath(path))
-    os.makedirs(parent, exist_ok=True)
-    # Write then rename, so an interrupted dump never leaves a truncated file.
-    tmp = f'{path}.tmp{os.getpid()}'
-    with open(tmp, 'w', encoding='utf-8') as f:
-        json.dump(out, f)
-    os.replace(tmp, path)
+    # Written then renamed: an interrupted dump never leaves a truncated file.
+    atomic_write(path, json.dumps(out))
     return path
 
 

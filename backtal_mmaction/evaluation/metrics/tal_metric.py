@@ -16,6 +16,7 @@ from ..functional.detection_map import (DEFAULT_TIOU_THRESHOLDS,
                                         format_detection_table, format_tiou,
                                         load_activitynet_gt,
                                         load_ambiguous_segments)
+from ...utils import to_numpy
 
 _PRED_FIELDS = ('segments', 'scores', 'labels')
 _GT_FIELDS = ('segments', 'labels')
@@ -31,12 +32,6 @@ def _as_dict(obj: Any, what: str) -> dict:
                     f'{type(obj).__name__}')
 
 
-def _to_numpy(value) -> np.ndarray:
-    if hasattr(value, 'detach'):  # torch.Tensor on any device
-        value = value.detach().cpu().numpy()
-    return np.asarray(value)
-
-
 def _instances(sample: Mapping, key: str, fields: Sequence[str],
                video: str) -> Dict[str, np.ndarray]:
     inst = _as_dict(sample[key], f'{key} of video {video!r}')
@@ -44,7 +39,7 @@ def _instances(sample: Mapping, key: str, fields: Sequence[str],
     if missing:
         raise ValueError(f'{key} of video {video!r} is missing field(s) '
                          f'{missing} (has {sorted(inst)})')
-    return {f: _to_numpy(inst[f]) for f in fields}
+    return {f: to_numpy(inst[f]) for f in fields}
 
 
 def _float64(values: np.ndarray) -> np.ndarray:
