@@ -33,10 +33,11 @@ from typing import Dict, Optional
 
 import numpy as np
 
-from ..functional.detection_map import (_flatten_detections, _greedy_match,
-                                        _pairwise_tiou, _rank_within_group,
-                                        _reference_order,
-                                        average_precision_curve)
+from ..functional.detection_map import average_precision_curve
+from ..functional.detections import flatten_detections
+from ..functional.matching import (greedy_match, rank_within_group,
+                                   reference_order)
+from ..functional.tiou import pairwise_tiou
 
 __all__ = [
     'ERROR_TYPES', 'ERROR_NAMES', 'classify_detections', 'map_from_flags',
@@ -55,7 +56,7 @@ def _padded_gt(gt_vid: np.ndarray, gt_seg: np.ndarray, gt_lab: np.ndarray,
                num_videos: int):
     """GT per video padded to a common length: ``(V, M, 2)``, ``(V, M)``
     labels (-1 in padding)."""
-    slot = _rank_within_group(gt_vid, num_videos)
+    slot = rank_within_group(gt_vid, num_videos)
     width = int(slot.max()) + 1 if slot.size else 1
     seg = np.zeros((num_videos, width, 2))
     lab = np.full((num_videos, width), -1, dtype=np.int64)
@@ -74,7 +75,7 @@ def _best_tiou(pred_vid, pred_seg, pred_lab, pad_seg, pad_lab):
     for lo in range(0, num, step):
         sl = slice(lo, lo + step)
         vid = pred_vid[sl]
-        iou = _pairwise_tiou(pred_seg[sl, None, :], pad_seg[vid])  # (n, M)
+        iou = pairwise_tiou(pred_seg[sl, None, :], pad_seg[vid])  # (n, M)
         lab = pad_lab[vid]
         is_same = lab == pred_lab[sl, None]
         is_other = (lab >= 0) & ~is_same
@@ -114,9 +115,9 @@ def classify_detections(gt: Dict[str, dict],
     if not 0 <= low_tiou < tiou_threshold:
         raise ValueError(f'low_tiou must be in [0, tiou_threshold), got '
                          f'{low_tiou}')
-    gt_names, gt_vid, gt_seg, gt_lab, _ = _flatten_detections(
+    gt_names, gt_vid, gt_seg, gt_lab, _ = flatten_detections(
         gt, 'gt', num_classes, with_scores=False)
-    pred_names, pred_vid, pred_seg, pred_lab, scores = _flatten_detections(
+    pred_names, pred_vid, pred_seg, pred_lab, scores = flatten_detections(
         predictions, 'predictions', num_classes, with_scores=True)
     index = {name: i for i, name in enumerate(gt_names)}
     unknown = [n for n in pred_names if n not in index]
@@ -129,13 +130,13 @@ def classify_detections(gt: Dict[str, dict],
     # Descending score, and within each class exactly the metric's
     # (reference) order, so tied scores are matched as the mAP matches them:
     # sort by score, ties by the position in the class's reference ranking.
-    ref_order, _ = _reference_order(pred_lab, scores, num_classes)
+    ref_order, _ = reference_order(pred_lab, scores, num_classes)
     class_rank = np.empty(len(ref_order), dtype=np.int64)
     class_rank[ref_order] = np.arange(len(ref_order))
     order = np.lexsort((class_rank, -scores))
     pred_vid, pred_seg = pred_vid[order], pred_seg[order]
     pred_lab, scores = pred_lab[order], scores[order]
-    tp = _greedy_match(gt_vid * num_classes + gt_lab, gt_seg,
+    tp = greedy_match(gt_vid * num_classes + gt_lab, gt_seg,
                        pred_vid * num_classes + pred_lab, pred_seg,
                        np.array([tiou_threshold]))[0]
 
@@ -225,7 +226,7 @@ def diagnose_false_positives(gt: Dict[str, dict],
     is_fp = error != TRUE_POSITIVE
     fp_idx = np.flatnonzero(is_fp)  # already in descending score order
     if rank_by == 'class':
-        rank = _rank_within_group(labels[fp_idx], num_classes)
+        rank = rank_within_group(labels[fp_idx], num_classes)
         limit = np.ceil(top_k_ratio * num_gt).astype(np.int64)[labels[fp_idx]]
         top_fp = fp_idx[rank < limit]
     else:

@@ -1,12 +1,23 @@
-from .detection_map import (DEFAULT_TIOU_THRESHOLDS, TIOU_RANGES,
-                            ambiguous_prediction_mask,
-                            average_precision_curve, check_tiou_thresholds,
-                            detection_ap, dump_activitynet_results,
-                            evaluate_detections, format_detection_table,
-                            format_tiou, load_activitynet_gt,
-                            load_activitynet_results, load_ambiguous_segments,
-                            temporal_iou, tiou_ranges)
+"""Framework-free detection evaluation (ActivityNet protocol), by concept:
+
+- :mod:`.tiou`: tIoU, thresholds and threshold ranges;
+- :mod:`.detections`: the detection-dict layout (validation, flattening);
+- :mod:`.matching`: greedy matching and the reference's tie rules;
+- :mod:`.detection_map`: AP / mAP;
+- :mod:`.ambiguous`: ambiguous-segment files and removal;
+- :mod:`.tables`: text tables;
+- :mod:`.activitynet_io`: result / GT JSON files;
+- :mod:`.subsets`: which GT subset a result file belongs to.
+"""
+from .activitynet_io import (dump_activitynet_results, load_activitynet_gt,
+                             load_activitynet_results)
+from .ambiguous import ambiguous_prediction_mask, load_ambiguous_segments
+from .detection_map import (average_precision_curve, detection_ap,
+                            evaluate_detections)
 from .subsets import check_videos_in_subset, infer_subset
+from .tables import format_detection_table, format_tiou
+from .tiou import (DEFAULT_TIOU_THRESHOLDS, TIOU_RANGES,
+                   check_tiou_thresholds, temporal_iou, tiou_ranges)
 
 __all__ = [
     'DEFAULT_TIOU_THRESHOLDS', 'temporal_iou', 'average_precision_curve',

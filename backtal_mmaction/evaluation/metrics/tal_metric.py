@@ -9,14 +9,11 @@ from mmaction.registry import METRICS
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 
-from ..functional.detection_map import (DEFAULT_TIOU_THRESHOLDS,
-                                        check_tiou_thresholds,
-                                        dump_activitynet_results,
-                                        evaluate_detections,
-                                        format_detection_table, format_tiou,
-                                        load_activitynet_gt,
-                                        load_ambiguous_segments)
 from ...utils import to_numpy
+from ..functional import (DEFAULT_TIOU_THRESHOLDS, check_tiou_thresholds,
+                          dump_activitynet_results, evaluate_detections,
+                          format_detection_table, format_tiou,
+                          load_activitynet_gt, load_ambiguous_segments)
 
 _PRED_FIELDS = ('segments', 'scores', 'labels')
 _GT_FIELDS = ('segments', 'labels')
@@ -104,7 +101,7 @@ class TALMetric(BaseMetric):
             ``Ambiguous_test.txt`` layout, ``video start end`` per line).
             Predictions overlapping them are removed before matching, as in
             the CO2-Net / HR-Pro evaluation (see
-            :func:`~backtal_mmaction.evaluation.functional.detection_map.\
+            :func:`~backtal_mmaction.evaluation.functional.\
 ambiguous_prediction_mask`). Read when the metric is built.
         dump_results (str, optional): Write the predictions to this
             ActivityNet result JSON after each evaluation.
