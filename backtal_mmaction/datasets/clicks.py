@@ -48,7 +48,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from .gt_io import class_names_from_gt, load_gt_database
+from .gt_io import load_gt, parse_gt_video, select_subset, video_annotations
 
 CLICK_FILE_VERSION = 'backtal-clicks/1.0'
 CLICK_TYPES = ('background', 'action')
@@ -203,33 +203,57 @@ def load_click_file(path: PathLike) -> Clicks:
 
 
 def load_ground_truth(path: PathLike) -> Tuple[dict, List[str]]:
-    """Load an ActivityNet-style GT JSON.
+    """Load an ActivityNet-style GT JSON through :func:`gt_io.load_gt`.
 
     Args:
         path: GT file with ``database`` (video -> ``{subset, duration,
-            annotations, ...}``); the class list follows
-            :func:`gt_io.class_names_from_gt` (``activity_list``, taxonomy
-            leaves, sorted labels), as the dataset and the metric do.
+            annotations, ...}``); every entry is checked against the
+            validity rule of :mod:`gt_io`, and the class list follows it
+            (``activity_list``, taxonomy leaves, sorted labels), as the
+            dataset and the metric do.
 
     Returns:
         tuple: ``(database, class_names)``.
 
     Raises:
         FileNotFoundError: ``path`` does not exist.
-        ValueError: Malformed JSON or a missing key, naming the file.
+        ValueError: Malformed JSON or a rule violation, naming the file.
     """
-    data = load_gt_database(str(path))
-    return data['database'], class_names_from_gt(data, str(path))
+    gt = load_gt(str(path))
+    return gt.database, gt.class_names
 
 
-def _gt_duration(gt_database: dict, video: str, source: str) -> float:
+def video_gt_segments(gt_database: dict,
+                      video: str,
+                      class_names: Optional[Sequence[str]] = None,
+                      source: str = 'ground truth'
+                      ) -> Tuple[float, np.ndarray, List[str]]:
+    """Duration, (N, 2) segments and labels of one GT video, checked by
+    :func:`gt_io.parse_gt_video` (the one validity rule).
+
+    Args:
+        gt_database (dict): The ``database`` of an ActivityNet-style GT.
+        video (str): The video.
+        class_names (Sequence[str], optional): Valid labels; defaults to
+            the video's own labels (any class name is accepted).
+        source (str): Name of the GT in error messages.
+
+    Returns:
+        tuple: ``duration`` (float), ``segments`` ``(N, 2)`` float64
+        seconds, ``labels`` (list of N class names).
+    """
     entry = gt_database[video]
-    duration = entry.get('duration') if isinstance(entry, dict) else None
-    if (isinstance(duration, bool) or not isinstance(duration, Real)
-            or not math.isfinite(duration) or duration <= 0):
-        raise ValueError(f"{source}: ground truth of video '{video}' has no "
-                         f"valid 'duration' (got {duration!r})")
-    return float(duration)
+    if class_names is None:
+        class_names = sorted({
+            a.get('label')
+            for a in video_annotations(source, video, entry)
+            if isinstance(a.get('label'), str)
+        })
+    names = list(class_names)
+    info = parse_gt_video(source, video, entry,
+                          {name: i for i, name in enumerate(names)})
+    return (info['duration'], info['segments'],
+            [names[i] for i in info['labels']])
 
 
 def validate_clicks(clicks: Clicks,
@@ -259,7 +283,8 @@ def validate_clicks(clicks: Clicks,
     for video, vclicks in clicks.items():
         if not vclicks:
             continue
-        duration = _gt_duration(gt_database, video, path)
+        duration, _, _ = video_gt_segments(gt_database, video, class_names,
+                                           f'ground truth of {path}')
         times = np.array([c['time'] for c in vclicks], dtype=np.float64)
         bad = np.flatnonzero((times < 0) | (times > duration))
         if bad.size:
@@ -577,36 +602,6 @@ def _sample_in_intervals(rng: np.random.Generator, intervals: np.ndarray,
     return intervals[idx, 0] + (u - (cum[idx] - lengths[idx]))
 
 
-def video_gt_segments(gt_database: dict,
-                      video: str) -> Tuple[float, np.ndarray, List[str]]:
-    """Duration, (N, 2) segments and labels of one GT video, checked.
-
-    Raises:
-        ValueError: Missing/invalid duration, or a malformed annotation
-            (naming the video and the annotation index).
-    """
-    duration = _gt_duration(gt_database, video, 'ground truth')
-    anns = gt_database[video].get('annotations', []) or []
-    segs = np.zeros((len(anns), 2), dtype=np.float64)
-    labels = []
-    for i, ann in enumerate(anns):
-        seg = ann.get('segment') if isinstance(ann, dict) else None
-        label = ann.get('label') if isinstance(ann, dict) else None
-        try:
-            segs[i] = [float(seg[0]), float(seg[1])]
-        except (TypeError, ValueError, IndexError):
-            raise ValueError(f"ground truth: video '{video}', annotation #{i}"
-                             f': invalid segment {seg!r}') from None
-        if not np.isfinite(segs[i]).all() or segs[i, 1] < segs[i, 0]:
-            raise ValueError(f"ground truth: video '{video}', annotation #{i}"
-                             f': invalid segment {seg!r} (need start <= end)')
-        if not isinstance(label, str):
-            raise ValueError(f"ground truth: video '{video}', annotation #{i}"
-                             f': missing label')
-        labels.append(label)
-    return duration, segs, labels
-
-
 # ---------------------------------------------------------------------------
 # Simulation
 # ---------------------------------------------------------------------------
@@ -615,19 +610,6 @@ def _is_count(value) -> bool:
     if isinstance(value, bool):
         return False
     return isinstance(value, Integral) and value >= 0
-
-
-def _select_videos(gt_database: dict, subset) -> List[str]:
-    if subset is None:
-        return list(gt_database)
-    subsets = {subset} if isinstance(subset, str) else set(subset)
-    videos = [v for v, e in gt_database.items() if e.get('subset') in subsets]
-    if not videos:
-        available = {str(e.get('subset')) for e in gt_database.values()}
-        raise ValueError(f'no ground-truth video in subset(s) '
-                         f'{sorted(subsets)}; available subsets: '
-                         f'{sorted(available)}')
-    return videos
 
 
 def _video_rng(seed: int, video: str, stream: int) -> np.random.Generator:
@@ -713,14 +695,10 @@ def simulate_clicks(gt_database: dict,
                          f'{extra_background}')
     bg_id = background_annotator or f'{annotator_prefix}-bg'
     act_id = action_annotator or f'{annotator_prefix}-action'
-    class_set = set(class_names)
     out: Clicks = {}
-    for video in _select_videos(gt_database, subset):
-        duration, segs, labels = video_gt_segments(gt_database, video)
-        unknown = sorted(set(labels) - class_set)
-        if unknown:
-            raise ValueError(f"ground truth: video '{video}' has label(s) "
-                             f'{unknown} not in the class list')
+    for video in select_subset(gt_database, subset, 'ground truth'):
+        duration, segs, labels = video_gt_segments(gt_database, video,
+                                                   class_names)
         vclicks: List[Click] = []
         if background:
             rng = _video_rng(seed, video, 0)

@@ -137,9 +137,9 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from .clicks import (Clicks, _is_count, convert_thumos_csv, dump_click_file,
-                     load_click_file, load_ground_truth, merge_click_files,
-                     points_in_segments, simulate_clicks, validate_clicks,
-                     video_gt_segments)
+                     load_click_file, merge_click_files, points_in_segments,
+                     simulate_clicks, validate_clicks)
+from .gt_io import load_gt, select_subset
 
 GT_VERSION = 'backtal-synthetic/2.0'
 IGNORE_INDEX = -100
@@ -628,11 +628,17 @@ def synthesize_gt(num_videos: Dict[str, int],
 
 def _load_real_gt(gt_file, subsets_from_gt, max_videos_per_subset,
                   default_fps) -> Tuple[dict, List[str], dict]:
-    """Selected (and renamed) videos of a real GT, the class list, full DB."""
+    """Selected (and renamed) videos of a real GT, the class list, full DB.
+
+    The GT is read by :func:`gt_io.load_gt` (its validity rule, its class
+    list); the entries written keep the file's values (``fps`` as written,
+    int or float).
+    """
     path = Path(gt_file)
-    full, class_names = load_ground_truth(path)
+    full = load_gt(str(path))
+    database_in = full.database
     available = list(
-        dict.fromkeys(str(e.get('subset')) for e in full.values()))
+        dict.fromkeys(str(e.get('subset')) for e in database_in.values()))
     if subsets_from_gt is None:
         mapping = {s: s for s in available}
     elif isinstance(subsets_from_gt, str):
@@ -641,32 +647,29 @@ def _load_real_gt(gt_file, subsets_from_gt, max_videos_per_subset,
         mapping = dict(subsets_from_gt)
     else:
         mapping = {s: s for s in subsets_from_gt}
+    # A renaming that names an absent subset is a typo even when the other
+    # subsets select videos.
     missing = [s for s in mapping if s not in available]
     if missing:
         raise ValueError(f'{path}: subset(s) {missing} not in the GT; '
                          f'available: {available}')
-    class_set = set(class_names)
+    class_names = full.class_names
     counts: Dict[str, int] = {}
     database = {}
-    for video, entry in full.items():
-        out_subset = mapping.get(entry.get('subset'))
-        if out_subset is None:
-            continue
+    for video in select_subset(database_in, list(mapping), str(path)):
+        entry, info = database_in[video], full.videos[video]
+        out_subset = mapping[entry['subset']]
         if max_videos_per_subset is not None and counts.get(
                 out_subset, 0) >= max_videos_per_subset:
             continue
-        duration, segs, labels = video_gt_segments(full, video)
-        unknown = sorted(set(labels) - class_set)
-        if unknown:
-            raise ValueError(f"{path}: video '{video}' has label(s) "
-                             f"{unknown} not in 'activity_list'")
         counts[out_subset] = counts.get(out_subset, 0) + 1
         database[video] = dict(
             subset=out_subset,
-            duration=duration,
+            duration=info['duration'],
             fps=entry.get('fps', default_fps),
-            annotations=_annotations(segs, labels))
-    return database, class_names, full
+            annotations=_annotations(
+                info['segments'], [class_names[i] for i in info['labels']]))
+    return database, class_names, database_in
 
 
 # ---------------------------------------------------------------------------

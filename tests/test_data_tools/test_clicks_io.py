@@ -158,7 +158,10 @@ def test_dump_rejects_invalid_clicks_without_writing(tmp_path):
 
 
 def _gt():
-    return {'v1': {'duration': 10.0}, 'v2': {'duration': 5.5}}
+    return {
+        'v1': {'duration': 10.0, 'annotations': []},
+        'v2': {'duration': 5.5, 'annotations': []}
+    }
 
 
 def test_validate_accepts_boundaries():
@@ -206,10 +209,17 @@ def test_validate_unknown_videos_lists_five_and_count():
 
 
 def test_validate_gt_without_duration():
+    # The GT entries of clicked videos are read under gt_io's one rule.
     with pytest.raises(
-            ValueError, match=r"video 'v1' has no valid "
-            r"'duration'"):
-        validate_clicks({'v1': [dict(BG, label=None)]}, {'v1': {}}, [])
+            ValueError, match=r"ground truth of a\.json: video 'v1': field "
+            r'"duration" must be a positive number, got None'):
+        validate_clicks({'v1': [dict(BG, label=None)]},
+                        {'v1': {'annotations': []}}, [], path='a.json')
+    with pytest.raises(
+            ValueError, match=r"ground truth of a\.json: video 'v1': "
+            r"missing field 'annotations'"):
+        validate_clicks({'v1': [dict(BG, label=None)]},
+                        {'v1': {'duration': 10.0}}, [], path='a.json')
 
 
 def test_merge_union_keeps_annotators_and_sorts(tmp_path):

@@ -173,7 +173,7 @@ def test_extra_background_adds_clicks(thumos_gt):
     (dict(num_background='many'), r"num_background must be 'auto'"),
     (dict(num_background=True), r"num_background must be 'auto'"),
     (dict(inside_noise=1.5), r'inside_noise must be in \[0, 1\]'),
-    (dict(subset='val'), r"no ground-truth video in subset\(s\) \['val'\]; "
+    (dict(subset='val'), r"ground truth: no video in subset 'val'; "
      r"available subsets: \['test', 'train'\]"),
 ])
 def test_bad_arguments(toy_gt, kwargs, match):
@@ -186,8 +186,8 @@ def test_bad_gt(toy_gt):
     database, _ = toy_gt
     with pytest.raises(
             ValueError,
-            match=r"video 'v_two' has label\(s\) "
-            r"\['Run'\] not in the class list"):
+            match=r"video 'v_two': annotations\[1\]\.label: unknown label "
+            r"'Run', not in the class list"):
         simulate_clicks(database, ['Jump'])
     broken = {
         'v':
@@ -197,8 +197,8 @@ def test_bad_gt(toy_gt):
     }
     with pytest.raises(
             ValueError,
-            match=r"video 'v', annotation #0: invalid "
-            r'segment \[5\.0, 2\.0\]'):
+            match=r"video 'v': annotations\[0\]\.segment must be "
+            r'\[start, end\] seconds with start <= end, got \[5\.0, 2\.0\]'):
         simulate_clicks(broken, ['Jump'])
 
 

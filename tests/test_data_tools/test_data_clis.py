@@ -125,7 +125,8 @@ def test_cli_help_and_errors_in_process(tmp_path, capsys):
         json.dumps({
             'database': {
                 'v': {
-                    'duration': 5.0
+                    'duration': 5.0,
+                    'annotations': []
                 }
             },
             'activity_list': ['A']
