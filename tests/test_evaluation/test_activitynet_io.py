@@ -199,6 +199,7 @@ def small_gt(**top):
         },
         'c': {
             'subset': 'test',
+            'duration': 3,
             'annotations': []
         },
     }
@@ -212,7 +213,7 @@ def test_gt_class_list_sources(tmp_path):
     assert names == ['run', 'swim'] and sorted(gt) == ['b', 'c']
     np.testing.assert_array_equal(gt['b']['labels'], [0])
     np.testing.assert_array_equal(gt['b']['segments'], [[0, 5]])
-    assert gt['b']['duration'] == 5.0 and gt['c']['duration'] is None
+    assert gt['b']['duration'] == 5.0 and gt['c']['duration'] == 3.0
     assert gt['c']['segments'].shape == (0, 2)
 
     # activity_list wins
@@ -271,7 +272,7 @@ def test_gt_errors(tmp_path):
     bad['database']['b']['annotations'][0]['segment'] = [5]
     path = write_json(tmp_path / 'h.json', bad)
     with pytest.raises(
-            ValueError, match=r"h.json: database\['b'\].annotations\[0\]"):
+            ValueError, match=r"h.json: video 'b': annotations\[0\].segment"):
         load_activitynet_gt(path)
     bad = small_gt()
     del bad['database']['c']['annotations']
@@ -280,6 +281,17 @@ def test_gt_errors(tmp_path):
         load_activitynet_gt(path)
     with pytest.raises(FileNotFoundError):
         load_activitynet_gt(str(tmp_path / 'missing.json'))
+    # the dataset's validity rule: every video read has a positive duration
+    for duration in (None, 0, -1.0, float('nan'), 'long'):
+        bad = small_gt()
+        if duration is None:
+            del bad['database']['c']['duration']
+        else:
+            bad['database']['c']['duration'] = duration
+        path = write_json(tmp_path / 'j.json', bad)
+        with pytest.raises(ValueError, match=r"j.json: video 'c'.*duration"):
+            load_activitynet_gt(path, subset='test')
+        load_activitynet_gt(path, subset='val')  # 'c' is not read
 
 
 def test_real_thumos14_gt_as_predictions_gives_100():

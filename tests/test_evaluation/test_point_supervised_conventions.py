@@ -288,7 +288,7 @@ def test_metric_and_cli_ambiguous_option(tmp_path, capsys):
         json.dumps({
             'database': {
                 'v': {
-                    'subset': 'test',
+                    'subset': 'test', 'duration': 30.0,
                     'annotations': [{'segment': [10, 20], 'label': 'jump'}]
                 }
             }
@@ -319,9 +319,9 @@ def test_cli_infers_the_subset_of_the_results(tmp_path, capsys):
     gt_path.write_text(
         json.dumps({
             'database': {
-                'v1': {'subset': 'test', 'annotations': [
+                'v1': {'subset': 'test', 'duration': 20.0, 'annotations': [
                     {'segment': [0, 10], 'label': 'jump'}]},
-                'v2': {'subset': 'val', 'annotations': [
+                'v2': {'subset': 'val', 'duration': 20.0, 'annotations': [
                     {'segment': [0, 10], 'label': 'jump'}]},
             }
         }))

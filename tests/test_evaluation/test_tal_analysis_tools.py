@@ -28,6 +28,8 @@ def test_eval_detections_cli(tmp_path, capsys):
                 'v1': {
                     'subset':
                     'test',
+                    'duration':
+                    40.0,
                     'annotations': [{
                         'segment': [0, 10],
                         'label': 'jump'
@@ -38,6 +40,7 @@ def test_eval_detections_cli(tmp_path, capsys):
                 },
                 'v2': {
                     'subset': 'val',
+                    'duration': 40.0,
                     'annotations': [{
                         'segment': [0, 10],
                         'label': 'run'

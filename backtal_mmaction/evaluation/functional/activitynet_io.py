@@ -1,5 +1,6 @@
 """ActivityNet JSON files of the evaluation: detection results (read and
-written) and ground truth (read).
+written) and ground truth (read through :mod:`backtal_mmaction.datasets.gt_io`,
+the one GT reader).
 
 Result format: ``{"version": ..., "results": {video: [{"label": name,
 "segment": [start, end], "score": x}, ...]}, "external_data": {}}``; the
@@ -12,25 +13,14 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ...datasets.gt_io import (class_names_from_gt,
-                               warn_segments_outside_video)
+from ...datasets.gt_io import GroundTruth, load_gt, load_json
 from ...utils import atomic_write
 from .detections import flatten_detections
 
 __all__ = [
     'load_activitynet_results', 'dump_activitynet_results',
-    'load_activitynet_gt'
+    'load_activitynet_gt', 'gt_detections'
 ]
-
-
-def _read_json(path: str):
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'JSON file not found: {path}')
-    with open(path, encoding='utf-8') as f:
-        try:
-            return json.load(f)
-        except json.JSONDecodeError as err:
-            raise ValueError(f'{path} is not valid JSON: {err}') from None
 
 
 def _is_number(x) -> bool:
@@ -67,35 +57,36 @@ def _diagnose_entries(path: str, where: str, entries: list,
 
 
 def _parse_entries(
-        path: str, where: str, entries, with_score: bool
-) -> Tuple[List[str], np.ndarray, Optional[np.ndarray]]:
-    """Parse ActivityNet ``[{label, segment[, score]}]`` entries of a video.
+        path: str, where: str,
+        entries) -> Tuple[List[str], np.ndarray, np.ndarray]:
+    """Parse ActivityNet ``[{label, segment, score}]`` entries of a video.
 
     Fast path with list comprehensions and array checks; on any problem the
     slow diagnosis names the first bad entry.
+
+    Returns:
+        tuple: ``labels`` (N names), ``segments`` ``(N, 2)`` and ``scores``
+        ``(N, )`` float64.
     """
-    fields = ('label', 'segment', 'score') if with_score else ('label',
-                                                               'segment')
+    fields = ('label', 'segment', 'score')
     if not isinstance(entries, list):
         raise ValueError(f'{path}: {where} must be a list of objects, got '
                          f'{type(entries).__name__}')
     if not entries:
-        return [], np.zeros((0, 2)), (np.zeros(0) if with_score else None)
+        return [], np.zeros((0, 2)), np.zeros(0)
     try:
         labels = [e['label'] for e in entries]
         seg = np.asarray([e['segment'] for e in entries])
-        score = np.asarray([e['score']
-                            for e in entries]) if with_score else None
+        score = np.asarray([e['score'] for e in entries])
         ok = (
             seg.ndim == 2 and seg.shape[1] == 2 and seg.dtype.kind in 'iuf'
-            and all(isinstance(x, str) for x in labels))
-        if ok and with_score:
-            ok = score.ndim == 1 and score.dtype.kind in 'iuf'
+            and all(isinstance(x, str) for x in labels)
+            and score.ndim == 1 and score.dtype.kind in 'iuf')
         if ok:
             seg = seg.astype(np.float64)
             ok = bool(
                 np.isfinite(seg).all() and (seg[:, 1] >= seg[:, 0]).all())
-        if ok and with_score:
+        if ok:
             score = score.astype(np.float64)
             ok = bool(np.isfinite(score).all())
     except (TypeError, KeyError, ValueError):
@@ -134,13 +125,13 @@ def load_activitynet_results(
         tuple[dict, list[str]]: Detection dict ``{video: dict(segments=(N, 2),
         labels=(N, ), scores=(N, ))}`` and the class names used.
     """
-    data = _read_json(path)
+    data = load_json(path, 'Result')
     if not isinstance(data, Mapping) or not isinstance(
             data.get('results'), Mapping):
         raise ValueError(f"{path}: expected a JSON object with a 'results' "
                          'object {video: [detections]}')
     parsed = {
-        vid: _parse_entries(path, f'results[{vid!r}]', entries, True)
+        vid: _parse_entries(path, f'results[{vid!r}]', entries)
         for vid, entries in data['results'].items()
     }
     if class_names is None:
@@ -201,12 +192,42 @@ def dump_activitynet_results(predictions: Dict[str, dict],
     return path
 
 
+def gt_detections(gt: GroundTruth,
+                  videos: Optional[Sequence[str]] = None) -> Dict[str, dict]:
+    """The GT detection dict of a loaded GT file.
+
+    Args:
+        gt (GroundTruth): From :func:`~backtal_mmaction.datasets.gt_io.\
+load_gt`.
+        videos (Sequence[str], optional): Videos to keep, in this order
+            (each must be in ``gt.videos``). Defaults to all of them.
+
+    Returns:
+        dict: ``{video: dict(segments=(N, 2) float64, labels=(N, ) int64,
+        duration=float)}``.
+    """
+    names = gt.videos if videos is None else videos
+    return {
+        name: dict(
+            segments=gt.videos[name]['segments'],
+            labels=gt.videos[name]['labels'],
+            duration=gt.videos[name]['duration'])
+        for name in names
+    }
+
+
 def load_activitynet_gt(
     path: str,
     subset: Optional[str] = None,
     class_names: Optional[Sequence[str]] = None
 ) -> Tuple[Dict[str, dict], List[str]]:
     """Read ActivityNet-style ground truth (ActivityNet 1.2/1.3, THUMOS14).
+
+    A thin adapter over :func:`~backtal_mmaction.datasets.gt_io.load_gt`,
+    the one GT reader of the plugin: its validity rule (every video read
+    has an ``annotations`` list and a positive ``duration``; segments
+    ``[start, end]`` with ``start <= end``; labels in the class list) and
+    its class-list rule apply, so metric and dataset indices agree.
 
     Args:
         path (str): JSON with ``database`` -> video -> ``subset``,
@@ -220,60 +241,8 @@ def load_activitynet_gt(
 
     Returns:
         tuple[dict, list[str]]: GT detection dict ``{video: dict(
-        segments=(N, 2), labels=(N, ), duration=float | None)}`` and the class
-        names.
+        segments=(N, 2), labels=(N, ), duration=float)}`` (file order) and
+        the class names.
     """
-    data = _read_json(path)
-    if not isinstance(data, Mapping) or not isinstance(
-            data.get('database'), Mapping):
-        raise ValueError(f"{path}: expected a JSON object with a 'database' "
-                         'object {video: {subset, duration, annotations}}')
-    database = data['database']
-    for vid, info in database.items():
-        if not isinstance(info, Mapping):
-            raise ValueError(f'{path}: database[{vid!r}] must be an object')
-        if 'annotations' not in info:
-            raise ValueError(
-                f"{path}: database[{vid!r}] is missing field 'annotations'")
-    warn_segments_outside_video(database, path)
-
-    if subset is not None:
-        videos = [
-            v for v, info in database.items() if info.get('subset') == subset
-        ]
-        if not videos:
-            available = sorted(
-                {str(i.get('subset'))
-                 for i in database.values()})
-            raise ValueError(f'{path}: no video in subset {subset!r}; '
-                             f'available subsets: {available}')
-    else:
-        videos = list(database)
-
-    # Labels of the whole database are only needed to infer the class list.
-    infer_classes = (
-        class_names is None and 'activity_list' not in data
-        and 'taxonomy' not in data)
-    parsed = {
-        vid:
-        _parse_entries(path, f'database[{vid!r}].annotations',
-                       database[vid]['annotations'], False)
-        for vid in (database if infer_classes else videos)
-    }
-    if class_names is None:
-        # the same class-list rule as the dataset (activity_list, taxonomy
-        # leaves, sorted labels), so metric and dataset indices agree
-        class_names = class_names_from_gt(data, path)
-    class_names = list(class_names)
-    index = {name: i for i, name in enumerate(class_names)}
-
-    gt = {}
-    for vid in videos:
-        labels, seg, _ = parsed[vid]
-        duration = database[vid].get('duration')
-        gt[vid] = dict(
-            segments=seg,
-            labels=_labels_to_index(path, f'database[{vid!r}].annotations',
-                                    labels, index),
-            duration=float(duration) if _is_number(duration) else None)
-    return gt, class_names
+    gt = load_gt(path, subset=subset, class_names=class_names)
+    return gt_detections(gt), gt.class_names

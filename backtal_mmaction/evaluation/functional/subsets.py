@@ -1,6 +1,8 @@
 """Which GT subset a result file belongs to (the offline tools' checks)."""
 from typing import Dict, List, Optional, Sequence
 
+from ...datasets.gt_io import select_subset
+
 __all__ = ['infer_subset', 'check_videos_in_subset']
 
 
@@ -50,7 +52,8 @@ def check_videos_in_subset(database: dict, videos: Sequence[str],
     the videos do belong to, so the fix (``--subset``) is obvious.
 
     Raises:
-        ValueError: some videos are not in ``subset`` (or not in the file).
+        ValueError: some videos are not in ``subset`` (or not in the file),
+            or ``subset`` has no video at all (naming the subsets present).
     """
     missing = [v for v in videos if v not in database]
     if missing:
@@ -59,7 +62,8 @@ def check_videos_in_subset(database: dict, videos: Sequence[str],
             f'e.g. {missing[:3]}')
     if subset is None:
         return
-    outside = [v for v in videos if database[v].get('subset') != subset]
+    selected = set(select_subset(database, subset, gt_path))
+    outside = [v for v in videos if v not in selected]
     if outside:
         where = sorted(_by_subset(database, outside))
         raise ValueError(
