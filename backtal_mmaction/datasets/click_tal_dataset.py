@@ -7,11 +7,11 @@ from mmaction.datasets import BaseActionDataset
 from mmaction.registry import DATASETS
 from mmengine.logging import print_log
 
+from ..utils import CLICK_TYPES
 from .clicks import load_click_file, validate_clicks
 from .gt_io import load_gt
 
 ANNOTATOR_MODES = ('merge', 'first', 'random')
-CLICK_TYPES = ('background', 'action')
 
 
 @DATASETS.register_module()

@@ -40,7 +40,6 @@ import csv
 import json
 import math
 import os
-import tempfile
 import zlib
 from numbers import Integral, Real
 from pathlib import Path
@@ -48,10 +47,10 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from ..utils import CLICK_TYPES, atomic_write
 from .gt_io import load_gt, parse_gt_video, select_subset, video_annotations
 
 CLICK_FILE_VERSION = 'backtal-clicks/1.0'
-CLICK_TYPES = ('background', 'action')
 THUMOS_CSV_REQUIRED_COLUMNS = ('URLID', 'Tag', 'Start')
 THUMOS_BACKGROUND_TAGS = ('background', 'background_background')
 THUMOS14_CLASSES = ('BaseballPitch', 'BasketballDunk', 'Billiards',
@@ -345,17 +344,9 @@ def dump_click_file(clicks: Clicks,
         videos.append(f'  {json.dumps(video)}: {{"clicks": [{body}]}}')
     text = (f'{{"version": {json.dumps(CLICK_FILE_VERSION)},\n'
             ' "database": {\n' + ',\n'.join(videos) + '}}\n')
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
-    try:
-        with os.fdopen(fd, 'w', encoding='utf-8') as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    # Written to a hidden temporary name and renamed: an interrupted write
+    # never leaves a truncated click file.
+    atomic_write(path, text)
 
 
 def _sorted_clicks(clicks: Iterable[Click]) -> List[Click]:

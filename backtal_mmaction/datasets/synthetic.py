@@ -139,10 +139,10 @@ import numpy as np
 from .clicks import (Clicks, _is_count, convert_thumos_csv, dump_click_file,
                      load_click_file, merge_click_files, points_in_segments,
                      simulate_clicks, validate_clicks)
+from ..utils import IGNORE_INDEX, atomic_replace, atomic_write, snippet_times
 from .gt_io import load_gt, select_subset
 
 GT_VERSION = 'backtal-synthetic/2.0'
-IGNORE_INDEX = -100
 DEFAULT_NUM_VIDEOS = dict(train=200, val=20, test=200)
 # Shortest synthetic video: room for one minimal instance with background on
 # both sides at the 0.1 s GT grid.
@@ -150,8 +150,7 @@ MIN_VIDEO_SECONDS = 2.0
 
 __all__ = [
     'SyntheticConfig', 'make_prototypes', 'synthesize_video_features',
-    'synthesize_gt', 'generate_synthetic_benchmark', 'snippet_times',
-    'num_snippets', 'class_groups', 'class_median_seconds',
+    'synthesize_gt', 'generate_synthetic_benchmark', 'num_snippets', 'class_groups', 'class_median_seconds',
     'MIN_VIDEO_SECONDS'
 ]
 
@@ -372,11 +371,6 @@ def num_snippets(duration: float, fps: float, frames_per_snippet: int) -> int:
     return max(int(round(duration * fps / frames_per_snippet)), 1)
 
 
-def snippet_times(duration: float, num: int) -> np.ndarray:
-    """(T,) centre times (s) of T equal snippets covering [0, duration]."""
-    return (np.arange(num) + 0.5) * (duration / num)
-
-
 def _soft_boxes(t: np.ndarray, starts: np.ndarray, ends: np.ndarray,
                 width: float) -> np.ndarray:
     """(T, N) soft indicator of [start, end] with sigmoid edges."""
@@ -460,7 +454,7 @@ def synthesize_video_features(rng: np.random.Generator,
     segs = np.asarray(segments, dtype=np.float64).reshape(-1, 2)
     labels = np.asarray(label_indices, dtype=np.int64).reshape(-1)
     feat_dim = prototypes['background'].shape[0]
-    t = snippet_times(duration, num)
+    t = snippet_times(num, duration)
     snippet_seconds = duration / num
 
     x = np.broadcast_to(prototypes['background'], (num, feat_dim)).copy()
@@ -825,9 +819,7 @@ def _check_out_dir(out_dir: Path, overwrite: bool) -> None:
 
 
 def _write_json(path: Path, data: dict) -> None:
-    with open(path, 'w', encoding='utf-8') as f:
-        json.dump(data, f, ensure_ascii=False)
-        f.write('\n')
+    atomic_write(path, json.dumps(data, ensure_ascii=False) + '\n')
 
 
 def generate_synthetic_benchmark(out_dir,
@@ -1004,17 +996,22 @@ def generate_synthetic_benchmark(out_dir,
             _rng(seed, 2, video), duration, segs, labels, prototypes, num, cfg)
         total_snippets += num
         if layout == 'npy':
-            np.save(feature_dir / f'{video}.npy', feats)
+            atomic_replace(
+                feature_dir / f'{video}.npy',
+                lambda tmp: np.save(tmp, feats),
+                suffix='.npy')
         else:
             bg_times = [
                 c['time'] for c in clicks.get(video, [])
                 if c['type'] == 'background'
             ]
-            np.savez(
+            arrays = _official_arrays(video, entry, feats, labels,
+                                      len(class_names), bg_times,
+                                      entry['subset'] == train_subset)
+            atomic_replace(
                 feature_dir / f'{video}.npz',
-                **_official_arrays(video, entry, feats, labels,
-                                   len(class_names), bg_times,
-                                   entry['subset'] == train_subset))
+                lambda tmp: np.savez(tmp, **arrays),
+                suffix='.npz')
 
     gt_path = out_dir / 'gt.json'
     _write_json(

@@ -13,8 +13,8 @@ from backtal_mmaction.datasets.synthetic import (DEFAULT_NUM_VIDEOS,
                                                  class_groups,
                                                  generate_synthetic_benchmark,
                                                  make_prototypes,
-                                                 snippet_times,
                                                  synthesize_video_features)
+from backtal_mmaction.utils import snippet_times
 
 
 @pytest.fixture(scope='module')
@@ -151,7 +151,7 @@ def test_receptive_field_smears_short_instances():
         np.random.default_rng(0), 600.0, segs, [0, 0], protos, num,
         cfg).astype(np.float64)
     base = np.linalg.norm(protos['background'])
-    t = snippet_times(600.0, num)
+    t = snippet_times(num, 600.0)
     peak_short = np.linalg.norm(x[np.abs(t - 100.15) < 1], axis=1).max()
     peak_long = np.linalg.norm(x[np.abs(t - 303) < 1], axis=1).max()
     ratio = (peak_short - base) / (peak_long - base)
@@ -172,7 +172,7 @@ def test_siblings_share_their_venue(default_bench):
         if len(labels) != 1:
             continue
         segs = _segments(entry)
-        t = snippet_times(entry['duration'], len(x))
+        t = snippet_times(len(x), entry['duration'])
         dist = np.maximum(
             np.maximum(segs[None, :, 0] - t[:, None],
                        t[:, None] - segs[None, :, 1]), 0).min(1)
@@ -252,7 +252,7 @@ def test_feature_realism(default_bench):
     rng = np.random.default_rng(0)
     for video, entry in gt['database'].items():
         x = np.load(out / 'features' / f'{video}.npy').astype(np.float64)
-        t = snippet_times(entry['duration'], len(x))
+        t = snippet_times(len(x), entry['duration'])
         segs = _segments(entry)
         inside = points_in_segments(t, segs)
         dist = np.maximum(

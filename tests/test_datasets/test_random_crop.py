@@ -65,3 +65,24 @@ def test_short_video_is_padded_not_stretched():
     assert r['gt_segments'].tolist() == _results()['gt_segments'].tolist()
     with pytest.raises(ValueError, match='num_segments'):
         RandomCropSnippets(num_segments=0)
+
+
+def test_build_click_labels_uses_ignore_index():
+    """Unclicked snippets hold IGNORE_INDEX (-100), the value the click
+    losses ignore; a config asking for another value is refused."""
+    from mmaction.registry import TRANSFORMS
+
+    from backtal_mmaction.utils import IGNORE_INDEX
+    r = dict(features=np.zeros((2, 5), np.float32), duration=10.0,
+             num_classes=3, click_times=np.array([0.0, 4.5, 9.99]),
+             click_labels=np.array([3, 1, 3]))
+    out = BuildClickLabels()(dict(r))['click_label_vector']
+    # snippet = floor(t / 10 * 5): 0 -> 0, 4.5 -> 2, 9.99 -> 4
+    assert out.tolist() == [3, -100, 1, -100, 3] and IGNORE_INDEX == -100
+    spelled = TRANSFORMS.build(dict(type='BuildClickLabels',
+                                    ignore_index=-100))
+    assert spelled(dict(r))['click_label_vector'].tolist() == out.tolist()
+    with pytest.raises(ValueError, match=r'ignore_index=255 is not '
+                       r'supported: the click losses use IGNORE_INDEX '
+                       r'\(-100\)'):
+        TRANSFORMS.build(dict(type='BuildClickLabels', ignore_index=255))

@@ -3,7 +3,8 @@ import numpy as np
 from mmaction.registry import TRANSFORMS
 from mmcv.transforms import BaseTransform
 
-IGNORE_INDEX = -100
+from ...utils import IGNORE_INDEX
+
 RESAMPLE_MODES = ('linear', 'uniform', 'random')
 
 
@@ -101,18 +102,29 @@ class BuildClickLabels(BaseTransform):
     A click at time ``t`` lands on snippet ``floor(t / duration * T)``
     (clipped to ``T - 1``), with ``T`` the current number of snippets.
     Values: the class index for action clicks, ``C`` (background) for
-    background clicks, ``ignore_index`` elsewhere. If two clicks share a
-    snippet, an action click wins over a background click (the rarer, more
-    specific label). An official ``point_label`` (if loaded) fills the
-    snippets no click covers.
+    background clicks, ``IGNORE_INDEX`` (-100) elsewhere. If two clicks
+    share a snippet, an action click wins over a background click (the
+    rarer, more specific label). An official ``point_label`` (if loaded)
+    fills the snippets no click covers.
+
+    Args:
+        ignore_index (int): Accepted only as ``IGNORE_INDEX`` (-100), for
+            configs that spell it out: the click losses ignore exactly that
+            value, so any other would turn unlabelled snippets into a
+            (wrong) class.
     """
 
     def __init__(self, ignore_index: int = IGNORE_INDEX) -> None:
-        self.ignore_index = ignore_index
+        if ignore_index != IGNORE_INDEX:
+            raise ValueError(
+                f'BuildClickLabels: ignore_index={ignore_index!r} is not '
+                f'supported: the click losses use IGNORE_INDEX '
+                f'({IGNORE_INDEX}) for snippets without a click; remove '
+                'ignore_index from the config')
 
     def transform(self, results: dict) -> dict:
         length = results['features'].shape[1]
-        labels = np.full(length, self.ignore_index, np.int64)
+        labels = np.full(length, IGNORE_INDEX, np.int64)
         times = np.asarray(results.get('click_times', ()), np.float64)
         if len(times):
             num_bg = results['num_classes']
@@ -131,7 +143,7 @@ class BuildClickLabels(BaseTransform):
                     f'video {results.get("video_name")!r}: point_label '
                     f'values must be -100 or in [0, {num_bg}], got '
                     f'{sorted(set(pl.tolist()))[:10]}')
-            fill = (labels == self.ignore_index) & (pl != IGNORE_INDEX)
+            fill = (labels == IGNORE_INDEX) & (pl != IGNORE_INDEX)
             labels[fill] = pl[fill]
         results['click_label_vector'] = labels
         return results
