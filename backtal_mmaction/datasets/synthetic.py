@@ -136,7 +136,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from .clicks import (Clicks, _is_count, convert_thumos_csv, dump_click_file,
+from .clicks import (Clicks, convert_thumos_csv, dump_click_file, is_count,
                      load_click_file, merge_click_files, points_in_segments,
                      simulate_clicks, validate_clicks)
 from ..utils import IGNORE_INDEX, atomic_replace, atomic_write, snippet_times
@@ -931,7 +931,7 @@ def generate_synthetic_benchmark(out_dir,
         num_videos = dict(DEFAULT_NUM_VIDEOS if num_videos is
                           None else num_videos)
         for subset, count in num_videos.items():
-            if not _is_count(count):
+            if not is_count(count):
                 raise ValueError(f'num_videos[{subset!r}] must be an int >= '
                                  f'0, got {count!r}')
         lo, hi = duration_range

@@ -1,0 +1,51 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+"""Summary numbers of a click set against its GT."""
+import math
+from typing import Dict
+
+import numpy as np
+
+from ..segments import points_in_segments
+from .ground_truth import video_gt_segments
+from .schema import Clicks
+
+
+def click_statistics(clicks: Clicks, gt_database: dict) -> Dict[str, float]:
+    """Summary numbers of a click set against its GT (for CLIs/reports).
+
+    Returns:
+        dict: ``num_videos``, ``num_clicks``, ``num_background``,
+        ``num_action``, ``mean_per_video``, ``median_per_video``,
+        ``background_inside_fraction`` (background clicks inside a GT
+        action) and ``action_inside_fraction`` (action clicks inside a GT
+        instance of their own label); NaN where undefined.
+    """
+    counts = np.array([len(v) for v in clicks.values()], dtype=np.float64)
+    n_bg = n_bg_in = n_act = n_act_in = 0
+    for video, vclicks in clicks.items():
+        if not vclicks:
+            continue
+        _, segs, labels = video_gt_segments(gt_database, video)
+        times = np.array([c['time'] for c in vclicks])
+        is_bg = np.array([c['type'] == 'background' for c in vclicks])
+        n_bg += int(is_bg.sum())
+        n_bg_in += int(points_in_segments(times[is_bg], segs).sum())
+        n_act += int((~is_bg).sum())
+        if len(segs) and (~is_bg).any():
+            act_labels = np.array([c['label'] for c in vclicks])[~is_bg]
+            t = times[~is_bg][:, None]
+            hit = ((t >= segs[None, :, 0]) & (t <= segs[None, :, 1])
+                   & (act_labels[:, None] == np.array(labels)[None, :]))
+            n_act_in += int(hit.any(axis=1).sum())
+    return {
+        'num_videos': len(clicks),
+        'num_clicks': int(counts.sum()),
+        'num_background': n_bg,
+        'num_action': n_act,
+        'mean_per_video': float(counts.mean()) if counts.size else math.nan,
+        'median_per_video':
+        float(np.median(counts)) if counts.size else math.nan,
+        'background_inside_fraction': n_bg_in / n_bg if n_bg else math.nan,
+        'action_inside_fraction': n_act_in / n_act if n_act else math.nan,
+    }
+
