@@ -1,14 +1,19 @@
-from .checkpoint import (CheckpointReadError, UnsafeCheckpointError, load_checkpoint_file,
-                         register_safe_checkpoint_loader,
-                         safe_checkpoint_globals)
+"""Runner-side parts of the plugin: safe checkpoint loading, the workflow
+hooks (registered in ``HOOKS``), checkpoint conversion and tool helpers.
+
+Importing it changes no MMEngine or torch global: checkpoint loading goes
+through :func:`load_checkpoint_file` and, inside a Runner, through
+:class:`~backtal_mmaction.engine.hooks.CheckpointCompatibilityHook`.
+"""
+from .checkpoint import (CheckpointReadError, UnsafeCheckpointError,
+                         allow_checkpoint_globals, check_checkpoint_file,
+                         load_checkpoint_file, safe_checkpoint_globals)
 from .official_checkpoint import convert_official_state_dict
 from . import hooks  # noqa: F401  (registers the workflow hooks)
 
-# Importing the plugin (custom_imports) makes load_from / --resume / test
-# work under torch >= 2.6's weights_only=True loading.
-register_safe_checkpoint_loader()
-
 __all__ = [
-    'CheckpointReadError', 'UnsafeCheckpointError', 'convert_official_state_dict', 'load_checkpoint_file',
-    'register_safe_checkpoint_loader', 'safe_checkpoint_globals'
+    'CheckpointReadError', 'UnsafeCheckpointError',
+    'allow_checkpoint_globals', 'check_checkpoint_file',
+    'convert_official_state_dict', 'load_checkpoint_file',
+    'safe_checkpoint_globals'
 ]

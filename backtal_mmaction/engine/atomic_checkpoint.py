@@ -29,19 +29,21 @@ Use it in place of ``CheckpointHook``::
     default_hooks = dict(checkpoint=dict(type='AtomicCheckpointHook',
                                          interval=5, max_keep_ckpts=3))
 """
-import contextlib
-import functools
 import os
 import os.path as osp
-from typing import Callable, Optional, Union
+from typing import Optional
 
 from mmaction.registry import HOOKS
 from mmengine.dist import is_main_process
 from mmengine.fileio import LocalBackend, get_file_backend
 from mmengine.hooks import CheckpointHook
 
+from ..utils import atomic_replace, atomic_write
+from .mmengine_private import has_loaded, is_resuming, load_from, \
+    set_load_from
+
 __all__ = [
-    'AtomicCheckpointHook', 'atomic_write', 'atomic_runner_save',
+    'AtomicCheckpointHook', 'atomic_runner_save', 'atomic_write',
     'resolve_last_checkpoint'
 ]
 
@@ -92,92 +94,44 @@ def resolve_last_checkpoint(work_dir: str) -> Optional[str]:
     return path
 
 
-def _fsync_dir(path: str) -> None:
-    """Persist a rename (best effort: not every OS/filesystem allows it)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _tmp_name(filename: str) -> str:
-    # Hidden and not ending in .pth: never mistaken for a checkpoint.
-    return f'.{filename}.tmp-{os.getpid()}'
-
-
-def _replace_from_tmp(tmp: str, final: str) -> None:
-    with open(tmp, 'rb+') as f:
-        os.fsync(f.fileno())
-    os.replace(tmp, final)
-    _fsync_dir(osp.dirname(osp.abspath(final)))
-
-
-def atomic_write(path: str, data: Union[bytes, str]) -> None:
-    """Write ``data`` to ``path`` through a temporary file + ``os.replace``.
-
-    A crash at any point leaves either the previous content of ``path`` or
-    the complete new one (plus, at worst, a hidden ``.*.tmp-PID`` file).
-    """
-    path = osp.abspath(path)
-    tmp = osp.join(osp.dirname(path), _tmp_name(osp.basename(path)))
-    try:
-        with open(tmp, 'wb') as f:
-            f.write(data.encode('utf-8') if isinstance(data, str) else data)
-        _replace_from_tmp(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.remove(tmp)
-        raise
-
-
-def atomic_runner_save(save_fn: Callable, out_dir: str, filename: str, *args,
+def atomic_runner_save(runner, out_dir: str, filename: str, *args,
                        **kwargs) -> None:
-    """Call ``Runner.save_checkpoint``-like ``save_fn`` atomically.
+    """``runner.save_checkpoint(out_dir, filename, ...)``, atomically.
 
-    ``save_fn(out_dir, tmp_name, ...)`` writes the temporary file, which is
-    then moved onto ``out_dir/filename``. Non-local ``out_dir`` (object
-    stores) are passed through unchanged.
+    The Runner writes a hidden temporary file in ``out_dir`` (its public
+    ``save_checkpoint`` with another file name), which is flushed to disk
+    and moved onto ``out_dir/filename`` (:func:`~backtal_mmaction.utils.
+    atomic_replace`). Object stores, and ranks other than the main one
+    (where ``Runner.save_checkpoint`` writes nothing), save as MMEngine
+    does.
     """
     if not is_main_process() or not isinstance(
             get_file_backend(out_dir), LocalBackend):
-        return save_fn(out_dir, filename, *args, **kwargs)
-    tmp_name = _tmp_name(filename)
-    tmp = osp.join(out_dir, tmp_name)
-    try:
-        save_fn(out_dir, tmp_name, *args, **kwargs)
-        _replace_from_tmp(tmp, osp.join(out_dir, filename))
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.remove(tmp)
-        raise
+        return runner.save_checkpoint(out_dir, filename, *args, **kwargs)
+    atomic_replace(
+        osp.join(out_dir, filename),
+        lambda tmp: runner.save_checkpoint(
+            out_dir, osp.relpath(tmp, osp.abspath(out_dir)), *args, **kwargs),
+        fsync=True)
     return None
 
 
-@contextlib.contextmanager
-def _atomic_saves(runner):
-    """Route ``runner.save_checkpoint`` through :func:`atomic_runner_save`
-    for the duration of the block (covers the best-checkpoint saves of the
-    parent class too)."""
-    had_own = 'save_checkpoint' in vars(runner)
-    previous = runner.save_checkpoint
-    if (isinstance(previous, functools.partial)
-            and previous.func is atomic_runner_save):  # already routed
-        yield
-        return
-    runner.save_checkpoint = functools.partial(atomic_runner_save, previous)
-    try:
-        yield
-    finally:
-        if had_own:
-            runner.save_checkpoint = previous
-        else:
-            del runner.save_checkpoint
+class _AtomicSaves:
+    """``runner`` as ``CheckpointHook``'s best-checkpoint code sees it:
+    every attribute is the runner's, but ``save_checkpoint`` goes through
+    :func:`atomic_runner_save`. Only that call gets it; the runner itself
+    is never changed."""
+
+    def __init__(self, runner) -> None:
+        self.runner = runner
+
+    def __getattr__(self, name: str):
+        return getattr(self.runner, name)
+
+    def save_checkpoint(self, out_dir: str, filename: str, *args,
+                        **kwargs) -> None:
+        return atomic_runner_save(self.runner, out_dir, filename, *args,
+                                  **kwargs)
 
 
 @HOOKS.register_module()
@@ -195,19 +149,29 @@ class AtomicCheckpointHook(CheckpointHook):
         # MMEngine's auto-resume (``resume=True``, no ``load_from``) opens
         # the pointer's text as a path relative to the current directory;
         # hand it the resolved file instead (runs before load_or_resume).
-        if (getattr(runner, '_resume', False)
-                and getattr(runner, '_load_from', None) is None
-                and not getattr(runner, '_has_loaded', False)):
+        if (is_resuming(runner) and load_from(runner) is None
+                and not has_loaded(runner)):
             path = resolve_last_checkpoint(runner.work_dir)
             if path is not None:
-                runner._load_from = path  # pylint: disable=protected-access
+                set_load_from(runner, path)
                 runner.logger.info(f'Resuming from {path} (named by '
                                    f'{runner.work_dir}/last_checkpoint)')
-        parent = getattr(super(), 'before_run', None)
-        if parent is not None:
-            parent(runner)
+        super().before_run(runner)
 
+    def after_val_epoch(self, runner, metrics) -> None:
+        # The best checkpoint: MMEngine's logic, with atomic writes.
+        super().after_val_epoch(
+            _AtomicSaves(runner) if self._local() else runner, metrics)
+
+    # Private in MMEngine 0.10: the one method of CheckpointHook that
+    # orders the checkpoint write, the `last_checkpoint` pointer and the
+    # eviction of old checkpoints (the public after_train_epoch /
+    # after_train_iter / after_val_epoch all end here), and there is no
+    # public point to change that order; tested against the pinned MMEngine
+    # in tests/test_engine/test_mmengine_private.py.
     def _save_checkpoint_with_step(self, runner, step, meta):
+        if isinstance(runner, _AtomicSaves):  # called by the best-ckpt code
+            runner = runner.runner
         if not self._local():
             return super()._save_checkpoint_with_step(runner, step, meta)
         evicted = None
@@ -224,17 +188,17 @@ class AtomicCheckpointHook(CheckpointHook):
         self.last_ckpt = self.file_backend.join_path(self.out_dir, filename)
         runner.message_hub.update_info('last_ckpt', self.last_ckpt)
 
-        with _atomic_saves(runner):
-            runner.save_checkpoint(
-                self.out_dir,
-                filename,
-                self.file_client_args,
-                save_optimizer=self.save_optimizer,
-                save_param_scheduler=self.save_param_scheduler,
-                meta=meta,
-                by_epoch=self.by_epoch,
-                backend_args=self.backend_args,
-                **self.args)
+        atomic_runner_save(
+            runner,
+            self.out_dir,
+            filename,
+            self.file_client_args,
+            save_optimizer=self.save_optimizer,
+            save_param_scheduler=self.save_param_scheduler,
+            meta=meta,
+            by_epoch=self.by_epoch,
+            backend_args=self.backend_args,
+            **self.args)
         if not is_main_process():
             return None
         # The pointer moves only once the checkpoint it names is complete,
@@ -244,16 +208,11 @@ class AtomicCheckpointHook(CheckpointHook):
         if _inside(pointer, runner.work_dir):
             pointer = osp.relpath(osp.realpath(pointer),
                                   osp.realpath(runner.work_dir))
-        atomic_write(osp.join(runner.work_dir, 'last_checkpoint'), pointer)
+        atomic_write(osp.join(runner.work_dir, 'last_checkpoint'), pointer,
+                     fsync=True)
         if evicted is not None:
             old = self.file_backend.join_path(
                 self.out_dir, self.filename_tmpl.format(evicted))
             if self.file_backend.isfile(old):
                 self.file_backend.remove(old)
         return None
-
-    def _save_best_checkpoint(self, runner, metrics) -> None:
-        if not self._local():
-            return super()._save_best_checkpoint(runner, metrics)
-        with _atomic_saves(runner):
-            return super()._save_best_checkpoint(runner, metrics)

@@ -71,9 +71,81 @@ def test_getattr_is_not_a_general_getattr(tmp_path):
         load_checkpoint_file(str(path))
 
 
-def test_mmengine_loader_is_routed(tmp_path):
+def test_mmengine_loader_is_left_alone(tmp_path):
+    """The plugin no longer replaces MMEngine's local loader: outside a
+    Runner (whose CheckpointCompatibilityHook opens the allow-list) MMEngine
+    loads as it does without the plugin, i.e. torch's weights_only refuses
+    both a pickled callable and the MessageHub state; inside
+    allow_checkpoint_globals() the MessageHub state loads."""
+    import pickle
+
     from mmengine.runner.checkpoint import _load_checkpoint
-    path = tmp_path / 'evil.pth'
-    torch.save({'payload': _Evil()}, path)
-    with pytest.raises(UnsafeCheckpointError):
-        _load_checkpoint(str(path), map_location='cpu')
+
+    from backtal_mmaction.engine import allow_checkpoint_globals
+    evil = tmp_path / 'evil.pth'
+    torch.save({'payload': _Evil()}, evil)
+    with pytest.raises(pickle.UnpicklingError, match='posix.system'):
+        _load_checkpoint(str(evil), map_location='cpu')
+    hub = MessageHub.get_instance('ckpt-test-3')
+    hub.update_scalar('loss', 2.0)
+    ok = tmp_path / 'ok.pth'
+    torch.save(dict(message_hub=hub.state_dict()), ok)
+    with pytest.raises(pickle.UnpicklingError, match='HistoryBuffer'):
+        _load_checkpoint(str(ok), map_location='cpu')
+    with allow_checkpoint_globals():
+        ckpt = _load_checkpoint(str(ok), map_location='cpu')
+        with pytest.raises(pickle.UnpicklingError, match='posix.system'):
+            _load_checkpoint(str(evil), map_location='cpu')
+    assert ckpt['message_hub']['log_scalars']['loss'].current() == 2.0
+
+
+def test_allow_list_is_scoped_and_nests():
+    from torch.serialization import add_safe_globals, get_safe_globals
+
+    from backtal_mmaction.engine import (allow_checkpoint_globals,
+                                         safe_checkpoint_globals)
+    before = get_safe_globals()
+    add_safe_globals([HistoryBuffer])  # a user's own entry
+    try:
+        with allow_checkpoint_globals():
+            inside = set(get_safe_globals())
+            assert set(safe_checkpoint_globals()) <= inside
+            with allow_checkpoint_globals():
+                assert set(get_safe_globals()) == inside
+            assert set(get_safe_globals()) == inside  # inner exit: as is
+        # Only what the block added went; the user's HistoryBuffer stays
+        # (torch's own safe_globals context would remove it).
+        assert set(get_safe_globals()) == set(before) | {HistoryBuffer}
+    finally:
+        torch.serialization.clear_safe_globals()
+        add_safe_globals(before)
+
+
+def _hub_checkpoint(path, legacy=False):
+    hub = MessageHub.get_instance('ckpt-test-4')
+    hub.update_scalar('loss', 1.0)
+    torch.save(dict(message_hub=hub.state_dict(),
+                    state_dict={'w': torch.ones(2)}), path,
+               _use_new_zipfile_serialization=not legacy)
+    return str(path)
+
+
+@pytest.mark.parametrize('legacy', [False, True])
+def test_check_checkpoint_file(tmp_path, legacy):
+    from backtal_mmaction.engine import (CheckpointReadError,
+                                         check_checkpoint_file)
+    check_checkpoint_file(_hub_checkpoint(tmp_path / 'ok.pth', legacy))
+    evil = tmp_path / 'evil.pth'
+    torch.save({'payload': _Evil()}, evil,
+               _use_new_zipfile_serialization=not legacy)
+    with pytest.raises(UnsafeCheckpointError, match=r'evil\.pth.*system'):
+        check_checkpoint_file(str(evil))
+    data = (tmp_path / 'ok.pth').read_bytes()
+    (tmp_path / 'half.pth').write_bytes(data[:len(data) // 2])
+    with pytest.raises(CheckpointReadError, match='half.pth'):
+        check_checkpoint_file(str(tmp_path / 'half.pth'))
+    (tmp_path / 'empty.pth').write_bytes(b'')
+    with pytest.raises(CheckpointReadError, match='empty.pth.*empty'):
+        check_checkpoint_file(str(tmp_path / 'empty.pth'))
+    with pytest.raises(FileNotFoundError, match='nope.pth'):
+        check_checkpoint_file(str(tmp_path / 'nope.pth'))

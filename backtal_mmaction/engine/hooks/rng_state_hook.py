@@ -32,6 +32,8 @@ from mmengine.dist import all_gather_object, get_dist_info, is_distributed
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 
+from ..mmengine_private import is_resuming
+
 __all__ = ['RNGStateHook', 'get_rng_state', 'set_rng_state']
 
 
@@ -117,7 +119,7 @@ class RNGStateHook(Hook):
         self._loaded_any = True
 
     def before_train(self, runner) -> None:
-        if not getattr(runner, '_resume', False):
+        if not is_resuming(runner):
             return
         saved, self._loaded = self._loaded, None
         if saved is None:
