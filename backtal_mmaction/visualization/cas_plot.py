@@ -19,18 +19,12 @@ from typing import Dict, Optional, Sequence
 
 import numpy as np
 
+# The plugin's one snippet grid; re-exported here for existing imports.
+from ..utils import snippet_times
+
 __all__ = [
     'render_cas_figure', 'cas_plot_inputs', 'snippet_times', 'save_rgb_png'
 ]
-
-
-def snippet_times(num_snippets: int, duration: float) -> np.ndarray:
-    """Centre (seconds) of each of ``T`` equal snippets of a video.
-
-    Returns:
-        np.ndarray: ``(T,)``, ``(t + 0.5) * duration / T``.
-    """
-    return (np.arange(num_snippets) + 0.5) * (duration / num_snippets)
 
 
 def _minmax(x: np.ndarray, axis: int = -1) -> np.ndarray:

@@ -1,11 +1,9 @@
 """Options of the point-supervised literature (LACP, HR-Pro, CO2-Net) and
 input checks of the offline tool: mAP over tIoU ranges, ambiguous-segment
 removal, subset inference, GT outside the video."""
-import importlib.util
 import json
 import os.path as osp
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,12 +12,12 @@ from backtal_mmaction.datasets import gt_io
 from backtal_mmaction.evaluation.functional.detection_map import (
     ambiguous_prediction_mask, dump_activitynet_results, evaluate_detections,
     format_detection_table, load_activitynet_gt, load_ambiguous_segments,
-    tiou_ranges)
+    load_activitynet_results, tiou_ranges)
+from backtal_mmaction.evaluation.offline import evaluate_result_file
 
 DATA = '../shared/data'
 THUMOS_GT = f'{DATA}/gt_thumos14.json'
 AMBIGUOUS = f'{DATA}/THUMOS14_Ambiguous_test.txt'
-TOOLS = Path(__file__).parents[2] / 'tools' / 'analysis'
 
 
 def need(path):
@@ -34,14 +32,6 @@ def det(segments, labels, scores=None):
     if scores is not None:
         out['scores'] = np.asarray(scores, dtype=float).reshape(-1)
     return out
-
-
-def load_tool():
-    spec = importlib.util.spec_from_file_location(
-        'eval_detections', TOOLS / 'eval_detections.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 # ---------------------------------------------------------------------------
@@ -297,19 +287,19 @@ def test_metric_and_cli_ambiguous_option(tmp_path, capsys):
     dump_activitynet_results(
         {'v': det([[3, 5], [10, 20]], [0, 0], [0.95, 0.9])}, ['jump'],
         str(result))
-    tool = load_tool()
-    res = tool.main([str(result), str(gt_path), '--tiou', '0.5',
-                     '--ambiguous', str(amb_path)])
+    res = evaluate_result_file(str(result), str(gt_path), tiou_thresholds=[
+        0.5], ambiguous_file=str(amb_path))
     assert res['mAP'][0] == 1.0
     out = capsys.readouterr().out
     assert f'ambiguous segments of {amb_path} on' in out
-    res = tool.main([str(result), str(gt_path), '--tiou', '0.5'])
+    res = evaluate_result_file(str(result), str(gt_path), tiou_thresholds=[
+        0.5])
     assert res['mAP'][0] == 0.5
     assert 'ambiguous' not in capsys.readouterr().out
 
 
 # ---------------------------------------------------------------------------
-# eval_detections.py: subset inference
+# offline evaluation (eval_detections.py): subset inference
 # ---------------------------------------------------------------------------
 def test_cli_infers_the_subset_of_the_results(tmp_path, capsys):
     # GT: v1 (test) jump [0,10]; v2 (val) jump [0,10].
@@ -328,14 +318,14 @@ def test_cli_infers_the_subset_of_the_results(tmp_path, capsys):
     result = tmp_path / 'res.json'
     dump_activitynet_results({'v1': det([[0, 10]], [0], [1.0])}, ['jump'],
                              str(result))
-    tool = load_tool()
-    res = tool.main([str(result), str(gt_path), '--tiou', '0.5'])
+    res = evaluate_result_file(str(result), str(gt_path), tiou_thresholds=[
+        0.5])
     assert res['mAP'][0] == 1.0
     out = capsys.readouterr().out
     assert "Subset inferred from the results: 'test'" in out
     # an explicit --subset wins and is not "inferred"
-    res = tool.main(
-        [str(result), str(gt_path), '--tiou', '0.5', '--subset', 'test'])
+    res = evaluate_result_file(str(result), str(gt_path), subset='test',
+                               tiou_thresholds=[0.5])
     assert res['mAP'][0] == 1.0
     assert 'inferred' not in capsys.readouterr().out
 
@@ -346,7 +336,7 @@ def test_cli_infers_the_subset_of_the_results(tmp_path, capsys):
             'v2': det([[0, 10]], [0], [1.0])
         }, ['jump'], str(both))
     with pytest.raises(ValueError) as err:
-        tool.main([str(both), str(gt_path)])
+        evaluate_result_file(str(both), str(gt_path))
     msg = str(err.value)
     assert "1 in 'test' (e.g. 'v1')" in msg and "1 in 'val'" in msg
     assert '--subset' in msg and str(gt_path) in msg
@@ -363,15 +353,14 @@ def test_cli_on_real_thumos14_test_results(tmp_path, capsys):
     dump_activitynet_results(
         {v: dict(gt[v], scores=np.ones(len(gt[v]['labels'])))
          for v in videos}, names, str(result))
-    tool = load_tool()
-    inferred = tool.main([str(result), THUMOS_GT, '--no-per-class'])
+    inferred = evaluate_result_file(str(result), THUMOS_GT, per_class=False)
     assert "inferred from the results: 'test'" in capsys.readouterr().out
-    explicit = tool.main(
-        [str(result), THUMOS_GT, '--subset', 'test', '--no-per-class'])
+    explicit = evaluate_result_file(str(result), THUMOS_GT, subset='test',
+                                    per_class=False)
     np.testing.assert_array_equal(inferred['ap'], explicit['ap'])
     everything, _ = load_activitynet_gt(THUMOS_GT)
     all_subsets = evaluate_detections(
-        everything, tool.load_activitynet_results(str(result), names)[0],
+        everything, load_activitynet_results(str(result), names)[0],
         len(names))
     assert all_subsets['average_mAP'] < explicit['average_mAP']
 

@@ -284,15 +284,9 @@ def test_in_memory_equals_offline_evaluation_of_its_dump(tmp_path, logs):
                                   pred['scores'].double().numpy())
 
     # Offline on the dump (subset inferred: v1 is 'test'), bit-identical.
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        'eval_detections',
-        Path(__file__).parents[2] / 'tools' / 'analysis' /
-        'eval_detections.py')
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    offline = tool.main(
-        [str(dump), str(gt_path), '--tiou', '0.1', '0.5', '--no-per-class'])
+    from backtal_mmaction.evaluation.offline import evaluate_result_file
+    offline = evaluate_result_file(
+        str(dump), str(gt_path), tiou_thresholds=(0.1, 0.5), per_class=False)
     np.testing.assert_array_equal(offline['ap'], [[1.0, 1.0], [0.25, 0.0]])
     assert [100 * v for v in offline['mAP']] == [out['mAP@0.10'],
                                                 out['mAP@0.50']]

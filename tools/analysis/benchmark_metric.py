@@ -6,147 +6,18 @@ the same AP (to 1e-12) and prints their run times::
 
     python tools/analysis/benchmark_metric.py [--repeats 5] [--seed 0]
 
-The functions are importable (e.g. by a combined ``benchmark.py``):
-:func:`build_thumos_like_case`, :func:`naive_evaluate_detections`,
-:func:`run_benchmark`.
+The loop and the case builder are ``tests/reference/detection_evaluation.py``
+(the reference the unit tests compare against).
 """
 import argparse
+import os.path as osp
+import sys
 import time
-from typing import Dict, Optional, Sequence, Tuple
-
-import numpy as np
-
-from backtal_mmaction.evaluation.functional.detection_map import (
-    DEFAULT_TIOU_THRESHOLDS, evaluate_detections)
-
-
-def build_thumos_like_case(num_videos: int = 210,
-                           gt_per_video: float = 15.0,
-                           num_classes: int = 20,
-                           preds_per_video: int = 200,
-                           seed: int = 0) -> Tuple[dict, dict, int]:
-    """A seeded synthetic detection problem shaped like THUMOS14 test.
-
-    Each video (60-400 s) has one or two action classes and
-    ``Poisson(gt_per_video)`` (at least 1) GT instances of 1-15 s. 60% of the
-    predictions are jittered copies of GT (so they match at various tIoU),
-    the rest are random segments, 80% of them with one of the video's classes.
-
-    Returns:
-        tuple: ``(gt, predictions, num_classes)`` in the detection-dict format
-        of :func:`evaluate_detections`.
-    """
-    rng = np.random.default_rng(seed)
-    gt, predictions = {}, {}
-    for v in range(num_videos):
-        duration = rng.uniform(60, 400)
-        classes = rng.choice(
-            num_classes, size=rng.integers(1, 3), replace=False)
-        n_gt = max(1, rng.poisson(gt_per_video))
-        length = rng.uniform(1, 15, n_gt)
-        start = rng.uniform(0, duration - length)
-        gt_seg = np.stack([start, start + length], axis=1)
-        gt_lab = rng.choice(classes, n_gt)
-
-        n_jit = int(0.6 * preds_per_video)
-        src = rng.integers(0, n_gt, n_jit)
-        noise = rng.normal(0, 0.3, (n_jit, 2)) * length[src, None]
-        jit = gt_seg[src] + noise
-        jit.sort(axis=1)
-        jit_lab = np.where(
-            rng.random(n_jit) < 0.9, gt_lab[src],
-            rng.integers(0, num_classes, n_jit))
-
-        n_rand = preds_per_video - n_jit
-        r_len = rng.uniform(1, 20, n_rand)
-        r_start = rng.uniform(0, duration, n_rand)
-        rnd = np.stack([r_start, r_start + r_len], axis=1)
-        rnd_lab = np.where(
-            rng.random(n_rand) < 0.8, rng.choice(classes, n_rand),
-            rng.integers(0, num_classes, n_rand))
-
-        name = f'video_test_{v:07d}'
-        gt[name] = dict(segments=gt_seg, labels=gt_lab)
-        predictions[name] = dict(
-            segments=np.concatenate([jit, rnd]),
-            labels=np.concatenate([jit_lab, rnd_lab]),
-            scores=rng.random(preds_per_video))
-    return gt, predictions, num_classes
-
-
-def _naive_ap(tp: Sequence[int], num_gt: int) -> float:
-    """Interpolated AP with explicit Python loops."""
-    prec, rec, hits = [], [], 0
-    for i, t in enumerate(tp):
-        hits += t
-        prec.append(hits / (i + 1))
-        rec.append(hits / num_gt)
-    mprec, mrec = [0.0] + prec + [0.0], [0.0] + rec + [1.0]
-    for i in range(len(mprec) - 2, -1, -1):
-        mprec[i] = max(mprec[i], mprec[i + 1])
-    return sum((mrec[i] - mrec[i - 1]) * mprec[i] for i in range(1, len(mrec))
-               if mrec[i] != mrec[i - 1])
-
-
-def naive_evaluate_detections(
-        gt: Dict[str, dict],
-        predictions: Dict[str, dict],
-        num_classes: int,
-        tiou_thresholds=DEFAULT_TIOU_THRESHOLDS) -> Dict[str, np.ndarray]:
-    """Reference: ActivityNet's loop, one prediction at a time.
-
-    Returns:
-        dict: ``ap`` ``(K, C)`` (NaN for classes without GT) and ``mAP``
-        ``(K, )``.
-    """
-    thr = list(tiou_thresholds)
-    ap = np.full((len(thr), num_classes), np.nan)
-    for c in range(num_classes):
-        gts = {
-            v: [
-                tuple(s) for s, lab in zip(
-                    np.asarray(d['segments']), np.asarray(d['labels']))
-                if lab == c
-            ]
-            for v, d in gt.items()
-        }
-        num_gt = sum(len(x) for x in gts.values())
-        if num_gt == 0:
-            continue
-        preds = [(float(sc), v, tuple(s)) for v, d in predictions.items()
-                 for s, lab, sc in zip(
-                     np.asarray(d['segments']), np.asarray(d['labels']),
-                     np.asarray(d['scores'])) if lab == c]
-        # the reference's own orders, ties included: scores by
-        # ``argsort()[::-1]`` over the class's predictions in input order,
-        # GT by ``argsort(tiou)[::-1]`` (see detection_map)
-        order = np.argsort(np.array([p[0] for p in preds]))[::-1]
-        preds = [preds[i] for i in order]
-        for k, t in enumerate(thr):
-            locked = {v: [False] * len(x) for v, x in gts.items()}
-            tp = []
-            for _, v, (ps, pe) in preds:
-                ious = []
-                for gs, ge in gts[v]:
-                    inter = max(0.0, min(pe, ge) - max(ps, gs))
-                    union = (pe - ps) + (ge - gs) - inter
-                    ious.append(inter / union if union > 0 else 0.0)
-                hit = 0
-                for j in np.argsort(np.array(ious))[::-1]:
-                    if ious[j] < t:
-                        break
-                    if locked[v][j]:
-                        continue
-                    locked[v][j] = True
-                    hit = 1
-                    break
-                tp.append(hit)
-            ap[k, c] = _naive_ap(tp, num_gt)
-    has_gt = ~np.isnan(ap[0])
-    return dict(ap=ap, mAP=ap[:, has_gt].mean(axis=1))
+from typing import Optional, Sequence, Tuple
 
 
 def _median_time(fn, repeats: int) -> float:
+    import numpy as np
     times = []
     for _ in range(repeats):
         tic = time.perf_counter()
@@ -155,32 +26,43 @@ def _median_time(fn, repeats: int) -> float:
     return float(np.median(times))
 
 
-def run_benchmark(repeats: int = 5,
+def run_benchmark(case: Tuple[dict, dict, int],
+                  repeats: int = 5,
                   naive_repeats: int = 1,
-                  seed: int = 0,
-                  case: Optional[Tuple[dict, dict, int]] = None,
-                  tiou_thresholds=DEFAULT_TIOU_THRESHOLDS) -> dict:
+                  tiou_thresholds=None) -> dict:
     """Time both implementations and check they agree.
+
+    Args:
+        case (tuple): ``(gt, predictions, num_classes)`` detection dicts.
+        repeats, naive_repeats (int): Timed runs of each (median).
+        tiou_thresholds (Sequence[float], optional): Default: THUMOS14's.
 
     Returns:
         dict: ``vectorized_s`` and ``naive_s`` (median seconds),
         ``speedup``, ``num_predictions``, ``num_gt``, ``average_mAP``.
     """
-    gt, predictions, num_classes = case or build_thumos_like_case(seed=seed)
-    fast = evaluate_detections(gt, predictions, num_classes, tiou_thresholds)
-    slow = naive_evaluate_detections(gt, predictions, num_classes,
-                                     tiou_thresholds)
+    import numpy as np
+
+    from backtal_mmaction.evaluation.functional import (
+        DEFAULT_TIOU_THRESHOLDS, evaluate_detections)
+    from tests.reference.detection_evaluation import \
+        naive_evaluate_detections
+    thr = DEFAULT_TIOU_THRESHOLDS if tiou_thresholds is None else \
+        tiou_thresholds
+    gt, predictions, num_classes = case
+    fast = evaluate_detections(gt, predictions, num_classes, thr)
+    slow = naive_evaluate_detections(gt, predictions, num_classes, thr)
     if not np.allclose(
             fast['ap'], slow['ap'], rtol=0, atol=1e-12, equal_nan=True):
         diff = np.nanmax(np.abs(fast['ap'] - slow['ap']))
         raise AssertionError(
             f'vectorized and naive AP differ (max abs diff {diff:.3g})')
     t_fast = _median_time(
-        lambda: evaluate_detections(gt, predictions, num_classes,
-                                    tiou_thresholds), repeats)
+        lambda: evaluate_detections(gt, predictions, num_classes, thr),
+        repeats)
     t_slow = _median_time(
-        lambda: naive_evaluate_detections(gt, predictions, num_classes,
-                                          tiou_thresholds), naive_repeats)
+        lambda: naive_evaluate_detections(gt, predictions, num_classes, thr),
+        naive_repeats)
     return dict(
         vectorized_s=t_fast,
         naive_s=t_slow,
@@ -190,7 +72,7 @@ def run_benchmark(repeats: int = 5,
         average_mAP=fast['average_mAP'])
 
 
-def main(argv: Optional[Sequence[str]] = None) -> dict:
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument(
         '--repeats',
@@ -203,8 +85,32 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         default=1,
         help='timed runs of the naive loop (median)')
     parser.add_argument('--seed', type=int, default=0)
+    case = parser.add_argument_group('case size (default: THUMOS14 test)')
+    case.add_argument('--num-videos', type=int, default=210)
+    case.add_argument('--gt-per-video', type=float, default=15.0)
+    case.add_argument('--num-classes', type=int, default=20)
+    case.add_argument('--preds-per-video', type=int, default=200)
     args = parser.parse_args(argv)
-    res = run_benchmark(args.repeats, args.naive_repeats, args.seed)
+    if args.repeats < 1 or args.naive_repeats < 1:
+        parser.error('--repeats and --naive-repeats must be >= 1')
+    return args
+
+
+def main(argv: Optional[Sequence[str]] = None) -> dict:
+    args = parse_args(argv)
+    # The loop reference lives in tests/reference (next to the tests that
+    # check it): the one sys.path edit, so `tests.reference` imports.
+    repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    if repo not in sys.path:
+        sys.path.insert(0, repo)
+    from tests.reference.detection_evaluation import build_thumos_like_case
+    case = build_thumos_like_case(
+        num_videos=args.num_videos,
+        gt_per_video=args.gt_per_video,
+        num_classes=args.num_classes,
+        preds_per_video=args.preds_per_video,
+        seed=args.seed)
+    res = run_benchmark(case, args.repeats, args.naive_repeats)
     print(f"case: {res['num_gt']} GT, {res['num_predictions']} predictions, "
           f"average mAP {100 * res['average_mAP']:.2f}% (AP identical to "
           '1e-12)')

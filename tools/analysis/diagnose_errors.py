@@ -13,24 +13,11 @@ markdown table of the shares over the top ``--top-k-ratio`` x G false
 positives and the mAP gain of removing each type; with ``--out-dir`` also
 writes ``fp_analysis.md``, ``fp_analysis.json`` and the bar chart
 ``fp_analysis.png``. Works on any file ``TALMetric(dump_results=...)`` or
-``tools/test.py --out-json`` writes.
+``tools/test.py --out-json`` writes. The logic lives in
+``backtal_mmaction.evaluation.analysis.error_report``.
 """
 import argparse
-import json
-import os
-import os.path as osp
-import sys
 from typing import Optional, Sequence
-
-import numpy as np
-
-from backtal_mmaction.datasets.gt_io import load_gt_database
-from backtal_mmaction.evaluation.analysis import (diagnose_false_positives,
-                                                  format_error_table)
-from backtal_mmaction.evaluation.functional.detection_map import (
-    load_activitynet_gt, load_activitynet_results)
-from backtal_mmaction.evaluation.functional.subsets import \
-    check_videos_in_subset
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -55,70 +42,38 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def plot_breakdown(result: dict, path: str) -> str:
-    """Bar charts: shares of the top false positives, and mAP gains."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    names = [n.replace(' + ', ' +\n').replace(' ', '\n', 1)
-             for n in result['error_names']]
-    colors = ['#8c564b', '#d62728', '#1f77b4', '#9467bd', '#7f7f7f']
-    fig = Figure(figsize=(12, 5), dpi=100)
-    FigureCanvasAgg(fig)
-    ax1, ax2 = fig.subplots(1, 2)
-    shares = np.nan_to_num(100 * np.asarray(result['shares_top']))
-    ax1.bar(names, shares, color=colors)
-    for x, v in enumerate(shares):
-        ax1.text(x, v + 0.5, f'{v:.1f}', ha='center', fontsize=8)
-    ax1.set_ylabel('share of false positives (%)')
-    ax1.set_title(f"Top {result['num_top']} false positives "
-                  f"(tIoU {result['tiou_threshold']:g})")
-    gains = 100 * np.asarray(result['map_gain'])
-    ax2.bar(names, gains, color=colors)
-    ax2.set_ylabel(f"mAP@{result['tiou_threshold']:g} gain (points)")
-    ax2.set_title('mAP gain when removing each error type')
-    for ax in (ax1, ax2):
-        ax.tick_params(axis='x', labelsize=8)
-    fig.tight_layout()
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    fig.savefig(path)
-    return path
-
-
 def main(argv: Optional[Sequence[str]] = None) -> dict:
+    """Print the breakdown table (and write the report files)."""
     args = parse_args(argv)
-    gt, class_names = load_activitynet_gt(args.gt, subset=args.subset)
-    predictions, _ = load_activitynet_results(args.result,
-                                              class_names=class_names)
-    check_videos_in_subset(load_gt_database(args.gt)['database'],
-                           list(predictions), args.subset, args.gt)
-    result = diagnose_false_positives(
-        gt, predictions, len(class_names), tiou_threshold=args.tiou,
-        top_k_ratio=args.top_k_ratio, rank_by=args.rank_by)
-    table = format_error_table(result)
-    print(table)
-    if args.out_dir:
-        os.makedirs(args.out_dir, exist_ok=True)
-        with open(osp.join(args.out_dir, 'fp_analysis.md'), 'w',
-                  encoding='utf-8') as f:
-            f.write(table + '\n')
-        summary = {
-            k: (v.tolist() if isinstance(v, np.ndarray) else v)
-            for k, v in result.items()
-            if k not in ('detections', 'top_mask')
-        }
-        summary.update(result=args.result, gt=args.gt, subset=args.subset)
-        with open(osp.join(args.out_dir, 'fp_analysis.json'), 'w',
-                  encoding='utf-8') as f:
-            json.dump(summary, f, indent=2)
-        png = plot_breakdown(result,
-                             osp.join(args.out_dir, 'fp_analysis.png'))
-        print(f'wrote {png} and fp_analysis.{{md,json}} to {args.out_dir}')
-    return result
+    # Heavy imports after parsing: --help answers at once.
+    from backtal_mmaction.engine.cli import run_cli
+    from backtal_mmaction.evaluation.analysis.error_report import (
+        diagnose_result_file, save_error_analysis)
+    from backtal_mmaction.evaluation.analysis.false_positives import \
+        format_error_table
+
+    def run(_):
+        result = diagnose_result_file(
+            args.result,
+            args.gt,
+            subset=args.subset,
+            tiou_threshold=args.tiou,
+            top_k_ratio=args.top_k_ratio,
+            rank_by=args.rank_by)
+        print(format_error_table(result))
+        if args.out_dir:
+            paths = save_error_analysis(
+                result,
+                args.out_dir,
+                result=args.result,
+                gt=args.gt,
+                subset=args.subset)
+            print(f"wrote {paths['png']} and fp_analysis.{{md,json}} to "
+                  f'{args.out_dir}')
+        return result
+
+    return run_cli(run)
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except (FileNotFoundError, ValueError) as err:
-        sys.exit(f'error: {err}')
+    main()

@@ -1,4 +1,4 @@
-"""Evaluate an ActivityNet-format detection result file offline.
+"""Evaluate ActivityNet-format detection result files offline.
 
 Example::
 
@@ -19,26 +19,25 @@ as missed); results spanning several subsets are refused.
 ``--ambiguous FILE`` removes predictions overlapping the segments of a
 THUMOS14 ``Ambiguous_test.txt``-style file before matching (CO2-Net /
 HR-Pro rule, see ``ambiguous_prediction_mask``).
+
+Several result files (``RESULT [RESULT ...] GT``) are evaluated in turn;
+``--plot out.png`` draws their mAP vs tIoU on one chart (legend: the file
+names or ``--labels``); an existing PNG is kept unless ``--overwrite``.
+The logic lives in ``backtal_mmaction.evaluation.offline``.
 """
 import argparse
-import sys
-from typing import Optional, Sequence
-
-from backtal_mmaction.datasets.gt_io import load_gt_database
-from backtal_mmaction.evaluation.functional.detection_map import (
-    DEFAULT_TIOU_THRESHOLDS, evaluate_detections, format_detection_table,
-    load_activitynet_gt, load_activitynet_results, load_ambiguous_segments)
-from backtal_mmaction.evaluation.functional.subsets import (
-    check_videos_in_subset, infer_subset)
+import os.path as osp
+from typing import List, Optional, Sequence
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description='Temporal action detection mAP of an ActivityNet result '
-        'JSON against ActivityNet-style ground truth')
+        description='Temporal action detection mAP of ActivityNet result '
+        'JSON files against ActivityNet-style ground truth')
     parser.add_argument(
         'result',
-        help='result JSON {"results": {video: '
+        nargs='+',
+        help='result JSON(s) {"results": {video: '
         '[{"label", "segment", "score"}]}}')
     parser.add_argument('gt', help='ground-truth JSON with a "database"')
     parser.add_argument(
@@ -51,8 +50,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         '--tiou',
         type=float,
         nargs='+',
-        default=list(DEFAULT_TIOU_THRESHOLDS),
-        help='tIoU thresholds (default: 0.1 ... 0.7)')
+        default=None,
+        help='tIoU thresholds (default: 0.1 ... 0.7, the THUMOS14 ones)')
     parser.add_argument(
         '--ambiguous',
         default=None,
@@ -63,50 +62,78 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         '--no-per-class',
         action='store_true',
         help='print only the mAP summary, not the per-class table')
-    return parser.parse_args(argv)
+    parser.add_argument(
+        '--plot',
+        metavar='PNG',
+        default=None,
+        help='draw mAP vs tIoU of every result file on one chart')
+    parser.add_argument(
+        '--labels',
+        nargs='+',
+        default=None,
+        help='legend name of each result file (default: the file stems)')
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='replace an existing --plot file')
+    args = parser.parse_args(argv)
+    if args.labels is not None and len(args.labels) != len(args.result):
+        parser.error(f'--labels: {len(args.labels)} label(s) for '
+                     f'{len(args.result)} result file(s)')
+    if args.labels is not None and args.plot is None:
+        parser.error('--labels only applies together with --plot')
+    return args
 
 
-def main(argv: Optional[Sequence[str]] = None) -> dict:
-    """Run the evaluation and print the tables; returns the result dict."""
+def plot_title(gt: str, subsets: Sequence[Optional[str]]) -> str:
+    """``mAP vs tIoU: gt_thumos14.json, subset 'test'``."""
+    names = sorted({repr(s) for s in subsets if s is not None})
+    where = f', subset {", ".join(names)}' if names else ''
+    return f'mAP vs tIoU: {osp.basename(gt)}{where}'
+
+
+def main(argv: Optional[Sequence[str]] = None) -> List[dict]:
+    """Evaluate, print the tables (and plot); returns the result dicts."""
     args = parse_args(argv)
-    database = load_gt_database(args.gt)['database']
-    subset = args.subset
-    ambiguous = (None if args.ambiguous is None else
-                 load_ambiguous_segments(args.ambiguous))
-    # Class list from the whole file (independent of the subset).
-    _, class_names = load_activitynet_gt(args.gt, subset=None)
-    predictions, _ = load_activitynet_results(
-        args.result, class_names=class_names)
-    if subset is None:
-        subset = infer_subset(database, list(predictions), args.gt)
-        if subset is not None:
-            print(f'Subset inferred from the results: {subset!r} (all '
-                  f'{len(predictions)} result videos belong to it; pass '
-                  '--subset to override)')
-    check_videos_in_subset(database, list(predictions), subset, args.gt)
-    gt, _ = load_activitynet_gt(
-        args.gt, subset=subset, class_names=class_names)
-    result = evaluate_detections(
-        gt, predictions, len(class_names), args.tiou, ambiguous=ambiguous)
-    if result['classes_without_gt']:
-        names = [class_names[c] for c in result['classes_without_gt']]
-        print(f'Note: {len(names)} class(es) have no GT and are left out '
-              f'of the mAP: {", ".join(names[:10])}'
-              f'{" ..." if len(names) > 10 else ""}')
-    print(f'{len(predictions)} videos with predictions, {len(gt)} GT videos'
-          + ('' if subset is None else f' (subset {subset!r})'))
-    print(
-        format_detection_table(
-            result,
-            class_names,
-            per_class=not args.no_per_class,
-            ambiguous_file=args.ambiguous))
-    return result
+    # Heavy imports after parsing: --help answers at once.
+    from backtal_mmaction.engine.cli import run_cli
+    from backtal_mmaction.engine.runner_utils import check_output_file
+    from backtal_mmaction.evaluation.functional import \
+        DEFAULT_TIOU_THRESHOLDS
+    from backtal_mmaction.evaluation.offline import evaluate_result_file
+
+    def run(_):
+        if args.plot is not None:  # before minutes of evaluation
+            check_output_file(args.plot, '--plot', args.overwrite)
+        results = []
+        for path in args.result:
+            if len(args.result) > 1:
+                print(f'\n== {path}')
+            results.append(
+                evaluate_result_file(
+                    path,
+                    args.gt,
+                    subset=args.subset,
+                    tiou_thresholds=args.tiou or DEFAULT_TIOU_THRESHOLDS,
+                    ambiguous_file=args.ambiguous,
+                    per_class=not args.no_per_class))
+        if args.plot is not None:
+            from backtal_mmaction.visualization.map_curves import \
+                plot_map_curves
+            labels = args.labels or [
+                osp.splitext(osp.basename(p))[0] for p in args.result
+            ]
+            plot_map_curves(
+                results,
+                labels,
+                args.plot,
+                title=plot_title(args.gt, [r['subset'] for r in results]),
+                overwrite=args.overwrite)
+            print(f'wrote {args.plot}')
+        return results
+
+    return run_cli(run)
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except (FileNotFoundError, ValueError) as err:
-        # Input problems: a one-line message instead of a traceback.
-        sys.exit(f'error: {err}')
+    main()

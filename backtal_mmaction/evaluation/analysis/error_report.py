@@ -1,0 +1,120 @@
+"""False-positive analysis of a result file, and its report files.
+
+The logic of ``tools/analysis/diagnose_errors.py``: read a result JSON and
+its GT, run :func:`~.false_positives.diagnose_false_positives`, and write
+``fp_analysis.md`` (the table), ``fp_analysis.json`` (the numbers) and
+``fp_analysis.png`` (bar charts).
+"""
+import json
+import os
+import os.path as osp
+from typing import Optional
+
+import numpy as np
+
+from ...datasets.gt_io import load_gt
+from ...utils import atomic_replace, atomic_write
+from ..offline import results_against_gt
+from .false_positives import diagnose_false_positives, format_error_table
+
+__all__ = [
+    'diagnose_result_file', 'plot_error_breakdown', 'save_error_analysis'
+]
+
+_COLORS = ('#8c564b', '#d62728', '#1f77b4', '#9467bd', '#7f7f7f')
+
+
+def diagnose_result_file(result_file: str,
+                         gt_file: str,
+                         subset: Optional[str] = None,
+                         tiou_threshold: float = 0.5,
+                         top_k_ratio: float = 1.0,
+                         rank_by: str = 'class') -> dict:
+    """DETAD false-positive breakdown of an ActivityNet result file.
+
+    Args:
+        result_file (str): Result JSON (labels must be GT class names).
+        gt_file (str): GT JSON; the class list is the whole file's.
+        subset (str, optional): GT subset the results belong to; every
+            result video must be in it. Defaults to all GT videos.
+        tiou_threshold, top_k_ratio, rank_by: See
+            :func:`~.false_positives.diagnose_false_positives`.
+
+    Returns:
+        dict: The :func:`~.false_positives.diagnose_false_positives` result.
+    """
+    gt = load_gt(gt_file, subset=subset)
+    predictions, gt_dets, _ = results_against_gt(result_file, gt, subset)
+    return diagnose_false_positives(
+        gt_dets,
+        predictions,
+        len(gt.class_names),
+        tiou_threshold=tiou_threshold,
+        top_k_ratio=top_k_ratio,
+        rank_by=rank_by)
+
+
+def plot_error_breakdown(result: dict, path: str):
+    """Bar charts: shares of the top false positives, and mAP gains.
+
+    Args:
+        result (dict): A :func:`diagnose_false_positives` result.
+        path (str): PNG to write (replaced atomically).
+
+    Returns:
+        matplotlib.figure.Figure: The figure (its bars hold the data).
+    """
+    # Lazy: matplotlib only when a chart is drawn; Agg canvas, no pyplot.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    names = [
+        n.replace(' + ', ' +\n').replace(' ', '\n', 1)
+        for n in result['error_names']
+    ]
+    fig = Figure(figsize=(12, 5), dpi=100)
+    FigureCanvasAgg(fig)
+    ax1, ax2 = fig.subplots(1, 2)
+    shares = np.nan_to_num(100 * np.asarray(result['shares_top']))
+    ax1.bar(names, shares, color=_COLORS)
+    for x, v in enumerate(shares):
+        ax1.text(x, v + 0.5, f'{v:.1f}', ha='center', fontsize=8)
+    ax1.set_ylabel('share of false positives (%)')
+    ax1.set_title(f"Top {result['num_top']} false positives "
+                  f"(tIoU {result['tiou_threshold']:g})")
+    gains = 100 * np.asarray(result['map_gain'])
+    ax2.bar(names, gains, color=_COLORS)
+    ax2.set_ylabel(f"mAP@{result['tiou_threshold']:g} gain (points)")
+    ax2.set_title('mAP gain when removing each error type')
+    for ax in (ax1, ax2):
+        ax.tick_params(axis='x', labelsize=8)
+    fig.tight_layout()
+    atomic_replace(path, lambda tmp: fig.savefig(tmp, format='png'), '.png')
+    return fig
+
+
+def save_error_analysis(breakdown: dict, out_dir: str, **meta) -> dict:
+    """Write ``fp_analysis.{md,json,png}`` of a breakdown to ``out_dir``.
+
+    Args:
+        breakdown (dict): A :func:`diagnose_false_positives` result.
+        out_dir (str): Folder (created); the three files in it are replaced.
+        **meta: Extra JSON fields (e.g. ``result``, ``gt``, ``subset``).
+
+    Returns:
+        dict: ``md``, ``json`` and ``png`` -> the paths written.
+    """
+    os.makedirs(out_dir, exist_ok=True)
+    paths = {
+        ext: osp.join(out_dir, f'fp_analysis.{ext}')
+        for ext in ('md', 'json', 'png')
+    }
+    atomic_write(paths['md'], format_error_table(breakdown) + '\n')
+    summary = {
+        k: (v.tolist() if isinstance(v, np.ndarray) else v)
+        for k, v in breakdown.items() if k not in ('detections', 'top_mask')
+    }
+    summary.update(meta)
+    atomic_write(paths['json'], json.dumps(summary, indent=2))
+    plot_error_breakdown(breakdown, paths['png'])
+    return paths
