@@ -250,3 +250,27 @@ def original_losses(out: Dict[str, torch.Tensor], labels: torch.Tensor,
             num_classes, sim_min, diff_max))
     terms['total'] = sum(terms.values())
     return terms
+
+
+# ---------------------------------------------------------------------- #
+# the test loop
+# ---------------------------------------------------------------------- #
+@torch.no_grad()
+def original_inference(model: nn.Module, videos, topk_ratio: float = 0.125):
+    """The released test loop's network part: one video at a time
+    (batch 1), :func:`original_forward` in eval mode.
+
+    Args:
+        videos (Sequence[Tensor]): ``(D, T_i)`` features.
+
+    Returns:
+        list[tuple]: per video ``(cas_supp (C+1, T), video logits (C+1, ),
+        magnitude (T, ))`` (the feature norm of the suppressed branch's
+        first layer), what the post-processing reads.
+    """
+    out = []
+    for x in videos:
+        o = original_forward(model, x[None], topk_ratio)
+        out.append((o['cas_supp'][0], o['score_supp'][0],
+                    o['feat1_supp'][0].norm(p=2, dim=0)))
+    return out

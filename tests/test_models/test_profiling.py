@@ -77,3 +77,30 @@ def test_bf16_hardware_falls_back_to_cpu_flags(monkeypatch):
     assert machine.cpu_model() == 'Some CPU'
     monkeypatch.setattr(machine, '_cpuinfo', lambda: 'flags : avx2 fma\n')
     assert cpu_bf16_hardware() == ()
+
+
+def test_time_training_step_phases_and_optimizer():
+    from backtal_mmaction.models.profiling import time_training_step
+    torch.manual_seed(0)
+    lin = torch.nn.Linear(8, 1)
+    x = torch.randn(16, 8)
+    w0 = lin.weight.detach().clone()
+    optim = torch.optim.SGD(lin.parameters(), lr=0.1)
+    r = time_training_step(lambda: lin(x).pow(2).mean(), optim, repeats=3)
+    assert {'fwd', 'bwd', 'opt', 'step', 'loss', 'mem'} <= set(r)
+    assert all(r[k] > 0 for k in ('fwd', 'bwd', 'opt', 'step'))
+    # step = median of per-step sums: bounded by the phase medians' sum
+    # up to the spread of the three steps
+    assert r['step'] <= 3 * (r['fwd'] + r['bwd'] + r['opt'])
+    # warm-up + memory step + 3 timed steps = 5 SGD steps were taken
+    assert not torch.equal(lin.weight, w0)
+    assert r['loss'] == pytest.approx(float(lin(x).pow(2).mean()), rel=0.5)
+
+
+def test_primitive_rates_limit_is_the_best():
+    from backtal_mmaction.models.profiling import primitive_rates
+    r = primitive_rates(1, 16, 32, 32, torch.float32, repeats=1)
+    limit = r.pop('limit')
+    assert limit == max(r.values()) and all(v > 0 for v in r.values())
+    assert any(k.startswith('torch.mm (16x32)') for k in r)
+    assert 'nn.Conv1d(32, 32, 3) fwd+bwd' in r

@@ -6,10 +6,13 @@ Used by ``tools/analysis/benchmark.py`` and by the mixed-precision setup
 from .flops import ConvFlopCounter, count_forward_flops
 from .machine import cpu_bf16_hardware, cpu_flags, cpu_model, lscpu_summary
 from .memory import peak_memory
+from .primitives import primitive_rates
+from .step import profile_step, time_training_step
 from .timing import OtherLoad, median_time, sync
 
 __all__ = [
     'ConvFlopCounter', 'OtherLoad', 'count_forward_flops',
     'cpu_bf16_hardware', 'cpu_flags', 'cpu_model', 'lscpu_summary',
-    'median_time', 'peak_memory', 'sync'
+    'median_time', 'peak_memory', 'primitive_rates', 'profile_step', 'sync',
+    'time_training_step'
 ]
