@@ -449,7 +449,6 @@ def main(argv=None) -> None:
     # that check it: the one sys.path edit (the repo root), so it imports.
     if REPO not in sys.path:
         sys.path.insert(0, REPO)
-    sys.path.insert(1, osp.join(REPO, 'tests', 'reference'))
     import backtal_mmaction  # noqa: F401
     from backtal_mmaction.models.profiling import (cpu_bf16_hardware,
                                                    lscpu_summary)
