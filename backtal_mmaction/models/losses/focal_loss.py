@@ -1,5 +1,4 @@
 """Sigmoid focal loss for the anchor-free detector's classification."""
-from typing import Optional
 
 import torch
 import torch.nn as nn

@@ -5,6 +5,7 @@ import torch.nn.functional as F
 from mmaction.registry import MODELS
 
 from ..heads.topk_mil_head import topk_mean
+from .base import TopKCASLoss
 from .utils import get_required
 
 
@@ -95,7 +96,7 @@ def foreground_mil_loss(cas: torch.Tensor, video_labels: torch.Tensor,
 
 
 @MODELS.register_module()
-class ForegroundMILLoss(nn.Module):
+class ForegroundMILLoss(TopKCASLoss):
     """The adversarial model's foreground (action) loss.
 
     Args:
@@ -103,13 +104,6 @@ class ForegroundMILLoss(nn.Module):
         loss_weight (float): Defaults to 1.0.
         cas_key (str): Defaults to ``'cas_base'``.
     """
-
-    def __init__(self, topk_ratio: float = 0.125, loss_weight: float = 1.0,
-                 cas_key: str = 'cas_base') -> None:
-        super().__init__()
-        self.topk_ratio = topk_ratio
-        self.loss_weight = loss_weight
-        self.cas_key = cas_key
 
     def forward(self, outputs: dict, targets: dict) -> torch.Tensor:
         name = type(self).__name__

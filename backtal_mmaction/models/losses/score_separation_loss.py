@@ -1,10 +1,10 @@
 """Position modeling: score separation between actions and clicked background."""
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 from mmaction.registry import MODELS
 
 from ..heads.topk_mil_head import topk_mean
+from .base import TopKCASLoss
 from .utils import get_required, masked_mean
 
 
@@ -40,7 +40,7 @@ def score_separation(cas: torch.Tensor, click_labels: torch.Tensor,
 
 
 @MODELS.register_module()
-class ScoreSeparationLoss(nn.Module):
+class ScoreSeparationLoss(TopKCASLoss):
     """BackTAL's score separation module as a loss.
 
     Args:
@@ -48,13 +48,6 @@ class ScoreSeparationLoss(nn.Module):
         loss_weight (float): 1 (THUMOS14) / 0.1 (ActivityNet1.2, HACS).
         cas_key (str): Defaults to ``'cas_base'``.
     """
-
-    def __init__(self, topk_ratio: float = 0.125, loss_weight: float = 1.0,
-                 cas_key: str = 'cas_base') -> None:
-        super().__init__()
-        self.topk_ratio = topk_ratio
-        self.loss_weight = loss_weight
-        self.cas_key = cas_key
 
     def forward(self, outputs: dict, targets: dict) -> torch.Tensor:
         name = type(self).__name__

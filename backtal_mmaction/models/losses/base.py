@@ -1,0 +1,22 @@
+"""Shared constructor of the losses that pool the top-k snippets of one CAS."""
+import torch.nn as nn
+
+
+class TopKCASLoss(nn.Module):
+    """Base of a loss on one class activation sequence ``(B, C + 1, T)`` of
+    the model outputs (``outputs[cas_key]``), pooled over its top
+    ``ceil(T * topk_ratio)`` snippets. Subclasses define ``forward(outputs,
+    targets)`` and document their defaults.
+
+    Args:
+        topk_ratio (float): Share of the snippets pooled. Defaults to 0.125.
+        loss_weight (float): Multiplies the loss. Defaults to 1.0.
+        cas_key (str): Output key of the CAS. Defaults to ``'cas_base'``.
+    """
+
+    def __init__(self, topk_ratio: float = 0.125, loss_weight: float = 1.0,
+                 cas_key: str = 'cas_base') -> None:
+        super().__init__()
+        self.topk_ratio = topk_ratio
+        self.loss_weight = loss_weight
+        self.cas_key = cas_key
