@@ -17,6 +17,7 @@ pipeline has ``modality='Flow'``; for 3D backbones (``FormatShape`` with
 ``'NCTHW'``) the x/y images of a frame are stacked into 2 channels.
 """
 import math
+import os
 import os.path as osp
 from typing import Callable, Dict, Optional, Sequence, Tuple, Union
 
@@ -29,7 +30,8 @@ from ..utils import atomic_replace
 __all__ = [
     'FEATURE_LAYOUTS', 'snippet_frame_indices', 'split_test_pipeline',
     'extract_video_features', 'rawframes_input', 'save_video_features',
-    'extract_features_to_dir'
+    'extract_features_to_dir', 'collect_videos', 'VIDEO_EXTENSIONS',
+    'extract_features_with_recognizers'
 ]
 
 # Test-time multi-view crops; one feature per snippet needs one view.
@@ -38,6 +40,8 @@ DEFAULT_FLOW_TMPL = 'flow_{}_{:05d}.jpg'
 # 'npy': one (T, C) array (RGB then flow channels); 'official': the BackTAL
 # release's .npz (feat_spa / feat_tem (C, T), fps, duration, frame_num).
 FEATURE_LAYOUTS = ('npy', 'official')
+# Files a folder given as input contributes (case-insensitive).
+VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mkv', '.webm', '.mov', '.m4v')
 
 
 def snippet_frame_indices(num_frames: int,
@@ -403,3 +407,50 @@ def extract_features_to_dir(videos: Sequence[str],
         log(f'[{i + 1}/{len(videos)}] {name}: {len(rgb)} snippets x {dims} '
             f'-> {path}')
     return summary
+
+
+def collect_videos(inputs: Sequence[str],
+                   list_file: Optional[str] = None) -> list:
+    """Video paths: files as given, folders' videos (sorted, by
+    :data:`VIDEO_EXTENSIONS`, hidden files left out), then the lines of
+    ``list_file`` (relative paths: to the list file's folder)."""
+    videos = []
+    for item in inputs:
+        if osp.isdir(item):
+            videos += sorted(
+                osp.join(item, n) for n in os.listdir(item)
+                if n.lower().endswith(VIDEO_EXTENSIONS)
+                and not n.startswith('.'))
+        else:
+            videos.append(item)
+    if list_file:
+        root = osp.dirname(osp.abspath(list_file))
+        with open(list_file, encoding='utf-8') as f:
+            videos += [osp.join(root, line.strip()) for line in f
+                       if line.strip()]
+    return videos
+
+
+def extract_features_with_recognizers(inputs: Sequence[str], out_dir: str,
+                                      config: str,
+                                      checkpoint: Optional[str] = None,
+                                      flow_config: Optional[str] = None,
+                                      flow_checkpoint: Optional[str] = None,
+                                      device: Optional[str] = None,
+                                      list_file: Optional[str] = None,
+                                      **kwargs) -> Dict[str, list]:
+    """:func:`extract_features_to_dir` of :func:`collect_videos` ``(inputs,
+    list_file)`` with MMAction2 ``init_recognizer`` models (``checkpoint``
+    None: random weights; ``device`` None: ``cuda:0`` if available, else
+    ``cpu``). No video: ValueError before any model is built."""
+    videos = collect_videos(inputs, list_file)
+    if not videos:
+        raise ValueError(f'no video found in {list(inputs)} (extensions '
+                         f'{VIDEO_EXTENSIONS})')
+    from mmaction.apis import init_recognizer
+    device = device or ('cuda:0' if torch.cuda.is_available() else 'cpu')
+    model = init_recognizer(config, checkpoint, device=device)
+    flow_model = None if flow_config is None else init_recognizer(
+        flow_config, flow_checkpoint, device=device)
+    return extract_features_to_dir(videos, out_dir, model,
+                                   flow_model=flow_model, **kwargs)

@@ -28,12 +28,15 @@ class, a time that is not a finite number or lies outside
 ``[0, duration]``.
 """
 import csv
+import json
 import math
 import warnings
+from collections import Counter
 from pathlib import Path
 from typing import Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
-from .clicks import convert_thumos_csv, merge_click_files, validate_clicks
+from .clicks import (click_statistics, convert_thumos_csv, dump_click_file,
+                     load_ground_truth, merge_click_files, validate_clicks)
 
 POINT_LABEL_FORMATS = ('lacp', 'sfnet', 'aapl', 'backtal')
 UNKNOWN_VIDEO_POLICIES = ('error', 'skip')
@@ -49,7 +52,7 @@ _SHOWN = 3
 __all__ = [
     'POINT_LABEL_FORMATS', 'DEFAULT_ANNOTATORS', 'convert_lacp_csv',
     'convert_sfnet_txt', 'convert_aapl_csv', 'convert_point_labels',
-    'default_annotators'
+    'convert_point_label_files', 'default_annotators'
 ]
 
 
@@ -383,3 +386,67 @@ def convert_point_labels(fmt: str,
                       unknown_videos=unknown_videos, **extra)
         for path, who in zip(paths, annotators)
     ])
+
+
+def _load_fps_json(path) -> Dict[str, float]:
+    with open(path, encoding='utf-8') as f:
+        fps = json.load(f)
+    if not isinstance(fps, dict):
+        raise ValueError(f'{path}: expected a JSON object video -> fps')
+    return fps
+
+
+def convert_point_label_files(fmt: str,
+                              paths: Sequence,
+                              gt_file,
+                              out_file,
+                              annotators: Optional[Sequence[str]] = None,
+                              skip_unknown_videos: bool = False,
+                              fps_json=None,
+                              overwrite: bool = False) -> dict:
+    """Label files -> click file (``tools/data/convert_point_labels.py``):
+    :func:`convert_point_labels` against ``gt_file``, ``dump_click_file``.
+
+    Args:
+        fmt, paths, annotators: As for :func:`convert_point_labels`.
+        gt_file (str): ActivityNet-style GT JSON (videos, fps, classes).
+        out_file (str): Output click JSON; refused before anything is read
+            if it exists and not ``overwrite``.
+        skip_unknown_videos (bool): Drop rows of videos absent from the GT
+            (counted in a warning) instead of failing.
+        fps_json (str, optional): ``'lacp'`` only: JSON ``video -> fps``.
+
+    Returns:
+        dict: ``clicks`` (video -> clicks), ``warnings`` (list[str], the
+        messages of the warnings the conversion raised, e.g. skipped rows)
+        and ``summary`` (str, one line: counts per type and annotator, the
+        share of action clicks inside a GT instance of their class).
+    """
+    if Path(out_file).exists() and not overwrite:
+        raise FileExistsError(f'{out_file} already exists; refusing to '
+                              'overwrite it (pass --overwrite)')
+    if fps_json is not None and fmt != 'lacp':
+        raise ValueError(f'fps_json applies to the lacp format only, not '
+                         f'{fmt!r}')
+    database, class_names = load_ground_truth(gt_file)
+    fps = _load_fps_json(fps_json) if fps_json else None
+    # Recorded, not shown: the caller reports them (a CLI as one
+    # "warning: ..." line each).
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        clicks = convert_point_labels(
+            fmt, paths, database, class_names, annotators=annotators,
+            unknown_videos='skip' if skip_unknown_videos else 'error',
+            fps_overrides=fps)
+    dump_click_file(clicks, out_file, overwrite=overwrite)
+    stats = click_statistics(clicks, database)
+    who = Counter(c['annotator'] for v in clicks.values() for c in v)
+    inside = stats['action_inside_fraction']
+    inside = 'n/a' if inside != inside else f'{100 * inside:.1f}%'
+    summary = (f"wrote {out_file}: {stats['num_clicks']} clicks "
+               f"({stats['num_action']} action, {stats['num_background']} "
+               f"background) on {stats['num_videos']} videos; per annotator "
+               f'{dict(sorted(who.items()))}; action clicks inside a GT '
+               f'instance of their class: {inside}')
+    return dict(clicks=clicks, warnings=[str(w.message) for w in caught],
+                summary=summary)

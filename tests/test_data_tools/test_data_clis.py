@@ -1,8 +1,9 @@
 # Copyright (c) OpenMMLab. All rights reserved.
-"""Command-line wrappers in tools/data (one subprocess run + in-process)."""
-import importlib.util
+"""Command-line wrappers in tools/data, run as scripts in subprocesses (the
+tool files are never imported: what they call is tested in the package)."""
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -56,12 +57,42 @@ def _outputs(stdout):
     return {Path(p.split('\n', 1)[0]).name: p.split('\n', 1)[1] for p in parts}
 
 
-def _load_tool(name):
-    spec = importlib.util.spec_from_file_location(f'_tool_{name}',
-                                                  TOOLS / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def _run_each(calls):
+    """Like :func:`_run_tools`, but every run may end the script: each
+    ``SystemExit`` is caught and its code printed (``EXIT <code>``; a run
+    that returns prints ``EXIT 0``), so one interpreter checks several error
+    paths. stdout and stderr of run ``i`` follow a ``### <i>`` line in each.
+
+    Returns:
+        tuple[list[str], list[str]]: per run, its stdout and its stderr.
+    """
+    driver = ('import runpy, sys, json\n'
+              'for i, call in enumerate(json.loads(sys.argv[1])):\n'
+              '    print("###", i, flush=True)\n'
+              '    print("###", i, file=sys.stderr, flush=True)\n'
+              '    sys.argv = call\n'
+              '    try:\n'
+              '        runpy.run_path(call[0], run_name="__main__")\n'
+              '    except SystemExit as e:\n'
+              '        print("EXIT", e.code, flush=True)\n'
+              '    else:\n'
+              '        print("EXIT 0", flush=True)\n')
+    calls = [[str(TOOLS / c[0])] + [str(a) for a in c[1:]] for c in calls]
+    env = dict(os.environ)
+    env['PYTHONPATH'] = os.pathsep.join(
+        [str(REPO_ROOT)] + [p for p in [env.get('PYTHONPATH')] if p])
+    res = subprocess.run([sys.executable, '-c', driver, json.dumps(calls)],
+                         capture_output=True, text=True, env=env,
+                         cwd=REPO_ROOT, timeout=300)
+    assert res.returncode == 0, res.stderr[-3000:]
+
+    def split(text):
+        parts = text.split('### ')[1:]
+        return [p.split('\n', 1)[1] for p in parts]
+
+    out, err = split(res.stdout), split(res.stderr)
+    assert len(out) == len(calls) == len(err), res.stderr[-3000:]
+    return out, err
 
 
 def test_tools_run_as_scripts(tmp_path):
@@ -111,15 +142,7 @@ def test_tools_run_as_scripts(tmp_path):
                for c in load_click_file(tmp_path / 'a1.json').values()) == 2264
 
 
-def test_cli_help_and_errors_in_process(tmp_path, capsys):
-    for name in ('convert_thumos_clicks', 'simulate_clicks',
-                 'generate_synthetic'):
-        tool = _load_tool(name)
-        with pytest.raises(SystemExit) as exit_info:
-            tool.parse_args(['--help'])
-        assert exit_info.value.code == 0
-        assert '--out' in capsys.readouterr().out
-
+def test_cli_help_and_errors(tmp_path):
     gt = tmp_path / 'gt.json'
     gt.write_text(
         json.dumps({
@@ -133,34 +156,48 @@ def test_cli_help_and_errors_in_process(tmp_path, capsys):
         }))
     bad_csv = tmp_path / 'bad.csv'
     bad_csv.write_text('URLID,Tag,Start\nv,background_background,9\n')
-    with pytest.raises(
-            SystemExit,
-            match=r"error: .*bad\.csv: video 'v', "
-            r'click #0: time 9 s is outside'):
-        _load_tool('convert_thumos_clicks').main(
-            [str(bad_csv), '--gt',
-             str(gt), '--out',
-             str(tmp_path / 'o.json')])
-    with pytest.raises(
-            SystemExit,
-            match=r'error: Ground-truth file not '
-            r'found: .*missing\.json'):
-        _load_tool('simulate_clicks').main(
-            [str(tmp_path / 'missing.json'), '--out',
-             str(tmp_path / 'o')])
     existing = tmp_path / 'exists.json'
     existing.write_text('{}')
-    with pytest.raises(
-            SystemExit,
-            match=r'error: .*exists\.json already '
-            r'exists; refusing to overwrite'):
-        _load_tool('simulate_clicks').main([str(gt), '--out', str(existing)])
+    helps = ('convert_thumos_clicks.py', 'simulate_clicks.py',
+             'generate_synthetic.py')
+    out, err = _run_each([[name, '--help'] for name in helps] + [
+        ['convert_thumos_clicks.py', bad_csv, '--gt', gt, '--out',
+         tmp_path / 'o.json'],
+        ['simulate_clicks.py', tmp_path / 'missing.json', '--out',
+         tmp_path / 'o'],
+        ['simulate_clicks.py', gt, '--out', existing],
+        ['simulate_clicks.py', gt, '--out', 'o', '--num-background', 'lots'],
+    ])
+    for i, name in enumerate(helps):
+        assert f'usage: {name}' in out[i] and '--out' in out[i]
+        assert out[i].endswith('EXIT 0\n')
+    # Bad input: SystemExit('error: <one line>') (exit status 1).
+    assert re.fullmatch(
+        r"EXIT error: .*bad\.csv: video 'v', click #0: time 9 s is "
+        r'outside[^\n]*\n', out[3]), out[3]
+    assert re.fullmatch(
+        r'EXIT error: Ground-truth file not found: .*missing\.json\n',
+        out[4]), out[4]
+    assert re.fullmatch(
+        r'EXIT error: .*exists\.json already exists; refusing to '
+        r'overwrite[^\n]*\n', out[5]), out[5]
     assert existing.read_text() == '{}'
-    with pytest.raises(SystemExit) as exit_info:
-        _load_tool('simulate_clicks').parse_args(
-            [str(gt), '--out', 'o', '--num-background', 'lots'])
-    assert exit_info.value.code == 2
-    assert "expected 'auto' or an integer" in capsys.readouterr().err
+    # A bad option value: argparse's usage error, exit status 2.
+    assert out[6] == 'EXIT 2\n'
+    assert "expected 'auto' or an integer" in err[6]
+    assert not (tmp_path / 'o').exists() and not (tmp_path / 'o.json').exists()
+
+
+def test_cli_error_exit_status_and_last_line(tmp_path):
+    """A real process: exit status 1, the one error line last on stderr."""
+    res = subprocess.run(
+        [sys.executable, str(TOOLS / 'simulate_clicks.py'),
+         str(tmp_path / 'missing.json'), '--out', str(tmp_path / 'o')],
+        capture_output=True, text=True, cwd=REPO_ROOT, timeout=300)
+    assert res.returncode == 1
+    last = res.stderr.strip().splitlines()[-1]
+    assert re.fullmatch(r'error: Ground-truth file not found: .*missing\.json',
+                        last), res.stderr[-2000:]
 
 
 def test_generate_exist_ok_reuses_and_guards(tmp_path):

@@ -23,8 +23,10 @@ from mmengine.registry import init_default_scope
 
 import backtal_mmaction  # noqa: F401
 from backtal_mmaction.apis.feature_extraction import (
-    extract_features_to_dir, extract_video_features, rawframes_input,
-    save_video_features, snippet_frame_indices, split_test_pipeline)
+    VIDEO_EXTENSIONS, collect_videos, extract_features_to_dir,
+    extract_features_with_recognizers, extract_video_features,
+    rawframes_input, save_video_features, snippet_frame_indices,
+    split_test_pipeline)
 from backtal_mmaction.datasets import ClickTALDataset
 from backtal_mmaction.datasets.transforms.loading import LoadSnippetFeature
 
@@ -272,6 +274,49 @@ def test_layout_rules(tmp_path, media, models):
 def _save_checkpoint(model, path):
     torch.save(dict(state_dict=model.state_dict()), path)
     return path
+
+
+def test_collect_videos_files_folders_and_list(tmp_path):
+    folder = tmp_path / 'clips'
+    folder.mkdir()
+    for name in ('b.MP4', 'a.avi', '.hidden.mp4', 'notes.txt', 'c.m4v'):
+        (folder / name).write_bytes(b'')
+    listed = tmp_path / 'lists' / 'videos.txt'
+    listed.parent.mkdir()
+    listed.write_text('x.mp4\n\n  sub/y.webm \n')
+    videos = collect_videos([str(tmp_path / 'first.mkv'), str(folder)],
+                            str(listed))
+    assert videos == [
+        str(tmp_path / 'first.mkv'),  # a file is kept as given
+        str(folder / 'a.avi'), str(folder / 'b.MP4'), str(folder / 'c.m4v'),
+        str(listed.parent / 'x.mp4'), str(listed.parent / 'sub/y.webm')]
+    assert VIDEO_EXTENSIONS == ('.mp4', '.avi', '.mkv', '.webm', '.mov',
+                                '.m4v')
+
+
+def test_extract_with_recognizers_from_config_files(tmp_path, media, models):
+    """What tools/data/extract_features.py runs: models from a config and a
+    checkpoint give the in-process model's features; no video found is an
+    error before any model is built (the config does not even exist)."""
+    cfg = tmp_path / 'rgb.py'
+    recognizer_cfg().dump(str(cfg))
+    ckpt = _save_checkpoint(models['rgb'], tmp_path / 'rgb.pth')
+    out = tmp_path / 'feats'
+    summary = extract_features_with_recognizers(
+        [str(media['video'].parent)], str(out), str(cfg),
+        checkpoint=str(ckpt), device='cpu', batch_size=4, log=lambda m: 0)
+    assert summary == dict(written=[str(out / 'vid_a.npy')], skipped=[],
+                           failed=[])
+    np.testing.assert_allclose(
+        np.load(out / 'vid_a.npy'),
+        extract_video_features(models['rgb'], str(media['video'])),
+        rtol=1e-5, atol=1e-6)
+    empty = tmp_path / 'empty'
+    empty.mkdir()
+    with pytest.raises(ValueError, match=r"no video found in \[.*empty'\] "
+                       r"\(extensions \('\.mp4'"):
+        extract_features_with_recognizers([str(empty)], str(out),
+                                          str(tmp_path / 'absent.py'))
 
 
 def test_cli_two_streams_official_layout_end_to_end(tmp_path, media, models):

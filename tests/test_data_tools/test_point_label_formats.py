@@ -20,7 +20,8 @@ from backtal_mmaction.datasets.clicks import (click_statistics,
                                               load_click_file)
 from backtal_mmaction.datasets.point_label_formats import (
     DEFAULT_ANNOTATORS, POINT_LABEL_FORMATS, convert_aapl_csv,
-    convert_lacp_csv, convert_point_labels, convert_sfnet_txt)
+    convert_lacp_csv, convert_point_label_files, convert_point_labels,
+    convert_sfnet_txt)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED = REPO_ROOT.parent / 'shared' / 'data'
@@ -239,6 +240,58 @@ def test_skip_unknown_videos_warns_with_count_file_and_lines(tmp_path):
     assert sorted(clicks) == ['v24', 'v30']
     with pytest.raises(ValueError, match='unknown_videos must be one of'):
         convert_sfnet_txt(path, GT, CLASSES, unknown_videos='ignore')
+
+
+def test_files_to_click_file_with_warnings_and_summary(tmp_path):
+    """What tools/data/convert_point_labels.py runs: GT file in, click file
+    out, the skip warnings returned (not shown), a one-line summary."""
+    gt = write(tmp_path / 'gt.json', json.dumps(
+        dict(database=GT, activity_list=CLASSES)))
+    a = write(tmp_path / '1.txt', 'v30,1.0,Jump\n')
+    b = write(tmp_path / '2.txt', 'v30,4.5,Jump\nv_x,1,Jump\n')
+    out = tmp_path / 'clicks.json'
+    with pytest.raises(ValueError, match=r"2\.txt, line 2, video 'v_x': "
+                       'video not in the ground truth'):
+        convert_point_label_files('sfnet', [a, b], gt, out)
+    assert not out.exists()
+    result = convert_point_label_files('sfnet', [a, b], gt, out,
+                                       skip_unknown_videos=True)
+    assert len(result['warnings']) == 1
+    assert 'skipped 1 row(s) of 1 video(s)' in result['warnings'][0]
+    # 4.5 s lies in v30's Jump instance [4, 6], 1.0 s does not: 1 of 2.
+    assert result['summary'] == (
+        f"wrote {out}: 2 clicks (2 action, 0 background) on 1 videos; per "
+        "annotator {'SF1': 1, 'SF2': 1}; action clicks inside a GT instance "
+        'of their class: 50.0%')
+    assert full(load_click_file(out)) == full(result['clicks']) == {
+        'v30': [(1.0, 'action', 'Jump', 'SF1'),
+                (4.5, 'action', 'Jump', 'SF2')]}
+    before = out.read_bytes()
+    with pytest.raises(FileExistsError, match=r'clicks\.json already '
+                       r'exists; refusing to overwrite it \(pass '
+                       r'--overwrite\)'):
+        convert_point_label_files('sfnet', [a], gt, out)
+    assert out.read_bytes() == before
+
+
+def test_files_to_click_file_fps_json(tmp_path):
+    gt = write(tmp_path / 'gt.json', json.dumps(
+        dict(database=GT, activity_list=CLASSES)))
+    lacp = write(tmp_path / 'p.csv', lacp_text(LACP_ROWS[:1]))  # frame 150
+    fps = write(tmp_path / 'fps.json', json.dumps({'v30': 60}))
+    out = tmp_path / 'c.json'
+    result = convert_point_label_files('lacp', [lacp], gt, out, fps_json=fps)
+    assert summary(result['clicks']) == {'v30': [(2.5, 'Jump')]}  # 150 / 60
+    assert result['warnings'] == []
+    bad = write(tmp_path / 'bad.json', '[30]')
+    with pytest.raises(ValueError, match=r'bad\.json: expected a JSON '
+                       'object video -> fps'):
+        convert_point_label_files('lacp', [lacp], gt, out, fps_json=bad,
+                                  overwrite=True)
+    with pytest.raises(ValueError, match=r"fps_json applies to the lacp "
+                       r"format only, not 'sfnet'"):
+        convert_point_label_files('sfnet', [lacp], gt, out, fps_json=fps,
+                                  overwrite=True)
 
 
 # --------------------------------------------------------------------------

@@ -18,12 +18,11 @@ Examples::
         --out data/thumos14/clicks_SFNet.json
 """
 import argparse
-import json
 import sys
-import warnings
-from collections import Counter
-from pathlib import Path
 
+# POINT_LABEL_FORMATS, repeated so that --help imports nothing heavy
+# (tests/test_data_tools/test_point_label_formats.py checks --help lists
+# exactly those).
 FORMATS = ('lacp', 'sfnet', 'aapl', 'backtal')
 
 
@@ -62,51 +61,27 @@ def parse_args(argv=None):
     return args
 
 
-def run(args):
-    if Path(args.out).exists() and not args.overwrite:
-        raise FileExistsError(f'{args.out} already exists; refusing to '
-                              'overwrite it (pass --overwrite)')
-    from backtal_mmaction.datasets.clicks import (click_statistics,
-                                                  dump_click_file,
-                                                  load_ground_truth)
-    from backtal_mmaction.datasets.point_label_formats import \
-        convert_point_labels
-    database, class_names = load_ground_truth(args.gt)
-    fps = None
-    if args.fps_json:
-        with open(args.fps_json, encoding='utf-8') as f:
-            fps = json.load(f)
-        if not isinstance(fps, dict):
-            raise ValueError(f'{args.fps_json}: expected a JSON object '
-                             'video -> fps')
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter('always')
-        clicks = convert_point_labels(
-            args.format, args.files, database, class_names,
-            annotators=args.annotator,
-            unknown_videos='skip' if args.skip_unknown_videos else 'error',
-            fps_overrides=fps)
-    for w in caught:
-        print(f'warning: {w.message}', file=sys.stderr)
-    dump_click_file(clicks, args.out, overwrite=args.overwrite)
-    stats = click_statistics(clicks, database)
-    who = Counter(c['annotator'] for v in clicks.values() for c in v)
-    inside = stats['action_inside_fraction']
-    inside = 'n/a' if inside != inside else f'{100 * inside:.1f}%'
-    print(f"wrote {args.out}: {stats['num_clicks']} clicks "
-          f"({stats['num_action']} action, {stats['num_background']} "
-          f"background) on {stats['num_videos']} videos; per annotator "
-          f"{dict(sorted(who.items()))}; action clicks inside a GT instance "
-          f'of their class: {inside}')
-
-
 def main(argv=None):
+    """Convert; bad input ends with one ``error: ...`` line, exit 1."""
     args = parse_args(argv)
-    try:
-        run(args)
-    except (ValueError, OSError) as e:
-        # Bad input is reported in one line naming the file/line/video.
-        sys.exit(f'error: {e}')
+    # Heavy imports after parsing: --help answers at once.
+    from backtal_mmaction.datasets.point_label_formats import \
+        convert_point_label_files
+    from backtal_mmaction.engine.cli import run_cli
+
+    def run(_):
+        result = convert_point_label_files(
+            args.format, args.files, args.gt, args.out,
+            annotators=args.annotator,
+            skip_unknown_videos=args.skip_unknown_videos,
+            fps_json=args.fps_json, overwrite=args.overwrite)
+        for message in result['warnings']:
+            print(f'warning: {message}', file=sys.stderr)
+        print(result['summary'])
+        return result
+
+    # OSError too (an unreadable label file), as before run_cli.
+    return run_cli(run, errors=(ValueError, OSError))
 
 
 if __name__ == '__main__':

@@ -8,13 +8,6 @@ Example::
         --gt ../shared/data/gt_thumos14.json --out data/thumos14/clicks_A1.json
 """
 import argparse
-import sys
-
-from backtal_mmaction.datasets.clicks import (click_statistics,
-                                              convert_thumos_csv,
-                                              dump_click_file,
-                                              load_ground_truth,
-                                              validate_clicks)
 
 
 def parse_args(argv=None):
@@ -39,28 +32,35 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def run(args):
-    database, class_names = load_ground_truth(args.gt)
-    clicks = convert_thumos_csv(
-        args.csv, annotator=args.annotator, class_names=class_names)
-    validate_clicks(clicks, database, class_names, args.csv)
-    dump_click_file(clicks, args.out, overwrite=args.overwrite)
-    stats = click_statistics(clicks, database)
-    print(f"wrote {args.out}: {stats['num_clicks']} clicks "
-          f"({stats['num_background']} background, {stats['num_action']} "
-          f"action) on {stats['num_videos']} videos; per video mean "
-          f"{stats['mean_per_video']:.2f}, median "
-          f"{stats['median_per_video']:g}; background clicks inside GT "
-          f"actions: {100 * stats['background_inside_fraction']:.1f}%")
-
-
 def main(argv=None):
+    """Convert; bad input ends with one ``error: ...`` line, exit 1."""
     args = parse_args(argv)
-    try:
-        run(args)
-    except (ValueError, OSError) as e:
-        # Bad input is reported in one line naming the file/video/field.
-        sys.exit(f'error: {e}')
+    # Heavy imports after parsing: --help answers at once.
+    from backtal_mmaction.datasets.clicks import (click_statistics,
+                                                  convert_thumos_csv,
+                                                  dump_click_file,
+                                                  load_ground_truth,
+                                                  validate_clicks)
+    from backtal_mmaction.engine.cli import run_cli
+
+    def run(_):
+        database, class_names = load_ground_truth(args.gt)
+        clicks = convert_thumos_csv(
+            args.csv, annotator=args.annotator, class_names=class_names)
+        validate_clicks(clicks, database, class_names, args.csv)
+        dump_click_file(clicks, args.out, overwrite=args.overwrite)
+        stats = click_statistics(clicks, database)
+        print(f"wrote {args.out}: {stats['num_clicks']} clicks "
+              f"({stats['num_background']} background, "
+              f"{stats['num_action']} action) on {stats['num_videos']} "
+              f"videos; per video mean {stats['mean_per_video']:.2f}, "
+              f"median {stats['median_per_video']:g}; background clicks "
+              'inside GT actions: '
+              f"{100 * stats['background_inside_fraction']:.1f}%")
+        return clicks
+
+    # OSError too (an unreadable CSV), as before run_cli.
+    return run_cli(run, errors=(ValueError, OSError))
 
 
 if __name__ == '__main__':

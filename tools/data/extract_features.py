@@ -14,11 +14,7 @@ redoes them. A video that cannot be read is named and the others go on; the
 exit status is then 1. See docs/data_formats.md for the I3D command.
 """
 import argparse
-import os
-import os.path as osp
 import sys
-
-VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mkv', '.webm', '.mov', '.m4v')
 
 
 def parse_args(argv=None):
@@ -68,66 +64,38 @@ def parse_args(argv=None):
     return args
 
 
-def collect_videos(inputs, list_file=None):
-    """Video paths from files, folders (sorted, by extension) and a list."""
-    videos = []
-    for item in inputs:
-        if osp.isdir(item):
-            videos += sorted(
-                osp.join(item, n) for n in os.listdir(item)
-                if n.lower().endswith(VIDEO_EXTENSIONS)
-                and not n.startswith('.'))
-        else:
-            videos.append(item)
-    if list_file:
-        root = osp.dirname(osp.abspath(list_file))
-        with open(list_file, encoding='utf-8') as f:
-            videos += [osp.join(root, line.strip()) for line in f
-                       if line.strip()]
-    return videos
-
-
-def run(args):
-    videos = collect_videos(args.inputs, args.list)
-    if not videos:
-        raise ValueError(f'no video found in {args.inputs} (extensions '
-                         f'{VIDEO_EXTENSIONS})')
-    import torch
-    from mmaction.apis import init_recognizer
-
-    from backtal_mmaction.apis.feature_extraction import \
-        extract_features_to_dir
-    device = args.device or ('cuda:0' if torch.cuda.is_available() else
-                             'cpu')
-    if args.checkpoint is None:
-        print('warning: no --checkpoint: random weights, the features are '
-              'meaningless (for tests only)', file=sys.stderr)
-    model = init_recognizer(args.config, args.checkpoint, device=device)
-    flow_model = None
-    if args.flow_config:
-        flow_model = init_recognizer(args.flow_config, args.flow_checkpoint,
-                                     device=device)
-    summary = extract_features_to_dir(
-        videos, args.out_dir, model, layout=args.layout,
-        flow_model=flow_model, flow_frames_dir=args.flow_frames_dir,
-        flow_tmpl=args.flow_tmpl, flow_start_index=args.flow_start_index,
-        fps=args.fps, overwrite=args.overwrite, snippet_len=args.snippet_len,
-        stride=args.stride, batch_size=args.batch_size)
-    print(f"{args.out_dir}: {len(summary['written'])} written, "
-          f"{len(summary['skipped'])} skipped, {len(summary['failed'])} "
-          'failed (skipped = already extracted; --overwrite redoes them)')
-    for video, message in summary['failed']:
-        print(f'error: {message}', file=sys.stderr)
-    return 1 if summary['failed'] else 0
-
-
 def main(argv=None):
+    """Extract; exit status 1 if a video failed or on bad input (one
+    ``error: ...`` line)."""
     args = parse_args(argv)
-    try:
-        code = run(args)
-    except (ValueError, OSError) as e:
-        sys.exit(f'error: {e}')
-    sys.exit(code)
+    # Heavy imports after parsing: --help answers at once.
+    from backtal_mmaction.apis.feature_extraction import \
+        extract_features_with_recognizers
+    from backtal_mmaction.engine.cli import run_cli
+
+    def run(_):
+        if args.checkpoint is None:
+            print('warning: no --checkpoint: random weights, the features '
+                  'are meaningless (for tests only)', file=sys.stderr)
+        summary = extract_features_with_recognizers(
+            args.inputs, args.out_dir, args.config,
+            checkpoint=args.checkpoint, flow_config=args.flow_config,
+            flow_checkpoint=args.flow_checkpoint, device=args.device,
+            list_file=args.list, layout=args.layout,
+            flow_frames_dir=args.flow_frames_dir, flow_tmpl=args.flow_tmpl,
+            flow_start_index=args.flow_start_index, fps=args.fps,
+            overwrite=args.overwrite, snippet_len=args.snippet_len,
+            stride=args.stride, batch_size=args.batch_size)
+        print(f"{args.out_dir}: {len(summary['written'])} written, "
+              f"{len(summary['skipped'])} skipped, "
+              f"{len(summary['failed'])} failed (skipped = already "
+              'extracted; --overwrite redoes them)')
+        for _video, message in summary['failed']:
+            print(f'error: {message}', file=sys.stderr)
+        return 1 if summary['failed'] else 0
+
+    # OSError too (an unreadable --list), as before run_cli.
+    sys.exit(run_cli(run, errors=(ValueError, OSError)))
 
 
 if __name__ == '__main__':

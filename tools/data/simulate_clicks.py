@@ -9,12 +9,6 @@ Example (ActivityNet 1.2, background clicks only, 5% annotation noise)::
         --inside-noise 0.05
 """
 import argparse
-import sys
-
-from backtal_mmaction.datasets.clicks import (click_statistics,
-                                              dump_click_file,
-                                              load_ground_truth,
-                                              simulate_clicks)
 
 
 def _num_background(value):
@@ -76,38 +70,43 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def run(args):
-    database, class_names = load_ground_truth(args.gt)
-    clicks = simulate_clicks(
-        database,
-        class_names,
-        subset=args.subset,
-        num_background=args.num_background,
-        background=not args.no_background,
-        action=not args.no_action,
-        inside_noise=args.inside_noise,
-        extra_background=args.extra_background,
-        seed=args.seed,
-        annotator_prefix=args.annotator_prefix)
-    dump_click_file(clicks, args.out, overwrite=args.overwrite)
-    stats = click_statistics(clicks, database)
-    inside = stats['background_inside_fraction']
-    print(f"wrote {args.out}: {stats['num_clicks']} clicks "
-          f"({stats['num_background']} background, {stats['num_action']} "
-          f"action) on {stats['num_videos']} videos; per video mean "
-          f"{stats['mean_per_video']:.2f}, median "
-          f"{stats['median_per_video']:g}; background clicks inside GT "
-          'actions: ' +
-          ('n/a' if inside != inside else f'{100 * inside:.1f}%'))
-
-
 def main(argv=None):
+    """Simulate; bad input ends with one ``error: ...`` line, exit 1."""
     args = parse_args(argv)
-    try:
-        run(args)
-    except (ValueError, OSError) as e:
-        # Bad input is reported in one line naming the file/video/field.
-        sys.exit(f'error: {e}')
+    # Heavy imports after parsing: --help answers at once.
+    from backtal_mmaction.datasets.clicks import (click_statistics,
+                                                  dump_click_file,
+                                                  load_ground_truth,
+                                                  simulate_clicks)
+    from backtal_mmaction.engine.cli import run_cli
+
+    def run(_):
+        database, class_names = load_ground_truth(args.gt)
+        clicks = simulate_clicks(
+            database,
+            class_names,
+            subset=args.subset,
+            num_background=args.num_background,
+            background=not args.no_background,
+            action=not args.no_action,
+            inside_noise=args.inside_noise,
+            extra_background=args.extra_background,
+            seed=args.seed,
+            annotator_prefix=args.annotator_prefix)
+        dump_click_file(clicks, args.out, overwrite=args.overwrite)
+        stats = click_statistics(clicks, database)
+        inside = stats['background_inside_fraction']
+        print(f"wrote {args.out}: {stats['num_clicks']} clicks "
+              f"({stats['num_background']} background, "
+              f"{stats['num_action']} action) on {stats['num_videos']} "
+              f"videos; per video mean {stats['mean_per_video']:.2f}, "
+              f"median {stats['median_per_video']:g}; background clicks "
+              'inside GT actions: ' +
+              ('n/a' if inside != inside else f'{100 * inside:.1f}%'))
+        return clicks
+
+    # OSError too (an unreadable GT), as before run_cli.
+    return run_cli(run, errors=(ValueError, OSError))
 
 
 if __name__ == '__main__':
