@@ -42,7 +42,7 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Write gt.json, clicks.json (A1 background clicks, SF '
         'action clicks) and synthetic two-stream features into --out. See '
-        'backtal_mmaction/datasets/synthetic.py for the feature model.')
+        'backtal_mmaction/datasets/synthetic/ for the feature model.')
     parser.add_argument('--out', required=True, help='output folder')
     parser.add_argument(
         '--layout',
