@@ -167,6 +167,8 @@ def test_cli_help_and_errors(tmp_path):
          tmp_path / 'o'],
         ['simulate_clicks.py', gt, '--out', existing],
         ['simulate_clicks.py', gt, '--out', 'o', '--num-background', 'lots'],
+        ['generate_synthetic.py', '--out', tmp_path / 'p',
+         '--duration-range', '0.1', '0.2'],
     ])
     for i, name in enumerate(helps):
         assert f'usage: {name}' in out[i] and '--out' in out[i]
@@ -185,7 +187,10 @@ def test_cli_help_and_errors(tmp_path):
     # A bad option value: argparse's usage error, exit status 2.
     assert out[6] == 'EXIT 2\n'
     assert "expected 'auto' or an integer" in err[6]
+    assert out[7] == ('EXIT error: --duration-range MIN MAX must satisfy 2 '
+                      '<= MIN <= MAX (seconds), got 0.1 0.2\n')
     assert not (tmp_path / 'o').exists() and not (tmp_path / 'o.json').exists()
+    assert not (tmp_path / 'p').exists()
 
 
 def test_cli_error_exit_status_and_last_line(tmp_path):

@@ -9,11 +9,15 @@ from backtal_mmaction.datasets.clicks import (load_click_file,
                                               points_in_segments,
                                               validate_clicks)
 from backtal_mmaction.datasets.synthetic import (DEFAULT_NUM_VIDEOS,
+                                                 SyntheticBenchmarkConfig,
                                                  SyntheticConfig,
                                                  class_groups,
                                                  generate_synthetic_benchmark,
                                                  make_prototypes,
                                                  synthesize_video_features)
+from backtal_mmaction.datasets.synthetic.command import (
+    STAMP, benchmark_config_of, generate_from_options, parse_subsets,
+    stamp_content)
 from backtal_mmaction.utils import snippet_times
 
 
@@ -23,7 +27,9 @@ def default_bench(tmp_path_factory):
     than the default 200 / 20 / 200 so that it builds in a few seconds."""
     out = tmp_path_factory.mktemp('bench') / 'synthetic'
     summary = generate_synthetic_benchmark(
-        out, num_videos=dict(train=60, val=4, test=16), seed=0)
+        out,
+        SyntheticBenchmarkConfig(num_videos=dict(train=60, val=4, test=16),
+                                 seed=0))
     gt = json.loads((out / 'gt.json').read_text())
     return out, summary, gt, load_click_file(out / 'clicks.json')
 
@@ -34,10 +40,41 @@ def _segments(entry):
 
 
 def test_defaults_are_thumos14_sized():
-    import inspect
-    params = inspect.signature(generate_synthetic_benchmark).parameters
-    assert params['num_classes'].default == 20
+    # The settings are SyntheticBenchmarkConfig's fields now, not keyword
+    # parameters of generate_synthetic_benchmark.
+    assert SyntheticBenchmarkConfig().num_classes == 20
+    assert SyntheticBenchmarkConfig().num_videos is None
     assert DEFAULT_NUM_VIDEOS == dict(train=200, val=20, test=200)
+
+
+def test_keyword_form_is_the_config(tmp_path):
+    """The keyword form (kept for the Runner fixtures) builds the same
+    config: the same files byte for byte; ``cfg`` is ``model``."""
+    kw = dict(num_classes=3, num_videos=dict(train=2, test=1), feat_dim=8,
+              duration_range=(12.0, 24.0), seed=4)
+    generate_synthetic_benchmark(
+        tmp_path / 'a',
+        SyntheticBenchmarkConfig(model=SyntheticConfig(noise_std=0.5), **kw))
+    generate_synthetic_benchmark(tmp_path / 'b', cfg=dict(noise_std=0.5),
+                                 **kw)
+    files = sorted(p.relative_to(tmp_path / 'a')
+                   for p in (tmp_path / 'a').rglob('*') if p.is_file())
+    assert len(files) == 2 + 3
+    for rel in files:
+        assert (tmp_path / 'a' / rel).read_bytes() == \
+            (tmp_path / 'b' / rel).read_bytes(), rel
+    with pytest.raises(TypeError, match=r'not both \(keywords: \[.seed.\]\)'):
+        generate_synthetic_benchmark(tmp_path / 'c',
+                                     SyntheticBenchmarkConfig(), seed=1)
+    with pytest.raises(TypeError, match=r"unknown setting\(s\) \['seeds'\]"):
+        generate_synthetic_benchmark(tmp_path / 'c', seeds=1)
+    with pytest.raises(TypeError, match=r"'cfg' is the former name of "
+                       r"'model'"):
+        generate_synthetic_benchmark(tmp_path / 'c', cfg={}, model={})
+    with pytest.raises(TypeError, match=r'config must be a '
+                       r'SyntheticBenchmarkConfig, got dict'):
+        generate_synthetic_benchmark(tmp_path / 'c', dict(seed=1))
+    assert not (tmp_path / 'c').exists()
 
 
 def test_files_gt_and_shapes(default_bench):
@@ -322,9 +359,12 @@ def test_sibling_prototypes():
 
 def test_deterministic_given_seed(tmp_path):
     kw = dict(num_videos=dict(train=3, test=2), duration_range=(20, 40))
-    generate_synthetic_benchmark(tmp_path / 'a', seed=5, **kw)
-    generate_synthetic_benchmark(tmp_path / 'b', seed=5, **kw)
-    generate_synthetic_benchmark(tmp_path / 'c', seed=6, **kw)
+    generate_synthetic_benchmark(tmp_path / 'a',
+                                 SyntheticBenchmarkConfig(seed=5, **kw))
+    generate_synthetic_benchmark(tmp_path / 'b',
+                                 SyntheticBenchmarkConfig(seed=5, **kw))
+    generate_synthetic_benchmark(tmp_path / 'c',
+                                 SyntheticBenchmarkConfig(seed=6, **kw))
     files = sorted(
         p.relative_to(tmp_path / 'a') for p in (tmp_path / 'a').rglob('*')
         if p.is_file())
@@ -341,12 +381,12 @@ def test_official_layout(tmp_path):
     out = tmp_path / 'official'
     summary = generate_synthetic_benchmark(
         out,
-        num_classes=3,
-        num_videos=dict(train=4, test=3),
-        feat_dim=16,
-        layout='official',
-        alt_fps_ratio=0.5,
-        seed=2)
+        SyntheticBenchmarkConfig(num_classes=3,
+                                 num_videos=dict(train=4, test=3),
+                                 feat_dim=16,
+                                 layout='official',
+                                 alt_fps_ratio=0.5,
+                                 seed=2))
     gt = json.loads((out / 'gt.json').read_text())
     clicks = load_click_file(out / 'clicks.json')
     assert summary['layout'] == 'official'
@@ -387,9 +427,9 @@ def test_official_layout(tmp_path):
 def test_fixed_num_segments(tmp_path):
     generate_synthetic_benchmark(
         tmp_path / 'o',
-        num_videos=dict(train=2, test=1),
-        num_segments=50,
-        feat_dim=8)
+        SyntheticBenchmarkConfig(num_videos=dict(train=2, test=1),
+                                 num_segments=50,
+                                 feat_dim=8))
     for f in (tmp_path / 'o' / 'features').iterdir():
         assert np.load(f).shape == (50, 8)
 
@@ -400,9 +440,11 @@ def test_overwrite_protection(tmp_path):
     (out / 'notes.txt').write_text('mine')
     kw = dict(num_videos=dict(train=2, test=1), feat_dim=8)
     with pytest.raises(FileExistsError, match=r'out is not empty; refusing'):
-        generate_synthetic_benchmark(out, **kw)
+        generate_synthetic_benchmark(out, SyntheticBenchmarkConfig(**kw))
     assert sorted(p.name for p in out.iterdir()) == ['notes.txt']
-    generate_synthetic_benchmark(out, overwrite=True, **kw)
+    generate_synthetic_benchmark(out,
+                                 SyntheticBenchmarkConfig(**kw),
+                                 overwrite=True)
     assert (out / 'notes.txt').read_text() == 'mine'
     assert (out / 'gt.json').is_file() and (out / 'clicks.json').is_file()
 
@@ -412,7 +454,7 @@ def test_overwrite_protection(tmp_path):
     (dict(feat_dim=7), ValueError, r'feat_dim must be an even int'),
     (dict(num_videos=dict(train=-1)), ValueError,
      r"num_videos\['train'\] must be an int >= 0"),
-    (dict(cfg=dict(context_strength=2)), ValueError,
+    (dict(model=dict(context_strength=2)), ValueError,
      r"unknown synthetic config key\(s\) \['context_strength'\]"),
     (dict(train_subset='dev'), ValueError,
      r"train_subset 'dev' is not one of the generated subsets"),
@@ -422,7 +464,8 @@ def test_bad_arguments(tmp_path, kwargs, error, match):
     kw = dict(num_videos=dict(train=1, test=1), feat_dim=8)
     kw.update(kwargs)
     with pytest.raises(error, match=match):
-        generate_synthetic_benchmark(tmp_path / 'o', **kw)
+        generate_synthetic_benchmark(tmp_path / 'o',
+                                     SyntheticBenchmarkConfig(**kw))
 
 
 def test_shaped_on_real_thumos(tmp_path, thumos_gt_path, thumos_a1_path,
@@ -431,15 +474,15 @@ def test_shaped_on_real_thumos(tmp_path, thumos_gt_path, thumos_a1_path,
     out = tmp_path / 'thumos'
     summary = generate_synthetic_benchmark(
         out,
-        gt_file=thumos_gt_path,
-        click_file=thumos_a1_path,
-        subsets_from_gt={
-            'val': 'train',
-            'test': 'test'
-        },
-        max_videos_per_subset=3,
-        feat_dim=16,
-        layout='official')
+        SyntheticBenchmarkConfig(gt_file=thumos_gt_path,
+                                 click_file=thumos_a1_path,
+                                 subsets_from_gt={
+                                     'val': 'train',
+                                     'test': 'test'
+                                 },
+                                 max_videos_per_subset=3,
+                                 feat_dim=16,
+                                 layout='official'))
     gt = json.loads((out / 'gt.json').read_text())
     assert gt['activity_list'] == real_classes
     assert summary['num_videos'] == {'test': 3, 'train': 3}
@@ -475,9 +518,9 @@ def test_shaped_on_real_thumos(tmp_path, thumos_gt_path, thumos_a1_path,
 def test_real_gt_default_train_subset(tmp_path, thumos_gt_path):
     summary = generate_synthetic_benchmark(
         tmp_path / 'o',
-        gt_file=thumos_gt_path,
-        max_videos_per_subset=1,
-        feat_dim=8)
+        SyntheticBenchmarkConfig(gt_file=thumos_gt_path,
+                                 max_videos_per_subset=1,
+                                 feat_dim=8))
     # THUMOS14 convention of weakly supervised papers: 'val' trains.
     assert summary['train_subset'] == 'val'
     with pytest.raises(
@@ -486,17 +529,17 @@ def test_real_gt_default_train_subset(tmp_path, thumos_gt_path):
             r"the GT; available: \['test', 'val'\]"):
         generate_synthetic_benchmark(
             tmp_path / 'p',
-            gt_file=thumos_gt_path,
-            subsets_from_gt=['training'])
+            SyntheticBenchmarkConfig(gt_file=thumos_gt_path,
+                                     subsets_from_gt=['training']))
 
 
 def test_shaped_on_activitynet(tmp_path, anet_gt_path):
     summary = generate_synthetic_benchmark(
         tmp_path / 'anet',
-        gt_file=anet_gt_path,
-        subsets_from_gt=['training', 'validation'],
-        max_videos_per_subset=2,
-        feat_dim=8)
+        SyntheticBenchmarkConfig(gt_file=anet_gt_path,
+                                 subsets_from_gt=['training', 'validation'],
+                                 max_videos_per_subset=2,
+                                 feat_dim=8))
     assert summary['train_subset'] == 'training'
     assert summary['num_classes'] == 100
     assert summary['num_videos'] == {'training': 2, 'validation': 2}
@@ -506,24 +549,44 @@ def test_shaped_on_activitynet(tmp_path, anet_gt_path):
     assert {gt['database'][v]['subset'] for v in clicks} == {'training'}
 
 
-def test_duration_range_rule(tmp_path, capsys):
+def _options(out, **changes):
+    """Parsed options of tools/data/generate_synthetic.py: its defaults
+    (written out here), then ``changes``."""
+    options = dict(
+        out=str(out), layout='npy', num_classes=20, num_videos=[200, 20, 200],
+        feat_dim=128, duration_range=[30.0, 120.0], fps=30,
+        frames_per_snippet=16, num_segments=None, seed=0, gt_file=None,
+        click_file=None, subsets=None, max_videos=None, train_subset=None,
+        inside_noise=0.077, action_outside_noise=0.03, overwrite=False,
+        exist_ok=False)
+    assert set(changes) <= set(options), changes
+    options.update(changes)
+    return options
+
+
+def test_duration_range_rule(tmp_path):
     with pytest.raises(ValueError, match=r'duration_range must satisfy '
                        r'2 <= min <= max .*got \(0\.1, 0\.2\)'):
         generate_synthetic_benchmark(
-            tmp_path / 'o', num_videos=dict(train=1), feat_dim=8,
-            duration_range=(0.1, 0.2))
-    tool = _load_tool()
-    with pytest.raises(SystemExit) as exit_info:
-        tool.main(['--out', str(tmp_path / 'p'), '--duration-range', '0.1',
-                   '0.2'])
-    assert str(exit_info.value) == (
-        'error: --duration-range MIN MAX must satisfy 2 <= MIN <= MAX '
+            tmp_path / 'o',
+            SyntheticBenchmarkConfig(num_videos=dict(train=1),
+                                     feat_dim=8,
+                                     duration_range=(0.1, 0.2)))
+    # The command's message names its option (the CLI's 'error: ...' line
+    # is checked in test_data_clis).
+    with pytest.raises(ValueError) as info:
+        generate_from_options(_options(tmp_path / 'p',
+                                       duration_range=[0.1, 0.2]))
+    assert str(info.value) == (
+        '--duration-range MIN MAX must satisfy 2 <= MIN <= MAX '
         '(seconds), got 0.1 0.2')
     assert not (tmp_path / 'p').exists()
     # The shortest allowed videos still get a valid GT.
     generate_synthetic_benchmark(
-        tmp_path / 'q', num_videos=dict(train=5), feat_dim=8,
-        duration_range=(2.0, 3.0))
+        tmp_path / 'q',
+        SyntheticBenchmarkConfig(num_videos=dict(train=5),
+                                 feat_dim=8,
+                                 duration_range=(2.0, 3.0)))
     db = json.loads((tmp_path / 'q' / 'gt.json').read_text())['database']
     for entry in db.values():
         segs = _segments(entry)
@@ -531,34 +594,56 @@ def test_duration_range_rule(tmp_path, capsys):
         assert (segs[:, 1] < entry['duration']).all()
 
 
-def _load_tool():
-    import importlib.util
-    from pathlib import Path
-    path = Path(__file__).resolve().parents[2] / \
-        'tools/data/generate_synthetic.py'
-    spec = importlib.util.spec_from_file_location('_tool_gen_synth', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def test_command_options_to_config():
+    assert parse_subsets(None) is None and parse_subsets([]) is None
+    assert parse_subsets(['val', 'test']) == ['val', 'test']
+    assert parse_subsets(['val:train', 'test']) == {'val': 'train',
+                                                    'test': 'test'}
+    config = benchmark_config_of(_options(
+        'x', num_videos=[3, 1, 2], duration_range=[10.0, 20.0],
+        subsets=['val:train'], max_videos=4, layout='official'))
+    assert config == SyntheticBenchmarkConfig(
+        num_videos=dict(train=3, val=1, test=2), duration_range=(10.0, 20.0),
+        subsets_from_gt={'val': 'train'}, max_videos_per_subset=4,
+        layout='official')
+    with pytest.raises(ValueError, match=r"--inside-noise must be in "
+                       r"\[0, 1\], got 1\.5"):
+        generate_from_options(_options('x', inside_noise=1.5))
+    with pytest.raises(ValueError, match=r"missing \['seed'\], unknown "
+                       r"\['seeds'\]"):
+        options = _options('x')
+        options['seeds'] = options.pop('seed')
+        generate_from_options(options)
 
 
-def test_exist_ok_refuses_older_generator(tmp_path, capsys):
+def test_exist_ok_refuses_older_generator(tmp_path):
     """A folder whose stamp lacks the current feature model (an older
     generator) is refused by --exist-ok, and reused when it matches."""
-    tool = _load_tool()
     out = tmp_path / 'bench'
-    argv = ['--out', str(out), '--num-videos', '2', '0', '1', '--feat-dim',
-            '8', '--num-classes', '2', '--duration-range', '10', '20',
-            '--exist-ok']
-    tool.main(argv)
-    tool.main(argv)
-    assert 'reusing it' in capsys.readouterr().out
-    stamp_path = out / tool.STAMP
+    options = _options(out, num_videos=[2, 0, 1], feat_dim=8, num_classes=2,
+                       duration_range=[10.0, 20.0], exist_ok=True)
+    lines = generate_from_options(options)
+    assert lines[0] == (f'wrote {out}/gt.json (2 classes; videos train: 2, '
+                        'test: 1)')
+    assert generate_from_options(options) == [
+        f'{out} already holds this benchmark; reusing it (--exist-ok)']
+    stamp_path = out / STAMP
     stamp = json.loads(stamp_path.read_text())
-    assert stamp['generator'] == 'backtal-synthetic/2.0'
+    # The stamp format of the tool before the settings became a config
+    # dataclass (folders generated then are reused).
+    assert stamp == dict(
+        {k: v for k, v in options.items()
+         if k not in ('out', 'overwrite', 'exist_ok')},
+        generator='backtal-synthetic/2.0',
+        feature_model=stamp['feature_model'],
+        generator_defaults=dict(alt_fps=25, alt_fps_ratio=0.1,
+                                click_subsets=None, two_class_ratio=0.15,
+                                extra_background=0.2, min_gap=1.0))
     assert stamp['feature_model']['noise_corr_seconds'] == \
         SyntheticConfig().noise_corr_seconds
-    assert stamp['generator_defaults']['two_class_ratio'] == 0.15
+    # Through JSON, as written (tuples become lists).
+    assert stamp['feature_model'] == json.loads(
+        json.dumps(stamp_content(options)['feature_model']))
     # What the first generator's stamp looked like: no version, an older
     # feature model.
     old = {k: v for k, v in stamp.items()
@@ -568,9 +653,9 @@ def test_exist_ok_refuses_older_generator(tmp_path, capsys):
         if k not in ('noise_corr_seconds', 'receptive_field_seconds')
     }
     stamp_path.write_text(json.dumps(old))
-    with pytest.raises(SystemExit, match=r'^error: .*bench holds a benchmark '
+    with pytest.raises(ValueError, match=r'^.*bench holds a benchmark '
                        r'generated with other arguments \(feature_model, '
                        r'generator, generator_defaults\); pass --overwrite'):
-        tool.main(argv)
-    tool.main(argv + ['--overwrite'])
+        generate_from_options(options)
+    generate_from_options(dict(options, overwrite=True))
     assert json.loads(stamp_path.read_text()) == stamp

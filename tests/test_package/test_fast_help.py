@@ -13,7 +13,8 @@ THIN_TOOLS = [
     'convert_official_checkpoint.py', 'analysis/run_ablation.py',
     'analysis/plot_curves.py', 'analysis/benchmark_postprocessing.py',
     'data/convert_point_labels.py', 'data/convert_thumos_clicks.py',
-    'data/simulate_clicks.py', 'data/extract_features.py'
+    'data/simulate_clicks.py', 'data/extract_features.py',
+    'data/generate_synthetic.py'
 ]
 
 PROBE = '''

@@ -14,28 +14,10 @@ Examples::
         --subsets val:train test:test
 """
 import argparse
-import dataclasses
-import inspect
-import json
-import os
-import sys
 
-from backtal_mmaction.datasets.synthetic import (GT_VERSION,
-                                                 MIN_VIDEO_SECONDS,
-                                                 SyntheticConfig,
-                                                 generate_synthetic_benchmark)
-
-
-def _subsets(items):
-    if not items:
-        return None
-    if any(':' in item for item in items):
-        mapping = {}
-        for item in items:
-            src, _, dst = item.partition(':')
-            mapping[src] = dst or src
-        return mapping
-    return list(items)
+# datasets.synthetic.MIN_VIDEO_SECONDS, repeated so that --help imports
+# nothing heavy (the package checks the rule, with this number).
+MIN_VIDEO_SECONDS = 2.0
 
 
 def parse_args(argv=None):
@@ -128,114 +110,21 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-STAMP = '.generate_synthetic_args.json'
-# Arguments that do not change the generated files.
-_NOT_CONTENT = ('out', 'overwrite', 'exist_ok')
-
-
-def _content_args(args) -> dict:
-    content = {k: v for k, v in sorted(vars(args).items())
-               if k not in _NOT_CONTENT}
-    # The generator version, the feature model and the defaults this tool
-    # does not expose are part of what was generated: a folder made by an
-    # older generator is refused, not silently reused.
-    content['generator'] = GT_VERSION
-    content['feature_model'] = dataclasses.asdict(SyntheticConfig())
-    exposed = {'num_classes', 'num_videos', 'feat_dim', 'duration_range',
-               'fps', 'frames_per_snippet', 'num_segments', 'seed', 'layout',
-               'gt_file', 'click_file', 'subsets_from_gt',
-               'max_videos_per_subset', 'train_subset', 'inside_noise',
-               'action_outside_noise', 'overwrite', 'out_dir', 'cfg'}
-    content['generator_defaults'] = {
-        name: p.default
-        for name, p in inspect.signature(
-            generate_synthetic_benchmark).parameters.items()
-        if name not in exposed and p.default is not inspect.Parameter.empty
-    }
-    return content
-
-
-def check_args(args) -> None:
-    """Raise ValueError naming the argument and its rule."""
-    lo, hi = args.duration_range
-    if args.gt_file is None and not MIN_VIDEO_SECONDS <= lo <= hi:
-        raise ValueError(
-            f'--duration-range MIN MAX must satisfy {MIN_VIDEO_SECONDS:g} '
-            f'<= MIN <= MAX (seconds), got {lo:g} {hi:g}')
-    for name in ('inside_noise', 'action_outside_noise'):
-        value = getattr(args, name)
-        if not 0.0 <= value <= 1.0:
-            raise ValueError(f"--{name.replace('_', '-')} must be in [0, 1], "
-                             f'got {value:g}')
-
-
-def already_generated(args) -> bool:
-    """True if --out holds a complete benchmark made with these args."""
-    stamp = os.path.join(args.out, STAMP)
-    if not os.path.isfile(stamp):
-        return False
-    with open(stamp) as f:
-        previous = json.load(f)
-    # Through JSON, as the stamp was written (tuples become lists).
-    current = json.loads(json.dumps(_content_args(args)))
-    if previous != current:
-        if args.overwrite:
-            return False
-        changed = sorted(k for k in set(previous) | set(current)
-                         if previous.get(k) != current.get(k))
-        raise ValueError(f'{args.out} holds a benchmark generated with other '
-                         f'arguments ({", ".join(changed)}); pass --overwrite '
-                         'to regenerate it or choose another --out')
-    return all(os.path.isfile(os.path.join(args.out, f))
-               for f in ('gt.json', 'clicks.json'))
-
-
-def run(args):
-    check_args(args)
-    if args.exist_ok and already_generated(args):
-        print(f'{args.out} already holds this benchmark; reusing it '
-              '(--exist-ok)')
-        return
-    summary = generate_synthetic_benchmark(
-        args.out,
-        num_classes=args.num_classes,
-        num_videos=dict(zip(('train', 'val', 'test'), args.num_videos)),
-        feat_dim=args.feat_dim,
-        duration_range=tuple(args.duration_range),
-        fps=args.fps,
-        frames_per_snippet=args.frames_per_snippet,
-        num_segments=args.num_segments,
-        seed=args.seed,
-        layout=args.layout,
-        gt_file=args.gt_file,
-        click_file=args.click_file,
-        subsets_from_gt=_subsets(args.subsets),
-        max_videos_per_subset=args.max_videos,
-        train_subset=args.train_subset,
-        inside_noise=args.inside_noise,
-        action_outside_noise=args.action_outside_noise,
-        overwrite=args.overwrite)
-    videos = ', '.join(f'{k}: {v}' for k, v in summary['num_videos'].items())
-    clicks = ', '.join(f'{k}: {v}' for k, v in summary['num_clicks'].items())
-    ext = 'npy' if summary['layout'] == 'npy' else 'npz'
-    print(f"wrote {summary['gt_file']} ({summary['num_classes']} classes; "
-          f'videos {videos})')
-    print(f"wrote {summary['click_file']} (clicks per annotator: "
-          f"{clicks or 'none'}; train subset '{summary['train_subset']}')")
-    with open(os.path.join(args.out, STAMP), 'w') as f:
-        json.dump(_content_args(args), f, indent=1)
-    print(f"wrote {sum(summary['num_videos'].values())} feature files "
-          f"{summary['feature_dir']}/<video>.{ext} (D={summary['feat_dim']}, "
-          f"{summary['num_snippets']} snippets in total)")
-
-
 def main(argv=None):
+    """Generate (or reuse, --exist-ok); bad input ends with one
+    ``error: ...`` line, exit 1."""
     args = parse_args(argv)
-    try:
-        run(args)
-    except (ValueError, OSError) as e:
-        # Bad input is reported in one line naming the file/video/field.
-        sys.exit(f'error: {e}')
+    # Heavy imports after parsing: --help answers at once.
+    from backtal_mmaction.datasets.synthetic.command import \
+        generate_from_options
+    from backtal_mmaction.engine.cli import run_cli
+
+    def run(_):
+        for line in generate_from_options(vars(args)):
+            print(line)
+
+    # OSError too (an unreadable --gt-file), as before run_cli.
+    return run_cli(run, errors=(ValueError, OSError))
 
 
 if __name__ == '__main__':

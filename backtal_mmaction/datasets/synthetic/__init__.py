@@ -126,7 +126,8 @@ file, which covers the THUMOS14 training split only).
 Everything is deterministic given ``seed``; each video's features and clicks
 come from generators seeded by (seed, video name).
 
-Modules: :mod:`.config` (version, defaults, :class:`SyntheticConfig`),
+Modules: :mod:`.config` (version, defaults, :class:`SyntheticConfig`, the
+settings of one benchmark :class:`SyntheticBenchmarkConfig`),
 :mod:`.prototypes` (classes, prototypes), :mod:`.features` (one video's
 features), :mod:`.ground_truth` (a synthetic GT), :mod:`.real_gt` (a real
 GT's videos and clicks), :mod:`.clicks` (simulated clicks) and
@@ -135,13 +136,14 @@ GT's videos and clicks), :mod:`.clicks` (simulated clicks) and
 from .benchmark import generate_synthetic_benchmark
 # DEFAULT_NUM_VIDEOS and GT_VERSION: importable as before, not in __all__.
 from .config import (DEFAULT_NUM_VIDEOS, GT_VERSION,  # noqa: F401
-                     MIN_VIDEO_SECONDS, SyntheticConfig)
+                     MIN_VIDEO_SECONDS, SyntheticBenchmarkConfig,
+                     SyntheticConfig)
 from .features import num_snippets, synthesize_video_features
 from .ground_truth import synthesize_gt
 from .prototypes import class_groups, class_median_seconds, make_prototypes
 
 __all__ = [
-    'SyntheticConfig', 'make_prototypes', 'synthesize_video_features',
-    'synthesize_gt', 'generate_synthetic_benchmark', 'num_snippets',
+    'SyntheticConfig', 'SyntheticBenchmarkConfig', 'make_prototypes',
+    'synthesize_video_features', 'synthesize_gt', 'generate_synthetic_benchmark', 'num_snippets',
     'class_groups', 'class_median_seconds', 'MIN_VIDEO_SECONDS'
 ]

@@ -1,10 +1,11 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """The benchmark writer: :func:`generate_synthetic_benchmark` (GT, clicks,
 features in the 'npy' or the official BackTAL layout)."""
+import dataclasses
 import json
 from collections import Counter
 from pathlib import Path
-from typing import Dict, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Mapping, Optional, Sequence
 
 import numpy as np
 
@@ -13,7 +14,7 @@ from ..clicks import (Clicks, dump_click_file, is_count, merge_click_files,
                       validate_clicks)
 from .clicks import human_like_clicks
 from .config import (DEFAULT_NUM_VIDEOS, GT_VERSION, MIN_VIDEO_SECONDS,
-                     as_config, stream_rng)
+                     SyntheticBenchmarkConfig, as_config, stream_rng)
 from .features import num_snippets, synthesize_video_features
 from .ground_truth import synthesize_gt
 from .prototypes import make_prototypes
@@ -78,82 +79,59 @@ def _write_json(path: Path, data: dict) -> None:
     atomic_write(path, json.dumps(data, ensure_ascii=False) + '\n')
 
 
+def benchmark_config(config: Optional[SyntheticBenchmarkConfig] = None,
+                     settings: Optional[Mapping[str, Any]] = None
+                     ) -> SyntheticBenchmarkConfig:
+    """The one :class:`SyntheticBenchmarkConfig` of a call: ``config``, or
+    one built from keyword ``settings`` (its field names; ``cfg`` is the
+    former name of ``model``), or the defaults.
+
+    Raises:
+        TypeError: both given, an unknown setting, or ``config`` of another
+            type.
+    """
+    if settings:
+        if config is not None:
+            raise TypeError(
+                'generate_synthetic_benchmark: give the settings as '
+                'config=SyntheticBenchmarkConfig(...) or as keywords, not '
+                f'both (keywords: {sorted(settings)})')
+        settings = dict(settings)
+        if 'cfg' in settings:
+            if 'model' in settings:
+                raise TypeError("generate_synthetic_benchmark: 'cfg' is the "
+                                "former name of 'model'; give one of them")
+            settings['model'] = settings.pop('cfg')
+        names = [f.name for f in dataclasses.fields(SyntheticBenchmarkConfig)]
+        unknown = sorted(set(settings) - set(names))
+        if unknown:
+            raise TypeError(f'generate_synthetic_benchmark: unknown '
+                            f'setting(s) {unknown}; valid: {names}')
+        return SyntheticBenchmarkConfig(**settings)
+    if config is None:
+        return SyntheticBenchmarkConfig()
+    if not isinstance(config, SyntheticBenchmarkConfig):
+        raise TypeError(f'config must be a SyntheticBenchmarkConfig, got '
+                        f'{type(config).__name__}')
+    return config
+
+
 def generate_synthetic_benchmark(out_dir,
-                                 num_classes: int = 20,
-                                 num_videos: Optional[Dict[str, int]] = None,
-                                 feat_dim: int = 128,
-                                 duration_range: Tuple[float,
-                                                       float] = (30.0, 120.0),
-                                 fps: float = 30,
-                                 alt_fps: float = 25,
-                                 alt_fps_ratio: float = 0.1,
-                                 frames_per_snippet: int = 16,
-                                 num_segments: Optional[int] = None,
-                                 seed: int = 0,
-                                 layout: str = 'npy',
-                                 gt_file=None,
-                                 click_file=None,
-                                 subsets_from_gt: Union[None, str,
-                                                        Sequence[str],
-                                                        Dict[str, str]] = None,
-                                 max_videos_per_subset: Optional[int] = None,
-                                 train_subset: Optional[str] = None,
-                                 click_subsets: Optional[Sequence[str]] = None,
-                                 two_class_ratio: float = 0.15,
-                                 inside_noise: float = 0.077,
-                                 extra_background: float = 0.2,
-                                 min_gap: float = 1.0,
-                                 action_outside_noise: float = 0.03,
-                                 cfg=None,
-                                 overwrite: bool = False) -> dict:
+                                 config: Optional[
+                                     SyntheticBenchmarkConfig] = None,
+                                 overwrite: bool = False,
+                                 **settings) -> dict:
     """Write a synthetic (or real-GT-shaped) click-supervised benchmark.
 
     Args:
         out_dir: Output folder; must be empty or absent unless ``overwrite``.
-        num_classes (int): Classes of a synthetic GT (``class00``...).
-            Ignored with ``gt_file``. Defaults to 5.
-        num_videos (dict): subset -> number of synthetic videos. Defaults
-            to ``dict(train=80, val=20, test=40)``. Ignored with ``gt_file``.
-        feat_dim (int): D, even (RGB and flow halves). Defaults to 128.
-        duration_range (tuple): Uniform range of synthetic durations (s).
-        fps (float): Frame rate of synthetic videos (and of real-GT videos
-            without ``fps``). Defaults to 30.
-        alt_fps (float) / alt_fps_ratio (float): Fraction of synthetic
-            videos at ``alt_fps`` instead. Defaults to 25 / 0.1.
-        frames_per_snippet (int): Frames per feature snippet. Defaults to 16.
-        num_segments (int, optional): Use this fixed T for every video
-            (the official code batches fixed-length features, e.g. 750)
-            instead of ``round(duration * fps / frames_per_snippet)``.
-        seed (int): Random seed. Defaults to 0.
-        layout (str): 'npy' or 'official'. Defaults to 'npy'.
-        gt_file (str, optional): Shape the benchmark on this real
-            ActivityNet-style GT (videos, durations, fps, segments, classes).
-        click_file (str, optional): Real clicks for ``gt_file``: a
-            ``.json`` click file or the THUMOS14 CSV. Its background and/or
-            action clicks replace the simulated ones of that kind; clicks for
-            videos not generated are dropped.
-        subsets_from_gt: Real-GT subsets to use: None (all), a name, a list
-            of names, or a dict renaming them (``{'val': 'train',
-            'test': 'test'}`` for THUMOS14).
-        max_videos_per_subset (int, optional): Keep only the first N videos
-            (GT order) of each output subset.
-        train_subset (str, optional): Subset that gets clicks and, in the
-            official layout, ``point_label``. Defaults to 'train' /
-            'training', or 'val' for a THUMOS14-style {'val', 'test'} GT.
-        click_subsets (list[str], optional): Subsets to simulate clicks for.
-            Defaults to ``[train_subset]``.
-        two_class_ratio (float): Synthetic videos with two classes
-            (THUMOS14: 0.15).
-        inside_noise (float): Fraction of simulated A1 clicks inside actions
-            (THUMOS14 A1: 0.077).
-        extra_background (float): Extra A1 clicks per background gap.
-        min_gap (float): Simulated A1 annotators skip gaps up to this long
-            (s). Defaults to 1.
-        action_outside_noise (float): Fraction of simulated SF clicks moved
-            just outside their instance (SF-Net on THUMOS14: 0.022-0.039).
-        cfg (SyntheticConfig | dict, optional): Feature/GT knobs.
+        config (SyntheticBenchmarkConfig, optional): What to generate (see
+            its attributes). Defaults to ``SyntheticBenchmarkConfig()``.
         overwrite (bool): Write into a non-empty ``out_dir``, replacing
             only the files this function writes. Defaults to False.
+        **settings: The keyword form of ``config`` (its field names, and
+            ``cfg`` for ``model``), kept for the callers that pass keywords
+            (the Runner test fixtures); not together with ``config``.
 
     Returns:
         dict: Summary with ``out_dir``, ``gt_file``, ``click_file``,
@@ -161,7 +139,22 @@ def generate_synthetic_benchmark(out_dir,
         ``num_videos`` (per subset), ``num_snippets`` (total),
         ``num_clicks`` (per annotator) and ``train_subset``.
     """
-    cfg = as_config(cfg)
+    c = benchmark_config(config, settings)
+    # The settings as the locals the generator below was written with.
+    num_classes, num_videos, feat_dim = c.num_classes, c.num_videos, \
+        c.feat_dim
+    duration_range, fps, alt_fps, alt_fps_ratio = c.duration_range, c.fps, \
+        c.alt_fps, c.alt_fps_ratio
+    frames_per_snippet, num_segments, seed, layout = c.frames_per_snippet, \
+        c.num_segments, c.seed, c.layout
+    gt_file, click_file, subsets_from_gt = c.gt_file, c.click_file, \
+        c.subsets_from_gt
+    max_videos_per_subset, train_subset, click_subsets = \
+        c.max_videos_per_subset, c.train_subset, c.click_subsets
+    two_class_ratio, inside_noise, extra_background, min_gap = \
+        c.two_class_ratio, c.inside_noise, c.extra_background, c.min_gap
+    action_outside_noise = c.action_outside_noise
+    cfg = as_config(c.model)
     if layout not in ('npy', 'official'):
         raise ValueError(f"layout must be 'npy' or 'official', got {layout!r}")
     if not isinstance(feat_dim, int) or feat_dim < 2 or feat_dim % 2:

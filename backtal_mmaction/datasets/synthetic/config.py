@@ -1,10 +1,11 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """Settings of the synthetic benchmark: version, defaults, the knobs of the
 feature and GT model (:class:`SyntheticConfig`, see the package docstring
-for what each models) and the per-stream random generators."""
+for what each models), everything one benchmark is made of
+(:class:`SyntheticBenchmarkConfig`) and the per-stream random generators."""
 import dataclasses
 import zlib
-from typing import Tuple
+from typing import Dict, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -66,6 +67,86 @@ class SyntheticConfig:
     touching_prob: float = 0.1
     max_gap_seconds: float = 120.0
     sibling_cooccurrence: float = 0.88
+
+
+@dataclasses.dataclass
+class SyntheticBenchmarkConfig:
+    """Everything :func:`generate_synthetic_benchmark` writes is a function
+    of these settings (where it writes, and whether it may replace files, is
+    not: ``out_dir`` / ``overwrite`` are its own arguments).
+
+    Attributes:
+        num_classes (int): Classes of a synthetic GT (``class00``...).
+            Ignored with ``gt_file``. Defaults to 20 (THUMOS14).
+        num_videos (dict, optional): subset -> number of synthetic videos.
+            None: :data:`DEFAULT_NUM_VIDEOS` (200 / 20 / 200). Ignored with
+            ``gt_file``.
+        feat_dim (int): D, even (RGB and flow halves). Defaults to 128.
+        duration_range (tuple): Uniform range of synthetic durations (s),
+            ``MIN_VIDEO_SECONDS <= min <= max``.
+        fps (float): Frame rate of synthetic videos (and of real-GT videos
+            without ``fps``). Defaults to 30.
+        alt_fps (float) / alt_fps_ratio (float): Fraction of synthetic
+            videos at ``alt_fps`` instead. Defaults to 25 / 0.1.
+        frames_per_snippet (int): Frames per feature snippet. Defaults to 16.
+        num_segments (int, optional): Use this fixed T for every video
+            (the official code batches fixed-length features, e.g. 750)
+            instead of ``round(duration * fps / frames_per_snippet)``.
+        seed (int): Random seed. Defaults to 0.
+        layout (str): 'npy' or 'official'. Defaults to 'npy'.
+        gt_file (str, optional): Shape the benchmark on this real
+            ActivityNet-style GT (videos, durations, fps, segments, classes).
+        click_file (str, optional): Real clicks for ``gt_file``: a
+            ``.json`` click file or the THUMOS14 CSV. Its background and/or
+            action clicks replace the simulated ones of that kind; clicks for
+            videos not generated are dropped.
+        subsets_from_gt: Real-GT subsets to use: None (all), a name, a list
+            of names, or a dict renaming them (``{'val': 'train',
+            'test': 'test'}`` for THUMOS14).
+        max_videos_per_subset (int, optional): Keep only the first N videos
+            (GT order) of each output subset.
+        train_subset (str, optional): Subset that gets clicks and, in the
+            official layout, ``point_label``. Defaults to 'train' /
+            'training', or 'val' for a THUMOS14-style {'val', 'test'} GT.
+        click_subsets (list[str], optional): Subsets to simulate clicks for.
+            Defaults to ``[train_subset]``.
+        two_class_ratio (float): Synthetic videos with two classes
+            (THUMOS14: 0.15).
+        inside_noise (float): Fraction of simulated A1 clicks inside actions
+            (THUMOS14 A1: 0.077).
+        extra_background (float): Extra A1 clicks per background gap.
+            Defaults to 0.2.
+        min_gap (float): Simulated A1 annotators skip gaps up to this long
+            (s). Defaults to 1.
+        action_outside_noise (float): Fraction of simulated SF clicks moved
+            just outside their instance (SF-Net on THUMOS14: 0.022-0.039).
+        model (SyntheticConfig | dict): The feature / GT model's knobs (a
+            dict names some of its fields). Defaults to ``SyntheticConfig()``.
+    """
+    num_classes: int = 20
+    num_videos: Optional[Dict[str, int]] = None
+    feat_dim: int = 128
+    duration_range: Tuple[float, float] = (30.0, 120.0)
+    fps: float = 30
+    alt_fps: float = 25
+    alt_fps_ratio: float = 0.1
+    frames_per_snippet: int = 16
+    num_segments: Optional[int] = None
+    seed: int = 0
+    layout: str = 'npy'
+    gt_file: Optional[str] = None
+    click_file: Optional[str] = None
+    subsets_from_gt: Union[None, str, Sequence[str], Dict[str, str]] = None
+    max_videos_per_subset: Optional[int] = None
+    train_subset: Optional[str] = None
+    click_subsets: Optional[Sequence[str]] = None
+    two_class_ratio: float = 0.15
+    inside_noise: float = 0.077
+    extra_background: float = 0.2
+    min_gap: float = 1.0
+    action_outside_noise: float = 0.03
+    model: Union[SyntheticConfig, dict] = dataclasses.field(
+        default_factory=SyntheticConfig)
 
 
 def as_config(cfg) -> SyntheticConfig:
