@@ -21,14 +21,14 @@ import argparse
 import os
 from typing import Optional, Sequence
 
-# CPU: back tensors of 2 MiB and more with transparent huge pages; a fresh
-# ~100 MB activation is otherwise page-faulted in 4 KiB pages (40-60x more
-# minor faults; docs/benchmark.md: a 5-31% faster CPU training step, same
-# peak memory). PyTorch reads the variable once, at its first CPU
-# allocation, so it is set before any import that could allocate.
-# THP_MEM_ALLOC_ENABLE=0 in the environment opts out; CUDA is unaffected.
-if 'THP_MEM_ALLOC_ENABLE' not in os.environ:
-    os.environ['THP_MEM_ALLOC_ENABLE'] = '1'
+# Transparent huge pages for CPU tensors of 2 MiB and more (40-60x fewer
+# page faults on a fresh ~100 MB activation; docs/benchmark.md: 5-31%
+# faster CPU training steps, same peak memory). PyTorch reads the variable
+# once, at its first CPU allocation, so each tool sets it first, before any
+# import: it cannot move into backtal_mmaction, whose package __init__
+# imports torch. A user's own value (THP_MEM_ALLOC_ENABLE=0) wins; CUDA is
+# unaffected.
+os.environ.setdefault('THP_MEM_ALLOC_ENABLE', '1')
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -73,50 +73,23 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     return args
 
 
-def main(argv: Optional[Sequence[str]] = None, args=None) -> dict:
-    """Detect and write the result JSON; returns ``{video: detections}``.
-    ``args``: already parsed arguments (then ``argv`` is ignored)."""
-    args = args or parse_args(argv)
-    from backtal_mmaction.apis import (collect_feature_files,
-                                       inference_localizer, init_localizer,
-                                       resolve_class_names)
-    from backtal_mmaction.engine.config_check import load_config
-    from backtal_mmaction.engine.runner_utils import check_output_file
-    from backtal_mmaction.evaluation.functional import \
-        dump_activitynet_results
-    if args.topk is not None and args.topk < 1:
-        raise ValueError(f'--topk must be >= 1, got {args.topk}')
-    check_output_file(args.out, '--out', overwrite=args.overwrite)
-    files = collect_feature_files(args.features)
-    if args.duration is not None and len(files) != 1:
-        raise ValueError('--duration applies to a single video; got '
-                         f'{len(files)} feature files')
-    cfg = load_config(args.config, args.cfg_options,
-                      args.cfg_options_allow_new)
-    class_names = resolve_class_names(cfg, args.classes)
-    model = init_localizer(cfg, args.checkpoint, args.device)
-    if model.num_classes != len(class_names):
-        raise ValueError(f'{len(class_names)} class names but the model has '
-                         f'{model.num_classes} classes')
-    predictions = {}
-    for path in files:
-        det = inference_localizer(
-            model, path, fps=args.fps, duration=args.duration,
-            snippet_frames=args.snippet_frames, topk=args.topk,
-            score_thr=args.score_thr, layout=args.feature_layout,
-            axis=args.axis, array_key=args.array_key)
-        predictions[os.path.splitext(os.path.basename(path))[0]] = det
-    dump_activitynet_results(predictions, class_names, args.out,
-                             overwrite=args.overwrite)
-    total = sum(len(p['scores']) for p in predictions.values())
-    print(f'wrote {total} detections of {len(predictions)} video(s) to '
-          f'{args.out}')
-    return predictions
+def main(argv: Optional[Sequence[str]] = None) -> dict:
+    """Parse ``argv``, detect and write the result JSON
+    (:func:`backtal_mmaction.apis.localize_feature_files`) under the tools'
+    one-line error style; returns ``{video: detections}``."""
+    # Arguments first (--help without importing torch).
+    args = parse_args(argv)
+    from backtal_mmaction.apis import localize_feature_files
+    from backtal_mmaction.engine.cli import run_cli
+    return run_cli(lambda _: localize_feature_files(
+        args.config, args.checkpoint, args.features, args.out,
+        overwrite=args.overwrite, fps=args.fps, duration=args.duration,
+        snippet_frames=args.snippet_frames, topk=args.topk,
+        score_thr=args.score_thr, feature_layout=args.feature_layout,
+        axis=args.axis, array_key=args.array_key, classes=args.classes,
+        device=args.device, cfg_options=args.cfg_options,
+        cfg_options_allow_new=args.cfg_options_allow_new))
 
 
 if __name__ == '__main__':
-    # Arguments first (--help without importing torch), then the run under
-    # the tools' one-line error style.
-    cli_args = parse_args()
-    from backtal_mmaction.engine.cli import run_cli
-    run_cli(lambda _: main(args=cli_args))
+    main()

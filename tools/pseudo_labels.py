@@ -9,11 +9,11 @@ action clicks covered, cut at background clicks, soft weights) are listed
 in ``backtal_mmaction/apis/pseudo_labels.py``. The output reads with
 ``ClickTALDataset`` unchanged (point a stage-2 config's training
 ``ann_file`` at it). Never overwrites without ``--overwrite``.
+
+A thin command line over :func:`backtal_mmaction.apis.write_pseudo_gt`
+(keyword arguments = the flags).
 """
 import argparse
-import json
-import os.path as osp
-import sys
 
 
 def parse_args(argv=None):
@@ -35,42 +35,28 @@ def parse_args(argv=None):
     p.add_argument('--cfg-options', nargs='+', default=None,
                    metavar='KEY=VALUE')
     p.add_argument('--overwrite', action='store_true')
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    # Imported after parsing, so --help and usage errors need no torch.
+    from backtal_mmaction.engine.cli import parse_cfg_options
+    args.cfg_options = parse_cfg_options(p, args.cfg_options)
+    return args
 
 
 def main(argv=None) -> dict:
+    """Parse ``argv`` and write the pseudo-GT
+    (:func:`backtal_mmaction.apis.write_pseudo_gt`) under the tools'
+    one-line error style; returns it."""
     args = parse_args(argv)
-    if osp.exists(args.out) and not args.overwrite:
-        raise SystemExit(f'error: {args.out} exists; pass --overwrite to '
-                         'replace it')
-    for what, path in (('config', args.config),
-                       ('checkpoint', args.checkpoint)):
-        if not osp.isfile(path):
-            raise SystemExit(f'error: {what} not found: {path}')
     # heavy imports after argument parsing: --help stays instant
-    from mmengine.config import Config, DictAction
-
-    from backtal_mmaction.apis import PseudoLabelRules, generate_pseudo_gt
-    from backtal_mmaction.engine.atomic_checkpoint import atomic_write
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        opts = {}
-        DictAction(None, 'cfg_options')(None, opts, args.cfg_options)
-        cfg.merge_from_dict(opts['cfg_options'])
-    try:
-        rules = PseudoLabelRules(
-            rel_score_thr=args.rel_score_thr, topk=args.topk,
-            nms_thr=args.nms_thr, min_length=args.min_length,
-            click_segment_length=args.click_segment_length)
-    except ValueError as e:
-        raise SystemExit(f'error: {e}') from None
-    gt = generate_pseudo_gt(cfg, args.checkpoint, rules, args.device)
-    atomic_write(args.out, json.dumps(gt))
-    info = gt['pseudo_labels']
-    print(f'{info["segments"]} pseudo-segments on {info["videos"]} videos '
-          f'written to {args.out}')
-    return gt
+    from backtal_mmaction.apis import write_pseudo_gt
+    from backtal_mmaction.engine.cli import run_cli
+    return run_cli(lambda _: write_pseudo_gt(
+        args.config, args.checkpoint, args.out,
+        rel_score_thr=args.rel_score_thr, topk=args.topk,
+        nms_thr=args.nms_thr, min_length=args.min_length,
+        click_segment_length=args.click_segment_length, device=args.device,
+        cfg_options=args.cfg_options, overwrite=args.overwrite))
 
 
 if __name__ == '__main__':
-    sys.exit(main() and 0)
+    main()

@@ -18,21 +18,23 @@
 - bad input ends with one ``error:`` line (``BACKTAL_DEBUG=1``: traceback).
 
 Distributed: ``tools/dist_test.sh CONFIG CHECKPOINT GPUS [args]``.
+
+A thin command line over :func:`backtal_mmaction.apis.test_localizer`
+(keyword arguments = the flags).
 """
 import argparse
 import os
-import os.path as osp
 
-# CPU: back tensors of 2 MiB and more with transparent huge pages; a fresh
-# ~100 MB activation is otherwise page-faulted in 4 KiB pages (40-60x more
-# minor faults; docs/benchmark.md: a 5-31% faster CPU training step, same
-# peak memory). PyTorch reads the variable once, at its first CPU
-# allocation, so it is set before any import that could allocate.
-# THP_MEM_ALLOC_ENABLE=0 in the environment opts out; CUDA is unaffected.
-if 'THP_MEM_ALLOC_ENABLE' not in os.environ:
-    os.environ['THP_MEM_ALLOC_ENABLE'] = '1'
+# Transparent huge pages for CPU tensors of 2 MiB and more (40-60x fewer
+# page faults on a fresh ~100 MB activation; docs/benchmark.md: 5-31%
+# faster CPU training steps, same peak memory). PyTorch reads the variable
+# once, at its first CPU allocation, so each tool sets it first, before any
+# import: it cannot move into backtal_mmaction, whose package __init__
+# imports torch. A user's own value (THP_MEM_ALLOC_ENABLE=0) wins; CUDA is
+# unaffected.
+os.environ.setdefault('THP_MEM_ALLOC_ENABLE', '1')
 
-__all__ = ['parse_args', 'build_test_cfg', 'main']
+__all__ = ['parse_args', 'main']
 
 
 def parse_args(argv=None):
@@ -81,94 +83,21 @@ def parse_args(argv=None):
     return args
 
 
-def _first_evaluator(cfg):
-    evaluator = cfg.test_evaluator
-    if isinstance(evaluator, (list, tuple)):
-        evaluator = evaluator[0]
-    return evaluator
-
-
-def build_test_cfg(args):
-    """The config (an MMEngine ``Config``) of a test run, from the command
-    line."""
-    from mmengine.config import Config
-
-    from backtal_mmaction.engine.config_check import check_cfg_options
-    from backtal_mmaction.engine.runner_utils import (add_custom_hook,
-                                                      check_output_file)
-    if not osp.isfile(args.checkpoint) and '://' not in args.checkpoint:
-        raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options is not None:
-        check_cfg_options(cfg, args.cfg_options,
-                          allow_new=args.cfg_options_allow_new)
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
-    cfg.load_from = args.checkpoint
-    cfg.resume = False
-    for option, path in (('--out-json', args.out_json),
-                         ('--dump', args.dump)):
-        if path:
-            check_output_file(path, option, overwrite=args.overwrite)
-    if args.out_json:
-        evaluator = _first_evaluator(cfg)
-        evaluator['dump_results'] = args.out_json
-        if args.overwrite:
-            evaluator['overwrite_dump'] = True
-    if args.dump:
-        if not args.dump.endswith(('.pkl', '.pickle')):
-            raise SystemExit('error: --dump must end with .pkl or .pickle')
-        evaluators = cfg.test_evaluator
-        if not isinstance(evaluators, (list, tuple)):
-            evaluators = [evaluators]
-        cfg.test_evaluator = list(evaluators) + [
-            dict(type='DumpResults', out_file_path=args.dump)
-        ]
-    add_custom_hook(cfg, dict(type='CheckpointCompatibilityHook'))
-    add_custom_hook(cfg, dict(type='TestSpeedHook'))
-    if args.save_raw:
-        add_custom_hook(
-            cfg,
-            dict(type='SaveRawOutputsHook', out_dir=args.save_raw,
-                 overwrite=args.overwrite))
-    if args.vis_cas:
-        if args.vis_dir and not args.overwrite:
-            from backtal_mmaction.engine.hooks.cas_visualization_hook import \
-                check_no_figures
-            check_no_figures(args.vis_dir)
-        add_custom_hook(
-            cfg,
-            dict(type='CASVisualizationHook', num_videos=args.vis_cas,
-                 out_dir=args.vis_dir, overwrite=args.overwrite))
-    elif args.vis_dir:
-        raise SystemExit('error: --vis-dir needs --vis-cas N')
-    cfg.launcher = args.launcher
-    return cfg
-
-
-def main(argv=None, args=None) -> dict:
-    """Test; returns the metrics. ``args``: already parsed arguments (then
-    ``argv`` is ignored)."""
-    args = args or parse_args(argv)
-    from backtal_mmaction.engine.runner_utils import (build_runner,
-                                                      check_datasets,
-                                                      prepare_launcher)
-    cfg = build_test_cfg(args)
-    # Data errors (GT, features, missing fps) before the Runner logs the
-    # environment and the config.
-    check_datasets(cfg, ['test'])
-    prepare_launcher(cfg, args.launcher)
-    runner = build_runner(cfg)
-    return runner.test()
+def main(argv=None) -> dict:
+    """Parse ``argv`` and test (:func:`backtal_mmaction.apis.test_localizer`)
+    under the tools' one-line error style; returns the metrics."""
+    # Arguments first (--help and usage errors without importing torch).
+    args = parse_args(argv)
+    from backtal_mmaction.apis import test_localizer
+    from backtal_mmaction.engine.cli import run_cli
+    return run_cli(lambda _: test_localizer(
+        args.config, args.checkpoint, work_dir=args.work_dir,
+        dump=args.dump, out_json=args.out_json, save_raw=args.save_raw,
+        vis_cas=args.vis_cas, vis_dir=args.vis_dir, overwrite=args.overwrite,
+        cfg_options=args.cfg_options,
+        cfg_options_allow_new=args.cfg_options_allow_new,
+        launcher=args.launcher))
 
 
 if __name__ == '__main__':
-    # Arguments first (--help and usage errors without importing torch),
-    # then the run under the tools' one-line error style.
-    cli_args = parse_args()
-    from backtal_mmaction.engine.cli import run_cli
-    run_cli(lambda _: main(args=cli_args))
+    main()

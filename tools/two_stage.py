@@ -8,16 +8,21 @@ training rounds) -> test, printing stage 1 vs stage 2.
 Each step is skipped when its output exists in the work dir and a training
 step interrupted midway resumes, so re-running the command continues the
 pipeline. See ``backtal_mmaction/apis/two_stage.py`` for the layout.
+
+A thin command line over :func:`backtal_mmaction.apis.run_two_stage_config`
+(keyword arguments = the flags).
 """
 import argparse
 import os
-import os.path as osp
-import sys
 
-if 'THP_MEM_ALLOC_ENABLE' not in os.environ:  # as tools/train.py does
-    os.environ['THP_MEM_ALLOC_ENABLE'] = '1'
-
-KEYS = ('mAP@0.10', 'mAP@0.30', 'mAP@0.50', 'mAP@0.70', 'mAP_avg')
+# Transparent huge pages for CPU tensors of 2 MiB and more (40-60x fewer
+# page faults on a fresh ~100 MB activation; docs/benchmark.md: 5-31%
+# faster CPU training steps, same peak memory). PyTorch reads the variable
+# once, at its first CPU allocation, so each tool sets it first, before any
+# import: it cannot move into backtal_mmaction, whose package __init__
+# imports torch. A user's own value (THP_MEM_ALLOC_ENABLE=0) wins; CUDA is
+# unaffected.
+os.environ.setdefault('THP_MEM_ALLOC_ENABLE', '1')
 
 
 def parse_args(argv=None):
@@ -32,39 +37,17 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def format_metrics(metrics: dict) -> str:
-    """A markdown table: one row per stage, mAP at a few tIoUs."""
-    rows = ['| model | ' + ' | '.join(KEYS) + ' |',
-            '|---' * (len(KEYS) + 1) + '|']
-    for name, m in metrics.items():
-        vals = [m.get(f'tal/{k}') for k in KEYS]
-        rows.append(f'| {name} | ' + ' | '.join(
-            '-' if v is None else f'{v:.2f}' for v in vals) + ' |')
-    return '\n'.join(rows)
-
-
 def main(argv=None) -> dict:
+    """Parse ``argv`` and run the pipeline
+    (:func:`backtal_mmaction.apis.run_two_stage_config`) under the tools'
+    one-line error style; returns its result."""
     args = parse_args(argv)
-    if not osp.isfile(args.config):
-        raise SystemExit(f'error: config not found: {args.config}')
-    from mmengine.config import Config
-
-    from backtal_mmaction.apis import run_two_stage
-    cfg = Config.fromfile(args.config)
-    if not cfg.get('two_stage'):
-        raise SystemExit(f'error: {args.config} has no `two_stage` settings '
-                         '(is it a configs/two_stage/ pipeline config?)')
-    work_dir = args.work_dir or osp.join(
-        'work_dirs', osp.splitext(osp.basename(args.config))[0])
-    try:
-        result = run_two_stage(cfg, work_dir, seed=args.seed,
-                               rounds=args.rounds, test=not args.no_test)
-    except (ValueError, FileNotFoundError) as e:
-        raise SystemExit(f'error: {e}') from None
-    if 'metrics' in result:
-        print(format_metrics(result['metrics']))
-    return result
+    from backtal_mmaction.apis import run_two_stage_config
+    from backtal_mmaction.engine.cli import run_cli
+    return run_cli(lambda _: run_two_stage_config(
+        args.config, work_dir=args.work_dir, seed=args.seed,
+        rounds=args.rounds, no_test=args.no_test))
 
 
 if __name__ == '__main__':
-    sys.exit(main() and 0)
+    main()

@@ -15,17 +15,13 @@ the model runs).
 
 The same figures can be drawn during ``tools/test.py`` with ``--vis-cas N``
 (``CASVisualizationHook``).
+
+A thin command line over
+:func:`backtal_mmaction.apis.draw_cas_figures` (keyword
+arguments = the flags).
 """
 import argparse
-import os
-import os.path as osp
 from typing import List, Optional, Sequence
-
-from mmengine.config import Config
-
-from backtal_mmaction.engine.cli import CfgOptionsAction, run_cli
-from backtal_mmaction.engine.config_check import check_cfg_options
-from backtal_mmaction.engine.runner_utils import build_model_from_checkpoint
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -45,83 +41,29 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--overwrite', action='store_true',
                         help='replace existing PNGs in --out-dir')
-    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction)
+    parser.add_argument('--cfg-options', nargs='+', metavar='KEY=VALUE')
     parser.add_argument('--cfg-options-allow-new', action='store_true')
-    return parser.parse_args(argv)
-
-
-def build_split_dataset(cfg, split: str):
-    """The dataset of ``split`` with the *test* pipeline (no resampling)."""
-    from mmaction.registry import DATASETS
-    loader = cfg.get(f'{split}_dataloader')
-    if not loader:
-        raise ValueError(f'the config has no {split}_dataloader')
-    ds_cfg = loader.dataset.copy()
-    ds_cfg.pipeline = cfg.test_dataloader.dataset.pipeline
-    ds_cfg.test_mode = True
-    return DATASETS.build(ds_cfg)
-
-
-def select_indices(names: List[str], videos: Optional[Sequence[str]],
-                   num: int) -> List[int]:
-    if videos:
-        index = {n: i for i, n in enumerate(names)}
-        unknown = [v for v in videos if v not in index]
-        if unknown:
-            raise ValueError(f'video(s) {unknown[:5]} are not in the split '
-                             f'({len(names)} videos, e.g. {names[:3]})')
-        return [index[v] for v in videos]
-    if num < 1:
-        raise ValueError(f'--num must be >= 1, got {num}')
-    return list(range(min(num, len(names))))
+    args = parser.parse_args(argv)
+    # Imported after parsing, so --help and usage errors need no torch.
+    from backtal_mmaction.engine.cli import parse_cfg_options
+    args.cfg_options = parse_cfg_options(parser, args.cfg_options)
+    return args
 
 
 def main(argv: Optional[Sequence[str]] = None) -> List[str]:
+    """Parse ``argv`` and draw the figures
+    (:func:`~backtal_mmaction.apis.draw_cas_figures`) under the
+    tools' one-line error style; returns the PNG paths written."""
     args = parse_args(argv)
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        check_cfg_options(cfg, args.cfg_options,
-                          allow_new=args.cfg_options_allow_new)
-        cfg.merge_from_dict(args.cfg_options)
-    from mmengine.dataset import BaseDataset, pseudo_collate
-
-    from backtal_mmaction.engine.hooks.cas_visualization_hook import \
-        safe_file_stem
-    from backtal_mmaction.visualization import (cas_plot_inputs,
-                                                render_cas_figure,
-                                                save_rgb_png)
-    dataset = build_split_dataset(cfg, args.split)
-    names = [
-        str(BaseDataset.get_data_info(dataset, i)['video_name'])
-        for i in range(len(dataset))
-    ]
-    classes = list(dataset.metainfo['classes'])
-    indices = select_indices(names, args.videos, args.num)
-    paths = {
-        idx: osp.join(args.out_dir, f'{safe_file_stem(names[idx])}.png')
-        for idx in indices
-    }
-    if osp.exists(args.out_dir) and not osp.isdir(args.out_dir):
-        raise NotADirectoryError(f'--out-dir {args.out_dir} is a file')
-    existing = [p for p in paths.values() if osp.exists(p)]
-    if existing and not args.overwrite:
-        raise FileExistsError(
-            f'{len(existing)} figure(s) already exist, e.g. {existing[:3]}; '
-            'pass --overwrite to replace them or choose another --out-dir')
-    model = build_model_from_checkpoint(cfg, args.checkpoint, args.device)
-    model.keep_raw_outputs = True
-    os.makedirs(args.out_dir, exist_ok=True)
-    written = []
-    for idx in indices:
-        sample = model.test_step(pseudo_collate([dataset[idx]]))[0]
-        image = render_cas_figure(
-            class_names=classes, max_classes=args.max_classes,
-            max_detections=args.max_detections, **cas_plot_inputs(sample))
-        path = paths[idx]
-        written.append(save_rgb_png(image, path))
-        print(path)
-    return written
+    from backtal_mmaction.apis import draw_cas_figures
+    from backtal_mmaction.engine.cli import run_cli
+    return run_cli(lambda _: draw_cas_figures(
+        args.config, args.checkpoint, args.out_dir, videos=args.videos,
+        num=args.num, split=args.split, max_classes=args.max_classes,
+        max_detections=args.max_detections, device=args.device,
+        overwrite=args.overwrite, cfg_options=args.cfg_options,
+        cfg_options_allow_new=args.cfg_options_allow_new))
 
 
 if __name__ == '__main__':
-    run_cli(main)
+    main()

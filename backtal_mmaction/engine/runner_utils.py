@@ -12,7 +12,7 @@ from mmengine.logging import print_log
 __all__ = [
     'add_custom_hook', 'build_model_from_checkpoint', 'build_runner',
     'check_datasets', 'check_output_file', 'ensure_unique_experiment_name',
-    'holds_a_run', 'move_aside_run', 'prepare_launcher',
+    'find_test_evaluator', 'holds_a_run', 'move_aside_run', 'prepare_launcher',
     'use_atomic_checkpoints'
 ]
 
@@ -66,6 +66,45 @@ def check_output_file(path: str, option: str, overwrite: bool) -> None:
     if osp.exists(path) and not overwrite:
         raise FileExistsError(f'{option} {path} already exists; pass '
                               '--overwrite to replace it')
+
+
+def find_test_evaluator(cfg):
+    """The test evaluator whose results the tools read or redirect: the
+    one rule of ``tools/test.py`` (``--out-json``) and
+    ``tools/analysis/postprocess_raw.py`` (GT file, tIoU thresholds).
+
+    ``cfg.test_evaluator`` may be one evaluator or a list (MMEngine runs
+    every entry); in a list, the first ``TALMetric`` entry is the one that
+    computes the mAP and dumps detections (a ``DumpResults`` placed before
+    it has no ``ann_file`` nor ``dump_results``), else the first entry.
+
+    Args:
+        cfg (mmengine.Config | dict): A config.
+
+    Returns:
+        dict | None: the config's own entry (a ``ConfigDict``; changing it
+        changes the config), or None when the config has no test
+        evaluator (or an empty list).
+    """
+    evaluator = cfg.get('test_evaluator')
+    if isinstance(evaluator, (list, tuple)):
+        if not evaluator:
+            return None
+        return next((e for e in evaluator if _is_tal_metric(e)),
+                    evaluator[0])
+    return evaluator or None
+
+
+def _is_tal_metric(entry) -> bool:
+    """Whether an evaluator entry configures ``TALMetric`` (by registry
+    name, scoped name or the class / a subclass)."""
+    kind = entry.get('type') if isinstance(entry, dict) else None
+    if isinstance(kind, str):
+        return kind.split('.')[-1] == 'TALMetric'
+    if isinstance(kind, type):
+        from ..evaluation.metrics import TALMetric
+        return issubclass(kind, TALMetric)
+    return False
 
 
 def check_datasets(cfg, splits) -> None:

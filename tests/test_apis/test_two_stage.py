@@ -81,16 +81,36 @@ def test_pipeline_runs_resumes_and_checks_pseudo_labels(tiny_synthetic,
     assert again['checkpoints'] == result['checkpoints']
 
 
-def test_pseudo_label_tool_refuses_to_overwrite(tiny_synthetic, tmp_path):
+def test_write_pseudo_gt_refuses_to_overwrite(tiny_synthetic, tmp_path):
     import pytest
 
-    from tests.test_workflow.conftest import load_tool
+    from backtal_mmaction.apis import write_pseudo_gt
     out = tmp_path / 'pseudo.json'
     out.write_text('{"mine": 1}')
-    tool = load_tool('pseudo_labels.py')
-    with pytest.raises(SystemExit, match='exists'):
-        tool.main(['cfg.py', 'ckpt.pth', '--out', str(out)])
+    with pytest.raises(FileExistsError, match='exists'):
+        write_pseudo_gt('cfg.py', 'ckpt.pth', str(out))
     assert json.loads(out.read_text()) == {'mine': 1}
-    with pytest.raises(SystemExit, match='config not found'):
-        tool.main([str(tmp_path / 'no.py'), 'ckpt.pth', '--out',
-                   str(tmp_path / 'new.json')])
+    with pytest.raises(FileNotFoundError, match='config not found'):
+        write_pseudo_gt(str(tmp_path / 'no.py'), 'ckpt.pth',
+                        str(tmp_path / 'new.json'))
+
+
+def test_two_stage_config_checks_and_table(tmp_path):
+    import pytest
+
+    from backtal_mmaction.apis import (format_stage_metrics,
+                                       run_two_stage_config)
+    with pytest.raises(FileNotFoundError, match='config not found'):
+        run_two_stage_config(str(tmp_path / 'no.py'))
+    plain = tmp_path / 'plain.py'
+    plain.write_text('model = dict()\n')
+    with pytest.raises(ValueError, match='no `two_stage` settings'):
+        run_two_stage_config(str(plain))
+    table = format_stage_metrics({
+        'stage1': {'tal/mAP@0.10': 50.0, 'tal/mAP_avg': 30.125},
+        'stage2_round0': {}})
+    assert table.splitlines() == [
+        '| model | mAP@0.10 | mAP@0.30 | mAP@0.50 | mAP@0.70 | mAP_avg |',
+        '|---|---|---|---|---|---|',
+        '| stage1 | 50.00 | - | - | - | 30.12 |',
+        '| stage2_round0 | - | - | - | - | - |']

@@ -27,8 +27,8 @@ def sweep_base(tiny_synthetic, tmp_path_factory):
     (no validation) and ``cfg_val`` (validation on the val split)."""
     import copy
     import os
-    import runpy
-    import sys
+
+    from backtal_mmaction.apis import test_localizer
     root = tmp_path_factory.mktemp('sweep')
     cfg = _root.synthetic_cfg(tiny_synthetic, work_dir=root / 'wd', epochs=3)
     cfg.model.post_processor.class_threshold = 0.0
@@ -40,16 +40,10 @@ def sweep_base(tiny_synthetic, tmp_path_factory):
     cfg_val.dump(str(cfg_val_file))
     _root.build_runner(cfg).train()
     raw, json_file = root / 'raw', root / 'results.json'
-    argv = sys.argv
-    sys.argv = [
-        'test.py', str(cfg_file), str(root / 'wd' / 'epoch_3.pth'),
-        '--work-dir', str(root / 'test_wd'), '--save-raw', str(raw),
-        '--out-json', str(json_file)
-    ]
-    try:
-        runpy.run_path(str(REPO / 'tools' / 'test.py'), run_name='__main__')
-    finally:
-        sys.argv = argv
+    # What `tools/test.py CFG CKPT --save-raw RAW --out-json JSON` runs.
+    test_localizer(str(cfg_file), str(root / 'wd' / 'epoch_3.pth'),
+                   work_dir=str(root / 'test_wd'), save_raw=str(raw),
+                   out_json=str(json_file))
     assert sorted(os.listdir(raw))[-1] == 'video_test_0000003.npz'
     return dict(root=root, cfg=str(cfg_file), cfg_val=str(cfg_val_file),
                 wd=root / 'wd', ckpt=str(root / 'wd' / 'epoch_3.pth'),

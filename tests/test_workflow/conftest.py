@@ -90,15 +90,15 @@ def trained(tiny_synthetic, tmp_path_factory):
 
 @pytest.fixture(scope='session')
 def test_run(trained):
-    """``tools/test.py`` on the test split with --out-json, --save-raw,
-    --dump and --vis-cas."""
+    """``test_localizer`` (``tools/test.py``) on the test split with
+    out_json, save_raw, dump and vis_cas."""
     root = trained['root']
     out = dict(json=str(root / 'results.json'), raw=str(root / 'raw'),
                vis=str(root / 'vis'), pkl=str(root / 'preds.pkl'),
                work_dir=str(root / 'test_wd'))
-    metrics = load_tool('test.py').main([
-        trained['cfg_file'], trained['ckpt'], '--work-dir', out['work_dir'],
-        '--out-json', out['json'], '--save-raw', out['raw'], '--dump',
-        out['pkl'], '--vis-cas', '2', '--vis-dir', out['vis']
-    ])
+    from backtal_mmaction.apis import test_localizer
+    metrics = test_localizer(
+        trained['cfg_file'], trained['ckpt'], work_dir=out['work_dir'],
+        out_json=out['json'], save_raw=out['raw'], dump=out['pkl'],
+        vis_cas=2, vis_dir=out['vis'])
     return dict(trained, metrics=metrics, **out)

@@ -8,6 +8,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
+from backtal_mmaction.apis import test_localizer, train_localizer
 from backtal_mmaction.engine.checkpoint_compat import (
     CheckpointMismatchError, check_checkpoint_compatible, compare_state_dicts)
 
@@ -46,11 +47,11 @@ def _other_class_count_ckpt(cfg_file: str, path: Path) -> str:
     return str(path)
 
 
-def test_test_tool_refuses_other_class_count(trained, tool, tmp_path):
+def test_test_localizer_refuses_other_class_count(trained, tmp_path):
     ckpt = _other_class_count_ckpt(trained['cfg_file'], tmp_path / 'c4.pth')
     with pytest.raises(CheckpointMismatchError) as err:
-        tool('test.py').main([trained['cfg_file'], ckpt, '--work-dir',
-                              str(tmp_path / 'wd')])
+        test_localizer(trained['cfg_file'], ckpt,
+                       work_dir=str(tmp_path / 'wd'))
     msg = str(err.value)
     assert ckpt in msg
     # The classifier rows: C + 1 = 5 in the checkpoint, 4 in the model.
@@ -71,11 +72,9 @@ def test_test_script_cli_message(trained, tmp_path, sub_env):
     assert 'mAP' not in res.stdout  # never tested with a random classifier
 
 
-def test_train_load_from_is_checked(trained, tool, tmp_path):
+def test_train_load_from_is_checked(trained, tmp_path):
     ckpt = _other_class_count_ckpt(trained['cfg_file'], tmp_path / 'c4.pth')
     with pytest.raises(CheckpointMismatchError, match='cls_head'):
-        tool('train.py').main([
-            trained['cfg_file'], '--work-dir', str(tmp_path / 'wd'),
-            '--cfg-options', f'load_from={ckpt}'
-        ])
+        train_localizer(trained['cfg_file'], work_dir=str(tmp_path / 'wd'),
+                        cfg_options={'load_from': ckpt})
     assert not list((tmp_path / 'wd').glob('*.pth'))

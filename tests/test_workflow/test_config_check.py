@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from mmengine.config import Config
 
+from backtal_mmaction.apis import test_localizer
 from backtal_mmaction.engine.config_check import (UnknownConfigKeyError,
                                                   accepted_kwargs,
                                                   check_cfg_options)
@@ -90,11 +91,9 @@ def test_train_script_fails_before_running(tmp_path, sub_env):
     assert not work_dir.exists()  # nothing ran
 
 
-def test_test_script_checks_keys(trained, tool, tmp_path):
+def test_test_localizer_checks_keys(trained, tmp_path):
     with pytest.raises(UnknownConfigKeyError, match='nms_thres'):
-        tool('test.py').main([
-            trained['cfg_file'], trained['ckpt'], '--work-dir',
-            str(tmp_path / 'wd'), '--cfg-options',
-            'model.post_processor.nms_thres=0.6'
-        ])
+        test_localizer(trained['cfg_file'], trained['ckpt'],
+                       work_dir=str(tmp_path / 'wd'),
+                       cfg_options={'model.post_processor.nms_thres': 0.6})
     assert not (tmp_path / 'wd').exists()

@@ -1,16 +1,23 @@
-"""tools/infer.py: detections of new videos from feature files."""
+"""localize_feature_files (tools/infer.py): detections of new videos from
+feature files; one real command line maps the flags onto it."""
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from backtal_mmaction.apis import localize_feature_files
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _gt_info(data: Path, video: str) -> dict:
     return json.loads((data / 'gt.json').read_text())['database'][video]
 
 
-def test_infer_matches_the_test_run(test_run, tool, tmp_path):
+def test_infer_matches_the_test_run(test_run, tmp_path):
     """Same features, duration and fps as the dataset: the detections of
     tools/test.py, for a plain .npy and for an official-layout .npz."""
     data = Path(test_run['data'])
@@ -20,11 +27,10 @@ def test_infer_matches_the_test_run(test_run, tool, tmp_path):
     assert expected
 
     out = tmp_path / 'det.json'
-    tool('infer.py').main([
+    localize_feature_files(
         test_run['cfg_file'], test_run['ckpt'],
-        str(data / 'features' / f'{video}.npy'), '--out', str(out), '--fps',
-        str(info['fps']), '--duration', str(info['duration'])
-    ])
+        [str(data / 'features' / f'{video}.npy')], str(out),
+        fps=info['fps'], duration=info['duration'])
     got = json.loads(out.read_text())['results'][video]
     assert got == expected
 
@@ -39,24 +45,21 @@ def test_infer_matches_the_test_run(test_run, tool, tmp_path):
              fps=np.float64(info['fps']),
              duration=np.float64(info['duration']))
     out2 = tmp_path / 'det2.json'
-    tool('infer.py').main([
-        test_run['cfg_file'], test_run['ckpt'], str(official.parent),
-        '--out', str(out2), '--feature-layout', 'official'
-    ])
+    localize_feature_files(test_run['cfg_file'], test_run['ckpt'],
+                           [str(official.parent)], str(out2),
+                           feature_layout='official')
     assert json.loads(out2.read_text())['results'][video] == expected
 
 
-def test_infer_topk_score_threshold_and_derived_duration(test_run, tool,
-                                                         tmp_path):
+def test_infer_topk_score_threshold_and_derived_duration(test_run, tmp_path):
     data = Path(test_run['data'])
     files = [str(data / 'features' / f'video_test_000000{i}.npy')
              for i in (0, 1)]
     out = tmp_path / 'det.json'
     with pytest.warns(UserWarning, match='no duration given'):
-        preds = tool('infer.py').main([
-            test_run['cfg_file'], test_run['ckpt'], *files, '--out',
-            str(out), '--fps', '30', '--topk', '2'
-        ])
+        preds = localize_feature_files(test_run['cfg_file'],
+                                       test_run['ckpt'], files, str(out),
+                                       fps=30, topk=2)
     assert set(preds) == {'video_test_0000000', 'video_test_0000001'}
     num_snippets = np.load(files[0]).shape[0]
     for det in preds.values():
@@ -66,44 +69,39 @@ def test_infer_topk_score_threshold_and_derived_duration(test_run, tool,
         assert det['segments'].max() <= num_snippets * 16 / 30 + 1e-5
     thr = float(np.median(np.concatenate(
         [d['scores'] for d in preds.values()])))
-    preds = tool('infer.py').main([
-        test_run['cfg_file'], test_run['ckpt'], files[0], '--out',
-        str(out), '--overwrite', '--fps', '30', '--duration', '12.0',
-        '--score-thr', str(thr)
-    ])
+    preds = localize_feature_files(
+        test_run['cfg_file'], test_run['ckpt'], files[:1], str(out),
+        overwrite=True, fps=30, duration=12.0, score_thr=thr)
     assert np.all(preds['video_test_0000000']['scores'] >= thr)
 
 
-def test_infer_input_errors(test_run, tool, tmp_path):
-    infer = tool('infer.py')
+def test_infer_input_errors(test_run, tmp_path):
+    cfg, ckpt = test_run['cfg_file'], test_run['ckpt']
     data = Path(test_run['data'])
     npy = str(data / 'features' / 'video_test_0000000.npy')
     bad = tmp_path / 'wrong_dim.npy'
     np.save(bad, np.zeros((30, 12), np.float32))
     with pytest.raises(ValueError) as err:
-        infer.main([test_run['cfg_file'], test_run['ckpt'], str(bad),
-                    '--out', str(tmp_path / 'a.json'), '--fps', '30'])
+        localize_feature_files(cfg, ckpt, [str(bad)],
+                               str(tmp_path / 'a.json'), fps=30)
     assert str(bad) in str(err.value) and 'feat_dim=16' in str(err.value)
     with pytest.raises(ValueError, match='pass --fps'):
-        infer.main([test_run['cfg_file'], test_run['ckpt'], npy, '--out',
-                    str(tmp_path / 'b.json')])
+        localize_feature_files(cfg, ckpt, [npy], str(tmp_path / 'b.json'))
     npy1 = str(data / 'features' / 'video_test_0000001.npy')
     with pytest.raises(ValueError, match='single video'):
-        infer.main([test_run['cfg_file'], test_run['ckpt'], npy, npy1,
-                    '--out', str(tmp_path / 'c.json'), '--duration', '3'])
+        localize_feature_files(cfg, ckpt, [npy, npy1],
+                               str(tmp_path / 'c.json'), duration=3)
     with pytest.raises(ValueError, match='must be unique'):
-        infer.main([test_run['cfg_file'], test_run['ckpt'], npy, npy,
-                    '--out', str(tmp_path / 'c.json'), '--fps', '30'])
+        localize_feature_files(cfg, ckpt, [npy, npy],
+                               str(tmp_path / 'c.json'), fps=30)
     existing = tmp_path / 'exists.json'
     existing.write_text('{}')
     with pytest.raises(FileExistsError, match='--overwrite'):
-        infer.main([test_run['cfg_file'], test_run['ckpt'], npy, '--out',
-                    str(existing), '--fps', '30'])
+        localize_feature_files(cfg, ckpt, [npy], str(existing), fps=30)
     assert existing.read_text() == '{}'
     with pytest.raises(FileNotFoundError, match='missing.npy'):
-        infer.main([test_run['cfg_file'], test_run['ckpt'],
-                    str(tmp_path / 'missing.npy'), '--out',
-                    str(tmp_path / 'd.json'), '--fps', '30'])
+        localize_feature_files(cfg, ckpt, [str(tmp_path / 'missing.npy')],
+                               str(tmp_path / 'd.json'), fps=30)
 
 
 def test_inference_localizer_api_matches_the_test_run(test_run):
@@ -129,3 +127,37 @@ def test_inference_localizer_api_matches_the_test_run(test_run):
     assert top['scores'].tolist() == det['scores'][:2].tolist()
     with pytest.raises(ValueError, match=r'must be \(T, C\)'):
         inference_localizer(model, feats[None], fps=30.0)
+
+
+def test_infer_command_line(test_run, tmp_path, sub_env):
+    """``python tools/infer.py``: the flags reach localize_feature_files
+    (--topk, --score-thr, --fps, --duration) and the summary is printed;
+    the written detections are those of the function with the same
+    arguments."""
+    data = Path(test_run['data'])
+    npy = str(data / 'features' / 'video_test_0000002.npy')
+    out = tmp_path / 'cli.json'
+    res = subprocess.run(
+        [sys.executable, str(REPO / 'tools/infer.py'), test_run['cfg_file'],
+         test_run['ckpt'], npy, '--out', str(out), '--fps', '30',
+         '--duration', '12.0', '--topk', '3', '--score-thr', '0.01'],
+        cwd=REPO, capture_output=True, text=True, env=sub_env, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert f'video(s) to {out}' in res.stdout
+    expected = localize_feature_files(
+        test_run['cfg_file'], test_run['ckpt'], [npy],
+        str(tmp_path / 'api.json'), fps=30.0, duration=12.0, topk=3,
+        score_thr=0.01)['video_test_0000002']
+    got = json.loads(out.read_text())['results']['video_test_0000002']
+    assert 0 < len(got) <= 3
+    assert [d['score'] for d in got] == pytest.approx(
+        expected['scores'].tolist(), rel=1e-6)
+    assert all(d['score'] >= 0.01 for d in got)
+    # An input error: exit status 1 and one error line, no traceback.
+    bad = subprocess.run(
+        [sys.executable, str(REPO / 'tools/infer.py'), test_run['cfg_file'],
+         test_run['ckpt'], npy, '--out', str(out), '--fps', '30'],
+        cwd=REPO, capture_output=True, text=True, env=sub_env, timeout=300)
+    assert bad.returncode == 1
+    assert bad.stderr.strip().splitlines()[-1].startswith('error: --out ')
+    assert 'Traceback' not in bad.stderr

@@ -1,11 +1,13 @@
-"""--save-raw writes each video's raw outputs; postprocess_raw.py re-runs
-post-processing + mAP from them alone and reproduces the test run."""
+"""--save-raw writes each video's raw outputs; postprocess_raw_outputs
+(tools/analysis/postprocess_raw.py) re-runs post-processing + mAP from them
+alone and reproduces the test run."""
 import pickle
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from backtal_mmaction.apis import postprocess_raw_outputs, test_localizer
 from backtal_mmaction.engine.hooks.raw_outputs import (RAW_META_FILE,
                                                        load_raw_record)
 
@@ -39,9 +41,8 @@ def test_metric_never_sees_raw_outputs(test_run):
     assert all('pred_instances' in sample for sample in dumped)
 
 
-def test_postprocess_raw_reproduces_the_test_run(test_run, tool, capsys):
-    result = tool('analysis/postprocess_raw.py').main(
-        [test_run['cfg_file'], test_run['raw']])
+def test_postprocess_raw_reproduces_the_test_run(test_run, capsys):
+    result = postprocess_raw_outputs(test_run['cfg_file'], test_run['raw'])
     metrics = test_run['metrics']
     # Exactly the numbers of the test run (same float32 detections).
     assert [float(100 * v) for v in result['mAP']] == [metrics[k]
@@ -52,54 +53,49 @@ def test_postprocess_raw_reproduces_the_test_run(test_run, tool, capsys):
 
     # The GT file (instead of the GT stored with the raw outputs) agrees.
     data = Path(test_run['data'])
-    from_file = tool('analysis/postprocess_raw.py').main([
-        test_run['cfg_file'], test_run['raw'], '--gt',
-        str(data / 'gt.json'), '--subset', 'test'
-    ])
+    from_file = postprocess_raw_outputs(
+        test_run['cfg_file'], test_run['raw'], gt=str(data / 'gt.json'),
+        subset='test')
     assert np.array_equal(from_file['mAP'], result['mAP'])
 
 
-def test_changing_a_threshold_changes_the_map(test_run, tool):
-    pp = tool('analysis/postprocess_raw.py')
-    base = pp.main([test_run['cfg_file'], test_run['raw']])
-    strict = pp.main([
-        test_run['cfg_file'], test_run['raw'], '--cfg-options',
-        'model.post_processor.class_threshold=0.6'
-    ])
+def test_changing_a_threshold_changes_the_map(test_run):
+    base = postprocess_raw_outputs(test_run['cfg_file'], test_run['raw'])
+    strict = postprocess_raw_outputs(
+        test_run['cfg_file'], test_run['raw'],
+        cfg_options={'model.post_processor.class_threshold': 0.6})
     assert strict['average_mAP'] != base['average_mAP']
-    soft = pp.main([
-        test_run['cfg_file'], test_run['raw'], '--cfg-options',
-        'model.post_processor.nms_method=soft_gaussian'
-    ])
+    soft = postprocess_raw_outputs(
+        test_run['cfg_file'], test_run['raw'],
+        cfg_options={'model.post_processor.nms_method': 'soft_gaussian'})
     n_hard = sum(len(p['scores']) for p in base['predictions'].values())
     n_soft = sum(len(p['scores']) for p in soft['predictions'].values())
     assert n_soft > n_hard  # soft-NMS decays instead of removing
 
 
-def test_postprocess_raw_input_errors(test_run, tool, tmp_path):
-    pp = tool('analysis/postprocess_raw.py')
+def test_postprocess_raw_input_errors(test_run, tmp_path):
     with pytest.raises(FileNotFoundError, match='no raw-output'):
-        pp.main([test_run['cfg_file'], str(tmp_path)])
+        postprocess_raw_outputs(test_run['cfg_file'], str(tmp_path))
     with pytest.raises(Exception, match='nms_thres'):
-        pp.main([test_run['cfg_file'], test_run['raw'], '--cfg-options',
-                 'model.post_processor.nms_thres=0.5'])
+        postprocess_raw_outputs(
+            test_run['cfg_file'], test_run['raw'],
+            cfg_options={'model.post_processor.nms_thres': 0.5})
     # GT videos without raw outputs are not silently counted as misses.
     partial = tmp_path / 'partial'
     partial.mkdir()
     src = sorted(Path(test_run['raw']).glob('*.npz'))[0]
     (partial / src.name).write_bytes(src.read_bytes())
     with pytest.raises(ValueError, match='have no raw outputs'):
-        pp.main([test_run['cfg_file'], str(partial), '--gt',
-                 str(Path(test_run['data']) / 'gt.json'), '--subset',
-                 'test'])
+        postprocess_raw_outputs(test_run['cfg_file'], str(partial),
+                                gt=str(Path(test_run['data']) / 'gt.json'),
+                                subset='test')
 
 
-def test_save_raw_refuses_existing_dir(test_run, tool, tmp_path):
+def test_save_raw_refuses_existing_dir(test_run, tmp_path):
     with pytest.raises(FileExistsError, match='--overwrite'):
-        tool('test.py').main([
-            test_run['cfg_file'], test_run['ckpt'], '--work-dir',
-            str(tmp_path / 'wd'), '--save-raw', test_run['raw']
-        ])
+        test_localizer(test_run['cfg_file'], test_run['ckpt'],
+                       work_dir=str(tmp_path / 'wd'),
+                       save_raw=test_run['raw'])
 
 
 def test_test_speed_is_logged(test_run):

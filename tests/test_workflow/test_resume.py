@@ -6,6 +6,7 @@ import torch
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
+from backtal_mmaction.apis import build_train_cfg, train_localizer
 from backtal_mmaction.engine import load_checkpoint_file
 
 
@@ -27,7 +28,7 @@ class StopAfterEpoch(Hook):
 
 
 @pytest.fixture(scope='module')
-def runs(tiny_synthetic, tmp_path_factory, make_cfg, tool):
+def runs(tiny_synthetic, tmp_path_factory, make_cfg):
     root = tmp_path_factory.mktemp('resume')
     cfg = make_cfg(tiny_synthetic, epochs=4)
     cfg.train_cfg.val_interval = 1
@@ -36,9 +37,9 @@ def runs(tiny_synthetic, tmp_path_factory, make_cfg, tool):
                for t in cfg.train_dataloader.dataset.pipeline)
     cfg_file = root / 'cfg.py'
     cfg.dump(str(cfg_file))
-    train = tool('train.py').main
     full, part = root / 'full', root / 'part'
-    full_metrics = train([str(cfg_file), '--work-dir', str(full), '--test'])
+    full_metrics = train_localizer(str(cfg_file), work_dir=str(full),
+                                   test=True)
 
     mp = pytest.MonkeyPatch()
     original = Runner.train
@@ -49,13 +50,13 @@ def runs(tiny_synthetic, tmp_path_factory, make_cfg, tool):
 
     mp.setattr(Runner, 'train', train_then_stop)
     with pytest.raises(Preempted):
-        train([str(cfg_file), '--work-dir', str(part)])
+        train_localizer(str(cfg_file), work_dir=str(part))
     mp.undo()
     assert sorted(p.name for p in part.glob('*.pth')) == [
         'epoch_1.pth', 'epoch_2.pth'
     ]
-    resumed_metrics = train(
-        [str(cfg_file), '--work-dir', str(part), '--resume', '--test'])
+    resumed_metrics = train_localizer(str(cfg_file), work_dir=str(part),
+                                      resume=True, test=True)
     return dict(cfg_file=str(cfg_file), full=full, part=part,
                 full_metrics=full_metrics, resumed_metrics=resumed_metrics)
 
@@ -80,17 +81,14 @@ def test_resumed_weights_differ_from_epoch_2(runs):
     assert any(not torch.equal(a[k], b[k]) for k in a)
 
 
-def test_work_dir_with_a_run_is_not_overwritten(runs, tool):
-    train = tool('train.py')
+def test_work_dir_with_a_run_is_not_overwritten(runs):
     before = sorted(p.name for p in runs['full'].iterdir())
     with pytest.raises(SystemExit, match='already holds checkpoints'):
-        train.main([runs['cfg_file'], '--work-dir', str(runs['full'])])
+        train_localizer(runs['cfg_file'], work_dir=str(runs['full']))
     assert sorted(p.name for p in runs['full'].iterdir()) == before
     # --overwrite / --resume are the explicit ways in.
-    args = train.parse_args(
-        [runs['cfg_file'], '--work-dir', str(runs['full']), '--overwrite'])
-    from mmengine.config import Config
-    cfg = train.merge_args(Config.fromfile(runs['cfg_file']), args)
+    cfg = build_train_cfg(runs['cfg_file'], work_dir=str(runs['full']),
+                          overwrite=True)
     assert not cfg.get('resume')
     assert cfg.default_hooks.checkpoint.type == 'AtomicCheckpointHook'
     assert {'RNGStateHook', 'CheckpointCompatibilityHook'} <= {

@@ -83,10 +83,11 @@ def _train_lines(work_dir: Path) -> list:
 
 
 def test_runs_in_the_same_second_keep_their_own_logs(
-        make_cfg, tiny_synthetic, tool, tmp_path, monkeypatch):
+        make_cfg, tiny_synthetic, tmp_path, monkeypatch):
     import mmengine.runner.runner as runner_module
 
     import backtal_mmaction.engine.runner_utils as runner_utils
+    from backtal_mmaction.apis import train_localizer
     clock = _FrozenClock(time.time())
     monkeypatch.setattr(runner_module, 'time', clock)
     monkeypatch.setattr(runner_utils, 'time', clock)
@@ -102,13 +103,13 @@ def test_runs_in_the_same_second_keep_their_own_logs(
         Runner.from_cfg(Config.fromfile(cfg_file)).train()
     assert len(_train_lines(tmp_path / 'plain_a' / 'wd')) == 4
     assert _train_lines(tmp_path / 'plain_b' / 'wd') == []
-    # The tools name each experiment uniquely: 2 iterations in each run.
+    # The tools (train_localizer) name each experiment uniquely: 2 iterations in each run.
     ours = [
         _tiny_cfg_file(make_cfg, tiny_synthetic, tmp_path / f'ours_{x}')
         for x in 'ab'
     ]
     for cfg_file in ours:
-        tool('train.py').main([cfg_file])
+        train_localizer(cfg_file)
     for x in 'ab':
         lines = _train_lines(tmp_path / f'ours_{x}' / 'wd')
         assert [line['iter'] for line in lines] == [1, 2]

@@ -1,4 +1,5 @@
-"""CAS figures: the renderer, tools/visualize_cas.py and the test hook."""
+"""CAS figures: the renderer, draw_cas_figures (tools/visualize_cas.py)
+and the test hook."""
 from pathlib import Path
 
 import numpy as np
@@ -49,28 +50,25 @@ def test_render_rejects_bad_input():
         render_cas_figure(**dict(kw, cas=np.zeros(5)))
 
 
-def test_visualize_cas_tool_with_clicks(trained, tool, tmp_path):
+def test_visualize_cas_with_clicks(trained, tmp_path):
+    from backtal_mmaction.apis import build_split_dataset, draw_cas_figures
     out = tmp_path / 'vis'
-    written = tool('visualize_cas.py').main([
-        trained['cfg_file'], trained['ckpt'], '--out-dir', str(out),
-        '--split', 'train', '--videos', 'video_train_0000001'
-    ])
+    written = draw_cas_figures(trained['cfg_file'], trained['ckpt'],
+                               str(out), split='train',
+                               videos=['video_train_0000001'])
     assert written == [str(out / 'video_train_0000001.png')]
     img = imread(written[0])
     assert img.shape[0] > 300 and img.shape[1] > 600
     # The train split keeps its click file: the figure gets the clicks.
     from mmengine.config import Config
-    vis = tool('visualize_cas.py')
-    dataset = vis.build_split_dataset(Config.fromfile(trained['cfg_file']),
-                                      'train')
+    dataset = build_split_dataset(Config.fromfile(trained['cfg_file']),
+                                  'train')
     meta = dataset[1]['data_samples'].metainfo
     assert len(meta['click_times']) > 0
     assert set(meta['click_annotators']) == {'A1'}
     with pytest.raises(ValueError, match='not in the split'):
-        tool('visualize_cas.py').main([
-            trained['cfg_file'], trained['ckpt'], '--out-dir', str(out),
-            '--videos', 'nope'
-        ])
+        draw_cas_figures(trained['cfg_file'], trained['ckpt'], str(out),
+                         videos=['nope'])
 
 
 def test_cas_hook_during_test(test_run):

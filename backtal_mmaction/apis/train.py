@@ -1,0 +1,226 @@
+"""Train a localizer with MMEngine's Runner: the function behind
+``tools/train.py`` (its keyword arguments are the command-line flags).
+
+Safety nets on top of MMEngine's runner (see ``tools/train.py``):
+
+- every ``cfg_options`` key must exist in the config (or be an argument of
+  the class it configures) unless ``cfg_options_allow_new``;
+- a work dir that already holds a run is never trained over unless
+  ``resume`` or ``overwrite`` is given; ``overwrite`` moves the old run's
+  checkpoints and ``last_checkpoint`` into ``WORK_DIR/overwritten_<time>/``;
+- ``resume='auto'`` resumes the checkpoint ``WORK_DIR/last_checkpoint``
+  names, relative to the work dir;
+- the datasets are built (and their data checked) before the Runner logs
+  the environment and config;
+- the checkpoint of ``load_from`` / ``resume`` must match the model;
+- checkpoints are written atomically and carry the random generator
+  states, so resuming after a kill continues exactly where the run stopped.
+"""
+import copy
+import os
+import os.path as osp
+from typing import Dict, Optional, Union
+
+from mmengine.config import Config
+
+__all__ = ['build_train_cfg', 'train_localizer']
+
+
+def _load(config: Union[str, Config], cfg_options: Optional[dict],
+          cfg_options_allow_new: bool) -> Config:
+    """A config path (read with its ``custom_imports``) or a ``Config``
+    (deep-copied: the caller's object is never modified), with
+    ``cfg_options`` checked and merged."""
+    from ..engine.config_check import check_cfg_options, load_config
+    if isinstance(config, Config):
+        cfg = copy.deepcopy(config)
+        if cfg_options:
+            check_cfg_options(cfg, cfg_options,
+                              allow_new=cfg_options_allow_new)
+            cfg.merge_from_dict(cfg_options)
+        return cfg
+    return load_config(config, cfg_options, cfg_options_allow_new)
+
+
+def default_work_dir(cfg: Config, config: Union[str, Config]) -> str:
+    """MMAction2's default: the config's ``work_dir``, else
+    ``./work_dirs/<config file name without .py>``."""
+    if cfg.get('work_dir', None) is not None:
+        return cfg.work_dir
+    path = config if isinstance(config, str) else (cfg.filename or 'run')
+    return osp.join('./work_dirs', osp.splitext(osp.basename(path))[0])
+
+
+def _resume_mode(resume: Union[bool, str, None]) -> Optional[str]:
+    """``resume`` as ``None`` (no resume), ``'auto'`` or a checkpoint path
+    (``True`` means ``'auto'``, the command line's bare ``--resume``)."""
+    if resume is True:
+        return 'auto'
+    if resume is False or resume is None:
+        return None
+    return str(resume)
+
+
+def _launch_rank() -> int:
+    """This process's global rank as the launcher set it (torchrun, Slurm,
+    MPI), before ``init_dist``; 0 without a launcher."""
+    for var in ('RANK', 'SLURM_PROCID', 'OMPI_COMM_WORLD_RANK'):
+        value = os.environ.get(var)
+        if value is not None and value.strip().isdigit():
+            return int(value)
+    return 0
+
+
+def _check_amp_device() -> None:
+    """MMEngine's ``AmpOptimWrapper`` asserts a CUDA/NPU/MLU/MUSA device;
+    say so in one line instead."""
+    from mmengine.device import (is_cuda_available, is_mlu_available,
+                                 is_musa_available, is_npu_available)
+    if not (is_cuda_available() or is_npu_available() or is_mlu_available()
+            or is_musa_available()):
+        raise ValueError(
+            '--amp needs a CUDA (or NPU/MLU/MUSA) device, and none is '
+            'available: MMEngine\'s AmpOptimWrapper does not run on CPU. '
+            'Train on CPU without --amp.')
+
+
+def build_train_cfg(config: Union[str, Config],
+                    work_dir: Optional[str] = None,
+                    resume: Union[bool, str, None] = None,
+                    amp: bool = False,
+                    tensorboard: bool = False,
+                    no_validate: bool = False,
+                    test: bool = False,
+                    overwrite: bool = False,
+                    seed: Optional[int] = None,
+                    deterministic: bool = False,
+                    cfg_options: Optional[dict] = None,
+                    cfg_options_allow_new: bool = False,
+                    launcher: str = 'none') -> Config:
+    """The config of a training run (what ``tools/train.py`` runs), checked
+    before anything is built. Arguments: see :func:`train_localizer`.
+
+    Returns:
+        mmengine.Config: the merged config (atomic checkpoints, RNG-state
+        and checkpoint-compatibility hooks added; ``TestSpeedHook`` with
+        ``test``).
+
+    Raises:
+        SystemExit: ``work_dir`` holds a run and neither ``resume`` nor
+            ``overwrite`` is given (one ``error:`` line).
+        FileNotFoundError: ``resume`` names a checkpoint that does not exist.
+        ValueError: ``amp`` without a CUDA/NPU/MLU/MUSA device.
+    """
+    from ..engine.atomic_checkpoint import resolve_last_checkpoint
+    from ..engine.runner_utils import (add_custom_hook, holds_a_run,
+                                       use_atomic_checkpoints)
+    from ..engine.vis_backends import enable_tensorboard
+    cfg = _load(config, cfg_options, cfg_options_allow_new)
+    cfg.work_dir = work_dir if work_dir is not None else \
+        default_work_dir(cfg, config)
+    mode = _resume_mode(resume)
+    if mode == 'auto':
+        # The pointer, relative to the work dir (a copied or moved work dir
+        # resumes its own checkpoint). No checkpoint yet: MMEngine starts
+        # from scratch (requeued jobs can always pass --resume).
+        cfg.resume = True
+        cfg.load_from = (resolve_last_checkpoint(cfg.work_dir)
+                         if osp.isdir(cfg.work_dir) else None)
+    elif mode is not None:
+        if not osp.isfile(mode):
+            raise FileNotFoundError(f'--resume: checkpoint not found: '
+                                    f'{mode}')
+        cfg.resume, cfg.load_from = True, mode
+    elif holds_a_run(cfg.work_dir) and not overwrite:
+        raise SystemExit(
+            f'error: {cfg.work_dir} already holds checkpoints of a run; pass '
+            '--resume to continue it, --overwrite to train over it, or '
+            'another --work-dir.')
+    if amp:
+        _check_amp_device()
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    if tensorboard:
+        enable_tensorboard(cfg)
+    if no_validate:
+        cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    if seed is not None or deterministic:
+        cfg.setdefault('randomness', {})
+        if seed is not None:
+            cfg.randomness.seed = seed
+        cfg.randomness.deterministic = deterministic
+    use_atomic_checkpoints(cfg)
+    add_custom_hook(cfg, dict(type='RNGStateHook'))
+    add_custom_hook(cfg, dict(type='CheckpointCompatibilityHook'))
+    if test:
+        add_custom_hook(cfg, dict(type='TestSpeedHook'))
+    cfg.launcher = launcher
+    return cfg
+
+
+def train_localizer(config: Union[str, Config],
+                    work_dir: Optional[str] = None,
+                    resume: Union[bool, str, None] = None,
+                    amp: bool = False,
+                    tensorboard: bool = False,
+                    no_validate: bool = False,
+                    test: bool = False,
+                    overwrite: bool = False,
+                    seed: Optional[int] = None,
+                    deterministic: bool = False,
+                    cfg_options: Optional[dict] = None,
+                    cfg_options_allow_new: bool = False,
+                    launcher: str = 'none') -> Optional[Dict[str, float]]:
+    """Train (and with ``test`` test) a localizer: ``tools/train.py``.
+
+    Args:
+        config (str | Config): Config file, or a loaded config (copied).
+        work_dir (str, optional): ``--work-dir``; default: the config's,
+            else ``./work_dirs/<config name>``.
+        resume (bool | str, optional): ``--resume``: ``True`` / ``'auto'``
+            resumes ``WORK_DIR/last_checkpoint`` (from scratch when there is
+            none yet), a path resumes that checkpoint.
+        amp (bool): ``--amp``: MMEngine's ``AmpOptimWrapper`` (dynamic loss
+            scale); needs a CUDA/NPU/MLU/MUSA device.
+        tensorboard (bool): ``--tensorboard``: also write TensorBoard events.
+        no_validate (bool): ``--no-validate``: no validation during training.
+        test (bool): ``--test``: test the final model; returns its metrics.
+        overwrite (bool): ``--overwrite``: train into a work dir holding
+            another run (its checkpoints are moved aside, not deleted).
+        seed (int, optional): ``--seed``.
+        deterministic (bool): ``--deterministic``.
+        cfg_options (dict, optional): parsed ``--cfg-options``
+            (``{'a.b': value}``); every key must exist unless
+            ``cfg_options_allow_new``.
+        cfg_options_allow_new (bool): ``--cfg-options-allow-new``.
+        launcher (str): ``--launcher``: none / pytorch / slurm / mpi.
+
+    Returns:
+        dict | None: the test metrics (``{'tal/mAP@0.50': float, ...}``,
+        percent) with ``test``, else None.
+    """
+    from ..engine.runner_utils import (build_runner, check_datasets,
+                                       move_aside_run, prepare_launcher)
+    cfg = build_train_cfg(
+        config, work_dir=work_dir, resume=resume, amp=amp,
+        tensorboard=tensorboard, no_validate=no_validate, test=test,
+        overwrite=overwrite, seed=seed, deterministic=deterministic,
+        cfg_options=cfg_options, cfg_options_allow_new=cfg_options_allow_new,
+        launcher=launcher)
+    # Data errors before the Runner logs the environment and the config.
+    check_datasets(cfg, ['train']
+                   + (['val'] if cfg.get('val_cfg') else [])
+                   + (['test'] if test else []))
+    if overwrite and _resume_mode(resume) is None and _launch_rank() == 0:
+        # One process moves the old run aside (before any process group
+        # exists, so by the launcher's rank variable).
+        move_aside_run(cfg.work_dir)
+    prepare_launcher(cfg, launcher)
+    runner = build_runner(cfg)
+    if cfg.get('resume'):
+        runner.logger.info(
+            f'Resuming from {cfg.load_from}' if cfg.load_from else
+            f'--resume: no checkpoint in {cfg.work_dir} yet, training from '
+            'scratch')
+    runner.train()
+    return runner.test() if test else None
