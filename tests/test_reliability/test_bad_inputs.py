@@ -1,6 +1,7 @@
 """The bad-input sweep (issue 10): each row runs one bad or edge input
-through a tool's command line (in-process, as ``python tools/X.py ARGS``
-would: the script's ``__main__`` block runs) or a public API, and asserts
+through a tool's command line (in-process through
+``tests/tool_runner.run_tool``, the equivalent of ``python tools/X.py ARGS``:
+the script's ``__main__`` block runs) or a public API, and asserts
 the exit status (0 ok, 1 ``error:`` line, 2 usage error), the file / video
 / field named in the message, and that no user file changed (SHA-256 of
 every file under the case's folder and the shared model / data / raw
@@ -98,13 +99,14 @@ outputs before and after; new files only where a successful run writes).
 import hashlib
 import json
 import os
-import runpy
 import shutil
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from tests.tool_runner import run_tool
 
 REPO = Path(__file__).resolve().parents[2]
 CASES = {}
@@ -182,24 +184,20 @@ class Env:
 
 
 # ---------------------------------------------------------------- helpers
-def run_tool(rel: str, argv):
-    """``python tools/<rel> ARGV`` in this process: (status, message)."""
-    path = REPO / 'tools' / rel
-    saved = sys.argv
-    sys.argv = [str(path)] + [str(a) for a in argv]
-    status, message = 0, ''
-    try:
-        runpy.run_path(str(path), run_name='__main__')
-    except SystemExit as e:
-        if isinstance(e.code, str):
-            status, message = 1, e.code
-        else:
-            status = e.code or 0
-    except Exception as e:  # noqa: BLE001  (a traceback: recorded as such)
-        status, message = 'traceback', f'{type(e).__name__}: {e}'
-    finally:
-        sys.argv = saved
-    return status, message
+def run_cli(rel: str, argv):
+    """``python tools/<rel> ARGV`` in this process (:func:`run_tool`):
+    ``(status, message, stdout, stderr)``. ``status``: the exit status, or
+    ``'traceback'`` for an uncaught exception; ``message``: the line an
+    exit status 1 ends with (the tool's ``error: ...``)."""
+    run = run_tool(rel, argv)
+    if run.exception is not None:
+        e = run.exception
+        return 'traceback', f'{type(e).__name__}: {e}', run.stdout, run.stderr
+    message = ''
+    if run.exit_code == 1:
+        lines = [ln for ln in run.stderr.splitlines() if ln.strip()]
+        message = lines[-1] if lines else ''
+    return run.exit_code, message, run.stdout, run.stderr
 
 
 def run_api(fn):
@@ -849,16 +847,21 @@ def test_bad_input(name, sweep_base, tmp_path, capsys):
                sweep_base['cfg_val'])
     before = snapshot(*watched)
     capsys.readouterr()
-    status, message = (run_api(argv) if tool == 'api' else
-                       run_tool(tool, argv))
+    if tool == 'api':
+        (status, message), out, err = run_api(argv), '', ''
+    else:
+        status, message, out, err = run_cli(tool, argv)
+    # Logging handlers bound to pytest's streams write there, not to the
+    # run's captured stdout / stderr.
     cap = capsys.readouterr()
-    text = '\n'.join([message, cap.err, cap.out])
-    _report(name, spec, status, message or cap.err)
+    err, out = err + cap.err, out + cap.out
+    text = '\n'.join([message, err, out])
+    _report(name, spec, status, message or err)
     assert status == spec['status'], text[-3000:]
     for word in spec['expect']:
         assert word in text, f'{word!r} not in:\n{text[-3000:]}'
     for word in spec['absent']:
-        assert word not in (message or cap.err), message
+        assert word not in (message or err), message
     if spec['no_dump']:
         # Data errors come before the Runner logs its environment/config.
         assert 'System environment' not in text and 'Config:' not in text
