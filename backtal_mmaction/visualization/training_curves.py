@@ -14,8 +14,12 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from ..utils import atomic_replace
+
 Curves = Dict[str, Tuple[np.ndarray, np.ndarray]]
 
+# Line style of the r-th run (the colour says which curve it is).
+_LINE_STYLES = ('-', '--', ':', '-.')
 # Bookkeeping scalars of every training line: not curves a person wants.
 _NOT_CURVES = ('step', 'epoch', 'iter', 'data_time', 'time', 'memory')
 
@@ -111,22 +115,32 @@ def plot_training_curves(runs: Sequence[str],
     labels = list(labels) if labels else list(runs)
     if len(labels) != len(runs):
         raise ValueError(f'{len(labels)} labels for {len(runs)} runs')
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-    fig, (ax_loss, ax_val) = plt.subplots(1, 2, figsize=(11, 4))
+    # Agg canvas on a bare Figure: no pyplot state, no global backend switch.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=(11, 4))
+    FigureCanvasAgg(fig)
+    ax_loss, ax_val = fig.subplots(1, 2)
+    # One colour per curve key (the same in every run), one line style per
+    # run: with several runs a loss is compared by its colour, a run found
+    # by its style, instead of the colour cycle wrapping around.
+    palette = [f'C{i}' for i in range(10)]
+    colors = {ax_loss: {}, ax_val: {}}
     drawn = 0
-    for run, label in zip(runs, labels):
+    for r, (run, label) in enumerate(zip(runs, labels)):
         train, val = read_scalars(find_scalars(run))
         for curves, ax in ((train, ax_loss), (val, ax_val)):
             for key, (steps, values) in curves.items():
                 wanted = (key in keys) if keys else (
                     key.startswith('loss') or 'mAP_avg' in key)
                 if wanted:
-                    ax.plot(steps, values, label=f'{label}: {key}')
+                    color = colors[ax].setdefault(
+                        key, palette[len(colors[ax]) % len(palette)])
+                    ax.plot(steps, values, label=f'{label}: {key}',
+                            color=color,
+                            linestyle=_LINE_STYLES[r % len(_LINE_STYLES)])
                     drawn += 1
     if not drawn:
-        plt.close(fig)
         raise ValueError(f'none of the keys {list(keys or [])} is in the '
                          'runs\' scalars')
     ax_loss.set(xlabel='iteration', ylabel='loss', title='training losses')
@@ -137,5 +151,6 @@ def plot_training_curves(runs: Sequence[str],
         ax.grid(alpha=0.3)
     fig.tight_layout()
     os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
-    fig.savefig(out_file, dpi=120)
+    atomic_replace(out_file, lambda tmp: fig.savefig(tmp, format='png',
+                                                     dpi=120), '.png')
     return fig
