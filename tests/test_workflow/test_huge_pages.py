@@ -1,6 +1,7 @@
 """The CLI tools turn on PyTorch's transparent-huge-page CPU allocations
 before anything is allocated (the variable is read once, at the first
 allocation), and leave a user's own setting alone."""
+import json
 import subprocess
 import sys
 import textwrap
@@ -11,18 +12,43 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 MB100 = 25_000_000  # float32 elements: 100 MB = 24,414 pages of 4 KiB
 
-# Load a tool as `python tools/X.py` would (module body runs first), then
-# count the minor page faults of touching one fresh 100 MB tensor.
+# Run a tool as `python tools/X.py ARGV` would (tests/tool_runner.run_tool,
+# up to its one-line error on a missing input: past argument parsing, so
+# the tool has imported torch), recording THP_MEM_ALLOC_ENABLE at the
+# moment torch is first imported; then count the minor page faults of
+# touching one fresh 100 MB tensor.
 PROBE = textwrap.dedent(f'''
-    import importlib.util, os, resource, sys
-    spec = importlib.util.spec_from_file_location('tool', sys.argv[1])
-    spec.loader.exec_module(importlib.util.module_from_spec(spec))
+    import json, os, resource, sys
+    seen = []
+
+    class FirstTorchImport:
+        """A meta-path finder that only looks: the setting when the first
+        `import torch` starts."""
+
+        def find_spec(self, name, path=None, target=None):
+            if name == 'torch' and not seen:
+                seen.append(os.environ.get('THP_MEM_ALLOC_ENABLE', '-'))
+            return None
+
+    sys.meta_path.insert(0, FirstTorchImport())
+    from tests.tool_runner import run_tool
+    run = run_tool(sys.argv[1], json.loads(sys.argv[2]))
+    assert run.exit_code == 1 and 'torch' in sys.modules, run
+    assert run.stderr.strip().splitlines()[-1].startswith('error: '), run
     import torch
     before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     torch.ones({MB100})
     after = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-    print(os.environ['THP_MEM_ALLOC_ENABLE'], after - before)
+    print(seen[0], after - before)
 ''')
+
+# Inputs that pass argument parsing and fail on the first missing file.
+MISSING = {
+    'train.py': ['missing_config.py'],
+    'test.py': ['missing_config.py', 'missing.pth'],
+    'infer.py': ['missing_config.py', 'missing.pth', 'missing.npy', '--out',
+                 'missing_out.json'],
+}
 
 
 def _thp_on_request() -> bool:
@@ -40,8 +66,8 @@ def _probe(tool: str, sub_env: dict, value=None):
     env = {k: v for k, v in sub_env.items() if k != 'THP_MEM_ALLOC_ENABLE'}
     if value is not None:
         env['THP_MEM_ALLOC_ENABLE'] = value
-    res = subprocess.run([sys.executable, '-c', PROBE,
-                          str(REPO / 'tools' / tool)],
+    res = subprocess.run([sys.executable, '-c', PROBE, tool,
+                          json.dumps(MISSING[tool])],
                          cwd=REPO, capture_output=True, text=True, env=env,
                          timeout=120)
     assert res.returncode == 0, res.stderr[-2000:]
