@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from backtal_mmaction.datasets.clicks import load_click_file
+from backtal_mmaction.datasets.synthetic import MIN_VIDEO_SECONDS
 
 # Not imported from conftest: another test folder's conftest may own that name.
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -173,6 +174,9 @@ def test_cli_help_and_errors(tmp_path):
     for i, name in enumerate(helps):
         assert f'usage: {name}' in out[i] and '--out' in out[i]
         assert out[i].endswith('EXIT 0\n')
+    # The tool repeats the package's shortest duration (its --help imports
+    # nothing heavy): the two agree.
+    assert f'{MIN_VIDEO_SECONDS:g} <= MIN <= MAX' in ' '.join(out[2].split())
     # Bad input: SystemExit('error: <one line>') (exit status 1).
     assert re.fullmatch(
         r"EXIT error: .*bad\.csv: video 'v', click #0: time 9 s is "
