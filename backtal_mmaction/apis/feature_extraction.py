@@ -431,14 +431,11 @@ def collect_videos(inputs: Sequence[str],
     return videos
 
 
-def extract_features_with_recognizers(inputs: Sequence[str], out_dir: str,
-                                      config: str,
-                                      checkpoint: Optional[str] = None,
-                                      flow_config: Optional[str] = None,
-                                      flow_checkpoint: Optional[str] = None,
-                                      device: Optional[str] = None,
-                                      list_file: Optional[str] = None,
-                                      **kwargs) -> Dict[str, list]:
+def extract_features_with_recognizers(
+        inputs: Sequence[str], out_dir: str, config: str,
+        checkpoint: Optional[str] = None, flow_config: Optional[str] = None,
+        flow_checkpoint: Optional[str] = None, device: Optional[str] = None,
+        list_file: Optional[str] = None, **kwargs) -> Dict[str, list]:
     """:func:`extract_features_to_dir` of :func:`collect_videos` ``(inputs,
     list_file)`` with MMAction2 ``init_recognizer`` models (``checkpoint``
     None: random weights; ``device`` None: ``cuda:0`` if available, else

@@ -396,14 +396,10 @@ def _load_fps_json(path) -> Dict[str, float]:
     return fps
 
 
-def convert_point_label_files(fmt: str,
-                              paths: Sequence,
-                              gt_file,
-                              out_file,
+def convert_point_label_files(fmt: str, paths: Sequence, gt_file, out_file,
                               annotators: Optional[Sequence[str]] = None,
                               skip_unknown_videos: bool = False,
-                              fps_json=None,
-                              overwrite: bool = False) -> dict:
+                              fps_json=None, overwrite: bool = False) -> dict:
     """Label files -> click file (``tools/data/convert_point_labels.py``):
     :func:`convert_point_labels` against ``gt_file``, ``dump_click_file``.
 
