@@ -11,7 +11,7 @@ TOOL = Path(__file__).resolve().parents[2] / 'tools/analysis/run_ablation.py'
 KEYS = [f'mAP@0.{i}0' for i in range(1, 8)] + ['mAP_avg']
 
 
-def _tool():
+def _report():
     from backtal_mmaction.evaluation import ablation_report
     return ablation_report
 
@@ -31,17 +31,17 @@ RESULTS = {
 
 
 def test_paired_gains_pair_by_seed():
-    tool = _tool()
+    report = _report()
     # 91-90, 95-92, 93-94
-    assert tool.paired_gains(RESULTS, '5_bg_click_score_sep',
-                             '4_bg_click').tolist() == [1.0, 3.0, -1.0]
+    assert report.paired_gains(RESULTS, '5_bg_click_score_sep',
+                               '4_bg_click').tolist() == [1.0, 3.0, -1.0]
     with pytest.raises(ValueError, match='paired by seed'):
-        tool.paired_gains(dict(RESULTS, **{'4_bg_click': RESULTS[
+        report.paired_gains(dict(RESULTS, **{'4_bg_click': RESULTS[
             '4_bg_click'][:2]}), '5_bg_click_score_sep', '4_bg_click')
 
 
 def test_gain_table_mean_std_and_sign_count():
-    table = _tool().format_gains(RESULTS).splitlines()
+    table = _report().format_gains(RESULTS).splitlines()
     # Only the comparison whose two variants ran is listed.
     assert len(table) == 3
     # avg: [1, 3, -1] -> mean 1, population std sqrt(8/3) = 1.63;
@@ -70,38 +70,38 @@ def test_update_readme_replaces_only_its_block(tmp_path):
     readme = tmp_path / 'README.md'
     readme.write_text('intro\n<!-- ablation:start -->\nold\n'
                       '<!-- ablation:end -->\nrest\n')
-    _tool().update_readme('| t |', 'note', readme=str(readme))
+    _report().update_readme('| t |', 'note', readme=str(readme))
     assert readme.read_text() == ('intro\n<!-- ablation:start -->\nnote\n\n'
                                   '| t |\n<!-- ablation:end -->\nrest\n')
     with pytest.raises(ValueError, match='no <!-- two-stage:start/end'):
-        _tool().update_readme('x', 'y', marker='two-stage',
-                              readme=str(readme))
+        _report().update_readme('x', 'y', marker='two-stage',
+                                readme=str(readme))
 
 
 def test_from_json_merges_parallel_runs_and_refuses_mixtures(tmp_path):
-    tool = _tool()
+    report = _report()
     halves = []
     for i, name in enumerate(RESULTS):
         path = tmp_path / f'half{i}.json'
         path.write_text(json.dumps(dict(note='n', results={
             name: RESULTS[name]})))
         halves.append(path)
-    results, note = tool.load_results(halves[::-1])
+    results, note = report.load_results(halves[::-1])
     assert note == 'n' and list(results) == sorted(RESULTS)
     with pytest.raises(ValueError, match='in two files'):
-        tool.load_results([halves[0], halves[0]])
+        report.load_results([halves[0], halves[0]])
     other = tmp_path / 'other.json'
     other.write_text(json.dumps(dict(note='other seeds', results={})))
     with pytest.raises(ValueError, match='other benchmark or seeds'):
-        tool.load_results([halves[0], other])
+        report.load_results([halves[0], other])
     old = tmp_path / 'old.json'
     old.write_text(json.dumps(RESULTS))
     with pytest.raises(ValueError, match='not a results file'):
-        tool.load_results([old])
+        report.load_results([old])
 
 
 def test_two_stage_rows_and_paired_gains():
-    tool = _tool()
+    report = _report()
     per_seed = {
         'backtal_then_anchor_free_synthetic': [
             {'stage1': _run(40.0, 17.0), 'stage2_round0': _run(45.0, 15.0)},
@@ -110,14 +110,14 @@ def test_two_stage_rows_and_paired_gains():
         'anchor_free_tad_synthetic_full_gt': [{'full_gt': _run(80.0)},
                                               {'full_gt': _run(84.0)}],
     }
-    rows = tool.two_stage_rows(per_seed)
+    rows = report.two_stage_rows(per_seed)
     assert list(rows) == ['background clicks (BackTAL): stage 1',
                           'background clicks (BackTAL): stage 2',
                           'fully supervised upper bound (full GT)']
-    table = tool.format_table(rows)
+    table = report.format_table(rows)
     assert '| fully supervised upper bound (full GT) |' in table
     assert '82.0 ± 2.0 |' in table  # avg of 80 and 84
-    gains = tool.format_two_stage_gains(per_seed)
+    gains = report.format_two_stage_gains(per_seed)
     # avg: +5, +2 -> +3.5 ± 1.5; at 0.7: -2, +1 -> -0.5 ± 1.5; 2/2 seeds
     line = [x for x in gains.splitlines() if 'stage 2 vs stage 1' in x][0]
     assert '+3.5 ± 1.5' in line and '-0.5 ± 1.5' in line

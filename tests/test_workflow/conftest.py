@@ -1,6 +1,9 @@
 """Shared fixtures of the workflow tests: the tiny synthetic benchmark (root
-conftest), a briefly trained checkpoint and one ``tools/test.py`` run whose
-outputs (result JSON, raw outputs, CAS figures) several tests inspect."""
+conftest), a briefly trained checkpoint and one test run
+(``test_localizer``, what ``tools/test.py`` runs) whose outputs (result
+JSON, raw outputs, CAS figures) several tests inspect. The tests call the
+package functions behind the tools; command lines run as subprocesses
+(``subprocess_env``) or through ``tests/tool_runner.run_tool``."""
 import importlib.util
 import os
 import sys
@@ -23,14 +26,6 @@ def _load(name: str, path: Path):
 _root = _load('_backtal_root_conftest', REPO / 'tests' / 'conftest.py')
 synthetic_cfg = _root.synthetic_cfg
 build_runner = _root.build_runner
-
-
-def load_tool(relpath: str):
-    """Import a script of ``tools/`` as a module (``tools`` is no package)."""
-    name = '_tool_' + relpath.replace('/', '_').replace('.py', '')
-    if name not in sys.modules:
-        sys.modules[name] = _load(name, REPO / 'tools' / relpath)
-    return sys.modules[name]
 
 
 def subprocess_env() -> dict:
@@ -58,12 +53,6 @@ def make_runner():
     """``build_runner(cfg)`` of the root conftest: ``Runner.from_cfg`` with
     an experiment name of its own."""
     return build_runner
-
-
-@pytest.fixture(scope='session')
-def tool():
-    """``tool('test.py')`` -> the script as a module."""
-    return load_tool
 
 
 @pytest.fixture

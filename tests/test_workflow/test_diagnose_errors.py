@@ -1,5 +1,5 @@
 """DETAD-style false-positive analysis: hand-made cases, a naive reference
-implementation, and the CLI on a dumped result file."""
+implementation, and the report files of a dumped result file."""
 import json
 from pathlib import Path
 
@@ -174,12 +174,17 @@ def test_table_format():
     assert '| Background | 1 | 33.3 | 2 | +8.33 |' in table
 
 
-def test_cli_on_dumped_results(test_run, tool, tmp_path):
+def test_report_of_dumped_results(test_run, tmp_path):
+    """What ``tools/analysis/diagnose_errors.py RESULT GT --subset test
+    --tiou 0.5 --out-dir DIR`` runs, on the test run's result JSON."""
+    from backtal_mmaction.evaluation.analysis.error_report import (
+        diagnose_result_file, save_error_analysis)
     out = tmp_path / 'diag'
-    res = tool('analysis/diagnose_errors.py').main([
-        test_run['json'], str(Path(test_run['data']) / 'gt.json'),
-        '--subset', 'test', '--tiou', '0.5', '--out-dir', str(out)
-    ])
+    gt = str(Path(test_run['data']) / 'gt.json')
+    res = diagnose_result_file(test_run['json'], gt, subset='test',
+                               tiou_threshold=0.5)
+    save_error_analysis(res, str(out), result=test_run['json'], gt=gt,
+                        subset='test')
     assert {p.name for p in out.iterdir()} == {
         'fp_analysis.md', 'fp_analysis.json', 'fp_analysis.png'
     }
