@@ -37,6 +37,7 @@ def main(argv=None):
     args = parse_args(argv)
     # Heavy imports after parsing: --help answers at once.
     from backtal_mmaction.datasets.clicks import (click_statistics,
+                                                  format_click_summary,
                                                   convert_thumos_csv,
                                                   dump_click_file,
                                                   load_ground_truth,
@@ -49,14 +50,8 @@ def main(argv=None):
             args.csv, annotator=args.annotator, class_names=class_names)
         validate_clicks(clicks, database, class_names, args.csv)
         dump_click_file(clicks, args.out, overwrite=args.overwrite)
-        stats = click_statistics(clicks, database)
-        print(f"wrote {args.out}: {stats['num_clicks']} clicks "
-              f"({stats['num_background']} background, "
-              f"{stats['num_action']} action) on {stats['num_videos']} "
-              f"videos; per video mean {stats['mean_per_video']:.2f}, "
-              f"median {stats['median_per_video']:g}; background clicks "
-              'inside GT actions: '
-              f"{100 * stats['background_inside_fraction']:.1f}%")
+        print(format_click_summary(
+            args.out, click_statistics(clicks, database)))
         return clicks
 
     # OSError too (an unreadable CSV), as before run_cli.

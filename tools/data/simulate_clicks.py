@@ -75,6 +75,7 @@ def main(argv=None):
     args = parse_args(argv)
     # Heavy imports after parsing: --help answers at once.
     from backtal_mmaction.datasets.clicks import (click_statistics,
+                                                  format_click_summary,
                                                   dump_click_file,
                                                   load_ground_truth,
                                                   simulate_clicks)
@@ -94,15 +95,8 @@ def main(argv=None):
             seed=args.seed,
             annotator_prefix=args.annotator_prefix)
         dump_click_file(clicks, args.out, overwrite=args.overwrite)
-        stats = click_statistics(clicks, database)
-        inside = stats['background_inside_fraction']
-        print(f"wrote {args.out}: {stats['num_clicks']} clicks "
-              f"({stats['num_background']} background, "
-              f"{stats['num_action']} action) on {stats['num_videos']} "
-              f"videos; per video mean {stats['mean_per_video']:.2f}, "
-              f"median {stats['median_per_video']:g}; background clicks "
-              'inside GT actions: ' +
-              ('n/a' if inside != inside else f'{100 * inside:.1f}%'))
+        print(format_click_summary(
+            args.out, click_statistics(clicks, database)))
         return clicks
 
     # OSError too (an unreadable GT), as before run_cli.

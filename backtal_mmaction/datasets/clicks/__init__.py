@@ -17,7 +17,7 @@ from .io import dump_click_file, load_click_file, merge_click_files, sort_clicks
 from .schema import (CLICK_FILE_VERSION, Click, Clicks, PathLike,
                      normalize_click, normalize_clicks, parse_clicks)
 from .simulation import is_count, simulate_clicks
-from .statistics import click_statistics
+from .statistics import click_statistics, format_click_summary
 from .thumos_csv import (THUMOS14_CLASSES, THUMOS_BACKGROUND_TAGS,
                          THUMOS_CSV_REQUIRED_COLUMNS, convert_thumos_csv)
 
@@ -28,5 +28,6 @@ __all__ = [
     'merge_segments', 'points_in_segments', 'click_statistics',
     'video_gt_segments', 'load_ground_truth', 'THUMOS_BACKGROUND_TAGS',
     'THUMOS_CSV_REQUIRED_COLUMNS', 'Click', 'Clicks', 'PathLike',
-    'normalize_click', 'normalize_clicks', 'sort_clicks', 'is_count'
+    'normalize_click', 'normalize_clicks', 'sort_clicks', 'is_count',
+    'format_click_summary'
 ]

@@ -49,3 +49,25 @@ def click_statistics(clicks: Clicks, gt_database: dict) -> Dict[str, float]:
         'action_inside_fraction': n_act_in / n_act if n_act else math.nan,
     }
 
+
+
+def format_click_summary(path: str, stats: Dict[str, float]) -> str:
+    """The one-line summary the click tools print after writing ``path``.
+
+    Args:
+        path (str): The click file written.
+        stats (dict): :func:`click_statistics` of its clicks.
+
+    Returns:
+        str: ``wrote PATH: N clicks (B background, A action) on V videos;
+        per video mean M, median D; background clicks inside GT actions:
+        X%`` (``n/a`` without background clicks).
+    """
+    inside = stats['background_inside_fraction']
+    return (f"wrote {path}: {stats['num_clicks']} clicks "
+            f"({stats['num_background']} background, "
+            f"{stats['num_action']} action) on {stats['num_videos']} "
+            f"videos; per video mean {stats['mean_per_video']:.2f}, "
+            f"median {stats['median_per_video']:g}; background clicks "
+            'inside GT actions: ' +
+            ('n/a' if math.isnan(inside) else f'{100 * inside:.1f}%'))
