@@ -1,10 +1,11 @@
-"""Every command-line flag of the workflow tools reaches a keyword of the
-package function the tool calls, and every keyword has its flag: read from
-each tool's ``--help`` (run in-process as ``python tools/X.py --help``
-would), compared with the function's signature. The flag values
-themselves are exercised by the real command-line runs (test_infer's
-command line, test_config_check, test_checkpoint_compat, the bad-input
-sweep)."""
+"""The argv -> function mapping of the workflow tools, at no model or data
+cost: every command-line flag is a keyword of the package function the
+tool calls and every keyword has its flag (read from ``--help``), and a
+run with every flag set hands each value to the function under its
+keyword (the function replaced by a recorder). Tools run in-process as
+``python tools/X.py ARGV`` would (``tests/tool_runner.run_tool``); real
+runs with real inputs: test_infer's command line, test_config_check,
+test_checkpoint_compat and the bad-input sweep."""
 import inspect
 import re
 
@@ -65,3 +66,94 @@ def test_help_parsing_sees_flags_and_positionals():
     help_text = run_tool('analysis/postprocess_raw.py', ['--help']).stdout
     assert '--save-raw' in help_text
     assert 'save_raw' not in _cli_names(help_text)
+
+
+OPTS = {'a.b': 1}  # what `--cfg-options a.b=1` parses to
+
+# tool: (argv giving every flag a non-default value, the call expected)
+CALLS = {
+    'train.py': (
+        ['c.py', '--work-dir', 'wd', '--resume', 'r.pth', '--amp',
+         '--tensorboard', '--no-validate', '--test', '--overwrite', '--seed',
+         '3', '--deterministic', '--cfg-options', 'a.b=1',
+         '--cfg-options-allow-new', '--launcher', 'pytorch'],
+        dict(config='c.py', work_dir='wd', resume='r.pth', amp=True,
+             tensorboard=True, no_validate=True, test=True, overwrite=True,
+             seed=3, deterministic=True, cfg_options=OPTS,
+             cfg_options_allow_new=True, launcher='pytorch')),
+    'test.py': (
+        ['c.py', 'k.pth', '--work-dir', 'wd', '--dump', 'p.pkl',
+         '--out-json', 'r.json', '--save-raw', 'raw', '--vis-cas', '2',
+         '--vis-dir', 'vis', '--overwrite', '--cfg-options', 'a.b=1',
+         '--cfg-options-allow-new', '--launcher', 'slurm'],
+        dict(config='c.py', checkpoint='k.pth', work_dir='wd', dump='p.pkl',
+             out_json='r.json', save_raw='raw', vis_cas=2, vis_dir='vis',
+             overwrite=True, cfg_options=OPTS, cfg_options_allow_new=True,
+             launcher='slurm')),
+    'infer.py': (
+        ['c.py', 'k.pth', 'f1.npy', 'f2.npy', '--out', 'o.json',
+         '--overwrite', '--fps', '25', '--duration', '9.5',
+         '--snippet-frames', '8', '--topk', '4', '--score-thr', '0.2',
+         '--feature-layout', 'array', '--axis', 'CT', '--array-key', 'x',
+         '--classes', 'cls.txt', '--device', 'cuda:1', '--cfg-options',
+         'a.b=1', '--cfg-options-allow-new'],
+        dict(config='c.py', checkpoint='k.pth', features=['f1.npy', 'f2.npy'],
+             out='o.json', overwrite=True, fps=25.0, duration=9.5,
+             snippet_frames=8, topk=4, score_thr=0.2, feature_layout='array',
+             axis='CT', array_key='x', classes='cls.txt', device='cuda:1',
+             cfg_options=OPTS, cfg_options_allow_new=True)),
+    'two_stage.py': (
+        ['p.py', '--work-dir', 'wd', '--seed', '3', '--rounds', '2',
+         '--no-test'],
+        dict(config='p.py', work_dir='wd', seed=3, rounds=2, no_test=True)),
+    'pseudo_labels.py': (
+        ['c.py', 'k.pth', '--out', 'g.json', '--rel-score-thr', '0.4',
+         '--topk', '7', '--nms-thr', '0.5', '--min-length', '1.5',
+         '--click-segment-length', '3.0', '--device', 'cuda',
+         '--cfg-options', 'a.b=1', '--overwrite'],
+        dict(config='c.py', checkpoint='k.pth', out='g.json',
+             rel_score_thr=0.4, topk=7, nms_thr=0.5, min_length=1.5,
+             click_segment_length=3.0, device='cuda', cfg_options=OPTS,
+             overwrite=True)),
+    'visualize_cas.py': (
+        ['c.py', 'k.pth', '--out-dir', 'd', '--videos', 'v1', 'v2', '--num',
+         '3', '--split', 'val', '--max-classes', '2', '--max-detections',
+         '9', '--device', 'cuda', '--overwrite', '--cfg-options', 'a.b=1',
+         '--cfg-options-allow-new'],
+        dict(config='c.py', checkpoint='k.pth', out_dir='d',
+             videos=['v1', 'v2'], num=3, split='val', max_classes=2,
+             max_detections=9, device='cuda', overwrite=True,
+             cfg_options=OPTS, cfg_options_allow_new=True)),
+    'analysis/postprocess_raw.py': (
+        ['c.py', 'raw', '--cfg-options', 'a.b=1', '--cfg-options-allow-new',
+         '--gt', 'g.json', '--subset', 'val', '--tiou', '0.3', '0.5',
+         '--allow-missing', '--out-json', 'o.json', '--overwrite',
+         '--no-per-class'],
+        dict(config='c.py', raw_dir='raw', gt='g.json', subset='val',
+             tiou=[0.3, 0.5], allow_missing=True, out_json='o.json',
+             overwrite=True, per_class=False, cfg_options=OPTS,
+             cfg_options_allow_new=True)),
+}
+
+
+@pytest.mark.parametrize('tool', list(CALLS))
+def test_every_flag_value_reaches_the_function(tool, monkeypatch):
+    """The tool run with every flag set (in-process, the package function
+    replaced by a recorder): the function gets each value under its
+    keyword, nothing left at its default."""
+    function = TOOLS[tool][0]
+    real = getattr(apis, function)
+    calls = []
+    monkeypatch.setattr(apis, function,
+                        lambda *a, **kw: calls.append((a, kw)) or {})
+    # What the tools set in os.environ is undone after the test.
+    for var in ('LOCAL_RANK', 'THP_MEM_ALLOC_ENABLE'):
+        monkeypatch.delenv(var, raising=False)
+    argv, expected = CALLS[tool]
+    run = run_tool(tool, argv)
+    assert run.exit_code == 0, run.stderr[-2000:]
+    assert len(calls) == 1
+    bound = inspect.signature(real).bind(*calls[0][0], **calls[0][1])
+    bound.apply_defaults()
+    got = {k: v for k, v in bound.arguments.items() if k != 'log'}
+    assert got == expected

@@ -16,7 +16,7 @@ GT: ``--gt FILE [--subset S]``, else the test evaluator's ``ann_file``,
 else the GT stored with each video (what the metric saw).
 
 A thin command line over
-:func:`backtal_mmaction.apis.postprocess_raw.postprocess_raw_outputs`
+:func:`backtal_mmaction.apis.postprocess_raw_outputs`
 (keyword arguments = the flags).
 """
 import argparse
@@ -59,10 +59,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[Sequence[str]] = None) -> dict:
     """Parse ``argv`` and re-run post-processing + mAP
-    (:func:`~backtal_mmaction.apis.postprocess_raw.postprocess_raw_outputs`)
+    (:func:`~backtal_mmaction.apis.postprocess_raw_outputs`)
     under the tools' one-line error style; returns its result."""
     args = parse_args(argv)
-    from backtal_mmaction.apis.postprocess_raw import postprocess_raw_outputs
+    from backtal_mmaction.apis import postprocess_raw_outputs
     from backtal_mmaction.engine.cli import run_cli
     return run_cli(lambda _: postprocess_raw_outputs(
         args.config, args.raw_dir, gt=args.gt, subset=args.subset,
