@@ -151,7 +151,7 @@ def postprocess_raw_outputs(config: Union[str, Config],
         ``average_mAP``, fractions in [0, 1], ...) plus ``predictions``
         (``{video: dict(segments, scores, labels)}``) and ``class_names``.
     """
-    from .train import _load
+    from ..engine.config_check import load_config
     if subset and not gt:
         raise ValueError(
             '--subset applies to --gt only: pass --gt FILE --subset S '
@@ -163,7 +163,7 @@ def postprocess_raw_outputs(config: Union[str, Config],
         raise FileExistsError(f'{out_json} already exists; pass '
                               '--overwrite to replace it')
     start = time.perf_counter()
-    cfg = _load(config, cfg_options, cfg_options_allow_new)
+    cfg = load_config(config, cfg_options, cfg_options_allow_new)
     from mmaction.registry import MODELS
 
     from ..engine.runner_utils import find_test_evaluator

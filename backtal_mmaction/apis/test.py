@@ -18,7 +18,8 @@ from typing import Dict, Optional, Union
 
 from mmengine.config import Config
 
-from .train import _load, default_work_dir
+from ..engine.config_check import load_config
+from .train import default_work_dir
 
 __all__ = ['build_test_cfg', 'test_localizer']
 
@@ -54,7 +55,7 @@ def build_test_cfg(config: Union[str, Config],
                                        find_test_evaluator)
     if not osp.isfile(checkpoint) and '://' not in checkpoint:
         raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
-    cfg = _load(config, cfg_options, cfg_options_allow_new)
+    cfg = load_config(config, cfg_options, cfg_options_allow_new)
     cfg.work_dir = work_dir if work_dir is not None else \
         default_work_dir(cfg, config)
     cfg.load_from = checkpoint

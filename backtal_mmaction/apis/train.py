@@ -16,7 +16,6 @@ Safety nets on top of MMEngine's runner (see ``tools/train.py``):
 - checkpoints are written atomically and carry the random generator
   states, so resuming after a kill continues exactly where the run stopped.
 """
-import copy
 import os
 import os.path as osp
 from typing import Dict, Optional, Union
@@ -24,22 +23,6 @@ from typing import Dict, Optional, Union
 from mmengine.config import Config
 
 __all__ = ['build_train_cfg', 'train_localizer']
-
-
-def _load(config: Union[str, Config], cfg_options: Optional[dict],
-          cfg_options_allow_new: bool) -> Config:
-    """A config path (read with its ``custom_imports``) or a ``Config``
-    (deep-copied: the caller's object is never modified), with
-    ``cfg_options`` checked and merged."""
-    from ..engine.config_check import check_cfg_options, load_config
-    if isinstance(config, Config):
-        cfg = copy.deepcopy(config)
-        if cfg_options:
-            check_cfg_options(cfg, cfg_options,
-                              allow_new=cfg_options_allow_new)
-            cfg.merge_from_dict(cfg_options)
-        return cfg
-    return load_config(config, cfg_options, cfg_options_allow_new)
 
 
 def default_work_dir(cfg: Config, config: Union[str, Config]) -> str:
@@ -112,10 +95,11 @@ def build_train_cfg(config: Union[str, Config],
         ValueError: ``amp`` without a CUDA/NPU/MLU/MUSA device.
     """
     from ..engine.atomic_checkpoint import resolve_last_checkpoint
+    from ..engine.config_check import load_config
     from ..engine.runner_utils import (add_custom_hook, holds_a_run,
                                        use_atomic_checkpoints)
     from ..engine.vis_backends import enable_tensorboard
-    cfg = _load(config, cfg_options, cfg_options_allow_new)
+    cfg = load_config(config, cfg_options, cfg_options_allow_new)
     cfg.work_dir = work_dir if work_dir is not None else \
         default_work_dir(cfg, config)
     mode = _resume_mode(resume)

@@ -93,8 +93,8 @@ def draw_cas_figures(config: Union[str, Config],
     from ..engine.runner_utils import build_model_from_checkpoint
     from ..visualization import (cas_plot_inputs, render_cas_figure,
                                  save_rgb_png)
-    from .train import _load
-    cfg = _load(config, cfg_options, cfg_options_allow_new)
+    from ..engine.config_check import load_config
+    cfg = load_config(config, cfg_options, cfg_options_allow_new)
     dataset = build_split_dataset(cfg, split)
     names = [
         str(BaseDataset.get_data_info(dataset, i)['video_name'])

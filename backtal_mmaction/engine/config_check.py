@@ -218,23 +218,29 @@ def check_cfg_options(cfg, options: Optional[Dict[str, object]],
             'settings on purpose.')
 
 
-def load_config(path: str,
+def load_config(config,
                 options: Optional[Dict[str, object]] = None,
                 allow_new: bool = False):
     """``Config.fromfile`` + :func:`check_cfg_options` + merge: the one
-    sequence every tool runs on ``CONFIG [--cfg-options ...]``.
+    sequence every tool (and package function behind one) runs on
+    ``CONFIG [--cfg-options ...]``.
 
     Args:
-        path (str): Config file (its ``custom_imports`` are imported, so the
-            option check sees the plugin's classes).
+        config (str | mmengine.Config): Config file (its
+            ``custom_imports`` are imported, so the option check sees the
+            plugin's classes), or a loaded config: deep-copied, so the
+            caller's object is never modified.
         options (dict, optional): Parsed ``--cfg-options``.
         allow_new (bool): ``--cfg-options-allow-new``.
 
     Returns:
         mmengine.Config: The merged config.
     """
+    import copy
+
     from mmengine.config import Config
-    cfg = Config.fromfile(path)
+    cfg = (copy.deepcopy(config) if isinstance(config, Config) else
+           Config.fromfile(config))
     if options:
         check_cfg_options(cfg, options, allow_new=allow_new)
         cfg.merge_from_dict(options)
