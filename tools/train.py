@@ -55,8 +55,9 @@ def parse_args(argv=None):
         help='resume from the given checkpoint, or (no value) from the '
         'latest checkpoint in the work dir')
     parser.add_argument('--amp', action='store_true',
-                        help='automatic mixed precision training (needs a '
-                        'CUDA/NPU/MLU device)')
+                        help='mixed precision: bf16 autocast on CPU (fast '
+                        'with avx512_bf16/amx_bf16, warns otherwise), '
+                        'MMEngine AMP fp16 on CUDA')
     parser.add_argument('--tensorboard', action='store_true',
                         help='also write TensorBoard event files (needs '
                         'the tensorboard package) next to vis_data/'

@@ -54,19 +54,6 @@ def _launch_rank() -> int:
     return 0
 
 
-def _check_amp_device() -> None:
-    """MMEngine's ``AmpOptimWrapper`` asserts a CUDA/NPU/MLU/MUSA device;
-    say so in one line instead."""
-    from mmengine.device import (is_cuda_available, is_mlu_available,
-                                 is_musa_available, is_npu_available)
-    if not (is_cuda_available() or is_npu_available() or is_mlu_available()
-            or is_musa_available()):
-        raise ValueError(
-            '--amp needs a CUDA (or NPU/MLU/MUSA) device, and none is '
-            'available: MMEngine\'s AmpOptimWrapper does not run on CPU. '
-            'Train on CPU without --amp.')
-
-
 def build_train_cfg(config: Union[str, Config],
                     work_dir: Optional[str] = None,
                     resume: Union[bool, str, None] = None,
@@ -92,8 +79,11 @@ def build_train_cfg(config: Union[str, Config],
         SystemExit: ``work_dir`` holds a run and neither ``resume`` nor
             ``overwrite`` is given (one ``error:`` line).
         FileNotFoundError: ``resume`` names a checkpoint that does not exist.
-        ValueError: ``amp`` without a CUDA/NPU/MLU/MUSA device.
+        ValueError: ``amp`` with an ``optim_wrapper`` that is not a plain
+            ``OptimWrapper`` / ``AmpOptimWrapper``, or on a device that is
+            neither the CPU nor CUDA/NPU/MLU/MUSA.
     """
+    from ..engine.amp import configure_amp
     from ..engine.atomic_checkpoint import resolve_last_checkpoint
     from ..engine.config_check import load_config
     from ..engine.runner_utils import (add_custom_hook, holds_a_run,
@@ -121,9 +111,10 @@ def build_train_cfg(config: Union[str, Config],
             '--resume to continue it, --overwrite to train over it, or '
             'another --work-dir.')
     if amp:
-        _check_amp_device()
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        # CPU: bf16 autocast (warns on a CPU without bf16 instructions);
+        # CUDA/NPU/MLU/MUSA: MMEngine's AmpOptimWrapper, fp16 + dynamic
+        # loss scale.
+        configure_amp(cfg)
     if tensorboard:
         enable_tensorboard(cfg)
     if no_validate:
@@ -164,8 +155,11 @@ def train_localizer(config: Union[str, Config],
         resume (bool | str, optional): ``--resume``: ``True`` / ``'auto'``
             resumes ``WORK_DIR/last_checkpoint`` (from scratch when there is
             none yet), a path resumes that checkpoint.
-        amp (bool): ``--amp``: MMEngine's ``AmpOptimWrapper`` (dynamic loss
-            scale); needs a CUDA/NPU/MLU/MUSA device.
+        amp (bool): ``--amp``: mixed precision for the device the Runner
+            trains on (:func:`~backtal_mmaction.engine.amp.configure_amp`):
+            bf16 autocast on CPU (fast only with ``avx512_bf16`` /
+            ``amx_bf16``; a warning says so elsewhere), MMEngine's
+            ``AmpOptimWrapper`` (fp16, dynamic loss scale) on CUDA.
         tensorboard (bool): ``--tensorboard``: also write TensorBoard events.
         no_validate (bool): ``--no-validate``: no validation during training.
         test (bool): ``--test``: test the final model; returns its metrics.

@@ -77,8 +77,11 @@ class CPUAutocastOptimWrapper(OptimWrapper):
 
 
 def default_device() -> str:
-    """``'cuda'`` when CUDA is available, else ``'cpu'``."""
-    return 'cuda' if torch.cuda.is_available() else 'cpu'
+    """The device an MMEngine Runner trains on: ``'cuda'``, ``'npu'``,
+    ``'mlu'``, ``'musa'`` (or ``'mps'``) when available, else ``'cpu'``
+    (``mmengine.device.get_device``)."""
+    from mmengine.device import get_device
+    return get_device()
 
 
 def no_bf16_hardware_message() -> str:

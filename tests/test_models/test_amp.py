@@ -117,3 +117,24 @@ def test_runner_trains_on_cpu_under_bf16(tiny_synthetic, tmp_path, bf16_cpu):
     cfg.dump(str(dumped))
     assert 'backtal_mmaction.engine.amp' in Config.fromfile(
         str(dumped)).custom_imports.imports
+
+
+def test_train_amp_flag_configures_for_the_device(bf16_cpu, monkeypatch,
+                                                  tmp_path):
+    """``tools/train.py --amp`` (build_train_cfg(amp=True)) goes through
+    configure_amp for the Runner's device: bf16 autocast on CPU (it used to
+    refuse the CPU), MMEngine's AmpOptimWrapper on CUDA."""
+    from backtal_mmaction.apis.train import build_train_cfg
+    config = 'configs/backtal/backtal_synthetic.py'
+    monkeypatch.setattr(amp, 'default_device', lambda: 'cpu')
+    cfg = build_train_cfg(config, work_dir=str(tmp_path / 'a'), amp=True)
+    assert cfg.optim_wrapper.type == 'CPUAutocastOptimWrapper'
+    assert cfg.optim_wrapper.dtype == 'bfloat16'
+    assert cfg.optim_wrapper.optimizer.type == 'Adam'  # the rest is kept
+    monkeypatch.setattr(amp, 'default_device', lambda: 'cuda')
+    cfg = build_train_cfg(config, work_dir=str(tmp_path / 'b'), amp=True)
+    assert cfg.optim_wrapper.type == 'AmpOptimWrapper'
+    assert cfg.optim_wrapper.loss_scale == 'dynamic'
+    cfg = build_train_cfg(config, work_dir=str(tmp_path / 'c'))
+    assert cfg.optim_wrapper.get('type', 'OptimWrapper') == 'OptimWrapper'
+
