@@ -44,6 +44,8 @@ def length_buckets(lengths: Sequence[int], max_rows: int = 4096,
         lengths (Sequence[int]): Snippets per video.
         max_rows (int): Row budget of a batch (snippets incl. padding).
         max_waste (float): Largest padded share of a batch.
+        **forward_kwargs: Passed to ``forward_features`` (e.g. BackTAL's
+            ``branches=('supp', )``).
 
     Returns:
         list[list[int]]: Every index exactly once.
@@ -120,7 +122,8 @@ def _split(out: Dict[str, Optional[torch.Tensor]], i: int, length: int,
 def batched_forward_features(model: nn.Module,
                              inputs: Sequence[torch.Tensor],
                              max_rows: int = 4096,
-                             max_waste: float = 0.1) -> List[dict]:
+                             max_waste: float = 0.1,
+                             **forward_kwargs) -> List[dict]:
     """``model.forward_features`` of every video, run in batches.
 
     Args:
@@ -129,6 +132,8 @@ def batched_forward_features(model: nn.Module,
         max_rows (int): Snippet budget of a batch (see
             :func:`length_buckets`).
         max_waste (float): Largest padded share of a batch.
+        **forward_kwargs: Passed to ``forward_features`` (e.g. BackTAL's
+            ``branches=('supp', )``).
 
     Returns:
         list[dict]: Per video (in input order), the dict
@@ -149,7 +154,7 @@ def batched_forward_features(model: nn.Module,
         padded = any(lengths[i] != longest for i in batch)
         handles = _mask_hooks(model, mask) if padded else []
         try:
-            out = model.forward_features(x)
+            out = model.forward_features(x, **forward_kwargs)
         finally:
             for h in handles:
                 h.remove()

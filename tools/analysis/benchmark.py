@@ -345,12 +345,15 @@ def part_testpass(s, a, ctx) -> None:
                 for n, (c, sc, mg), m in zip(names, raw, metas)}
 
     with torch.no_grad():  # warm-up: first-call allocations, impl=auto
-        batched_forward_features(model, videos[:4])
+        batched_forward_features(model, videos[:4], branches=('supp', ))
         original_inference(model, videos[:2])
     with OtherLoad() as load:
-        outs, t_inf = clock(lambda: batched_forward_features(model, videos))
-        _, t_inf1 = clock(lambda: [model.forward_features(x[None])
-                                   for x in videos])
+        # what predict runs: the suppressed branch (the detections' only
+        # input); the original computes both, as its test loop does
+        outs, t_inf = clock(lambda: batched_forward_features(
+            model, videos, branches=('supp', )))
+        _, t_inf1 = clock(lambda: [model.forward_features(
+            x[None], ('supp', )) for x in videos])
         raw, o_inf = clock(lambda: original_inference(model, videos))
         preds, t_post = clock(lambda: ours_post(outs))
         o_preds, o_post = clock(lambda: orig_post(raw))

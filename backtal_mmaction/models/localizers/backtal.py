@@ -8,6 +8,9 @@ from mmengine.structures import InstanceData
 from ..losses.utils import IGNORE_INDEX
 from .base_localizer import BaseSnippetLocalizer
 
+# The two branches: on the raw features, and on the foreground-filtered ones.
+BRANCHES = ('base', 'supp')
+
 
 @MODELS.register_module()
 class BackTAL(BaseSnippetLocalizer):
@@ -68,27 +71,43 @@ class BackTAL(BaseSnippetLocalizer):
         return self.cls_head.num_classes
 
     # ------------------------------------------------------------------ #
-    def forward_features(self, x: torch.Tensor) -> Dict[str, torch.Tensor]:
-        """Run both branches.
+    def forward_features(self, x: torch.Tensor,
+                         branches: Sequence[str] = BRANCHES
+                         ) -> Dict[str, torch.Tensor]:
+        """Run the branches.
 
         Args:
             x (Tensor): ``(B, D, T)``.
+            branches (Sequence[str]): ``'base'`` and / or ``'supp'``.
+                Defaults to both (training, raw outputs). The detections
+                read only the suppressed branch, so ``predict`` runs
+                ``('supp', )``: half the network, the same detections.
+                Without a foreground filter the two are one branch.
 
         Returns:
             dict: ``embedding`` (B, E, T) or None, ``fg_weights`` (B, 1, T)
-            or None, and for ``br`` in ``base`` / ``supp``:
+            or None, and for each ``br`` run (``base`` / ``supp``):
             ``feat1_{br}`` (B, H, T), ``feat_{br}`` (B, H, T),
             ``cas_{br}`` (B, C+1, T), ``video_scores_{br}`` (B, C+1).
         """
+        unknown = set(branches) - set(BRANCHES)
+        if unknown or not branches:
+            raise ValueError(f'BackTAL.forward_features: branches must be a '
+                             f'non-empty subset of {BRANCHES}, got '
+                             f'{tuple(branches)}')
         # The embedding always sees the unfiltered features.
         emb = self.embedding(x) if self.embedding is not None else None
         out = dict(embedding=emb, fg_weights=None)
-        branches = [('base', x)]
-        if self.fg_filter is not None:
+        todo = []
+        if self.fg_filter is None or 'base' in branches:
+            todo.append(('base', x))
+        if self.fg_filter is not None and 'supp' in branches:
+            # Computed before the base branch runs, as always (the order
+            # of dropout's random draws in training).
             w = self.fg_filter(x)
             out['fg_weights'] = w
-            branches.append(('supp', x * w))
-        for name, inp in branches:
+            todo.append(('supp', x * w))
+        for name, inp in todo:
             h1, h = self.backbone(inp, emb)
             cas = self.cls_head(h)
             out.update({
@@ -137,10 +156,13 @@ class BackTAL(BaseSnippetLocalizer):
         if self.post_processor is None:
             raise ValueError('BackTAL.predict needs a `post_processor` in '
                              'the model config.')
+        # The raw outputs carry the base branch too; detections need only
+        # the suppressed one.
+        branches = BRANCHES if self.keep_raw_outputs else ('supp', )
         if isinstance(inputs, (list, tuple)):
-            outs = [self.forward_features(x[None]) for x in inputs]
+            outs = [self.forward_features(x[None], branches) for x in inputs]
         else:
-            full = self.forward_features(inputs)
+            full = self.forward_features(inputs, branches)
             outs = [{k: (v[i:i + 1] if v is not None else None)
                      for k, v in full.items()} for i in range(len(inputs))]
         for out, ds in zip(outs, data_samples):
