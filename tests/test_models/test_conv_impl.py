@@ -175,3 +175,31 @@ def test_autocast_outputs_are_float32_where_numerics_need_it():
     torch.testing.assert_close(e, emb(x), rtol=0.05, atol=0.05)
     torch.testing.assert_close(cas, head(conv(x, emb(x))), rtol=0.1,
                                atol=0.1)
+
+
+def test_describe_choices_names_role_shape_dtype():
+    threads = torch.get_num_threads()
+    choice_cache()[(('affinity_conv1d', 'dx', 12, 2048, 512, torch.float32,
+                     'cpu'), threads)] = 'conv'
+    choice_cache()[(('conv1d', 3, 2048, 512, 12, torch.bfloat16, 'cpu',
+                     True), threads)] = 'gemm'
+    assert conv_impl.describe_choices() == [
+        f'affinity_conv1d dx 2048x512 float32 ({threads} threads) -> conv',
+        f'conv1d k=3 2048->512 bfloat16 train ({threads} threads) -> gemm'
+    ]
+
+
+@pytest.mark.skipif(not ONEDNN, reason='needs oneDNN matmul')
+def test_describe_choices_reads_the_keys_auto_writes(monkeypatch):
+    """The key layouts describe_choices unpacks are the ones the affinity
+    GEMMs and the plain convs store."""
+    monkeypatch.setattr(conv_impl, 'MIN_AUTO_FLOPS', 0)
+    conv = AffinityConv1d(8, 6)
+    x = torch.randn(2, 8, 10, requires_grad=True)
+    conv(x, F.normalize(torch.randn(2, 3, 10), dim=1)).sum().backward()
+    SelectableConv1d(8, 6, 3)(torch.randn(2, 8, 10))
+    lines = conv_impl.describe_choices()
+    assert len(lines) == len(choice_cache()) >= 2
+    assert any(line.startswith('affinity_conv1d fwd 8x6 float32')
+               for line in lines)
+    assert any(line.startswith('conv1d k=3 8->6 float32') for line in lines)

@@ -208,7 +208,8 @@ def part_conv(s, a, ctx) -> None:
 def part_train(s, a, ctx) -> None:
     import torch
 
-    from backtal_mmaction.models.backbones.conv_impl import choice_cache
+    from backtal_mmaction.models.backbones.conv_impl import \
+        describe_choices
     from backtal_mmaction.models.profiling import (OtherLoad,
                                                    count_forward_flops,
                                                    profile_step,
@@ -257,9 +258,8 @@ def part_train(s, a, ctx) -> None:
     print(f'\nSame loss (eval mode, fp32): ours {same[0]:.6f}, original '
           f'{same[1]:.6f} (relative difference '
           f'{abs(same[0] - same[1]) / abs(same[1]):.1e}).')
-    print('Kernel libraries chosen by impl=auto: ' + (', '.join(
-        f'{k[0][1]} {k[0][-2]}'.replace('torch.', '') + f'->{v}'
-        for k, v in choice_cache().items()) or 'defaults (work too small)'))
+    print('Kernel libraries chosen by impl=auto: ' + (
+        '; '.join(describe_choices()) or 'defaults (work too small)'))
     if not a.no_profile:
         print('\nTop ops of our fp32 step (torch.profiler, self time):\n')
         print('```\n' + profile_step(lambda: ours().backward(),

@@ -24,7 +24,7 @@ measurement instead. Every implementation computes the same convolution
   An alternative must be :data:`MARGIN` faster to replace the default.
 """
 import time
-from typing import Callable, Dict, Hashable, Optional
+from typing import Callable, Dict, Hashable, List, Optional
 
 import torch
 import torch.nn.functional as F
@@ -52,6 +52,27 @@ def choice_cache() -> Dict[Hashable, str]:
     """The process-wide cache ``key -> 'gemm' | 'conv'`` of ``'auto'``
     (read it to report the choices, ``.clear()`` it to measure again)."""
     return _CHOICES
+
+
+def describe_choices() -> List[str]:
+    """The cached ``'auto'`` choices, one readable line each, e.g.
+    ``affinity_conv1d dx 2048x2048 float32 (2 threads) -> conv`` or
+    ``conv1d k=3 2048->512 float32 train (2 threads) -> conv`` (for reports
+    such as the benchmark's)."""
+    lines = []
+    for (key, threads), impl in _CHOICES.items():
+        if key[0] == 'affinity_conv1d':
+            # (name, role, rows bucket, K, N, dtype, device)
+            _, role, _, k, n, dtype, _ = key
+            what = f'affinity_conv1d {role} {k}x{n} {dtype}'
+        else:
+            # (name, kernel, D, H, rows bucket, dtype, device, train)
+            _, k, d, h, _, dtype, _, train = key
+            what = f'conv1d k={k} {d}->{h} {dtype}' + (' train' if train
+                                                       else '')
+        lines.append(f"{what.replace('torch.', '')} ({threads} threads) -> "
+                     f'{impl}')
+    return lines
 
 
 def onednn_gemm_ok(t: torch.Tensor) -> bool:
