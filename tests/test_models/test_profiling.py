@@ -86,7 +86,10 @@ def test_time_training_step_phases_and_optimizer():
     x = torch.randn(16, 8)
     w0 = lin.weight.detach().clone()
     optim = torch.optim.SGD(lin.parameters(), lr=0.1)
-    r = time_training_step(lambda: lin(x).pow(2).mean(), optim, repeats=3)
+    between = []
+    r = time_training_step(lambda: lin(x).pow(2).mean(), optim, repeats=3,
+                           between=lambda: between.append(1))
+    assert len(between) == 3  # after each timed step
     assert {'fwd', 'bwd', 'opt', 'step', 'loss', 'mem'} <= set(r)
     assert all(r[k] > 0 for k in ('fwd', 'bwd', 'opt', 'step'))
     # step = median of per-step sums: bounded by the phase medians' sum
@@ -100,7 +103,16 @@ def test_time_training_step_phases_and_optimizer():
 def test_primitive_rates_limit_is_the_best():
     from backtal_mmaction.models.profiling import primitive_rates
     r = primitive_rates(1, 16, 32, 32, torch.float32, repeats=1)
-    limit = r.pop('limit')
+    limit, best = r.pop('limit'), r.pop('best')
     assert limit == max(r.values()) and all(v > 0 for v in r.values())
     assert any(k.startswith('torch.mm (16x32)') for k in r)
     assert 'nn.Conv1d(32, 32, 3) fwd+bwd' in r
+    kind = {'torch.mm': 'mm', 'oneDNN m': 'onednn', 'nn.Conv1': 'conv'}[
+        max(r, key=r.get)[:8]]
+    assert best == kind
+    # one kind alone (what the training part re-measures next to a step)
+    only = primitive_rates(1, 16, 32, 32, torch.float32, repeats=1,
+                           kinds=['conv'])
+    assert only['best'] == 'conv' and list(only)[0].startswith('nn.Conv1d')
+    with pytest.raises(ValueError, match='subset of'):
+        primitive_rates(1, 16, 32, 32, torch.float32, kinds=['fft'])

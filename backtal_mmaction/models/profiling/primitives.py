@@ -4,7 +4,7 @@ The yardstick of "% of the limit": a training step can at best run at the
 rate of its GEMMs, measured here on the same machine, in the same run, at
 the layer's own shapes, with every library that could run them.
 """
-from typing import Dict
+from typing import Dict, Sequence
 
 import torch
 import torch.nn as nn
@@ -42,26 +42,50 @@ def _conv_rate(B: int, D: int, H: int, T: int, dtype: torch.dtype,
     return 3 * 2 * B * T * H * D * 3 / median_time(fn, repeats, device) / 1e9
 
 
+PRIMITIVES = ('mm', 'onednn', 'conv')
+
+
 def primitive_rates(B: int, T: int, D: int, H: int, dtype: torch.dtype,
-                    repeats: int = 3, device: str = 'cpu'
-                    ) -> Dict[str, float]:
+                    repeats: int = 3, device: str = 'cpu',
+                    kinds: Sequence[str] = PRIMITIVES) -> Dict[str, float]:
     """GFLOP/s of the primitives a BackTAL step is made of, in ``dtype``.
 
     Measures the layer's GEMM ``(B*T, D) @ (D, H)`` with ``torch.mm``
-    (MKL on CPU, cuBLAS on CUDA) and, on CPU, with oneDNN's matmul
-    primitive, and a plain ``nn.Conv1d(D, H, 3)`` forward + backward
-    (oneDNN / cuDNN; ``3x`` forward FLOPs).
+    (``'mm'``: MKL on CPU, cuBLAS on CUDA) and, on CPU, with oneDNN's
+    matmul primitive (``'onednn'``), and a plain ``nn.Conv1d(D, H, 3)``
+    forward + backward (``'conv'``: oneDNN / cuDNN; ``3x`` forward FLOPs).
+
+    Args:
+        kinds (Sequence[str]): Which of :data:`PRIMITIVES` to measure
+            (e.g. only the fastest one again, next to a timed step).
 
     Returns:
-        dict: ``name -> GFLOP/s``; ``'limit'`` is the best of them.
+        dict: ``name -> GFLOP/s``; ``'limit'`` is the best of them and
+        ``'best'`` its kind.
     """
+    unknown = set(kinds) - set(PRIMITIVES)
+    if unknown or not kinds:
+        raise ValueError(f'primitive_rates: kinds must be a non-empty subset '
+                         f'of {PRIMITIVES}, got {tuple(kinds)}')
     n = B * T
-    res = {f'torch.mm ({n}x{D}) @ ({D}x{H})':
-           _gemm_rate(n, D, H, dtype, 'mm', repeats, device)}
-    if device == 'cpu' and onednn_gemm_ok(torch.zeros(1, dtype=dtype)):
-        res[f'oneDNN matmul ({n}x{D}) @ ({D}x{H})'] = _gemm_rate(
-            n, D, H, dtype, 'onednn', repeats, device)
-    res[f'nn.Conv1d({D}, {H}, 3) fwd+bwd'] = _conv_rate(
-        B, D, H, T, dtype, repeats, device)
-    res['limit'] = max(res.values())
+    res, kind_of = {}, {}
+    if 'mm' in kinds:
+        name = f'torch.mm ({n}x{D}) @ ({D}x{H})'
+        res[name] = _gemm_rate(n, D, H, dtype, 'mm', repeats, device)
+        kind_of[name] = 'mm'
+    if 'onednn' in kinds and device == 'cpu' and onednn_gemm_ok(
+            torch.zeros(1, dtype=dtype)):
+        name = f'oneDNN matmul ({n}x{D}) @ ({D}x{H})'
+        res[name] = _gemm_rate(n, D, H, dtype, 'onednn', repeats, device)
+        kind_of[name] = 'onednn'
+    if 'conv' in kinds:
+        name = f'nn.Conv1d({D}, {H}, 3) fwd+bwd'
+        res[name] = _conv_rate(B, D, H, T, dtype, repeats, device)
+        kind_of[name] = 'conv'
+    if not res:  # only 'onednn' asked where it cannot run
+        raise ValueError(f'primitive_rates: none of {tuple(kinds)} runs on '
+                         f'{device} in {dtype}')
+    best = max(res, key=res.get)
+    res['limit'] = res[best]
+    res['best'] = kind_of[best]
     return res

@@ -15,7 +15,9 @@ def time_training_step(loss_fn: Callable[[], torch.Tensor],
                        optimizer: torch.optim.Optimizer, repeats: int,
                        device: str = 'cpu',
                        amp_dtype: Optional[torch.dtype] = None,
-                       memory: bool = True) -> Dict[str, object]:
+                       memory: bool = True,
+                       between: Optional[Callable[[], None]] = None
+                       ) -> Dict[str, object]:
     """Median phase times of ``repeats`` steps after a warm-up step.
 
     Args:
@@ -27,6 +29,9 @@ def time_training_step(loss_fn: Callable[[], torch.Tensor],
         amp_dtype (torch.dtype, optional): Run ``loss_fn`` under
             ``torch.autocast(device, amp_dtype)``.
         memory (bool): Also measure one (untimed) step's peak memory.
+        between (callable, optional): Called (untimed) after each timed
+            step, e.g. to measure the machine's limit alternating with the
+            steps, so that both see the same machine state.
 
     Returns:
         dict: ``fwd``, ``bwd``, ``opt``, ``step`` (median seconds; ``step``
@@ -62,6 +67,8 @@ def time_training_step(loss_fn: Callable[[], torch.Tensor],
     mem = peak_memory(step, device) if memory else None
     for _ in range(repeats):
         step(record=True)
+        if between is not None:
+            between()
     res = {k: float(np.median(v)) for k, v in phases.items()}
     res['step'] = float(np.median([sum(v) for v in zip(*phases.values())]))
     res.update(loss=last['loss'], mem=mem)
