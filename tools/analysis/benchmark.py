@@ -152,9 +152,17 @@ def part_limit(s, a, ctx) -> None:
           ['dtype', 'primitive', 'GFLOP/s'], rows, load)
 
 
-def _pct(ctx, name, gflops) -> str:
-    lim = ctx['limit'].get(name)
-    return fmt(100 * gflops / lim) if lim else 'n/a'
+def _limit_now(s, a, ctx, name):
+    """The fastest primitive of the limit part (GFLOP/s in dtype ``name``),
+    timed again now: the host's speed drifts between parts, so each row is
+    compared with the limit measured next to it (None: no limit part)."""
+    import torch
+    from backtal_mmaction.models.profiling import primitive_rates
+    if name not in ctx['best']:
+        return None
+    return primitive_rates(s['B'], s['T'], s['D'], s['H'],
+                           getattr(torch, dict(ctx['dtypes'])[name]), 1,
+                           a.device, kinds=[ctx['best'][name]])['limit']
 
 
 def part_conv(s, a, ctx) -> None:
@@ -197,13 +205,16 @@ def part_conv(s, a, ctx) -> None:
                 t = median_time(run(fn), a.repeats, a.device)
                 base = base or t
                 gf = flops / t / 1e9
-                rows.append([name, label, fmt(1e3 * t), fmt(gf),
-                             _pct(ctx, name, gf), f'{base / t:.2f}x',
+                lim = _limit_now(s, a, ctx, name)
+                rows.append([name, label, fmt(1e3 * t), fmt(gf), fmt(lim),
+                             fmt(100 * gf / lim) if lim else 'n/a',
+                             f'{base / t:.2f}x',
                              fmt(peak_memory(run(fn), a.device)['tensor'],
                                  0)])
     table(f'One affinity conv layer ({D}->{H}, B={B}, T={T}), forward + '
-          'backward', ['dtype', 'layer', 'ms', 'GFLOP/s', '% of limit',
-                       'x original', 'peak tensor MiB'], rows, load)
+          'backward', ['dtype', 'layer', 'ms', 'GFLOP/s', 'limit alongside',
+                       '% of limit', 'x original', 'peak tensor MiB'], rows,
+          load)
 
 
 def part_train(s, a, ctx) -> None:
@@ -215,7 +226,6 @@ def part_train(s, a, ctx) -> None:
 
     from backtal_mmaction.models.profiling import (OtherLoad,
                                                    count_forward_flops,
-                                                   primitive_rates,
                                                    profile_step,
                                                    time_training_step)
     from tests.reference.backtal_original import (original_forward,
@@ -249,15 +259,12 @@ def part_train(s, a, ctx) -> None:
             # The machine's speed drifts on a shared host: the best
             # primitive of the limit part is measured again after every
             # timed step, and the step is compared with those rates.
-            dtype = dict(ctx['dtypes'])[name]
             alongside = []
             r = time_training_step(
                 fn, optim, a.repeats, a.device, amp,
-                between=(lambda d=dtype, n=name: alongside.append(
-                    primitive_rates(s['B'], s['T'], s['D'], s['H'],
-                                    getattr(torch, d), 1, a.device,
-                                    kinds=[ctx['best'][n]])['limit'])
-                         ) if name in ctx['best'] else None)
+                between=(lambda n=name: alongside.append(
+                    _limit_now(s, a, ctx, n))) if name in ctx['best'] else
+                None)
             base = base or r['step']
             gf = flops / r['step'] / 1e9
             lim = float(np.median(alongside)) if alongside else None
