@@ -12,8 +12,7 @@ case would cost ~5 s of interpreter and torch start-up each (the bad-input
 sweep runs ~80 of them).
 
 Differences from a real ``python tools/<relpath>``, so checks that depend on
-them must use a subprocess instead (``tests/test_workflow/conftest.py``'s
-``subprocess_env``):
+them must use a subprocess instead (with :func:`subprocess_env`):
 
 - the interpreter is shared: modules are imported once per session, and
   what a tool sets at import time (``THP_MEM_ALLOC_ENABLE``, ``LOCAL_RANK``
@@ -24,6 +23,7 @@ them must use a subprocess instead (``tests/test_workflow/conftest.py``'s
   during the run is captured.
 """
 import io
+import os
 import runpy
 import sys
 import traceback
@@ -33,7 +33,22 @@ from typing import NamedTuple, Optional, Sequence
 
 REPO = Path(__file__).resolve().parents[1]
 
-__all__ = ['ToolRun', 'run_tool']
+__all__ = ['ToolRun', 'run_tool', 'subprocess_env']
+
+
+def subprocess_env() -> dict:
+    """Environment for a test's subprocess running a tool or a probe:
+    this checkout first on ``PYTHONPATH``, this interpreter as ``PYTHON``
+    (the shell launchers run ``${PYTHON:-python}``; CI runs
+    ``.venv/bin/python`` without activating the venv), and one thread per
+    process (tiny models: fastest, no oversubscription)."""
+    env = dict(os.environ)
+    env['PYTHONPATH'] = os.pathsep.join(
+        [str(REPO)] + [p for p in [env.get('PYTHONPATH')] if p])
+    env['PYTHON'] = sys.executable
+    env['OMP_NUM_THREADS'] = '1'
+    env['MKL_NUM_THREADS'] = '1'
+    return env
 
 
 class ToolRun(NamedTuple):

@@ -2,7 +2,6 @@
 """Command-line wrappers in tools/data, run as scripts in subprocesses (the
 tool files are never imported: what they call is tested in the package)."""
 import json
-import os
 import re
 import subprocess
 import sys
@@ -12,6 +11,7 @@ import pytest
 
 from backtal_mmaction.datasets.clicks import load_click_file
 from backtal_mmaction.datasets.synthetic import MIN_VIDEO_SECONDS
+from tests.tool_runner import subprocess_env
 
 # Not imported from conftest: another test folder's conftest may own that name.
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -19,6 +19,16 @@ TOOLS = REPO_ROOT / 'tools' / 'data'
 SHARED_DATA = REPO_ROOT.parent / 'shared' / 'data'
 THUMOS_GT = SHARED_DATA / 'gt_thumos14.json'
 THUMOS_A1 = SHARED_DATA / 'THUMOS14_Background-Click-Annotation_A1.txt'
+
+
+def _interpreter(driver, calls):
+    """Run ``driver`` (Python source) in ONE fresh interpreter, with the
+    tool calls ``[[script path, *argv], ...]`` as JSON in ``sys.argv[1]``."""
+    calls = [[str(TOOLS / c[0])] + [str(a) for a in c[1:]] for c in calls]
+    return calls, subprocess.run(
+        [sys.executable, '-c', driver, json.dumps(calls)],
+        capture_output=True, text=True, env=subprocess_env(), cwd=REPO_ROOT,
+        timeout=300)
 
 
 def _run_tools(calls):
@@ -39,17 +49,7 @@ def _run_tools(calls):
               '    print("###", call[0], flush=True)\n'
               '    sys.argv = call\n'
               '    runpy.run_path(call[0], run_name="__main__")\n')
-    calls = [[str(TOOLS / c[0])] + [str(a) for a in c[1:]] for c in calls]
-    env = dict(os.environ)
-    env['PYTHONPATH'] = os.pathsep.join(
-        [str(REPO_ROOT)] + [p for p in [env.get('PYTHONPATH')] if p])
-    return subprocess.run([sys.executable, '-c', driver,
-                           json.dumps(calls)],
-                          capture_output=True,
-                          text=True,
-                          env=env,
-                          cwd=REPO_ROOT,
-                          timeout=300)
+    return _interpreter(driver, calls)[1]
 
 
 def _outputs(stdout):
@@ -78,13 +78,7 @@ def _run_each(calls):
               '        print("EXIT", e.code, flush=True)\n'
               '    else:\n'
               '        print("EXIT 0", flush=True)\n')
-    calls = [[str(TOOLS / c[0])] + [str(a) for a in c[1:]] for c in calls]
-    env = dict(os.environ)
-    env['PYTHONPATH'] = os.pathsep.join(
-        [str(REPO_ROOT)] + [p for p in [env.get('PYTHONPATH')] if p])
-    res = subprocess.run([sys.executable, '-c', driver, json.dumps(calls)],
-                         capture_output=True, text=True, env=env,
-                         cwd=REPO_ROOT, timeout=300)
+    calls, res = _interpreter(driver, calls)
     assert res.returncode == 0, res.stderr[-3000:]
 
     def split(text):
@@ -218,7 +212,7 @@ def test_generate_exist_ok_reuses_and_guards(tmp_path):
     cmd = [sys.executable, str(repo / 'tools/data/generate_synthetic.py'),
            '--out', str(out), '--num-videos', '2', '1', '1', '--feat-dim',
            '8', '--duration-range', '10', '20', '--exist-ok']
-    env = dict(__import__('os').environ, PYTHONPATH=str(repo))
+    env = subprocess_env()
     first = subprocess.run(cmd, capture_output=True, text=True, env=env)
     assert first.returncode == 0, first.stderr
     gt_before = (out / 'gt.json').read_text()

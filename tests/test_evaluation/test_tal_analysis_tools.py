@@ -17,6 +17,7 @@ from backtal_mmaction.visualization.map_curves import plot_map_curves
 
 from tests.reference.detection_evaluation import (build_thumos_like_case,
                                                   naive_evaluate_detections)
+from tests.tool_runner import subprocess_env
 
 REPO = Path(__file__).resolve().parents[2]
 TOOLS = REPO / 'tools' / 'analysis'
@@ -117,9 +118,8 @@ def test_plot_map_curves(tmp_path):
 
 
 def _cli(*args, **kw):
-    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS='1')
     return subprocess.run([sys.executable, *map(str, args)], cwd=REPO,
-                          env=env, capture_output=True, text=True,
+                          env=subprocess_env(), capture_output=True, text=True,
                           timeout=300, **kw)
 
 

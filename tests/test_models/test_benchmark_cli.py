@@ -1,20 +1,20 @@
 """``tools/analysis/benchmark.py --quick``: every part runs, the original
 formulation is a row of each table it belongs to, and the yardstick checks
 (same loss, same detections, same mAP) hold in the printed report."""
-import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+from tests.tool_runner import subprocess_env
+
 REPO = Path(__file__).resolve().parents[2]
 
 
 def test_quick_benchmark_report():
-    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS='1')
     proc = subprocess.run(
         [sys.executable, 'tools/analysis/benchmark.py', '--quick',
-         '--repeats', '1', '--no-profile'], cwd=REPO, env=env,
+         '--repeats', '1', '--no-profile'], cwd=REPO, env=subprocess_env(),
         capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = proc.stdout

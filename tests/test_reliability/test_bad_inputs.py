@@ -106,7 +106,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.tool_runner import run_tool
+from tests.tool_runner import run_tool, subprocess_env
 
 REPO = Path(__file__).resolve().parents[2]
 CASES = {}
@@ -904,8 +904,7 @@ def test_real_command_line_error_is_the_last_line(sweep_base, tmp_path):
     import subprocess
     env = Env(sweep_base, tmp_path)
     gt = env.gt_without_fps('video_val_0000001')
-    sub_env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=os.pathsep.join(
-        [str(REPO)] + [p for p in [os.environ.get('PYTHONPATH')] if p]))
+    sub_env = subprocess_env()
     sub_env.pop('BACKTAL_DEBUG', None)
     res = subprocess.run(
         [sys.executable, str(REPO / 'tools' / 'train.py'), env.cfg_val,

@@ -5,11 +5,11 @@ JSON, raw outputs, CAS figures) several tests inspect. The tests call the
 package functions behind the tools; command lines run as subprocesses
 (``subprocess_env``) or through ``tests/tool_runner.run_tool``."""
 import importlib.util
-import os
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.tool_runner import subprocess_env
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -26,19 +26,6 @@ def _load(name: str, path: Path):
 _root = _load('_backtal_root_conftest', REPO / 'tests' / 'conftest.py')
 synthetic_cfg = _root.synthetic_cfg
 build_runner = _root.build_runner
-
-
-def subprocess_env() -> dict:
-    env = dict(os.environ)
-    env['PYTHONPATH'] = os.pathsep.join(
-        [str(REPO)] + [p for p in [env.get('PYTHONPATH')] if p])
-    # The shell launchers run ${PYTHON:-python}: use this interpreter (CI
-    # runs .venv/bin/python without activating the venv).
-    env['PYTHON'] = sys.executable
-    # Tiny models: one thread each is fastest and avoids oversubscription.
-    env['OMP_NUM_THREADS'] = '1'
-    env['MKL_NUM_THREADS'] = '1'
-    return env
 
 
 @pytest.fixture(scope='session')
