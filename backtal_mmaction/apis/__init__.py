@@ -6,6 +6,7 @@ from .feature_extraction import (FEATURE_LAYOUTS, collect_videos,
                                  split_test_pipeline)
 from .infer import localize_feature_files
 from .inference import (build_dataset, init_localizer, predict_dataset,
+                        split_as_test_dataset_cfg,
                         training_videos_dataset_cfg)
 from .localize import (collect_feature_files, filter_detections,
                        inference_localizer, resolve_class_names,
@@ -30,7 +31,8 @@ __all__ = [
     'rawframes_input', 'save_video_features', 'snippet_frame_indices',
     'split_test_pipeline',
     'build_dataset', 'init_localizer', 'predict_dataset',
-    'training_videos_dataset_cfg', 'inference_localizer',
+    'split_as_test_dataset_cfg', 'training_videos_dataset_cfg',
+    'inference_localizer',
     'collect_feature_files', 'filter_detections', 'resolve_class_names',
     'video_timing', 'generate_pseudo_gt', 'sample_record',
     'PseudoLabelRules', 'build_pseudo_gt', 'cover_action_clicks',

@@ -8,8 +8,8 @@ from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
 
-__all__ = ['init_localizer', 'training_videos_dataset_cfg',
-           'build_dataset', 'predict_dataset']
+__all__ = ['init_localizer', 'split_as_test_dataset_cfg',
+           'training_videos_dataset_cfg', 'build_dataset', 'predict_dataset']
 
 
 def init_localizer(config: Union[str, Config],
@@ -36,16 +36,28 @@ def init_localizer(config: Union[str, Config],
     return model
 
 
-def training_videos_dataset_cfg(cfg: Config) -> dict:
-    """The training split as a *test* dataset: the training dataset's GT,
-    subset and clicks, read through the test pipeline (each video whole, at
-    its own length), so a trained model can label its own training videos.
+def split_as_test_dataset_cfg(cfg: Config, split: str) -> dict:
+    """The dataset of ``split`` (``'train'`` / ``'val'`` / ``'test'``) as a
+    *test* dataset: its GT, subset and clicks, read through the test
+    pipeline (each video whole, at its own length) in test mode.
+
+    Raises:
+        ValueError: the config has no ``<split>_dataloader``.
     """
-    train = copy.deepcopy(cfg.train_dataloader.dataset)
-    test = cfg.test_dataloader.dataset
-    train['pipeline'] = copy.deepcopy(test.pipeline)
-    train['test_mode'] = True
-    return train
+    loader = cfg.get(f'{split}_dataloader')
+    if not loader:
+        raise ValueError(f'the config has no {split}_dataloader')
+    dataset = copy.deepcopy(loader.dataset)
+    dataset['pipeline'] = copy.deepcopy(cfg.test_dataloader.dataset.pipeline)
+    dataset['test_mode'] = True
+    return dataset
+
+
+def training_videos_dataset_cfg(cfg: Config) -> dict:
+    """The training split as a *test* dataset
+    (:func:`split_as_test_dataset_cfg`), so a trained model can label its
+    own training videos."""
+    return split_as_test_dataset_cfg(cfg, 'train')
 
 
 def build_dataset(dataset_cfg: dict):

@@ -24,14 +24,8 @@ def build_split_dataset(cfg: Config, split: str):
     Raises:
         ValueError: the config has no ``<split>_dataloader``.
     """
-    from mmaction.registry import DATASETS
-    loader = cfg.get(f'{split}_dataloader')
-    if not loader:
-        raise ValueError(f'the config has no {split}_dataloader')
-    ds_cfg = loader.dataset.copy()
-    ds_cfg.pipeline = cfg.test_dataloader.dataset.pipeline
-    ds_cfg.test_mode = True
-    return DATASETS.build(ds_cfg)
+    from .inference import build_dataset, split_as_test_dataset_cfg
+    return build_dataset(split_as_test_dataset_cfg(cfg, split))
 
 
 def select_indices(names: List[str], videos: Optional[Sequence[str]],
