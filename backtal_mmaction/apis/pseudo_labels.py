@@ -32,6 +32,14 @@ clicks are human evidence, so they overrule the model:
    class has negative scores they are first shifted so that its lowest
    score is 0 (only the order within a class carries meaning). The stage-2
    losses weight each positive point by it.
+7. **Instance seeds** (``instance_seeds=True``): for a (video, class) with
+   action clicks, rules 2-5 are replaced by one segment per click
+   (:mod:`backtal_mmaction.pseudo_labels.click_seeded`: background clicks
+   and the class's other clicks are walls, boundaries by outer-inner
+   contrast of the labelling model's class curve, weight = contrast
+   relative to the class's best over the split). A click marks one
+   instance, so detections of that class elsewhere in the video are
+   dropped. Classes without action clicks keep rules 2-5.
 
 The output uses the schema of the real GT (``database`` -> ``subset``,
 ``duration``, ``fps``, ``annotations`` [{``segment``, ``label``,
@@ -44,11 +52,14 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 
 from ..models.postprocessing.nms import temporal_nms
+from ..pseudo_labels import (ClickSeedRules, click_seeded_segments,
+                             detection_class_curves, normalise_weights,
+                             softmax_class_curves)
 
 __all__ = ['PseudoLabelRules', 'select_detections', 'cover_action_clicks',
            'generate_pseudo_gt', 'sample_record',
            'cut_at_background_clicks', 'pseudo_label_video',
-           'build_pseudo_gt']
+           'build_pseudo_gt', 'predict_training_videos']
 
 
 @dataclass
@@ -60,6 +71,8 @@ class PseudoLabelRules:
     min_length: float = 0.0
     click_segment_length: float = 2.0
     click_weight: float = 1.0
+    instance_seeds: bool = False
+    seed_rules: Optional[dict] = None
 
     def __post_init__(self):
         if not 0 <= self.rel_score_thr <= 1:
@@ -71,6 +84,16 @@ class PseudoLabelRules:
         if self.min_length < 0 or self.click_segment_length <= 0:
             raise ValueError('PseudoLabelRules: min_length must be >= 0 and '
                              'click_segment_length > 0')
+        if not 0 < self.click_weight <= 1:
+            raise ValueError('PseudoLabelRules: click_weight must be in '
+                             f'(0, 1], got {self.click_weight}')
+        # checked here, not at the first video with action clicks
+        self.seed_config
+
+    @property
+    def seed_config(self) -> ClickSeedRules:
+        """The rules of 7 (:class:`ClickSeedRules`, from ``seed_rules``)."""
+        return ClickSeedRules(**(self.seed_rules or {}))
 
 
 def _empty():
@@ -226,6 +249,50 @@ def _check_against_clicks(selected: tuple, duration: float,
                 labels=np.asarray(lab, np.int64)[order])
 
 
+def _seeded(videos: List[dict], C: int, rules: PseudoLabelRules) -> list:
+    """Rule 7 for every video: ``None`` (no action click) or the
+    click-seeded ``(segments, weights, labels)`` of the video's clicked
+    classes."""
+    seed_rules = rules.seed_config
+    raw = []
+    for v in videos:
+        times, clabels = _clicks_of(v)
+        act = clabels < C
+        if not rules.instance_seeds or not act.any():
+            raw.append(None)
+            continue
+        duration = float(v['duration'])
+        curves = v.get('curves')
+        if curves is None:
+            det = v['detections']
+            # a 0.25 s grid: fine enough for any THUMOS14 instance
+            curves = detection_class_curves(
+                det['segments'], det['scores'], det['labels'], C,
+                max(1, int(np.ceil(duration * 4))), duration)
+        raw.append(click_seeded_segments(curves, duration, times[act],
+                                         clabels[act], times[~act],
+                                         seed_rules))
+    present = [r for r in raw if r is not None]
+    weights = iter(normalise_weights([r['contrast'] for r in present],
+                                     [r['labels'] for r in present],
+                                     seed_rules.min_weight))
+    out = []
+    for r in raw:
+        if r is None:
+            out.append(None)
+            continue
+        w = next(weights)
+        ok = r['segments'][:, 1] > r['segments'][:, 0]
+        out.append((r['segments'][ok], w[ok], r['labels'][ok]))
+    return out
+
+
+def _clicks_of(v: dict) -> tuple:
+    times = np.asarray(v.get('click_times', ()), np.float64).reshape(-1)
+    labels = np.asarray(v.get('click_labels', ()), np.int64).reshape(-1)
+    return times, labels
+
+
 def build_pseudo_gt(videos: List[dict], class_names: Sequence[str],
                     rules: PseudoLabelRules) -> dict:
     """Pseudo-label every video and lay the result out as a GT file.
@@ -235,7 +302,9 @@ def build_pseudo_gt(videos: List[dict], class_names: Sequence[str],
             ``fps`` (or None), ``video_labels`` (class indices),
             ``detections`` (``segments``, ``scores``, ``labels``),
             ``click_times`` / ``click_labels`` (``C`` = background, as
-            :class:`ClickTALDataset` gives them).
+            :class:`ClickTALDataset` gives them) and, for rule 7, optional
+            ``curves`` ``(C, T)`` (class score curves in ``[0, 1]``; from
+            the detections when absent).
         class_names (Sequence[str]): Index -> name, written as
             ``activity_list``.
 
@@ -251,6 +320,13 @@ def build_pseudo_gt(videos: List[dict], class_names: Sequence[str],
                           v['detections']['labels'], v['video_labels'], rules)
         for v in videos
     ]
+    seeded = _seeded(videos, C, rules)
+    # rule 7: a clicked class of a video is labelled by its seeds alone
+    for i, sd in enumerate(seeded):
+        if sd is not None:
+            segs, w, lab = selected[i]
+            keep = ~np.isin(lab, sd[2])
+            selected[i] = (segs[keep], w[keep], lab[keep])
     # rule 4's length: the median pseudo-segment length of each class
     lengths = {}
     if selected:
@@ -258,15 +334,25 @@ def build_pseudo_gt(videos: List[dict], class_names: Sequence[str],
         all_lab = np.concatenate([lab for _, _, lab in selected])
         for c in np.unique(all_lab):
             lengths[int(c)] = float(np.median(all_len[all_lab == c]))
-    database, n_seg = {}, 0
-    for v, sel in zip(videos, selected):
-        times = np.asarray(v.get('click_times', ()), np.float64).reshape(-1)
-        clabels = np.asarray(v.get('click_labels', ()),
-                             np.int64).reshape(-1)
+    database, n_seg, n_seeded = {}, 0, 0
+    for v, sel, sd in zip(videos, selected, seeded):
+        times, clabels = _clicks_of(v)
         bg = times[clabels == C]
         act = clabels < C
+        if sd is not None:
+            # the seeds already answer every action click
+            act = np.zeros_like(act)
         out = _check_against_clicks(sel, float(v['duration']), rules, bg,
                                     times[act], clabels[act], lengths)
+        if sd is not None:
+            n_seeded += len(sd[2])
+            segs = np.concatenate([out['segments'], sd[0]])
+            order = np.lexsort((segs[:, 1], segs[:, 0]))
+            out = dict(segments=segs[order],
+                       weights=np.concatenate([out['weights'],
+                                               sd[1]])[order],
+                       labels=np.concatenate([out['labels'],
+                                              sd[2]])[order])
         n_seg += len(out['labels'])
         entry = dict(subset=v['subset'], duration=float(v['duration']))
         if v.get('fps'):
@@ -281,7 +367,8 @@ def build_pseudo_gt(videos: List[dict], class_names: Sequence[str],
     return dict(version='backtal-pseudo-gt/1.0',
                 activity_list=list(class_names), database=database,
                 pseudo_labels=dict(rules=vars(rules), videos=len(videos),
-                                   segments=n_seg))
+                                   segments=n_seg,
+                                   click_seeded_segments=n_seeded))
 
 
 def _numpy(x):
@@ -293,7 +380,7 @@ def sample_record(sample, subset: str) -> dict:
     :func:`build_pseudo_gt`."""
     meta = sample.metainfo
     pred = sample.pred_instances
-    return dict(
+    record = dict(
         name=meta['video_name'], subset=subset,
         duration=float(meta['duration']), fps=meta.get('fps'),
         video_labels=np.flatnonzero(_numpy(sample.gt_video_labels) > 0),
@@ -302,6 +389,34 @@ def sample_record(sample, subset: str) -> dict:
                         labels=_numpy(pred.labels)),
         click_times=np.asarray(meta.get('click_times', ()), np.float64),
         click_labels=np.asarray(meta.get('click_labels', ()), np.int64))
+    raw = sample.get('raw_outputs')
+    if raw is not None and 'cas_supp' in raw:
+        # rule 7's class curves: the CAS the detections were made from
+        record['curves'] = softmax_class_curves(raw['cas_supp'])
+    return record
+
+
+def predict_training_videos(config, checkpoint: str, device: str = 'cpu',
+                            dataset_cfg: Optional[dict] = None,
+                            curves: bool = False) -> tuple:
+    """Run a trained model on its own training videos (or ``dataset_cfg``'s)
+    and return ``(records, class_names)``, one :func:`sample_record` per
+    video; ``curves`` asks the model for its raw outputs too (a model with
+    ``keep_raw_outputs``, e.g. BackTAL, then gives class curves)."""
+    from .inference import (build_dataset, init_localizer, predict_dataset,
+                            training_videos_dataset_cfg)
+    model = init_localizer(config, checkpoint, device)
+    if curves and hasattr(model, 'keep_raw_outputs'):
+        model.keep_raw_outputs = True
+    ds_cfg = dataset_cfg or training_videos_dataset_cfg(model.cfg)
+    subset = ds_cfg.get('subset')
+    if not isinstance(subset, str):
+        raise ValueError('generate_pseudo_gt: the training dataset must '
+                         f'name one subset, got {subset!r}')
+    dataset = build_dataset(ds_cfg)
+    records = [sample_record(s, subset)
+               for s in predict_dataset(model, dataset)]
+    return records, list(dataset.metainfo['classes'])
 
 
 def generate_pseudo_gt(config, checkpoint: str,
@@ -318,16 +433,7 @@ def generate_pseudo_gt(config, checkpoint: str,
     that dataset (self-training: a stage-2 model labels the videos of the
     *real* training GT, whose video labels its pseudo-GT may have lost).
     """
-    from .inference import (build_dataset, init_localizer, predict_dataset,
-                            training_videos_dataset_cfg)
     rules = rules or PseudoLabelRules()
-    model = init_localizer(config, checkpoint, device)
-    ds_cfg = dataset_cfg or training_videos_dataset_cfg(model.cfg)
-    subset = ds_cfg.get('subset')
-    if not isinstance(subset, str):
-        raise ValueError('generate_pseudo_gt: the training dataset must '
-                         f'name one subset, got {subset!r}')
-    dataset = build_dataset(ds_cfg)
-    records = [sample_record(s, subset)
-               for s in predict_dataset(model, dataset)]
-    return build_pseudo_gt(records, list(dataset.metainfo['classes']), rules)
+    records, classes = predict_training_videos(
+        config, checkpoint, device, dataset_cfg, curves=rules.instance_seeds)
+    return build_pseudo_gt(records, classes, rules)

@@ -7,19 +7,46 @@ A pipeline config is a normal stage-2 config plus a ``two_stage`` dict::
     two_stage = dict(
         stage1='../backtal/backtal_synthetic.py',  # relative to this file
         pseudo_labels=dict(rel_score_thr=0.5, topk=10),  # PseudoLabelRules
+        # optional: the clicks the labelling step reads (default: stage 1's
+        # training clicks), e.g. both kinds for instance seeds
+        label_clicks=dict(click_types=('background', 'action'),
+                          click_annotators=None),
+        # optional: hold out the clicks of 20 % of the training videos and
+        # keep the final model by its score on them (no GT needed)
+        click_check=dict(fraction=0.2, seed=0, margin=0.0),
         self_training_rounds=0)
 
-Its training ``ann_file`` is replaced by each round's pseudo-GT file. Work
-dir layout (each step is skipped when its output exists, and a training
-step interrupted midway resumes from its ``last_checkpoint``)::
+Its training ``ann_file`` is replaced by each round's pseudo-GT file.
+
+**Click check.** With ``click_check``, the clicks of a deterministic share
+of the training videos (:func:`~backtal_mmaction.datasets.clicks.
+heldout_videos`) are removed from every training and labelling dataset of
+the pipeline; every model of the pipeline then labels its training videos
+and is scored on those held-out clicks
+(:func:`~backtal_mmaction.evaluation.functional.click_score`: action clicks
+covered by detections of their class against background clicks covered by
+any detection). The pipeline's final model is stage 1 unless a stage-2
+round beats its click score by more than ``margin``; ``final`` in
+``metrics.json`` / ``selection.json`` says which, and why.
+
+Where the training GT has segments (benchmarks; not real click-supervised
+data), each pseudo-GT file is also scored against it
+(:func:`~backtal_mmaction.evaluation.functional.pseudo_label_quality`),
+logged and written to ``pseudo_label_quality.json``.
+
+Work dir layout (each step is skipped when its output exists, and a
+training step interrupted midway resumes from its ``last_checkpoint``)::
 
     WORK_DIR/stage1/epoch_N.pth             stage-1 model
     WORK_DIR/pseudo_gt_round0.json          from stage 1
     WORK_DIR/stage2_round0/epoch_M.pth      stage 2 on round-0 pseudo-GT
     WORK_DIR/pseudo_gt_round1.json          from stage 2 round 0 (self-
     WORK_DIR/stage2_round1/epoch_M.pth      training), ...
-    WORK_DIR/metrics.json                   test metrics of stage 1 and of
-                                            every stage-2 round
+    WORK_DIR/metrics.json                   test metrics of stage 1, of
+                                            every stage-2 round and of the
+                                            final (selected) model
+    WORK_DIR/selection.json                 click scores and the choice
+    WORK_DIR/pseudo_label_quality.json      pseudo-GT vs the training GT
 """
 import copy
 import json
@@ -29,7 +56,8 @@ from typing import Callable, Dict, Optional
 from mmengine.config import Config
 
 __all__ = ['load_stage1_config', 'run_two_stage', 'final_checkpoint',
-           'stage2_config', 'train_stage', 'test_stage']
+           'stage2_config', 'train_stage', 'test_stage',
+           'with_heldout_clicks', 'heldout_click_targets']
 
 
 def load_stage1_config(cfg: Config) -> Config:
@@ -96,27 +124,125 @@ def test_stage(cfg: Config, ckpt: str, work_dir: str) -> Dict[str, float]:
     return {k: float(v) for k, v in metrics.items()}
 
 
-def _pseudo_labels(cfg: Config, ckpt: str, out: str, rules,
-                   dataset_cfg: dict, log: Callable) -> str:
-    from ..engine.atomic_checkpoint import atomic_write
-    from .pseudo_labels import generate_pseudo_gt
-    if osp.isfile(out):
-        log(f'skip: {out} exists')
-        return out
-    gt = generate_pseudo_gt(cfg, ckpt, rules, dataset_cfg=dataset_cfg)
-    atomic_write(out, json.dumps(gt))
-    info = gt['pseudo_labels']
-    log(f'{info["segments"]} pseudo-segments on {info["videos"]} videos -> '
-        f'{out}')
+def with_heldout_clicks(dataset: dict, click_check: Optional[dict],
+                        keep: str = 'train') -> dict:
+    """``dataset`` (a config dict) with ``heldout_clicks`` set from the
+    pipeline's ``click_check`` (``fraction``, ``seed``); unchanged without
+    a click check or a click file."""
+    dataset = copy.deepcopy(dataset)
+    if click_check and dataset.get('click_file'):
+        dataset['heldout_clicks'] = dict(
+            fraction=click_check.get('fraction', 0.2),
+            seed=click_check.get('seed', 0), keep=keep)
+    return dataset
+
+
+def heldout_click_targets(dataset_cfg: dict) -> Dict[str, dict]:
+    """The held-out clicks of a labelling dataset, every kind and
+    annotator, as :func:`click_score` reads them: ``{video: {'background',
+    'action_times', 'action_labels'}}``."""
+    import numpy as np
+
+    from .inference import build_dataset
+    cfg = copy.deepcopy(dataset_cfg)
+    cfg.update(click_types=('background', 'action'), click_annotators=None,
+               annotator_mode='merge', require_clicks=False)
+    cfg['heldout_clicks'] = dict(cfg['heldout_clicks'], keep='heldout')
+    dataset = build_dataset(cfg)
+    C = len(dataset.metainfo['classes'])
+    out = {}
+    for i in range(len(dataset)):
+        info = dataset.get_data_info(i)
+        t = np.asarray(info['click_times'], np.float64)
+        lab = np.asarray(info['click_labels'], np.int64)
+        if len(t):
+            out[info['video_name']] = dict(
+                background=t[lab == C], action_times=t[lab < C],
+                action_labels=lab[lab < C])
     return out
 
 
-def stage2_config(cfg: Config, pseudo_gt: str) -> Config:
-    """``cfg`` with its training GT replaced by ``pseudo_gt``."""
+def _records_file(work_dir: str, key: str) -> str:
+    return osp.join(work_dir, f'detections_{key}.pkl')
+
+
+def _label_videos(cfg: Config, ckpt: str, key: str, work_dir: str,
+                  dataset_cfg: dict, curves: bool) -> tuple:
+    """The model's records on its training videos (cached in the work dir:
+    labelling and click scoring read the same pass)."""
+    import pickle
+
+    from ..utils import atomic_replace
+    from .pseudo_labels import predict_training_videos
+    path = _records_file(work_dir, key)
+    if osp.isfile(path):
+        with open(path, 'rb') as f:
+            return pickle.load(f)
+    result = predict_training_videos(cfg, ckpt, dataset_cfg=dataset_cfg,
+                                     curves=curves)
+
+    def dump(tmp):
+        with open(tmp, 'wb') as f:
+            pickle.dump(result, f)
+
+    atomic_replace(path, dump, suffix='.pkl')
+    return result
+
+
+def _pseudo_labels(records: list, classes: list, out: str, rules,
+                   log: Callable) -> str:
+    from ..utils import atomic_write
+    from .pseudo_labels import build_pseudo_gt
+    if osp.isfile(out):
+        log(f'skip: {out} exists')
+        return out
+    gt = build_pseudo_gt(records, classes, rules)
+    atomic_write(out, json.dumps(gt))
+    info = gt['pseudo_labels']
+    log(f'{info["segments"]} pseudo-segments on {info["videos"]} videos '
+        f'({info.get("click_seeded_segments", 0)} seeded by action clicks) '
+        f'-> {out}')
+    return out
+
+
+def _quality(pseudo_file: str, dataset_cfg: dict, log: Callable):
+    """Pseudo-GT vs the training GT, when that GT has segments."""
+    from ..datasets.gt_io import load_gt
+    from ..evaluation.functional.pseudo_label_quality import (
+        format_pseudo_label_quality, pseudo_label_quality)
+    with open(pseudo_file) as f:
+        pseudo = json.load(f)
+    gt = load_gt(dataset_cfg['ann_file'], dataset_cfg.get('subset'))
+    if not any(len(v['segments']) for v in gt.videos.values()):
+        return None
+    q = pseudo_label_quality(pseudo, gt)
+    log(format_pseudo_label_quality(q))
+    return q
+
+
+def stage2_config(cfg: Config, pseudo_gt: str,
+                  click_check: Optional[dict] = None) -> Config:
+    """``cfg`` with its training GT replaced by ``pseudo_gt`` (and, with a
+    click check, the held-out clicks removed from its training clicks)."""
     cfg = copy.deepcopy(cfg)
+    cfg.train_dataloader.dataset = with_heldout_clicks(
+        cfg.train_dataloader.dataset, click_check)
     cfg.train_dataloader.dataset.ann_file = pseudo_gt
     cfg.pop('two_stage', None)
     return cfg
+
+
+def _labelling_dataset(stage1: Config, source_cfg: Config,
+                       ts: dict) -> dict:
+    """Stage 1's training videos (GT video labels and clicks), read through
+    the labelling model's test pipeline, with the pipeline's
+    ``label_clicks`` settings and held-out clicks removed."""
+    from .inference import training_videos_dataset_cfg
+    videos = training_videos_dataset_cfg(stage1)
+    videos['pipeline'] = copy.deepcopy(
+        source_cfg.test_dataloader.dataset.pipeline)
+    videos.update(ts.get('label_clicks') or {})
+    return with_heldout_clicks(videos, ts.get('click_check'))
 
 
 def run_two_stage(cfg: Config, work_dir: str, seed: Optional[int] = None,
@@ -137,43 +263,83 @@ def run_two_stage(cfg: Config, work_dir: str, seed: Optional[int] = None,
 
     Returns:
         dict: ``checkpoints`` (``stage1``, ``stage2_round<r>``),
-        ``pseudo_gt`` (list of files) and, with ``test``, ``metrics``
-        (the same keys -> metric dict), also written to
-        ``work_dir/metrics.json``.
+        ``pseudo_gt`` (list of files), ``quality`` (per pseudo-GT file, or
+        None without GT segments), ``selection`` (with a click check:
+        ``click_scores`` per model, ``final``, ``message``) and, with
+        ``test``, ``metrics`` (the same keys plus ``final`` -> metric
+        dict), also written to ``work_dir/metrics.json``.
     """
-    from .inference import training_videos_dataset_cfg
     from .pseudo_labels import PseudoLabelRules
     ts = cfg.two_stage
     rules = PseudoLabelRules(**(ts.get('pseudo_labels') or {}))
+    check = ts.get('click_check')
     rounds = ts.get('self_training_rounds', 0) if rounds is None else rounds
     stage1 = stage1 if stage1 is not None else load_stage1_config(cfg)
+    stage1 = copy.deepcopy(stage1)
+    stage1.train_dataloader.dataset = with_heldout_clicks(
+        stage1.train_dataloader.dataset, check)
     ckpts = dict(stage1=train_stage(stage1, osp.join(work_dir, 'stage1'),
                                     seed, log))
-    source_cfg, source_ckpt, pseudo = stage1, ckpts['stage1'], []
+    source_cfg, source_key, pseudo, quality = stage1, 'stage1', [], []
+    records = {}
     for r in range(rounds + 1):
-        # always the stage-1 training videos, GT video labels and clicks,
-        # read through the labelling model's own test pipeline
-        videos = training_videos_dataset_cfg(stage1)
-        videos['pipeline'] = copy.deepcopy(
-            source_cfg.test_dataloader.dataset.pipeline)
+        videos = _labelling_dataset(stage1, source_cfg, ts)
+        records[source_key], classes = _label_videos(
+            source_cfg, ckpts[source_key], source_key, work_dir, videos,
+            rules.instance_seeds)
         pseudo.append(_pseudo_labels(
-            source_cfg, source_ckpt,
-            osp.join(work_dir, f'pseudo_gt_round{r}.json'), rules, videos,
-            log))
-        s2 = stage2_config(cfg, pseudo[-1])
+            records[source_key], classes,
+            osp.join(work_dir, f'pseudo_gt_round{r}.json'), rules, log))
+        quality.append(_quality(pseudo[-1], videos, log))
+        s2 = stage2_config(cfg, pseudo[-1], check)
         key = f'stage2_round{r}'
         ckpts[key] = train_stage(s2, osp.join(work_dir, key), seed, log)
-        source_cfg, source_ckpt = s2, ckpts[key]
-    result = dict(checkpoints=ckpts, pseudo_gt=pseudo)
+        source_cfg, source_key = s2, key
+    with open(osp.join(work_dir, 'pseudo_label_quality.json'), 'w') as f:
+        json.dump(dict(zip(pseudo, quality)), f, indent=1)
+    result = dict(checkpoints=ckpts, pseudo_gt=pseudo, quality=quality)
+    if check:
+        videos = _labelling_dataset(stage1, source_cfg, ts)
+        records[source_key], _ = _label_videos(
+            source_cfg, ckpts[source_key], source_key, work_dir, videos,
+            False)
+        result['selection'] = _select(records, videos, check, work_dir, log)
     if test:
         metrics = {'stage1': test_stage(stage1, ckpts['stage1'],
                                         osp.join(work_dir, 'test_stage1'))}
         for r in range(rounds + 1):
             key = f'stage2_round{r}'
-            metrics[key] = test_stage(stage2_config(cfg, pseudo[r]),
+            metrics[key] = test_stage(stage2_config(cfg, pseudo[r], check),
                                       ckpts[key],
                                       osp.join(work_dir, f'test_{key}'))
+        if check:
+            metrics['final'] = dict(metrics[result['selection']['final']])
         result['metrics'] = metrics
         with open(osp.join(work_dir, 'metrics.json'), 'w') as f:
             json.dump(metrics, f, indent=1)
     return result
+
+
+def _select(records: dict, videos: dict, check: dict, work_dir: str,
+            log: Callable) -> dict:
+    """Score every model on the held-out clicks and keep the best (stage 1
+    unless beaten by more than ``margin``)."""
+    from ..evaluation.functional.click_score import (click_score,
+                                                     compare_click_scores)
+    targets = heldout_click_targets(videos)
+    scores = {}
+    for key, recs in records.items():
+        dets = {r['name']: r['detections'] for r in recs
+                if r['name'] in targets}
+        scores[key] = click_score(dets, targets)
+    final, message = compare_click_scores(scores, 'stage1',
+                                          check.get('margin', 0.0))
+    log(message)
+    selection = dict(final=final, message=message,
+                     heldout_videos=sorted(targets),
+                     click_scores={k: {m: (None if v != v else v)
+                                       for m, v in s.items()}
+                                   for k, s in scores.items()})
+    with open(osp.join(work_dir, 'selection.json'), 'w') as f:
+        json.dump(selection, f, indent=1)
+    return selection

@@ -9,6 +9,7 @@ from mmengine.logging import print_log
 
 from ..utils import CLICK_TYPES
 from .clicks import load_click_file, validate_clicks
+from .clicks.heldout import HELDOUT_KEEP, heldout_videos
 from .gt_io import load_gt
 
 ANNOTATOR_MODES = ('merge', 'first', 'random')
@@ -48,6 +49,12 @@ class ClickTALDataset(BaseActionDataset):
         require_clicks (bool): Raise if the split has no click at all
             (click-supervised configs set it so a missing click file is not
             a silently weakly-supervised run).
+        heldout_clicks (dict, optional): ``dict(fraction=0.2, seed=0,
+            keep='train')``: the clicks of a deterministic ``fraction`` of
+            the videos (:func:`~backtal_mmaction.datasets.clicks.heldout_videos`)
+            are held out; ``keep='train'`` drops them (training and
+            pseudo-labelling), ``keep='heldout'`` keeps only them (scoring
+            a model on clicks it never saw). The videos themselves stay.
         check_files (bool): Check that every feature file exists at start.
         default_fps (float, optional): fps for videos whose GT lacks it.
 
@@ -70,6 +77,7 @@ class ClickTALDataset(BaseActionDataset):
                  annotator_mode: str = 'merge',
                  click_types: Sequence[str] = CLICK_TYPES,
                  require_clicks: bool = False,
+                 heldout_clicks: Optional[dict] = None,
                  check_files: bool = True,
                  default_fps: Optional[float] = None,
                  **kwargs) -> None:
@@ -92,6 +100,7 @@ class ClickTALDataset(BaseActionDataset):
         self.annotator_mode = annotator_mode
         self.click_types = tuple(click_types)
         self.require_clicks = require_clicks
+        self.heldout_clicks = self._check_heldout(heldout_clicks)
         self.check_files = check_files
         self.default_fps = default_fps
         super().__init__(ann_file, pipeline, data_prefix=data_prefix,
@@ -111,6 +120,7 @@ class ClickTALDataset(BaseActionDataset):
             validate_clicks(
                 clicks, gt.database, classes, path=self.click_file)
 
+        clicks = self._apply_heldout(clicks, list(gt.videos))
         feat_dir = self.data_prefix.get('feature', '')
         data_list, missing, untimed = [], [], []
         for name, info in gt.videos.items():
@@ -165,6 +175,30 @@ class ClickTALDataset(BaseActionDataset):
             print_log(f'ClickTALDataset[{self.subset}]: {len(data_list)} '
                       f'videos, {num_clicked} with clicks', logger='current')
         return data_list
+
+    @staticmethod
+    def _check_heldout(cfg: Optional[dict]) -> Optional[dict]:
+        if cfg is None:
+            return None
+        cfg = dict(dict(fraction=0.2, seed=0, keep='train'), **cfg)
+        unknown = sorted(set(cfg) - {'fraction', 'seed', 'keep'})
+        if unknown:
+            raise ValueError(f'ClickTALDataset: heldout_clicks takes '
+                             f'fraction, seed, keep; got also {unknown}')
+        if cfg['keep'] not in HELDOUT_KEEP:
+            raise ValueError(f"ClickTALDataset: heldout_clicks.keep must be "
+                             f"one of {HELDOUT_KEEP}, got {cfg['keep']!r}")
+        heldout_videos([], cfg['fraction'])  # range check
+        return cfg
+
+    def _apply_heldout(self, clicks: dict, videos: List[str]) -> dict:
+        """The clicks this dataset keeps under ``heldout_clicks``."""
+        if self.heldout_clicks is None:
+            return clicks
+        held = heldout_videos(videos, self.heldout_clicks['fraction'],
+                              self.heldout_clicks['seed'])
+        want = self.heldout_clicks['keep'] == 'heldout'
+        return {v: c for v, c in clicks.items() if (v in held) == want}
 
     @staticmethod
     def _file_has_timing(path: str) -> bool:

@@ -107,7 +107,8 @@ TWO_STAGE_NAMES = {
     'weak_then_anchor_free_synthetic': 'video labels (weak)',
 }
 STAGE_NAMES = {'stage1': 'stage 1', 'stage2_round0': 'stage 2',
-               'stage2_round1': 'stage 2, 1 self-training round'}
+               'stage2_round1': 'stage 2, 1 self-training round',
+               'final': 'final (the stage kept by the held-out click score)'}
 
 
 def two_stage_rows(per_seed: dict) -> dict:
@@ -131,7 +132,8 @@ def format_two_stage_gains(per_seed: dict) -> str:
     for name, runs in per_seed.items():
         if 'stage1' not in runs[0]:
             continue
-        for stage in [s for s in runs[0] if s.startswith('stage2')]:
+        for stage in [s for s in runs[0]
+                      if s.startswith('stage2') or s == 'final']:
             d = {k: np.array([r[stage][k] - r['stage1'][k] for r in runs])
                  for k in ('mAP_avg', 'mAP@0.10', 'mAP@0.50', 'mAP@0.70')}
             cells = ' | '.join(f'{d[k].mean():+.1f} ± {d[k].std():.1f}'

@@ -7,8 +7,14 @@ _base_ = './anchor_free_tad_synthetic_full_gt.py'
 
 two_stage = dict(
     stage1='../backtal/backtal_synthetic.py',
-    pseudo_labels=dict(rel_score_thr=0.5, topk=10, nms_thr=0.3,
-                       min_length=0.0, click_segment_length=2.0),
+    # one pseudo-segment per action click (SF), walled by the background
+    # clicks (A1); classes without action clicks keep the detection rules
+    pseudo_labels=dict(instance_seeds=True),
+    label_clicks=dict(click_types=('background', 'action'),
+                      click_annotators=None),
+    # the clicks of 20 % of the training videos score each stage; the
+    # final model is stage 1 unless stage 2 beats it on them
+    click_check=dict(fraction=0.2, seed=0, margin=0.0),
     self_training_rounds=0)
 
 # tools/two_stage.py replaces ann_file with each round's pseudo-GT file; the

@@ -39,7 +39,8 @@ def _tiny_pipeline(data_root, tmp_path):
 def test_pipeline_runs_resumes_and_checks_pseudo_labels(tiny_synthetic,
                                                         tmp_path):
     from backtal_mmaction.apis import run_two_stage
-    from backtal_mmaction.datasets.clicks import load_click_file
+    from backtal_mmaction.datasets.clicks import (heldout_videos,
+                                                  load_click_file)
     cfg = _tiny_pipeline(tiny_synthetic, tmp_path)
     work = tmp_path / 'work'
     logs = []
@@ -50,7 +51,8 @@ def test_pipeline_runs_resumes_and_checks_pseudo_labels(tiny_synthetic,
               'stage2_round1/epoch_2.pth', 'metrics.json'):
         assert (work / f).is_file(), f
     metrics = result['metrics']
-    assert set(metrics) == {'stage1', 'stage2_round0', 'stage2_round1'}
+    assert set(metrics) == {'stage1', 'stage2_round0', 'stage2_round1',
+                            'final'}
     assert all(0 <= m['tal/mAP_avg'] <= 100 for m in metrics.values())
     # the pseudo-GT: training videos only, classes of the video label, no
     # segment containing one of the video's background clicks
@@ -59,18 +61,34 @@ def test_pipeline_runs_resumes_and_checks_pseudo_labels(tiny_synthetic,
     pseudo = json.loads((work / 'pseudo_gt_round0.json').read_text())
     train = {v for v, e in real.items() if e['subset'] == 'train'}
     assert set(pseudo['database']) == train
-    n = 0
+    # the click check held out the clicks of ~20 % of the training videos
+    held = heldout_videos(train, 0.2, 0)
+    assert 0 < len(held) < len(train)
+    n = seeded = 0
     for video, entry in pseudo['database'].items():
         labels = {a['label'] for a in real[video]['annotations']}
         bg = [c['time'] for c in clicks.get(video, [])
               if c['type'] == 'background' and c['annotator'] == 'A1']
+        act = [c['time'] for c in clicks.get(video, [])
+               if c['type'] == 'action']
         for a in entry['annotations']:
             s, e = a['segment']
             assert a['label'] in labels
-            assert not any(s < t < e for t in bg), (video, a, bg)
+            if video not in held:
+                # background clicks are walls, action clicks seeds
+                assert not any(s < t < e for t in bg), (video, a, bg)
+                seeded += any(s <= t <= e for t in act)
             assert 0 < a['score'] <= 1
             n += 1
-    assert n > 0
+    assert n > 0 and seeded > 0
+    # every model was scored on the held-out clicks, the final is one of
+    # them and its test metrics are that model's
+    selection = json.loads((work / 'selection.json').read_text())
+    assert selection['heldout_videos'] == sorted(
+        v for v in held if clicks.get(v))
+    assert set(selection['click_scores']) == {'stage1', 'stage2_round0',
+                                              'stage2_round1'}
+    assert metrics['final'] == metrics[selection['final']]
     # run again: every step is skipped and nothing is retrained
     mtime = (work / 'stage2_round1/epoch_2.pth').stat().st_mtime_ns
     logs.clear()

@@ -156,6 +156,29 @@ def test_assigner_takes_the_shortest_and_ignores_padding():
     assert (empty['assigned'] == -1).all() and empty['cls_targets'].sum() == 0
 
 
+def test_assigner_gives_every_segment_a_positive():
+    """Fixed-T inputs squeeze short actions below one snippet: [3.6, 3.9]
+    contains no point centre (3.5, 4.5), so rules 1-3 give it no positive
+    point and, without ``ensure_positive`` (the earlier recipe), it is only
+    ever seen as background. With it, the level-0 point nearest its centre
+    (3.75 -> 3.5) learns it; distances clamp at 0, so the target is
+    [3.5, 3.9]: ((3.5 - 3.6) -> 0, 3.9 - 3.5 = 0.4)."""
+    pts = level_points([8, 4], [1, 2])
+    segs = torch.tensor([[[3.6, 3.9], [0.0, 8.0]]])
+    labels = torch.tensor([[1, 0]])
+    ranges = [(0, 4), (4, float('inf'))]
+    old = PointTargetAssigner(ranges, ensure_positive=False)(
+        pts, segs, labels, 2)
+    assert not (old['assigned'] == 0).any()
+    t = PointTargetAssigner(ranges)(pts, segs, labels, 2)
+    pos = torch.nonzero(t['assigned'][0] == 0)[:, 0].tolist()
+    assert pts[pos, 0].tolist() == [3.5] and pts[pos, 1].tolist() == [1.0]
+    assert t['reg_targets'][0, pos[0]].tolist() == pytest.approx([0.0, 0.4])
+    assert t['cls_targets'][0, pos[0]].tolist() == [0.0, 1.0]
+    # segments that already have positives are untouched
+    assert torch.equal(old['assigned'] == 1, t['assigned'] == 1)
+
+
 # ------------------------------------------------------------ the detector
 def _model(feat_dim=8, num_classes=2, **kw):
     init_default_scope('mmaction')

@@ -12,12 +12,21 @@ Examples::
         --gt-file $DATA/gt_thumos14.json \
         --click-file $DATA/THUMOS14_Background-Click-Annotation_A1.txt \
         --subsets val:train test:test
+
+    # a named TEST-ONLY preset (real GT, fixed T, official .npz layout)
+    python tools/data/generate_synthetic.py --preset thumos14-fixed-t \
+        --out data/thumos14_fixed_t
+    python tools/data/generate_synthetic.py --preset activitynet12-fixed-t \
+        --out data/activitynet12_fixed_t
 """
 import argparse
 
-# datasets.synthetic.MIN_VIDEO_SECONDS, repeated so that --help imports
-# nothing heavy (the package checks the rule, with this number).
+# datasets.synthetic.MIN_VIDEO_SECONDS and datasets.synthetic.presets.PRESETS
+# / DEFAULT_SHARED_DATA, repeated so that --help imports nothing heavy (the
+# package checks the rules with its own values; tests check they agree).
 MIN_VIDEO_SECONDS = 2.0
+PRESETS = ('thumos14-fixed-t', 'activitynet12-fixed-t')
+DEFAULT_SHARED_DATA = '../shared/data'
 
 
 def parse_args(argv=None):
@@ -26,6 +35,20 @@ def parse_args(argv=None):
         'action clicks) and synthetic two-stream features into --out. See '
         'backtal_mmaction/datasets/synthetic/ for the feature model.')
     parser.add_argument('--out', required=True, help='output folder')
+    parser.add_argument(
+        '--preset',
+        choices=PRESETS,
+        default=None,
+        help='generate a named TEST-ONLY variant (see backtal_mmaction/'
+        'datasets/synthetic/presets.py): a real GT, fixed T, official '
+        'layout. Combines with --out, --seed, --feat-dim, --max-videos, '
+        '--shared-data, --exist-ok, --overwrite only')
+    parser.add_argument(
+        '--shared-data',
+        default=None,
+        metavar='DIR',
+        help='folder of the real annotation files a --preset reads '
+        f'(default: {DEFAULT_SHARED_DATA})')
     parser.add_argument(
         '--layout',
         choices=['npy', 'official'],
@@ -69,7 +92,11 @@ def parse_args(argv=None):
         '--gt-file', help='real GT: use its videos, segments and classes')
     parser.add_argument(
         '--click-file',
-        help='real clicks for --gt-file (.json click file or THUMOS14 CSV)')
+        nargs='+',
+        help='real clicks for --gt-file, one or several files merged: '
+        '.json click files, the THUMOS14 background-click CSV (annotator '
+        'A1) or SF-Net single-frame .txt files (action clicks, annotator '
+        'SF)')
     parser.add_argument(
         '--subsets',
         nargs='+',

@@ -13,6 +13,7 @@ file is a ``dict[str, list[dict]]`` mapping video name to clicks
 from ...utils import CLICK_TYPES
 from ..segments import background_gaps, merge_segments, points_in_segments
 from .ground_truth import load_ground_truth, validate_clicks, video_gt_segments
+from .heldout import HELDOUT_KEEP, heldout_videos
 from .io import dump_click_file, load_click_file, merge_click_files, sort_clicks
 from .schema import (CLICK_FILE_VERSION, Click, Clicks, PathLike,
                      normalize_click, normalize_clicks, parse_clicks)
@@ -29,5 +30,5 @@ __all__ = [
     'video_gt_segments', 'load_ground_truth', 'THUMOS_BACKGROUND_TAGS',
     'THUMOS_CSV_REQUIRED_COLUMNS', 'Click', 'Clicks', 'PathLike',
     'normalize_click', 'normalize_clicks', 'sort_clicks', 'is_count',
-    'format_click_summary'
+    'format_click_summary', 'HELDOUT_KEEP', 'heldout_videos'
 ]

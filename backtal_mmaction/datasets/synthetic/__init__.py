@@ -130,8 +130,12 @@ Modules: :mod:`.config` (version, defaults, :class:`SyntheticConfig`, the
 settings of one benchmark :class:`SyntheticBenchmarkConfig`),
 :mod:`.prototypes` (classes, prototypes), :mod:`.features` (one video's
 features), :mod:`.ground_truth` (a synthetic GT), :mod:`.real_gt` (a real
-GT's videos and clicks), :mod:`.clicks` (simulated clicks) and
-:mod:`.benchmark` (the writer).
+GT's videos and clicks: ``.json`` click files, the THUMOS14 background-click
+CSV, SF-Net single-frame files, one or a merged list), :mod:`.clicks`
+(simulated clicks), :mod:`.benchmark` (the writer), :mod:`.presets` (named
+TEST-ONLY variants on real GTs at a fixed T, never used to choose a
+setting) and :mod:`.command` (the options of
+``tools/data/generate_synthetic.py``).
 """
 from .benchmark import generate_synthetic_benchmark
 # DEFAULT_NUM_VIDEOS and GT_VERSION: importable as before, not in __all__.

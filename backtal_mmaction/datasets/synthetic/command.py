@@ -9,21 +9,39 @@ The options are the tool's argparse values by destination name (``out``,
 ``inside_noise``, ``action_outside_noise``, ``overwrite``, ``exist_ok``);
 errors name the command-line option.
 
+``click_file`` is None, a path, or a list of paths (``--click-file`` takes
+several files; a list of one is that path).
+
+Two optional options select a named preset (:mod:`.presets`): ``preset``
+(a name, or None / absent) and ``shared_data`` (the folder of the real
+annotation files; None / absent: ``../shared/data``). With a preset the
+benchmark is the preset's; of the other content options only ``seed``,
+``feat_dim`` and ``max_videos`` apply (as overrides), and any other one
+that differs from the tool's default (:data:`TOOL_DEFAULTS`) is an error
+naming it: it would be silently ignored otherwise.
+
 ``--exist-ok`` reuses a folder that holds a benchmark generated with exactly
 these options: the folder's :data:`STAMP` records the content options (all
 but ``out`` / ``overwrite`` / ``exist_ok``), the generator version, the
 feature model and the generator defaults the tool does not expose. Its
 format is that of the stamps written before, so folders generated then are
-still recognised.
+still recognised. A preset's stamp records instead the preset name, its
+resolved settings (file names without their folder) and a SHA-256 of each
+real file it read, so a folder made with other options, another preset or
+other annotation files is refused.
 """
 import dataclasses
+import hashlib
 import json
 import os
+from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 from .benchmark import generate_synthetic_benchmark
 from .config import (GT_VERSION, MIN_VIDEO_SECONDS, SyntheticBenchmarkConfig,
                      SyntheticConfig)
+from .presets import (DEFAULT_SHARED_DATA, PRESETS, preset_config,
+                      preset_input_files)
 
 STAMP = '.generate_synthetic_args.json'
 # Options that do not change the generated files.
@@ -34,6 +52,22 @@ CONTENT_OPTIONS = ('layout', 'num_classes', 'num_videos', 'feat_dim',
                    'num_segments', 'seed', 'gt_file', 'click_file',
                    'subsets', 'max_videos', 'train_subset', 'inside_noise',
                    'action_outside_noise')
+# Optional options (absent = None): a named preset and its data folder.
+PRESET_OPTIONS = ('preset', 'shared_data')
+# The tool's defaults of the content options (tools/data/generate_synthetic.py
+# repeats them in its parser, which imports nothing heavy; a test checks
+# the two agree). A preset refuses any other value, except for the options
+# in PRESET_OVERRIDES.
+TOOL_DEFAULTS = dict(
+    layout='npy', num_classes=20, num_videos=[200, 20, 200], feat_dim=128,
+    duration_range=[30.0, 120.0], fps=30, frames_per_snippet=16,
+    num_segments=None, seed=0, gt_file=None, click_file=None, subsets=None,
+    max_videos=None, train_subset=None, inside_noise=0.077,
+    action_outside_noise=0.03)
+# Options that apply on top of a preset -> its SyntheticBenchmarkConfig
+# field (seed and feat_dim always: the tool's defaults equal the presets').
+PRESET_OVERRIDES = dict(seed='seed', feat_dim='feat_dim',
+                        max_videos='max_videos_per_subset')
 # SyntheticBenchmarkConfig fields the tool sets (or whose defaults the stamp
 # records as the feature model).
 _EXPOSED = {
@@ -44,14 +78,16 @@ _EXPOSED = {
 }
 
 __all__ = [
-    'STAMP', 'parse_subsets', 'check_options', 'benchmark_config_of',
-    'stamp_content', 'already_generated', 'generate_from_options'
+    'STAMP', 'TOOL_DEFAULTS', 'parse_subsets', 'click_files',
+    'check_options', 'benchmark_config_of', 'stamp_content',
+    'already_generated', 'generate_from_options'
 ]
 
 
 def _check_keys(options: Mapping[str, Any]) -> None:
     missing = sorted(set(CONTENT_OPTIONS + NOT_CONTENT) - set(options))
-    unknown = sorted(set(options) - set(CONTENT_OPTIONS + NOT_CONTENT))
+    unknown = sorted(
+        set(options) - set(CONTENT_OPTIONS + NOT_CONTENT + PRESET_OPTIONS))
     if missing or unknown:
         raise ValueError(f'generate_synthetic options: missing {missing}, '
                          f'unknown {unknown}')
@@ -74,8 +110,49 @@ def parse_subsets(
     return list(items)
 
 
+def _option(name: str) -> str:
+    return '--' + name.replace('_', '-')
+
+
+def _same(a, b) -> bool:
+    """Equal, a list and a tuple of equal items included (JSON / argparse
+    give lists)."""
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return list(a) == list(b)
+    return a == b
+
+
+def click_files(value) -> Union[None, str, List[str]]:
+    """``click_file`` as the config takes it: None, one path (a list of one
+    path is that path, so ``--click-file X`` gives exactly the settings and
+    stamp of the time it took one file) or a list of paths."""
+    if value is None or isinstance(value, (str, os.PathLike)):
+        return None if value is None else str(value)
+    value = [str(v) for v in value]
+    return value[0] if len(value) == 1 else value
+
+
 def check_options(options: Mapping[str, Any]) -> None:
     """Raise ValueError naming the option and its rule."""
+    preset = options.get('preset')
+    if preset is None:
+        if options.get('shared_data') is not None:
+            raise ValueError('--shared-data applies to --preset only')
+    else:
+        if preset not in PRESETS:
+            raise ValueError(f'--preset {preset!r} is not a preset; valid '
+                             f'presets: {list(PRESETS)}')
+        given = [
+            name for name in CONTENT_OPTIONS
+            if name not in PRESET_OVERRIDES
+            and not _same(options[name], TOOL_DEFAULTS[name])
+        ]
+        if given:
+            raise ValueError(
+                f'--preset {preset} sets the benchmark itself; '
+                f'{", ".join(_option(n) for n in given)} cannot be '
+                'combined with it (only --out, --seed, --feat-dim, '
+                '--max-videos, --shared-data, --exist-ok, --overwrite)')
     lo, hi = options['duration_range']
     if options['gt_file'] is None and not MIN_VIDEO_SECONDS <= lo <= hi:
         raise ValueError(
@@ -88,10 +165,25 @@ def check_options(options: Mapping[str, Any]) -> None:
                              f'got {value:g}')
 
 
+def _shared_data(options: Mapping[str, Any]) -> str:
+    shared = options.get('shared_data')
+    return DEFAULT_SHARED_DATA if shared is None else str(shared)
+
+
 def benchmark_config_of(
         options: Mapping[str, Any]) -> SyntheticBenchmarkConfig:
     """The :class:`SyntheticBenchmarkConfig` of the options (the other
-    settings keep their defaults)."""
+    settings keep their defaults): with ``preset``, the preset's settings
+    with the :data:`PRESET_OVERRIDES` options applied (``max_videos`` only
+    if not None)."""
+    if options.get('preset') is not None:
+        overrides = {
+            field: options[name]
+            for name, field in PRESET_OVERRIDES.items()
+            if not (name == 'max_videos' and options[name] is None)
+        }
+        return preset_config(options['preset'], _shared_data(options),
+                             **overrides)
     return SyntheticBenchmarkConfig(
         num_classes=options['num_classes'],
         num_videos=dict(zip(('train', 'val', 'test'), options['num_videos'])),
@@ -103,7 +195,7 @@ def benchmark_config_of(
         seed=options['seed'],
         layout=options['layout'],
         gt_file=options['gt_file'],
-        click_file=options['click_file'],
+        click_file=click_files(options['click_file']),
         subsets_from_gt=parse_subsets(options['subsets']),
         max_videos_per_subset=options['max_videos'],
         train_subset=options['train_subset'],
@@ -116,9 +208,17 @@ def stamp_content(options: Mapping[str, Any]) -> dict:
     generator version (``generator``), the feature model's fields
     (``feature_model``) and the defaults of the settings the tool does not
     set (``generator_defaults``): a folder made by an older generator is
-    refused, not silently reused."""
+    refused, not silently reused.
+
+    With ``preset``: ``preset``, ``preset_config`` (the resolved settings,
+    file paths reduced to their names: the same files in another folder are
+    the same benchmark), ``input_files`` (file name -> SHA-256 of the real
+    files read) and ``generator``."""
+    if options.get('preset') is not None:
+        return _preset_stamp(options)
     content = {k: v for k, v in sorted(options.items())
-               if k not in NOT_CONTENT}
+               if k not in NOT_CONTENT + PRESET_OPTIONS}
+    content['click_file'] = click_files(content['click_file'])
     content['generator'] = GT_VERSION
     content['feature_model'] = dataclasses.asdict(SyntheticConfig())
     content['generator_defaults'] = {
@@ -127,6 +227,31 @@ def stamp_content(options: Mapping[str, Any]) -> dict:
         if f.name not in _EXPOSED
     }
     return content
+
+
+def _sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 20), b''):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _preset_stamp(options: Mapping[str, Any]) -> dict:
+    config = benchmark_config_of(options)
+    files = preset_input_files(config)
+    settings = dataclasses.asdict(config)
+    settings['gt_file'] = Path(config.gt_file).name
+    clicks = config.click_file
+    if isinstance(clicks, (str, os.PathLike)):
+        settings['click_file'] = Path(clicks).name
+    elif clicks is not None:
+        settings['click_file'] = [Path(f).name for f in clicks]
+    return dict(
+        preset=options['preset'],
+        preset_config=settings,
+        input_files={Path(f).name: _sha256(f) for f in files},
+        generator=GT_VERSION)
 
 
 def already_generated(options: Mapping[str, Any]) -> bool:
@@ -167,14 +292,16 @@ def generate_from_options(options: Mapping[str, Any]) -> List[str]:
     if options['exist_ok'] and already_generated(options):
         return [f'{out} already holds this benchmark; reusing it '
                 '(--exist-ok)']
-    summary = generate_synthetic_benchmark(out, benchmark_config_of(options),
+    # The stamp is written last: a failed generation leaves none.
+    config = benchmark_config_of(options)
+    summary = generate_synthetic_benchmark(out, config,
                                            overwrite=options['overwrite'])
     with open(os.path.join(out, STAMP), 'w') as f:
         json.dump(stamp_content(options), f, indent=1)
     videos = ', '.join(f'{k}: {v}' for k, v in summary['num_videos'].items())
     clicks = ', '.join(f'{k}: {v}' for k, v in summary['num_clicks'].items())
     ext = 'npy' if summary['layout'] == 'npy' else 'npz'
-    return [
+    lines = [
         f"wrote {summary['gt_file']} ({summary['num_classes']} classes; "
         f'videos {videos})',
         f"wrote {summary['click_file']} (clicks per annotator: "
@@ -183,3 +310,8 @@ def generate_from_options(options: Mapping[str, Any]) -> List[str]:
         f"{summary['feature_dir']}/<video>.{ext} (D={summary['feat_dim']}, "
         f"{summary['num_snippets']} snippets in total)"
     ]
+    if options.get('preset') is not None:
+        lines.append(f"preset {options['preset']} (test-only variant; "
+                     f'annotation files from {_shared_data(options)}; '
+                     f'T = {config.num_segments} for every video)')
+    return lines

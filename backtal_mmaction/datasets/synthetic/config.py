@@ -96,9 +96,13 @@ class SyntheticBenchmarkConfig:
         layout (str): 'npy' or 'official'. Defaults to 'npy'.
         gt_file (str, optional): Shape the benchmark on this real
             ActivityNet-style GT (videos, durations, fps, segments, classes).
-        click_file (str, optional): Real clicks for ``gt_file``: a
-            ``.json`` click file or the THUMOS14 CSV. Its background and/or
-            action clicks replace the simulated ones of that kind; clicks for
+        click_file (str | list[str], optional): Real clicks for
+            ``gt_file``: one file or a list of files, each a ``.json`` click
+            file, the THUMOS14 background-click CSV (annotator 'A1'; several
+            CSVs: 'A1', 'A2', ...) or an SF-Net single-frame ``.txt`` of
+            action clicks (annotator 'SF'; several: 'SF1', 'SF2', ...). The
+            clicks of all files are merged; their background and/or action
+            clicks replace the simulated ones of that kind; clicks for
             videos not generated are dropped.
         subsets_from_gt: Real-GT subsets to use: None (all), a name, a list
             of names, or a dict renaming them (``{'val': 'train',
@@ -135,7 +139,7 @@ class SyntheticBenchmarkConfig:
     seed: int = 0
     layout: str = 'npy'
     gt_file: Optional[str] = None
-    click_file: Optional[str] = None
+    click_file: Union[None, str, Sequence[str]] = None
     subsets_from_gt: Union[None, str, Sequence[str], Dict[str, str]] = None
     max_videos_per_subset: Optional[int] = None
     train_subset: Optional[str] = None

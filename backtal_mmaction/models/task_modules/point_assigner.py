@@ -28,18 +28,29 @@ class PointTargetAssigner:
     the class one-hot, the distances ``((p - a) / s, (b - p) / s)`` and the
     segment's weight.
 
+    With ``ensure_positive`` (the default), a segment that no point is a
+    candidate for (rules 1-3 all failed: e.g. an action shorter than one
+    snippet lying between two snippet centres, common when long videos
+    are rescaled to a fixed T) becomes a candidate of the level-0 point
+    nearest its centre, with the distances clamped at 0, so the target
+    spans the segment and that point. Without it such a segment teaches
+    nothing: the detector only ever sees it as background.
+
     Args:
         regress_ranges (Sequence[tuple]): ``(lo, hi)`` per level.
         center_radius (float): In strides. Defaults to 1.5.
+        ensure_positive (bool): Defaults to True.
     """
 
     def __init__(self,
                  regress_ranges: Sequence[Tuple[float, float]] = (
                      DEFAULT_REGRESS_RANGES),
-                 center_radius: float = 1.5) -> None:
+                 center_radius: float = 1.5,
+                 ensure_positive: bool = True) -> None:
         self.regress_ranges = tuple(
             (float(lo), float(hi)) for lo, hi in regress_ranges)
         self.center_radius = float(center_radius)
+        self.ensure_positive = bool(ensure_positive)
 
     def __call__(self, points: torch.Tensor, segments: torch.Tensor,
                  labels: torch.Tensor, num_classes: int,
@@ -88,6 +99,17 @@ class PointTargetAssigner:
         reach = torch.maximum(left, right)
         in_range = (reach >= lo[None, :, None]) & (reach <= hi[None, :, None])
         cand = inside & in_centre & in_range & valid[:, None, :]
+        if self.ensure_positive and N:
+            # the level-0 point (stride 1, position i + 0.5) nearest each
+            # orphan segment's centre
+            t0 = int((points[:, 2] == 0).sum())
+            near = torch.clamp(torch.floor(centre[:, 0]), 0,
+                               max(t0 - 1, 0)).long()  # (B, N)
+            orphan = valid & ~cand.any(dim=1)
+            rescue = torch.zeros_like(cand)
+            rescue.scatter_(1, near[:, None, :], orphan[:, None, :])
+            cand = cand | rescue
+            left, right = left.clamp(min=0), right.clamp(min=0)
         length = torch.where(cand, (end - start).expand(B, P, N),
                              torch.full((B, P, N), float('inf'),
                                         device=device))
