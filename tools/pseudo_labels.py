@@ -5,8 +5,13 @@ videos and write its click-checked detections as an ActivityNet-style GT.
         work_dirs/quickstart/epoch_40.pth --out pseudo_gt.json
 
 The rules (video labels, relative score threshold, top-k, same-class NMS,
-action clicks covered, cut at background clicks, soft weights) are listed
-in ``backtal_mmaction/apis/pseudo_labels.py``. The output reads with
+action clicks covered, cut at background clicks, soft weights, and with
+``--instance-seeds`` one segment per action click walled by the background
+clicks) are listed in ``backtal_mmaction/apis/pseudo_labels.py``.
+``--label-click-types background action`` reads both kinds of clicks of
+the training split (default: the clicks the model was trained with). Where
+the training GT has segments (a benchmark), the pseudo-labels' precision,
+GT recall and length ratio are printed. The output reads with
 ``ClickTALDataset`` unchanged (point a stage-2 config's training
 ``ann_file`` at it). Never overwrites without ``--overwrite``.
 
@@ -31,6 +36,16 @@ def parse_args(argv=None):
     p.add_argument('--click-segment-length', type=float, default=2.0,
                    help='seconds, for action clicks of classes without '
                    'any pseudo-segment')
+    p.add_argument('--click-weight', type=float, default=1.0,
+                   help='weight of the segments added around action clicks')
+    p.add_argument('--instance-seeds', action='store_true',
+                   help='one segment per action click, walled by the '
+                   'background clicks, boundaries by the model\'s class '
+                   'activation')
+    p.add_argument('--label-click-types', nargs='+', default=None,
+                   choices=['background', 'action'],
+                   help='click kinds the labelling reads (default: those '
+                   'of the training dataset)')
     p.add_argument('--device', default='cpu')
     p.add_argument('--cfg-options', nargs='+', default=None,
                    metavar='KEY=VALUE')
@@ -54,7 +69,9 @@ def main(argv=None) -> dict:
         args.config, args.checkpoint, args.out,
         rel_score_thr=args.rel_score_thr, topk=args.topk,
         nms_thr=args.nms_thr, min_length=args.min_length,
-        click_segment_length=args.click_segment_length, device=args.device,
+        click_segment_length=args.click_segment_length,
+        click_weight=args.click_weight, instance_seeds=args.instance_seeds,
+        label_click_types=args.label_click_types, device=args.device,
         cfg_options=args.cfg_options, overwrite=args.overwrite))
 
 

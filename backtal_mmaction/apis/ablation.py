@@ -176,15 +176,19 @@ def run_two_stage_ablation(two_stage_dir: str,
     Returns:
         dict: ``{name: [{stage: metrics} of each seed]}``.
     """
-    from ..evaluation.ablation_report import (TWO_STAGE, format_table,
+    from ..evaluation.ablation_report import (TWO_STAGE,
+                                              format_pipeline_checks,
+                                              format_table,
                                               format_two_stage_gains,
+                                              read_pipeline_checks,
                                               two_stage_rows)
     from ..evaluation.ablation_report import update_readme as _update
     if from_json:
         data = json.loads(Path(from_json[0]).read_text())
         per_seed, note = data['results'], data['note']
+        checks = data.get('checks', {})
     else:
-        per_seed = {}
+        per_seed, checks = {}, {}
         for name in variants or list(TWO_STAGE):
             per_seed[name] = []
             for seed in seeds:
@@ -193,6 +197,8 @@ def run_two_stage_ablation(two_stage_dir: str,
                     osp.join(two_stage_dir, f'{name}.py'), seed, data_root,
                     osp.join(work_dir, name, f'seed{seed}'),
                     rounds if name.startswith('backtal') else 0))
+                checks.setdefault(name, []).append(read_pipeline_checks(
+                    osp.join(work_dir, name, f'seed{seed}')))
                 log(f'{name} seed {seed} ({time.time() - t0:.0f} s)')
         note = (f'Synthetic benchmark (`{data_root}`), '
                 f'{len(seeds)} seeds '
@@ -202,10 +208,15 @@ def run_two_stage_ablation(two_stage_dir: str,
                 '`tools/analysis/run_ablation.py --two-stage`.')
     report = (f'{format_table(two_stage_rows(per_seed))}\n\n'
               f'{format_two_stage_gains(per_seed)}')
+    extra = format_pipeline_checks(
+        {k: v for k, v in checks.items() if k in per_seed}, per_seed)
+    if extra:
+        report += f'\n\n{extra}'
     os.makedirs(osp.dirname(out) or '.', exist_ok=True)
     if not from_json:
         Path(osp.splitext(out)[0] + '.json').write_text(
-            json.dumps(dict(note=note, results=per_seed), indent=1))
+            json.dumps(dict(note=note, results=per_seed, checks=checks),
+                       indent=1))
     Path(out).write_text(f'{note}\n\n{report}\n')
     log(report)
     if update_readme:

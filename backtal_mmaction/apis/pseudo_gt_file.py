@@ -9,7 +9,7 @@ action clicks covered, cut at background clicks, soft weights) are those of
 """
 import json
 import os.path as osp
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence
 
 __all__ = ['write_pseudo_gt']
 
@@ -22,6 +22,9 @@ def write_pseudo_gt(config: str,
                     nms_thr: float = 0.3,
                     min_length: float = 0.0,
                     click_segment_length: float = 2.0,
+                    click_weight: float = 1.0,
+                    instance_seeds: bool = False,
+                    label_click_types: Optional[Sequence[str]] = None,
                     device: str = 'cpu',
                     cfg_options: Optional[dict] = None,
                     overwrite: bool = False,
@@ -34,15 +37,20 @@ def write_pseudo_gt(config: str,
         config (str): The trained model's config file.
         checkpoint (str): Its checkpoint.
         out (str): ``--out``: pseudo-GT JSON to write (atomically).
-        rel_score_thr, topk, nms_thr, min_length, click_segment_length:
-            the :class:`~backtal_mmaction.apis.PseudoLabelRules` (seconds
-            for the lengths).
+        rel_score_thr, topk, nms_thr, min_length, click_segment_length,
+        click_weight, instance_seeds: the
+            :class:`~backtal_mmaction.apis.PseudoLabelRules` (seconds for
+            the lengths).
+        label_click_types (Sequence[str], optional): Click kinds the
+            labelling reads (all annotators merged); default: those of the
+            config's training dataset.
         device (str): ``--device``.
         cfg_options (dict, optional): parsed ``--cfg-options``, merged into
             the config as given (no key check: a pseudo-labelling run may
             add settings).
         overwrite (bool): ``--overwrite``: replace ``out`` if it exists.
-        log (callable): receives the summary line (default: ``print``).
+        log (callable): receives the summary line and, where the training
+            GT has segments, the pseudo-label quality (default: ``print``).
 
     Returns:
         dict: the pseudo-GT written (``database``, ``classes``,
@@ -61,17 +69,26 @@ def write_pseudo_gt(config: str,
             raise FileNotFoundError(f'{what} not found: {path}')
     from mmengine.config import Config
 
-    from ..engine.atomic_checkpoint import atomic_write
+    from ..utils import atomic_write
+    from .inference import training_videos_dataset_cfg
     from .pseudo_labels import PseudoLabelRules, generate_pseudo_gt
+    from .two_stage import log_pseudo_label_quality
     cfg = Config.fromfile(config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     rules = PseudoLabelRules(
         rel_score_thr=rel_score_thr, topk=topk, nms_thr=nms_thr,
-        min_length=min_length, click_segment_length=click_segment_length)
-    gt = generate_pseudo_gt(cfg, checkpoint, rules, device)
+        min_length=min_length, click_segment_length=click_segment_length,
+        click_weight=click_weight, instance_seeds=instance_seeds)
+    videos = training_videos_dataset_cfg(cfg)
+    if label_click_types:
+        videos.update(click_types=tuple(label_click_types),
+                      click_annotators=None, annotator_mode='merge')
+    gt = generate_pseudo_gt(cfg, checkpoint, rules, device,
+                            dataset_cfg=videos)
     atomic_write(out, json.dumps(gt))
     info = gt['pseudo_labels']
     log(f'{info["segments"]} pseudo-segments on {info["videos"]} videos '
         f'written to {out}')
+    log_pseudo_label_quality(gt, videos, log)
     return gt

@@ -57,7 +57,8 @@ from mmengine.config import Config
 
 __all__ = ['load_stage1_config', 'run_two_stage', 'final_checkpoint',
            'stage2_config', 'train_stage', 'test_stage',
-           'with_heldout_clicks', 'heldout_click_targets']
+           'with_heldout_clicks', 'heldout_click_targets',
+           'log_pseudo_label_quality']
 
 
 def load_stage1_config(cfg: Config) -> Config:
@@ -205,13 +206,14 @@ def _pseudo_labels(records: list, classes: list, out: str, rules,
     return out
 
 
-def _quality(pseudo_file: str, dataset_cfg: dict, log: Callable):
-    """Pseudo-GT vs the training GT, when that GT has segments."""
+def log_pseudo_label_quality(pseudo: dict, dataset_cfg: dict,
+                             log: Callable) -> Optional[dict]:
+    """Log and return the quality of a pseudo-GT dict against the GT of the
+    labelled dataset (``dataset_cfg``'s ``ann_file`` and ``subset``);
+    None when that GT has no segments (real click-supervised data)."""
     from ..datasets.gt_io import load_gt
     from ..evaluation.functional.pseudo_label_quality import (
         format_pseudo_label_quality, pseudo_label_quality)
-    with open(pseudo_file) as f:
-        pseudo = json.load(f)
     gt = load_gt(dataset_cfg['ann_file'], dataset_cfg.get('subset'))
     if not any(len(v['segments']) for v in gt.videos.values()):
         return None
@@ -290,7 +292,9 @@ def run_two_stage(cfg: Config, work_dir: str, seed: Optional[int] = None,
         pseudo.append(_pseudo_labels(
             records[source_key], classes,
             osp.join(work_dir, f'pseudo_gt_round{r}.json'), rules, log))
-        quality.append(_quality(pseudo[-1], videos, log))
+        with open(pseudo[-1]) as f:
+            quality.append(log_pseudo_label_quality(json.load(f), videos,
+                                                    log))
         s2 = stage2_config(cfg, pseudo[-1], check)
         key = f'stage2_round{r}'
         ckpts[key] = train_stage(s2, osp.join(work_dir, key), seed, log)

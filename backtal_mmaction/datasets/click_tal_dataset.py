@@ -8,7 +8,7 @@ from mmaction.registry import DATASETS
 from mmengine.logging import print_log
 
 from ..utils import CLICK_TYPES
-from .clicks import load_click_file, validate_clicks
+from .clicks import load_click_file, merge_click_files, validate_clicks
 from .clicks.heldout import HELDOUT_KEEP, heldout_videos
 from .gt_io import load_gt
 
@@ -34,7 +34,9 @@ class ClickTALDataset(BaseActionDataset):
             ``PackClickLocalizationInputs``.
         subset (str | list[str], optional): GT subset(s) to use, e.g.
             ``'val'`` (THUMOS14 training split) or ``'test'``.
-        click_file (str, optional): Click annotations (see ``clicks``).
+        click_file (str | list[str], optional): Click annotations (see
+            ``clicks``); several files (e.g. THUMOS14's background clicks
+            and SF-Net's action clicks) are merged.
         classes (list[str], optional): Class list; defaults to the GT's.
         data_prefix (dict): ``feature`` = directory of per-video files.
         feature_suffix (str): ``'.npy'`` or ``'.npz'``.
@@ -69,7 +71,7 @@ class ClickTALDataset(BaseActionDataset):
                  ann_file: str,
                  pipeline: List[Union[dict, Callable]],
                  subset: Optional[Union[str, Sequence[str]]] = None,
-                 click_file: Optional[str] = None,
+                 click_file: Optional[Union[str, Sequence[str]]] = None,
                  classes: Optional[Sequence[str]] = None,
                  data_prefix: dict = dict(feature=''),
                  feature_suffix: str = '.npy',
@@ -115,10 +117,13 @@ class ClickTALDataset(BaseActionDataset):
         num_classes = len(classes)
 
         clicks = {}
-        if self.click_file:
-            clicks = load_click_file(self.click_file)
-            validate_clicks(
-                clicks, gt.database, classes, path=self.click_file)
+        files = ([self.click_file] if isinstance(self.click_file, str)
+                 else list(self.click_file or []))
+        for path in files:
+            # each file checked on its own, so an error names its file
+            more = load_click_file(path)
+            validate_clicks(more, gt.database, classes, path=path)
+            clicks = merge_click_files(clicks, more) if clicks else more
 
         clicks = self._apply_heldout(clicks, list(gt.videos))
         feat_dir = self.data_prefix.get('feature', '')

@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Point and single-frame label files of other methods -> click annotations.
 
 Each reader turns one file into ``video -> clicks`` in the in-memory form of

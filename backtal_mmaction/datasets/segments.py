@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Temporal segment geometry of one video (vectorized): union, background
 gaps, membership, sampling. Segments are ``(N, 2)`` ``[start, end]`` in
 seconds."""

@@ -146,6 +146,81 @@ def format_two_stage_gains(per_seed: dict) -> str:
     return '\n'.join(lines)
 
 
+def format_pipeline_checks(checks: dict, per_seed: dict) -> str:
+    """The pipeline's own diagnostics per seed: round-0 pseudo-label
+    quality against the training GT and the held-out click check.
+
+    Args:
+        checks (dict): ``{pipeline: [{'quality': dict | None, 'selection':
+            dict | None} per seed]}`` (``pseudo_label_quality.json`` and
+            ``selection.json`` of each run).
+        per_seed (dict): The runs' test metrics (``{pipeline: [{stage:
+            metrics}]}``), to say whether the click check kept the stage
+            with the better test mAP.
+
+    Returns:
+        str: two markdown tables (empty string without any check).
+    """
+    qrows, srows = [], []
+    for name, runs in checks.items():
+        for seed_idx, run in enumerate(runs):
+            q = run.get('quality')
+            if q:
+                qrows.append(
+                    f'| {TWO_STAGE_NAMES.get(name, name)} | {seed_idx} | '
+                    f'{q["num_pseudo"]} / {q["num_gt"]} | ' + ' | '.join(
+                        f'{100 * q[f"precision@{t}"]:.1f} / '
+                        f'{100 * q[f"recall@{t}"]:.1f}'
+                        for t in ('0.30', '0.50', '0.70')) +
+                    f' | {q["length_ratio"]:.2f} |')
+            sel = run.get('selection')
+            if sel:
+                metrics = per_seed[name][seed_idx]
+                scores = sel['click_scores']
+                stages = [k for k in scores if k in metrics]
+                by_click = max(stages, key=lambda k: scores[k]
+                               ['click_score'] or -1)
+                by_map = max(stages, key=lambda k: metrics[k]['mAP_avg'])
+                cells = ', '.join(
+                    f'{k} {scores[k]["click_score"]:.3f} / '
+                    f'{metrics[k]["mAP_avg"]:.1f}' for k in stages)
+                srows.append(
+                    f'| {TWO_STAGE_NAMES.get(name, name)} | {seed_idx} | '
+                    f'{cells} | {sel["final"]} | '
+                    f'{"yes" if by_click == by_map else "no"} |')
+    parts = []
+    if qrows:
+        parts.append(
+            '| pseudo-labels (round 0) vs training GT | seed | segments / '
+            'GT instances | precision / recall @0.3 (%) | @0.5 | @0.7 | '
+            'median length ratio |\n|---|---|---|---|---|---|---|\n' +
+            '\n'.join(qrows))
+    if srows:
+        parts.append(
+            '| click check (held-out clicks) | seed | click score / test '
+            'avg mAP per stage | final | ranks the stages as the test mAP '
+            '|\n|---|---|---|---|---|\n' + '\n'.join(srows))
+    return '\n\n'.join(parts)
+
+
+def read_pipeline_checks(work_dir: str) -> dict:
+    """``{'quality': round-0 quality or None, 'selection': dict or None}``
+    from a pipeline work dir (:func:`~backtal_mmaction.apis.run_two_stage`
+    writes them)."""
+    out = dict(quality=None, selection=None)
+    qfile = osp.join(work_dir, 'pseudo_label_quality.json')
+    if osp.isfile(qfile):
+        with open(qfile) as f:
+            q = json.load(f)
+        first = [v for k, v in sorted(q.items()) if 'round0' in k]
+        out['quality'] = first[0] if first else None
+    sfile = osp.join(work_dir, 'selection.json')
+    if osp.isfile(sfile):
+        with open(sfile) as f:
+            out['selection'] = json.load(f)
+    return out
+
+
 def write_report(results: dict, note: str, out: str, update: bool,
                  save_json: bool, readme: str = 'README.md') -> None:
     """Write the tables to ``out`` (and the numbers to ``out``'s ``.json``

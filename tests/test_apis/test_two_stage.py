@@ -97,6 +97,20 @@ def test_pipeline_runs_resumes_and_checks_pseudo_labels(tiny_synthetic,
     assert sum(line.startswith('skip:') for line in logs) == 5
     assert (work / 'stage2_round1/epoch_2.pth').stat().st_mtime_ns == mtime
     assert again['checkpoints'] == result['checkpoints']
+    # the pseudo-label tool's function on the trained stage 1: one segment
+    # per action click with --instance-seeds, and its quality logged
+    from backtal_mmaction.apis import write_pseudo_gt
+    lines = []
+    gt = write_pseudo_gt(str(tmp_path / 'stage1.py'),
+                         result['checkpoints']['stage1'],
+                         str(tmp_path / 'seeded.json'), instance_seeds=True,
+                         label_click_types=['background', 'action'],
+                         log=lines.append)
+    n_action = sum(c['type'] == 'action' for v in train
+                   for c in clicks.get(v, []))
+    assert gt['pseudo_labels']['click_seeded_segments'] == n_action > 0
+    assert lines[-1].startswith('pseudo-labels vs GT: ')
+    assert 'recall 0.3/0.5/0.7' in lines[-1]
 
 
 def test_write_pseudo_gt_refuses_to_overwrite(tiny_synthetic, tmp_path):

@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Shared fixtures of the data-tool tests."""
 from pathlib import Path
 

@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """The test-only benchmark presets (``datasets/synthetic/presets.py``),
 lists of click files, the ``--preset`` plumbing of
 ``tools/data/generate_synthetic.py`` and ``retarget_synthetic_config`` on an
@@ -98,7 +97,10 @@ def test_preset_fields():
         feat_dim=128, num_segments=100, seed=0, layout='official',
         gt_file=str(shared / 'activity_net.v1-2.min.json'),
         subsets_from_gt={'training': 'train', 'validation': 'test'},
-        max_videos_per_subset=400)
+        classes=['Archery', 'Clean and jerk', 'Doing nails',
+                 'Hand washing clothes', 'Mixing drinks', 'Playing flauta',
+                 'Playing violin', 'Rock climbing', 'Spinning',
+                 'Using the pommel horse'])
     assert anet.click_file is None  # simulated clicks
     # Overrides replace those fields only.
     changed = preset_config('activitynet12-fixed-t', shared, seed=3,
@@ -169,7 +171,10 @@ def test_thumos_preset_files(thumos_small):
 def test_anet_preset_files_and_stamp(anet_small):
     out, options, lines = anet_small
     gt = json.loads((out / 'gt.json').read_text())
-    assert len(gt['activity_list']) == 100
+    # the 10-class subset, and only videos of those classes
+    assert len(gt['activity_list']) == 10
+    assert {a['label'] for e in gt['database'].values()
+            for a in e['annotations']} <= set(gt['activity_list'])
     assert sorted({e['subset'] for e in gt['database'].values()}) == \
         ['test', 'train']
     files = sorted((out / 'features').iterdir())
@@ -267,7 +272,7 @@ def test_retarget_to_official_anet(anet_small, config):
     cfg = Config.fromfile(str(REPO_ROOT / config))
     retarget_synthetic_config(cfg, str(out))
     heads = [cfg.model.get('cls_head'), cfg.model.get('head')]
-    assert [h.num_classes for h in heads if h] == [100]
+    assert [h.num_classes for h in heads if h] == [10]
     for split in ('train', 'test'):
         ds = cfg[f'{split}_dataloader'].dataset
         assert ds.ann_file == f'{out}/gt.json'
@@ -319,3 +324,19 @@ def test_retargeted_backtal_loads_a_sample(anet_small):
         sample = dataset[0]
         # train: resampled to the config's 100; test: the file's T = 100.
         assert tuple(sample['inputs'].shape) == (128, 100)
+
+
+def test_class_subset_keeps_whole_classes():
+    """``classes`` keeps the videos all of whose instances are of those
+    classes, and the class list shrinks to them (GT order)."""
+    from backtal_mmaction.datasets.synthetic.real_gt import load_real_gt
+    gt = str(_shared() / 'gt_thumos14.json')
+    db, names, full = load_real_gt(gt, {'val': 'train'}, None, 30,
+                                   classes=['HighJump', 'Diving'])
+    assert names == ['Diving', 'HighJump']  # the file's order
+    expected = [v for v, e in full.items() if e['subset'] == 'val' and
+                {a['label'] for a in e['annotations']} <= {'HighJump',
+                                                            'Diving'}]
+    assert sorted(db) == sorted(expected) and len(expected) > 10
+    with pytest.raises(ValueError, match="'Nope'"):
+        load_real_gt(gt, None, None, 30, classes=['Nope'])

@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Click-file schema: loading, validation, writing, merging."""
 import json
 import math

@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Segment helpers and the click simulator."""
 import numpy as np
 import pytest

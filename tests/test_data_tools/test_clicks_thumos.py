@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """THUMOS14 human click CSV conversion (real A1 file and malformed CSVs)."""
 import pytest
 

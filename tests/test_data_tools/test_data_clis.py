@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Command-line wrappers in tools/data, run as scripts in subprocesses (the
 tool files are never imported: what they call is tested in the package)."""
 import json

@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Point-label converters (LACP, SF-Net, AAPL, BackTAL CSV) -> click files.
 
 Expected click times are computed by hand from the rows written here; the

@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Synthetic benchmark generator: files, shapes, clicks, feature realism."""
 import json
 

@@ -350,3 +350,51 @@ def test_unreadable_feature_files_are_named(tmp_path, kind):
         path.write_bytes(data[:len(data) // 2])
     with pytest.raises(ValueError, match=r"video 'v'.*" + str(path)):
         LoadSnippetFeature()(dict(feature_path=str(path), video_name='v'))
+
+
+def test_several_click_files_are_merged(tiny_benchmark, tmp_path):
+    """The background clicks of one file and the action clicks of another
+    (THUMOS14's A1 CSV and SF-Net) give the clicks of the merged file; a
+    bad second file is named."""
+    full = json.loads(open(tiny_benchmark['clicks']).read())['database']
+    parts = {}
+    for kind in ('background', 'action'):
+        db = {v: {'clicks': [c for c in e['clicks'] if c['type'] == kind]}
+              for v, e in full.items()}
+        parts[kind] = tmp_path / f'{kind}.json'
+        parts[kind].write_text(json.dumps(
+            {'version': 'backtal-clicks/1.0', 'database': db}))
+    merged = make(tiny_benchmark, click_file=[str(parts['background']),
+                                              str(parts['action'])])
+    whole = make(tiny_benchmark, click_file=tiny_benchmark['clicks'])
+    for i in range(2):
+        assert merged[i]['data_samples'].gt_click_labels.tolist() == \
+            whole[i]['data_samples'].gt_click_labels.tolist()
+    bad = tmp_path / 'bad.json'
+    bad.write_text(json.dumps({'database': {'v_a': {'clicks': [
+        dict(time=11.0, type='background', annotator='A1')]}}}))
+    with pytest.raises(ValueError, match='bad.json'):
+        make(tiny_benchmark, click_file=[str(parts['action']), str(bad)])
+
+
+def test_heldout_clicks_partition_the_clicks(tiny_benchmark):
+    from backtal_mmaction.datasets.clicks import heldout_videos
+    held = heldout_videos(['v_a', 'v_b'], 0.5, seed=3)
+    assert held  # at least one video, whatever the hash
+
+    def clicked(keep):
+        ds = make(tiny_benchmark, click_file=tiny_benchmark['clicks'],
+                  heldout_clicks=dict(fraction=0.5, seed=3, keep=keep))
+        assert len(ds) == 2  # the videos stay, only clicks move
+        return {ds.get_data_info(i)['video_name']
+                for i in range(2) if len(ds.get_data_info(i)['click_times'])}
+
+    # v_a is the only video with clicks in the file
+    assert clicked('heldout') == ({'v_a'} & held)
+    assert clicked('train') == ({'v_a'} - held)
+    with pytest.raises(ValueError, match='keep'):
+        make(tiny_benchmark, heldout_clicks=dict(keep='test'))
+    with pytest.raises(ValueError, match=r'\[0, 1\)'):
+        make(tiny_benchmark, heldout_clicks=dict(fraction=1.0))
+    with pytest.raises(ValueError, match='takes fraction, seed, keep'):
+        make(tiny_benchmark, heldout_clicks=dict(share=0.2))

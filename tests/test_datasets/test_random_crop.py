@@ -86,3 +86,40 @@ def test_build_click_labels_uses_ignore_index():
                        r'supported: the click losses use IGNORE_INDEX '
                        r'\(-100\)'):
         TRANSFORMS.build(dict(type='BuildClickLabels', ignore_index=255))
+
+
+def _packed(results):
+    from backtal_mmaction.datasets.transforms import \
+        PackClickLocalizationInputs
+    return PackClickLocalizationInputs()(BuildClickLabels()(results))
+
+
+def test_unpadded_crop_padded_by_the_batch_equals_the_padded_crop():
+    """RandomCropSnippets(pad=False) + SnippetFeaturePreprocessor(pad_batch)
+    gives a short video exactly what RandomCropSnippets(pad=True) gives it
+    when the batch's longest video is the window: features, duration,
+    valid snippets and click labels."""
+    from backtal_mmaction.models.data_preprocessors import \
+        SnippetFeaturePreprocessor
+    short = RandomCropSnippets(num_segments=32, pad=False)(_results(T=20))
+    assert short['features'].shape == (3, 20)
+    assert short['valid_snippets'] == 20 and short['duration'] == 40.0
+    reference = _packed(RandomCropSnippets(num_segments=32)(_results(T=20)))
+    long = RandomCropSnippets(num_segments=32, pad=False)(
+        _results(T=32, duration=64.0))
+    a, b = _packed(short), _packed(long)
+    out = SnippetFeaturePreprocessor(pad_batch=True)(
+        dict(inputs=[a['inputs'], b['inputs']],
+             data_samples=[a['data_samples'], b['data_samples']]),
+        training=True)
+    assert out['inputs'].shape == (2, 3, 32)
+    assert out['inputs'][0].tolist() == reference['inputs'].tolist()
+    ds, ref = out['data_samples'][0], reference['data_samples']
+    for key in ('duration', 'valid_snippets'):
+        assert ds.metainfo[key] == ref.metainfo[key], key
+    assert ds.gt_click_labels.tolist() == ref.gt_click_labels.tolist()
+    # the longest video is untouched; test batches are never padded
+    assert out['data_samples'][1].metainfo['duration'] == 64.0
+    test = SnippetFeaturePreprocessor(pad_batch=True)(
+        dict(inputs=[a['inputs'], b['inputs']]), training=False)
+    assert isinstance(test['inputs'], list)

@@ -15,8 +15,8 @@ from backtal_mmaction.evaluation.functional.detection_map import (
 from backtal_mmaction.evaluation.offline import evaluate_result_file
 from backtal_mmaction.visualization.map_curves import plot_map_curves
 
-from tests.reference.detection_evaluation import (build_thumos_like_case,
-                                                  naive_evaluate_detections)
+from backtal_mmaction.testing.detection_evaluation import (
+    build_thumos_like_case, naive_evaluate_detections)
 from tests.tool_runner import subprocess_env
 
 REPO = Path(__file__).resolve().parents[2]

@@ -1,4 +1,5 @@
-"""tests/reference/backtal_original.py computes what our BackTAL computes.
+"""backtal_mmaction/testing/backtal_original.py computes what our BackTAL
+computes.
 
 The benchmark's "original formulation" row is only a fair yardstick if it
 does the same work: its affinity conv equals ``AffinityConv1d``, and its
@@ -10,11 +11,9 @@ import torch.nn.functional as F
 from mmengine.registry import init_default_scope
 
 from backtal_mmaction.models.backbones import AffinityConv1d
-from tests.reference.backtal_original import (original_forward,
-                                              original_losses,
-                                              original_similarity,
-                                              unfold_affinity_conv1d,
-                                              unfold_affinity_layers)
+from backtal_mmaction.testing.backtal_original import (
+    original_forward, original_losses, original_similarity,
+    unfold_affinity_conv1d, unfold_affinity_layers)
 
 D, H, C, T, B = 10, 8, 4, 40, 3
 

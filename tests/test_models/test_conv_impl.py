@@ -11,7 +11,7 @@ from backtal_mmaction.models.backbones.affinity_gemm import affinity_conv1d
 from backtal_mmaction.models.backbones.conv_impl import (SelectableConv1d,
                                                          choice_cache, choose)
 from backtal_mmaction.models.heads import ForegroundFilter, TopKMILHead
-from tests.reference.backtal_original import unfold_affinity_conv1d
+from backtal_mmaction.testing.backtal_original import unfold_affinity_conv1d
 
 ONEDNN = conv_impl.onednn_gemm_ok(torch.zeros(1))
 

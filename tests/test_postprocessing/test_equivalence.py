@@ -1,6 +1,6 @@
 """Vectorized post-processing == per-class / per-threshold loop reference.
 
-The loop reference lives in ``tests/reference/postprocessing.py``
+The loop reference lives in ``backtal_mmaction/testing/postprocessing.py``
 (``naive_proposals`` / ``naive_postprocess``): it follows the official code's
 formulation (np.where + np.split runs, list-built outer regions, torch
 upsampling, per-class NMS, one whole-video box PER proposal).
@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import tests.reference.postprocessing as bench
+import backtal_mmaction.testing.postprocessing as bench
 from backtal_mmaction.models.postprocessing.backtal_postprocessor import \
     BackTALPostProcessor
 

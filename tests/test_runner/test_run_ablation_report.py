@@ -123,3 +123,42 @@ def test_two_stage_rows_and_paired_gains():
     assert '+3.5 ± 1.5' in line and '-0.5 ± 1.5' in line
     assert line.endswith('| 2/2 |')
     assert 'full GT' not in gains
+
+
+def test_pipeline_checks_table(tmp_path):
+    """Round-0 pseudo-label quality and the click check, read from a
+    pipeline work dir, and whether the click score ranks the stages as the
+    test mAP does (seed 0: stage 2 wins both; seed 1: the click score
+    prefers stage 1, the test mAP stage 2)."""
+    report = _report()
+    quality = {'num_pseudo': 120, 'num_gt': 100, 'length_ratio': 1.25}
+    for t, (p, r) in zip(('0.30', '0.50', '0.70'),
+                         ((0.9, 0.8), (0.7, 0.6), (0.5, 0.4))):
+        quality[f'precision@{t}'], quality[f'recall@{t}'] = p, r
+    work = tmp_path / 'seed0'
+    work.mkdir()
+    (work / 'pseudo_label_quality.json').write_text(json.dumps(
+        {str(work / 'pseudo_gt_round0.json'): quality}))
+    runs, per_seed = [], []
+    for stage1_score, final in ((0.2, 'stage2_round0'), (0.6, 'stage1')):
+        (work / 'selection.json').write_text(json.dumps(dict(
+            final=final, click_scores={
+                'stage1': {'click_score': stage1_score},
+                'stage2_round0': {'click_score': 0.5}})))
+        runs.append(report.read_pipeline_checks(str(work)))
+        per_seed.append({'stage1': _run(40.0), 'stage2_round0': _run(45.0)})
+    assert report.read_pipeline_checks(str(tmp_path)) == dict(
+        quality=None, selection=None)
+    text = report.format_pipeline_checks(
+        {'backtal_then_anchor_free_synthetic': runs},
+        {'backtal_then_anchor_free_synthetic': per_seed})
+    lines = text.splitlines()
+    q = [x for x in lines if x.startswith('| background clicks') and
+         '120 / 100' in x]
+    assert len(q) == 2
+    assert '| 90.0 / 80.0 | 70.0 / 60.0 | 50.0 / 40.0 | 1.25 |' in q[0]
+    s = [x for x in lines if 'stage1 0.' in x]
+    assert s[0].endswith('| stage2_round0 | yes |')
+    assert 'stage1 0.200 / 40.0, stage2_round0 0.500 / 45.0' in s[0]
+    assert s[1].endswith('| stage1 | no |')
+    assert report.format_pipeline_checks({}, {}) == ''

@@ -15,7 +15,8 @@ while it was measured.
   (with bf16 hardware or on CUDA) bf16, at the layer's shapes.
 - **conv**: one affinity-conv layer, forward + backward, per kernel library.
 - **train**: a training step (forward, 6 losses, backward, Adam): the
-  original formulation (``tests/reference/backtal_original.py``: unfold
+  original formulation (``backtal_mmaction/testing/backtal_original.py``:
+  unfold
   conv, per-sample loss loops; checked to give our loss), ours in fp32
   and under bf16 autocast.
 - **testpass**: a THUMOS14-size test pass (inference, post-processing,
@@ -172,7 +173,8 @@ def part_conv(s, a, ctx) -> None:
     from backtal_mmaction.models.backbones import AffinityConv1d
     from backtal_mmaction.models.profiling import (OtherLoad, median_time,
                                                    peak_memory)
-    from tests.reference.backtal_original import unfold_affinity_conv1d
+    from backtal_mmaction.testing.backtal_original import \
+        unfold_affinity_conv1d
     B, T, D, H = s['B'], s['T'], s['D'], s['H']
     flops = 3 * 2 * B * T * H * D * 3
     g = torch.Generator().manual_seed(0)
@@ -228,7 +230,7 @@ def part_train(s, a, ctx) -> None:
                                                    count_forward_flops,
                                                    profile_step,
                                                    time_training_step)
-    from tests.reference.backtal_original import (original_forward,
+    from backtal_mmaction.testing.backtal_original import (original_forward,
                                                   original_losses)
     model = build_model(s, a.device).train()
     x, samples, labels, clicks = make_batch(s, a.device)
@@ -340,8 +342,8 @@ def part_testpass(s, a, ctx) -> None:
     from backtal_mmaction.models.batched_inference import \
         batched_forward_features
     from backtal_mmaction.models.profiling import OtherLoad
-    from tests.reference.backtal_original import original_inference
-    from tests.reference.postprocessing import naive_postprocess
+    from backtal_mmaction.testing.backtal_original import original_inference
+    from backtal_mmaction.testing.postprocessing import naive_postprocess
     model = build_model(s, a.device).eval()
     videos, metas = make_test_set(s)
     videos = [v.to(a.device) for v in videos]
@@ -386,7 +388,7 @@ def part_testpass(s, a, ctx) -> None:
         gt = gt_near(preds)
         res, t_map = clock(lambda: evaluate_detections(gt, preds, s['C']))
         try:
-            from tests.reference.detection_evaluation import \
+            from backtal_mmaction.testing.detection_evaluation import \
                 naive_evaluate_detections
             o_res, o_map = clock(lambda: naive_evaluate_detections(
                 gt, o_preds, s['C']))
@@ -474,10 +476,6 @@ def main(argv=None) -> None:
         raise SystemExit('error: --device cuda: CUDA is not available')
     if args.threads:
         torch.set_num_threads(args.threads)
-    # The original formulation lives in tests/reference, next to the tests
-    # that check it: the one sys.path edit (the repo root), so it imports.
-    if REPO not in sys.path:
-        sys.path.insert(0, REPO)
     import backtal_mmaction  # noqa: F401
     from backtal_mmaction.models.profiling import (cpu_bf16_hardware,
                                                    lscpu_summary)

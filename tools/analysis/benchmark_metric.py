@@ -6,12 +6,11 @@ the same AP (to 1e-12) and prints their run times::
 
     python tools/analysis/benchmark_metric.py [--repeats 5] [--seed 0]
 
-The loop and the case builder are ``tests/reference/detection_evaluation.py``
+The loop and the case builder are
+``backtal_mmaction/testing/detection_evaluation.py``
 (the reference the unit tests compare against).
 """
 import argparse
-import os.path as osp
-import sys
 import time
 from typing import Optional, Sequence, Tuple
 
@@ -45,7 +44,7 @@ def run_benchmark(case: Tuple[dict, dict, int],
 
     from backtal_mmaction.evaluation.functional import (
         DEFAULT_TIOU_THRESHOLDS, evaluate_detections)
-    from tests.reference.detection_evaluation import \
+    from backtal_mmaction.testing.detection_evaluation import \
         naive_evaluate_detections
     thr = DEFAULT_TIOU_THRESHOLDS if tiou_thresholds is None else \
         tiou_thresholds
@@ -98,12 +97,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[Sequence[str]] = None) -> dict:
     args = parse_args(argv)
-    # The loop reference lives in tests/reference (next to the tests that
-    # check it): the one sys.path edit, so `tests.reference` imports.
-    repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-    if repo not in sys.path:
-        sys.path.insert(0, repo)
-    from tests.reference.detection_evaluation import build_thumos_like_case
+    from backtal_mmaction.testing.detection_evaluation import \
+        build_thumos_like_case
     case = build_thumos_like_case(
         num_videos=args.num_videos,
         gt_per_video=args.gt_per_video,

@@ -1,7 +1,7 @@
 """Benchmark the vectorized BackTAL post-processing against a loop version.
 
 The loop version (``naive_proposals`` / ``naive_postprocess`` in
-``tests/reference/postprocessing.py``) follows the formulation of the
+``backtal_mmaction/testing/postprocessing.py``) follows the formulation of the
 official BackTAL code: per class and per threshold, ``np.where`` +
 ``np.split`` to group frames into runs, and per run a Python list of
 outer-region frame indices; then per-class greedy NMS. It is also the
@@ -12,8 +12,6 @@ Example::
     python tools/analysis/benchmark_postprocessing.py --repeats 7
 """
 import argparse
-import os.path as osp
-import sys
 import time
 from typing import Dict
 
@@ -41,7 +39,7 @@ def run_benchmark(repeats: int = 5,
     """
     from backtal_mmaction.models.postprocessing.backtal_postprocessor import \
         BackTALPostProcessor
-    from tests.reference.postprocessing import (assert_same_detections,
+    from backtal_mmaction.testing.postprocessing import (assert_same_detections,
                                                 assert_same_proposals,
                                                 make_video, naive_postprocess,
                                                 naive_proposals,
@@ -90,11 +88,6 @@ def main():
     args = parse_args()
     if args.repeats < 1:
         raise ValueError(f'--repeats must be >= 1, got {args.repeats}')
-    # The loop reference lives in tests/reference (next to the tests that
-    # check it): the one sys.path edit, so `tests.reference` imports.
-    repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-    if repo not in sys.path:
-        sys.path.insert(0, repo)
     res = run_benchmark(args.repeats, args.num_snippets, args.num_frames,
                         args.duration, args.seed)
     print(f'T={args.num_snippets} F={args.num_frames}: '

@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Convert point / single-frame labels of other methods to a click file
 (formats and their conventions: docs/data_formats.md).
 

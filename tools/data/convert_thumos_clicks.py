@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Convert the THUMOS14 human click CSV of the BackTAL release.
 
 Example::

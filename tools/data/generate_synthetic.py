@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Generate a synthetic click-supervised TAL benchmark (I3D-like features).
 
 Examples::

@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Simulate background/action clicks from a temporal ground truth.
 
 Example (ActivityNet 1.2, background clicks only, 5% annotation noise)::

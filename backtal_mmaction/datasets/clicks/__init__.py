@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Click annotations: file schema and I/O (:mod:`.schema`, :mod:`.io`),
 checks against the GT (:mod:`.ground_truth`), the THUMOS14 CSV
 (:mod:`.thumos_csv`), simulation (:mod:`.simulation`) and statistics

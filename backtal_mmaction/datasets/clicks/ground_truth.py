@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Clicks against their temporal ground truth, read through :mod:`..gt_io`
 (the one GT reader and its validity rule)."""
 from typing import List, Optional, Sequence, Tuple

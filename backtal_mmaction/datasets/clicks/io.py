@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Reading, writing and merging ``backtal-clicks/1.0`` files (schema in
 :mod:`.schema`)."""
 import json

@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Click-file schema: the in-memory form of clicks and its checks.
 
 A *click* is a single time stamp (in seconds) that an annotator marked in a

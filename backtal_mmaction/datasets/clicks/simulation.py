@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Simulated background (BackTAL) and action (SF-Net) clicks from a GT."""
 import zlib
 from numbers import Integral

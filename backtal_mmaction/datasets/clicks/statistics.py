@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Summary numbers of a click set against its GT."""
 import math
 from typing import Dict

@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """The THUMOS14 human click CSV of the BackTAL release -> clicks."""
 import csv
 import math

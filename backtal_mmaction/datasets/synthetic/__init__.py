@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Synthetic click-supervised localization benchmark (I3D-like features).
 
 Real users bring pre-extracted two-stream I3D features; this package writes

@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """The benchmark writer: :func:`generate_synthetic_benchmark` (GT, clicks,
 features in the 'npy' or the official BackTAL layout)."""
 import dataclasses
@@ -17,6 +16,7 @@ from .config import (DEFAULT_NUM_VIDEOS, GT_VERSION, MIN_VIDEO_SECONDS,
 from .features import num_snippets, synthesize_video_features
 from .ground_truth import synthesize_gt
 from .prototypes import make_prototypes
+from ..gt_io import load_gt
 from .real_gt import load_real_gt, read_click_files, resolve_train_subset
 
 
@@ -195,7 +195,7 @@ def generate_synthetic_benchmark(out_dir,
         full_database = database
     else:
         database, class_names, full_database = load_real_gt(
-            gt_file, subsets_from_gt, max_videos_per_subset, fps)
+            gt_file, subsets_from_gt, max_videos_per_subset, fps, c.classes)
         if not database:
             raise ValueError(f'{gt_file}: no video selected')
     subsets = list(dict.fromkeys(e['subset'] for e in database.values()))
@@ -207,8 +207,14 @@ def generate_synthetic_benchmark(out_dir,
     given: Clicks = {}
     if click_file is not None:
         # Each file checked against the full GT (errors name the file).
-        given = read_click_files(click_file, class_names, full_database)
-        given = {v: c for v, c in given.items() if v in database}
+        # (with a class subset, against the whole class list: the files
+        # hold clicks of every class)
+        all_classes = (class_names if c.classes is None else
+                       load_gt(str(gt_file)).class_names)
+        given = read_click_files(click_file, all_classes, full_database)
+        given = {v: [k for k in clk if k['type'] == 'background'
+                     or k['label'] in class_names]
+                 for v, clk in given.items() if v in database}
     types = {c['type'] for vclicks in given.values() for c in vclicks}
     simulated = human_like_clicks(
         database,

@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Human-like simulated clicks: 'A1' background clicks, 'SF' action clicks
 with a share moved just outside their instance (package docstring,
 property 6)."""

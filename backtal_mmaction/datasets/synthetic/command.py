@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """What ``tools/data/generate_synthetic.py`` runs, from its parsed options.
 
 The options are the tool's argparse values by destination name (``out``,

@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Settings of the synthetic benchmark: version, defaults, the knobs of the
 feature and GT model (:class:`SyntheticConfig`, see the package docstring
 for what each models), everything one benchmark is made of
@@ -109,6 +108,10 @@ class SyntheticBenchmarkConfig:
             'test': 'test'}`` for THUMOS14).
         max_videos_per_subset (int, optional): Keep only the first N videos
             (GT order) of each output subset.
+        classes (list[str], optional): With ``gt_file``: keep only the
+            videos all of whose instances are of these classes, and only
+            these classes (e.g. a class subset of ActivityNet that keeps
+            its videos per class).
         train_subset (str, optional): Subset that gets clicks and, in the
             official layout, ``point_label``. Defaults to 'train' /
             'training', or 'val' for a THUMOS14-style {'val', 'test'} GT.
@@ -142,6 +145,7 @@ class SyntheticBenchmarkConfig:
     click_file: Union[None, str, Sequence[str]] = None
     subsets_from_gt: Union[None, str, Sequence[str], Dict[str, str]] = None
     max_videos_per_subset: Optional[int] = None
+    classes: Optional[Sequence[str]] = None
     train_subset: Optional[str] = None
     click_subsets: Optional[Sequence[str]] = None
     two_class_ratio: float = 0.15

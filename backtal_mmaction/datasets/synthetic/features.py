@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Snippet features of one video from its GT and the prototypes (package
 docstring, properties 1 and 2, and the feature formula)."""
 import math

@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """A synthetic ActivityNet-style GT: instance lengths, gaps and classes per
 video (package docstring, properties 4 and 5)."""
 import math

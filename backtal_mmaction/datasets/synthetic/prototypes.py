@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Classes (sibling groups, median lengths) and the feature prototypes:
 class actions, group venues, distractors, background (package docstring,
 property 3)."""

@@ -1,9 +1,8 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """A benchmark shaped on a real GT: its selected (renamed) videos, its
 clicks, and which subset is the training split."""
 import os
 from pathlib import Path
-from typing import Dict, List, Mapping, Sequence, Tuple
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ..clicks import (Clicks, convert_thumos_csv, load_click_file,
                       merge_click_files, validate_clicks)
@@ -16,12 +15,16 @@ CLICK_FORMATS = ('json', 'thumos_csv', 'sfnet')
 
 
 def load_real_gt(gt_file, subsets_from_gt, max_videos_per_subset,
-                 default_fps) -> Tuple[dict, List[str], dict]:
+                 default_fps,
+                 classes: Optional[Sequence[str]] = None
+                 ) -> Tuple[dict, List[str], dict]:
     """Selected (and renamed) videos of a real GT, the class list, full DB.
 
     The GT is read by :func:`gt_io.load_gt` (its validity rule, its class
     list); the entries written keep the file's values (``fps`` as written,
-    int or float).
+    int or float). With ``classes``, only videos all of whose instances
+    are of these classes are kept (before ``max_videos_per_subset``), and
+    the class list is ``classes`` in the GT's order.
     """
     path = Path(gt_file)
     full = load_gt(str(path))
@@ -43,10 +46,18 @@ def load_real_gt(gt_file, subsets_from_gt, max_videos_per_subset,
         raise ValueError(f'{path}: subset(s) {missing} not in the GT; '
                          f'available: {available}')
     class_names = full.class_names
+    kept = None
+    if classes is not None:
+        unknown = sorted(set(classes) - set(class_names))
+        if unknown:
+            raise ValueError(f'{path}: class(es) {unknown} not in the GT')
+        kept = {full.class_index[c] for c in classes}
     counts: Dict[str, int] = {}
     database = {}
     for video in select_subset(database_in, list(mapping), str(path)):
         entry, info = database_in[video], full.videos[video]
+        if kept is not None and not set(info['labels'].tolist()) <= kept:
+            continue
         out_subset = mapping[entry['subset']]
         if max_videos_per_subset is not None and counts.get(
                 out_subset, 0) >= max_videos_per_subset:
@@ -58,6 +69,8 @@ def load_real_gt(gt_file, subsets_from_gt, max_videos_per_subset,
             fps=entry.get('fps', default_fps),
             annotations=gt_annotations(
                 info['segments'], [class_names[i] for i in info['labels']]))
+    if kept is not None:
+        class_names = [c for c in class_names if full.class_index[c] in kept]
     return database, class_names, database_in
 
 

@@ -170,7 +170,11 @@ class RandomCropSnippets(BaseTransform):
       some GT segment (a window of pure background teaches little);
     - a shorter video keeps all its snippets, padded with zeros to
       ``num_segments``; ``valid_snippets`` says how many are real (the
-      detector ignores the padded points in its losses).
+      detector ignores the padded points in its losses). With
+      ``pad=False`` it stays as it is, and
+      ``SnippetFeaturePreprocessor(pad_batch=True)`` pads the batch only
+      to its longest video: fixed-T features (every video 100 snippets in
+      a 256 window) are then not mostly padding.
 
     ``video_labels`` (if present) become the classes of the kept segments.
 
@@ -179,16 +183,19 @@ class RandomCropSnippets(BaseTransform):
         trunc_thresh (float): Minimum kept fraction of a segment. Defaults
             to 0.5.
         max_tries (int): Defaults to 10.
+        pad (bool): Zero-pad a shorter video to ``num_segments``. Defaults
+            to True.
     """
 
     def __init__(self, num_segments: int, trunc_thresh: float = 0.5,
-                 max_tries: int = 10) -> None:
+                 max_tries: int = 10, pad: bool = True) -> None:
         if num_segments < 1 or not 0 <= trunc_thresh <= 1 or max_tries < 1:
             raise ValueError('RandomCropSnippets: need num_segments >= 1, '
                              'trunc_thresh in [0, 1], max_tries >= 1')
         self.num_segments = num_segments
         self.trunc_thresh = trunc_thresh
         self.max_tries = max_tries
+        self.pad = bool(pad)
 
     def _kept(self, segs: np.ndarray, lo: float, hi: float):
         clipped = np.clip(segs, lo, hi)
@@ -205,6 +212,10 @@ class RandomCropSnippets(BaseTransform):
         spt = float(results['duration']) / T
         segs = np.asarray(results.get('gt_segments', np.zeros((0, 2))),
                           np.float64).reshape(-1, 2)
+        if T <= W and not self.pad:
+            results['valid_snippets'] = T
+            results['num_snippets'] = T
+            return results
         if T <= W:
             pad = np.zeros((D, W), feat.dtype)
             pad[:, :T] = feat
@@ -253,4 +264,4 @@ class RandomCropSnippets(BaseTransform):
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(num_segments={self.num_segments}, '
-                f'trunc_thresh={self.trunc_thresh})')
+                f'trunc_thresh={self.trunc_thresh}, pad={self.pad})')

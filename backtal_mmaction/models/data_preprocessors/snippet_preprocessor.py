@@ -1,9 +1,12 @@
 """Batches pre-extracted snippet features ``(D, T)`` into ``(B, D, T)``."""
-from typing import List, Union
+from typing import List, Optional, Union
 
 import torch
+import torch.nn.functional as F
 from mmaction.registry import MODELS
 from mmengine.model import BaseDataPreprocessor
+
+from ...utils import IGNORE_INDEX
 
 
 @MODELS.register_module()
@@ -15,7 +18,46 @@ class SnippetFeaturePreprocessor(BaseDataPreprocessor):
     length: when lengths differ the inputs stay a list of ``(D, T_i)`` and
     the localizer runs them one by one (padding would change the top-k
     pooling and the convolutions at the borders).
+
+    With ``pad_batch=True`` a *training* batch of different lengths (e.g.
+    ``RandomCropSnippets(pad=False)``) is zero-padded to its longest video
+    instead, as ``RandomCropSnippets`` pads to its window: each padded
+    sample's ``duration`` grows by its snippet length times the padding
+    (so seconds map to the same snippets), ``valid_snippets`` keeps its
+    real length (the detector's losses skip the rest) and its
+    ``gt_click_labels`` are padded with the ignore index. Only for models
+    whose losses honour ``valid_snippets`` (``AnchorFreeTAD``); test
+    batches always stay lists.
+
+    Args:
+        pad_batch (bool): Defaults to False.
     """
+
+    def __init__(self, pad_batch: bool = False,
+                 non_blocking: Optional[bool] = False) -> None:
+        super().__init__(non_blocking)
+        self.pad_batch = bool(pad_batch)
+
+    def _pad(self, inputs: List[torch.Tensor], samples) -> torch.Tensor:
+        """Zero-pad ``(D, T_i)`` inputs to ``(B, D, max T_i)`` and adjust the
+        samples (see the class docstring)."""
+        T = max(x.shape[1] for x in inputs)
+        for x, ds in zip(inputs, samples or []):
+            n = x.shape[1]
+            if n == T:
+                continue
+            meta = dict(
+                duration=float(ds.metainfo['duration']) * T / n,
+                valid_snippets=min(int(ds.metainfo.get('valid_snippets',
+                                                       n)), n),
+                num_snippets=T)
+            ds.set_metainfo(meta)
+            clicks = ds.get('gt_click_labels')
+            if clicks is not None:
+                ds.gt_click_labels = F.pad(clicks, (0, T - n),
+                                           value=IGNORE_INDEX)
+        return torch.stack([F.pad(x.float(), (0, T - x.shape[1]))
+                            for x in inputs])
 
     def forward(self, data: dict, training: bool = False) -> dict:
         data = self.cast_data(data)
@@ -33,6 +75,8 @@ class SnippetFeaturePreprocessor(BaseDataPreprocessor):
                                  f'differ inside one batch: {sorted(dims)}')
             if len({x.shape[1] for x in inputs}) == 1:
                 inputs = torch.stack(list(inputs)).float()
+            elif training and self.pad_batch:
+                inputs = self._pad(list(inputs), data.get('data_samples'))
             else:
                 inputs = [x.float() for x in inputs]
         return dict(inputs=inputs, data_samples=data.get('data_samples'))

@@ -4,7 +4,9 @@
 # with centre sampling. THUMOS14-like sizes (D = 2048, 20 classes).
 model = dict(
     type='AnchorFreeTAD',
-    data_preprocessor=dict(type='SnippetFeaturePreprocessor'),
+    # training batches of different lengths (RandomCropSnippets(pad=False))
+    # are padded to their longest video, not to the crop window
+    data_preprocessor=dict(type='SnippetFeaturePreprocessor', pad_batch=True),
     backbone=dict(type='TemporalConvStack', in_channels=2048,
                   hidden_channels=512, num_layers=2, dropout=0.1),
     neck=dict(type='TemporalPyramid', in_channels=512, out_channels=256,
