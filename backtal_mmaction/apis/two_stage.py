@@ -302,6 +302,10 @@ def run_two_stage(cfg: Config, work_dir: str, seed: Optional[int] = None,
     with open(osp.join(work_dir, 'pseudo_label_quality.json'), 'w') as f:
         json.dump(dict(zip(pseudo, quality)), f, indent=1)
     result = dict(checkpoints=ckpts, pseudo_gt=pseudo, quality=quality)
+    if check and not _labelling_dataset(stage1, source_cfg, ts).get(
+            'heldout_clicks'):
+        log('click check skipped: the training videos have no click file')
+        check = None
     if check:
         videos = _labelling_dataset(stage1, source_cfg, ts)
         records[source_key], _ = _label_videos(

@@ -10,6 +10,9 @@ from .checkpoint import (CheckpointReadError, UnsafeCheckpointError,
                          load_checkpoint_file, safe_checkpoint_globals)
 from .official_checkpoint import convert_official_state_dict
 from . import hooks  # noqa: F401  (registers the workflow hooks)
+# registers CPUAutocastOptimWrapper, so a config that names it builds
+# without --amp's custom_imports
+from . import amp  # noqa: F401,E402
 
 __all__ = [
     'CheckpointReadError', 'UnsafeCheckpointError',

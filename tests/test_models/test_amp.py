@@ -138,3 +138,16 @@ def test_train_amp_flag_configures_for_the_device(bf16_cpu, monkeypatch,
     cfg = build_train_cfg(config, work_dir=str(tmp_path / 'c'))
     assert cfg.optim_wrapper.get('type', 'OptimWrapper') == 'OptimWrapper'
 
+
+
+def test_plugin_import_registers_the_cpu_autocast_wrapper():
+    """A config naming CPUAutocastOptimWrapper builds with only the plugin's
+    custom_imports (not only through --amp's extra import)."""
+    import subprocess
+    import sys
+    code = ('import backtal_mmaction\n'
+            'from mmengine.registry import OPTIM_WRAPPERS\n'
+            "print(OPTIM_WRAPPERS.get('CPUAutocastOptimWrapper').__name__)")
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.strip() == 'CPUAutocastOptimWrapper'

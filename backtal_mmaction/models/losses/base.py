@@ -5,8 +5,8 @@ import torch.nn as nn
 class TopKCASLoss(nn.Module):
     """Base of a loss on one class activation sequence ``(B, C + 1, T)`` of
     the model outputs (``outputs[cas_key]``), pooled over its top
-    ``ceil(T * topk_ratio)`` snippets. Subclasses define ``forward(outputs,
-    targets)`` and document their defaults.
+    ``max(1, floor(T * topk_ratio))`` snippets (``topk_mean``). Subclasses
+    define ``forward(outputs, targets)`` and document their defaults.
 
     Args:
         topk_ratio (float): Share of the snippets pooled. Defaults to 0.125.
