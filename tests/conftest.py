@@ -11,12 +11,14 @@ if str(REPO) not in sys.path:
 @pytest.fixture(scope='session')
 def tiny_synthetic(tmp_path_factory):
     """A tiny synthetic benchmark (seconds to build) shared by Runner tests."""
-    from backtal_mmaction.datasets.synthetic import \
-        generate_synthetic_benchmark
+    from backtal_mmaction.datasets.synthetic import (
+        SyntheticBenchmarkConfig, generate_synthetic_benchmark)
     out = tmp_path_factory.mktemp('synthetic')
     generate_synthetic_benchmark(
-        str(out), num_classes=3, num_videos=dict(train=8, val=2, test=4),
-        feat_dim=16, duration_range=(12.0, 24.0), seed=0, overwrite=True)
+        str(out), SyntheticBenchmarkConfig(
+            num_classes=3, num_videos=dict(train=8, val=2, test=4),
+            feat_dim=16, duration_range=(12.0, 24.0), seed=0),
+        overwrite=True)
     return out
 
 

@@ -46,33 +46,41 @@ def test_defaults_are_thumos14_sized():
     assert DEFAULT_NUM_VIDEOS == dict(train=200, val=20, test=200)
 
 
-def test_keyword_form_is_the_config(tmp_path):
-    """The keyword form (kept for the Runner fixtures) builds the same
-    config: the same files byte for byte; ``cfg`` is ``model``."""
+def test_settings_only_as_config(tmp_path):
+    """The settings are a SyntheticBenchmarkConfig (the keyword form is
+    gone: a TypeError saying so); a bad setting fails when the config is
+    made, and a config changed since is checked again."""
+    with pytest.raises(TypeError, match=r'config=SyntheticBenchmarkConfig'
+                       r"\(\.\.\.\), not as keywords \(got \['cfg', 'seed'\]; "
+                       r"the former keyword 'cfg' is its field 'model'\)"):
+        generate_synthetic_benchmark(tmp_path / 'c', seed=1, cfg={})
+    with pytest.raises(TypeError, match=r"not as keywords \(got \['seed'\]\)"):
+        generate_synthetic_benchmark(tmp_path / 'c',
+                                     SyntheticBenchmarkConfig(), seed=1)
+    with pytest.raises(TypeError, match=r'config must be a '
+                       r'SyntheticBenchmarkConfig, got dict'):
+        generate_synthetic_benchmark(tmp_path / 'c', dict(seed=1))
+    with pytest.raises(ValueError, match=r'feat_dim must be an even int'):
+        SyntheticBenchmarkConfig(feat_dim=7)
+    config = SyntheticBenchmarkConfig(num_videos=dict(train=1), feat_dim=8)
+    config.layout = 'hdf5'
+    with pytest.raises(ValueError, match=r"layout must be 'npy' or"):
+        generate_synthetic_benchmark(tmp_path / 'c', config)
+    # A model dict is the SyntheticConfig of its fields: the same files.
     kw = dict(num_classes=3, num_videos=dict(train=2, test=1), feat_dim=8,
               duration_range=(12.0, 24.0), seed=4)
     generate_synthetic_benchmark(
         tmp_path / 'a',
         SyntheticBenchmarkConfig(model=SyntheticConfig(noise_std=0.5), **kw))
-    generate_synthetic_benchmark(tmp_path / 'b', cfg=dict(noise_std=0.5),
-                                 **kw)
+    generate_synthetic_benchmark(
+        tmp_path / 'b',
+        SyntheticBenchmarkConfig(model=dict(noise_std=0.5), **kw))
     files = sorted(p.relative_to(tmp_path / 'a')
                    for p in (tmp_path / 'a').rglob('*') if p.is_file())
     assert len(files) == 2 + 3
     for rel in files:
         assert (tmp_path / 'a' / rel).read_bytes() == \
             (tmp_path / 'b' / rel).read_bytes(), rel
-    with pytest.raises(TypeError, match=r'not both \(keywords: \[.seed.\]\)'):
-        generate_synthetic_benchmark(tmp_path / 'c',
-                                     SyntheticBenchmarkConfig(), seed=1)
-    with pytest.raises(TypeError, match=r"unknown setting\(s\) \['seeds'\]"):
-        generate_synthetic_benchmark(tmp_path / 'c', seeds=1)
-    with pytest.raises(TypeError, match=r"'cfg' is the former name of "
-                       r"'model'"):
-        generate_synthetic_benchmark(tmp_path / 'c', cfg={}, model={})
-    with pytest.raises(TypeError, match=r'config must be a '
-                       r'SyntheticBenchmarkConfig, got dict'):
-        generate_synthetic_benchmark(tmp_path / 'c', dict(seed=1))
     assert not (tmp_path / 'c').exists()
 
 

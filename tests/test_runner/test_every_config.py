@@ -45,8 +45,8 @@ def _dataset_of(cfg) -> str:
 @pytest.fixture(scope='module')
 def data_root(tmp_path_factory):
     """``<tmp>/data/<dataset>/`` for every dataset the configs use."""
-    from backtal_mmaction.datasets.synthetic import \
-        generate_synthetic_benchmark
+    from backtal_mmaction.datasets.synthetic import (
+        SyntheticBenchmarkConfig, generate_synthetic_benchmark)
     root = tmp_path_factory.mktemp('real_layout')
     data = root / 'data'
     real_layout.write_thumos14(data / 'thumos14')
@@ -62,9 +62,10 @@ def data_root(tmp_path_factory):
         str(REPO / 'configs/backtal/backtal_synthetic.py')
     ).model.cls_head.num_classes
     generate_synthetic_benchmark(
-        str(data / 'synthetic'), num_classes=num_classes,
-        num_videos=dict(train=2, val=2, test=2),
-        feat_dim=real_layout.FEAT_DIM, duration_range=(12.0, 24.0), seed=0,
+        str(data / 'synthetic'), SyntheticBenchmarkConfig(
+            num_classes=num_classes, num_videos=dict(train=2, val=2, test=2),
+            feat_dim=real_layout.FEAT_DIM, duration_range=(12.0, 24.0),
+            seed=0),
         overwrite=True)
     return root
 

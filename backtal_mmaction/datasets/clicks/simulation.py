@@ -92,14 +92,7 @@ def simulate_clicks(gt_database: dict,
         dict[str, list[dict]]: every selected video (possibly with no
         clicks) -> its clicks sorted by time.
     """
-    if num_background != 'auto' and not is_count(num_background):
-        raise ValueError("num_background must be 'auto' or an int >= 0, got "
-                         f'{num_background!r}')
-    if not 0.0 <= float(inside_noise) <= 1.0:
-        raise ValueError(f'inside_noise must be in [0, 1], got {inside_noise}')
-    if extra_background < 0:
-        raise ValueError(f'extra_background must be >= 0, got '
-                         f'{extra_background}')
+    _check_simulation_args(num_background, inside_noise, extra_background)
     bg_id = background_annotator or f'{annotator_prefix}-bg'
     act_id = action_annotator or f'{annotator_prefix}-action'
     out: Clicks = {}
@@ -108,24 +101,10 @@ def simulate_clicks(gt_database: dict,
                                                    class_names)
         vclicks: List[Click] = []
         if background:
-            rng = _video_rng(seed, video, 0)
-            gaps = background_gaps(segs, duration)
-            if num_background == 'auto':
-                own = gaps[(gaps[:, 1] - gaps[:, 0]) > min_gap]
-                per_gap = own[:, 0] + rng.random(len(own)) * (
-                    own[:, 1] - own[:, 0])
-                n_extra = rng.poisson(extra_background * len(gaps)) \
-                    if len(gaps) else 0
-                times = np.concatenate(
-                    [per_gap,
-                     sample_in_intervals(rng, gaps, n_extra)])
-            else:
-                times = sample_in_intervals(rng, gaps, num_background)
-            actions = merge_segments(segs, duration)
-            if len(actions) and times.size and inside_noise > 0:
-                noisy = rng.random(times.size) < inside_noise
-                times[noisy] = sample_in_intervals(rng, actions,
-                                                    int(noisy.sum()))
+            times = _background_times(_video_rng(seed, video, 0), segs,
+                                      duration, num_background,
+                                      inside_noise, extra_background,
+                                      min_gap)
             vclicks += [{
                 'time': float(t),
                 'type': 'background',
@@ -133,17 +112,59 @@ def simulate_clicks(gt_database: dict,
                 'annotator': bg_id
             } for t in times]
         if action and len(segs):
-            rng = _video_rng(seed, video, 1)
-            clipped = np.clip(segs, 0.0, duration)
-            u = rng.random(len(segs))
-            valid = segs[:, 0] < duration
-            times = clipped[:, 0] + u * (clipped[:, 1] - clipped[:, 0])
-            vclicks += [{
-                'time': float(t),
-                'type': 'action',
-                'label': labels[i],
-                'annotator': act_id
-            } for i, t in zip(np.flatnonzero(valid), times[valid])]
+            vclicks += _action_clicks(_video_rng(seed, video, 1), segs,
+                                      labels, duration, act_id)
         out[video] = sort_clicks(vclicks)
     return out
 
+
+def _check_simulation_args(num_background, inside_noise: float,
+                           extra_background: float) -> None:
+    if num_background != 'auto' and not is_count(num_background):
+        raise ValueError("num_background must be 'auto' or an int >= 0, got "
+                         f'{num_background!r}')
+    if not 0.0 <= float(inside_noise) <= 1.0:
+        raise ValueError(f'inside_noise must be in [0, 1], got {inside_noise}')
+    if extra_background < 0:
+        raise ValueError(f'extra_background must be >= 0, got '
+                         f'{extra_background}')
+
+
+def _background_times(rng: np.random.Generator, segs: np.ndarray,
+                      duration: float, num_background: Union[int, str],
+                      inside_noise: float, extra_background: float,
+                      min_gap: float) -> np.ndarray:
+    """One video's background click times (see :func:`simulate_clicks`),
+    an ``inside_noise`` fraction of them moved inside its actions."""
+    gaps = background_gaps(segs, duration)
+    if num_background == 'auto':
+        own = gaps[(gaps[:, 1] - gaps[:, 0]) > min_gap]
+        per_gap = own[:, 0] + rng.random(len(own)) * (own[:, 1] - own[:, 0])
+        n_extra = rng.poisson(extra_background * len(gaps)) \
+            if len(gaps) else 0
+        times = np.concatenate(
+            [per_gap, sample_in_intervals(rng, gaps, n_extra)])
+    else:
+        times = sample_in_intervals(rng, gaps, num_background)
+    actions = merge_segments(segs, duration)
+    if len(actions) and times.size and inside_noise > 0:
+        noisy = rng.random(times.size) < inside_noise
+        times[noisy] = sample_in_intervals(rng, actions, int(noisy.sum()))
+    return times
+
+
+def _action_clicks(rng: np.random.Generator, segs: np.ndarray,
+                   labels: Sequence[str], duration: float,
+                   annotator: str) -> List[Click]:
+    """One action click per instance, uniform inside it (clipped to the
+    video); none for instances starting after the video end."""
+    clipped = np.clip(segs, 0.0, duration)
+    u = rng.random(len(segs))
+    valid = segs[:, 0] < duration
+    times = clipped[:, 0] + u * (clipped[:, 1] - clipped[:, 0])
+    return [{
+        'time': float(t),
+        'type': 'action',
+        'label': labels[i],
+        'annotator': annotator
+    } for i, t in zip(np.flatnonzero(valid), times[valid])]

@@ -2,7 +2,7 @@
 import csv
 import math
 from pathlib import Path
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from .schema import Clicks, PathLike
 
@@ -75,54 +75,17 @@ def convert_thumos_csv(csv_path: PathLike,
     # utf-8-sig strips the BOM the release files start with.
     with open(path, encoding='utf-8-sig', newline='') as f:
         reader = csv.reader(f)
-        header = next(reader, None)
-        if header is None:
-            raise ValueError(f'{path}: empty file, expected a header with '
-                             f'columns {list(THUMOS_CSV_REQUIRED_COLUMNS)}')
-        header = [h.strip() for h in header]
-        for column in THUMOS_CSV_REQUIRED_COLUMNS:
-            if column not in header:
-                raise ValueError(
-                    f"{path}: missing column '{column}' in the header "
-                    f'{header} (expected URLID,URL,TagID,Tag,Start,End,'
-                    'Time,State)')
+        header = _read_header(reader, path)
         col = {c: header.index(c) for c in THUMOS_CSV_REQUIRED_COLUMNS}
         for row in reader:
-            line = reader.line_num
             if not any(cell.strip() for cell in row):
                 continue
-            if len(row) < len(header):
-                raise ValueError(f'{path}, line {line}: expected '
-                                 f'{len(header)} fields, got {len(row)}')
-            if len(row) > len(header):
-                # E.g. a row appended to a file without a final newline
-                # merges into the last row; its click would vanish.
-                raise ValueError(
-                    f'{path}, line {line}: expected {len(header)} fields, '
-                    f'got {len(row)} (two rows on one line? the previous '
-                    'row may lack its line break)')
-            video = row[col['URLID']].strip()
-            if not video:
-                raise ValueError(f'{path}, line {line}: empty URLID '
-                                 '(video name)')
-            start = row[col['Start']].strip()
-            try:
-                time = float(start)
-            except ValueError:
-                time = math.nan
-            if not math.isfinite(time):
-                raise ValueError(f"{path}, line {line}, video '{video}': "
-                                 f'Start {start!r} is not a finite number of '
-                                 'seconds')
-            parsed = _parse_tag(row[col['Tag']], lookup)
-            if parsed is None:
-                example = f"'action_{class_names[0]}'" if class_names else \
-                    "'action_<Class>'"
-                raise ValueError(
-                    f"{path}, line {line}, video '{video}': unknown Tag "
-                    f"{row[col['Tag']]!r} (expected 'background_background' "
-                    f'or a tag naming one of the classes, e.g. {example})')
-            ctype, label = parsed
+            where = f'{path}, line {reader.line_num}'
+            _check_row_length(row, len(header), where)
+            video, time = _video_and_time(row, col, where)
+            where = f"{where}, video '{video}'"
+            ctype, label = _click_kind(row[col['Tag']], lookup, class_names,
+                                       where)
             clicks.setdefault(video, []).append({
                 'time': time,
                 'type': ctype,
@@ -131,3 +94,62 @@ def convert_thumos_csv(csv_path: PathLike,
             })
     return clicks
 
+
+def _read_header(reader, path: Path) -> List[str]:
+    """The stripped header row; ValueError if it is missing or lacks a
+    required column."""
+    header = next(reader, None)
+    if header is None:
+        raise ValueError(f'{path}: empty file, expected a header with '
+                         f'columns {list(THUMOS_CSV_REQUIRED_COLUMNS)}')
+    header = [h.strip() for h in header]
+    for column in THUMOS_CSV_REQUIRED_COLUMNS:
+        if column not in header:
+            raise ValueError(
+                f"{path}: missing column '{column}' in the header "
+                f'{header} (expected URLID,URL,TagID,Tag,Start,End,'
+                'Time,State)')
+    return header
+
+
+def _check_row_length(row: List[str], num_fields: int, where: str) -> None:
+    if len(row) < num_fields:
+        raise ValueError(f'{where}: expected {num_fields} fields, got '
+                         f'{len(row)}')
+    if len(row) > num_fields:
+        # E.g. a row appended to a file without a final newline
+        # merges into the last row; its click would vanish.
+        raise ValueError(
+            f'{where}: expected {num_fields} fields, got {len(row)} (two '
+            'rows on one line? the previous row may lack its line break)')
+
+
+def _video_and_time(row: List[str], col: Dict[str, int],
+                    where: str) -> Tuple[str, float]:
+    """A row's non-empty ``URLID`` and finite ``Start``."""
+    video = row[col['URLID']].strip()
+    if not video:
+        raise ValueError(f'{where}: empty URLID (video name)')
+    start = row[col['Start']].strip()
+    try:
+        time = float(start)
+    except ValueError:
+        time = math.nan
+    if not math.isfinite(time):
+        raise ValueError(f"{where}, video '{video}': Start {start!r} is not "
+                         'a finite number of seconds')
+    return video, time
+
+
+def _click_kind(tag: str, lookup: Dict[str, str], class_names: Sequence[str],
+                where: str) -> Tuple[str, Optional[str]]:
+    """``(type, label)`` of a row's ``Tag``; ValueError if unknown."""
+    parsed = _parse_tag(tag, lookup)
+    if parsed is None:
+        example = f"'action_{class_names[0]}'" if class_names else \
+            "'action_<Class>'"
+        raise ValueError(
+            f'{where}: unknown Tag {tag!r} (expected '
+            "'background_background' or a tag naming one of the classes, "
+            f'e.g. {example})')
+    return parsed

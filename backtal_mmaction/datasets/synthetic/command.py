@@ -68,12 +68,14 @@ TOOL_DEFAULTS = dict(
 PRESET_OVERRIDES = dict(seed='seed', feat_dim='feat_dim',
                         max_videos='max_videos_per_subset')
 # SyntheticBenchmarkConfig fields the tool sets (or whose defaults the stamp
-# records as the feature model).
+# records as the feature model). ``classes`` is set by presets only, whose
+# stamp records their resolved settings; listing it here keeps the stamp of
+# a plain run as it was, so folders generated before it existed are reused.
 _EXPOSED = {
     'num_classes', 'num_videos', 'feat_dim', 'duration_range', 'fps',
     'frames_per_snippet', 'num_segments', 'seed', 'layout', 'gt_file',
     'click_file', 'subsets_from_gt', 'max_videos_per_subset', 'train_subset',
-    'inside_noise', 'action_outside_noise', 'model'
+    'inside_noise', 'action_outside_noise', 'model', 'classes'
 }
 
 __all__ = [

@@ -8,6 +8,8 @@ from typing import Dict, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from ..clicks import is_count
+
 GT_VERSION = 'backtal-synthetic/2.0'
 DEFAULT_NUM_VIDEOS = dict(train=200, val=20, test=200)
 # Shortest synthetic video: room for one minimal instance with background on
@@ -129,6 +131,10 @@ class SyntheticBenchmarkConfig:
             just outside their instance (SF-Net on THUMOS14: 0.022-0.039).
         model (SyntheticConfig | dict): The feature / GT model's knobs (a
             dict names some of its fields). Defaults to ``SyntheticConfig()``.
+
+    The settings are checked when the config is made (and again by the
+    generator, in case one was changed since): a bad one is a ValueError
+    naming it (a ``model`` of another type, a TypeError).
     """
     num_classes: int = 20
     num_videos: Optional[Dict[str, int]] = None
@@ -155,6 +161,64 @@ class SyntheticBenchmarkConfig:
     action_outside_noise: float = 0.03
     model: Union[SyntheticConfig, dict] = dataclasses.field(
         default_factory=SyntheticConfig)
+
+    def __post_init__(self):
+        self.validate()
+
+    def validate(self) -> None:
+        """Check the settings (ValueError naming the bad one); the
+        synthetic-GT ones (``num_classes``, ``num_videos``,
+        ``duration_range``) only without ``gt_file``."""
+        as_config(self.model)
+        self._check_shape()
+        if not 0.0 <= float(self.action_outside_noise) <= 1.0:
+            raise ValueError(f'action_outside_noise must be in [0, 1], got '
+                             f'{self.action_outside_noise}')
+        if self.click_file is not None and self.gt_file is None:
+            raise ValueError('click_file needs gt_file (real clicks only '
+                             'make sense on the real GT)')
+        if self.gt_file is None:
+            self._check_synthetic_gt()
+
+    def _check_shape(self) -> None:
+        """``layout``, ``feat_dim``, ``frames_per_snippet``,
+        ``num_segments``."""
+        if self.layout not in ('npy', 'official'):
+            raise ValueError(f"layout must be 'npy' or 'official', got "
+                             f'{self.layout!r}')
+        feat_dim = self.feat_dim
+        if not isinstance(feat_dim, int) or feat_dim < 2 or feat_dim % 2:
+            raise ValueError(f'feat_dim must be an even int >= 2 (RGB and '
+                             f'flow halves), got {feat_dim!r}')
+        if self.frames_per_snippet <= 0:
+            raise ValueError(f'frames_per_snippet must be > 0, got '
+                             f'{self.frames_per_snippet}')
+        if self.num_segments is not None and self.num_segments < 1:
+            raise ValueError(f'num_segments must be >= 1, got '
+                             f'{self.num_segments}')
+
+    def _check_synthetic_gt(self) -> None:
+        """``num_classes``, ``num_videos`` and ``duration_range`` of a
+        synthetic GT."""
+        if self.num_classes < 1:
+            raise ValueError(f'num_classes must be >= 1, got '
+                             f'{self.num_classes}')
+        for subset, count in self.videos_per_subset().items():
+            if not is_count(count):
+                raise ValueError(f'num_videos[{subset!r}] must be an int >= '
+                                 f'0, got {count!r}')
+        lo, hi = self.duration_range
+        if not MIN_VIDEO_SECONDS <= lo <= hi:
+            raise ValueError(
+                f'duration_range must satisfy {MIN_VIDEO_SECONDS:g} <= min '
+                f'<= max (seconds; a video needs room for one action with '
+                f'background around it), got {tuple(self.duration_range)}')
+
+    def videos_per_subset(self) -> Dict[str, int]:
+        """``num_videos`` as a new dict, :data:`DEFAULT_NUM_VIDEOS` if
+        None."""
+        return dict(DEFAULT_NUM_VIDEOS if self.num_videos is None else
+                    self.num_videos)
 
 
 def as_config(cfg) -> SyntheticConfig:
