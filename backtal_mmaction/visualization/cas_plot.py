@@ -232,6 +232,12 @@ def cas_plot_inputs(sample, raw: Optional[Dict[str, np.ndarray]] = None
     if raw is None:
         raise ValueError(f'video {name!r}: no raw outputs to plot (set '
                          'model.keep_raw_outputs=True)')
+    if 'cas_supp' not in raw:
+        # e.g. AnchorFreeTAD: point logits on a pyramid, not a snippet CAS
+        raise ValueError(
+            f'video {name!r}: the raw outputs have no class activation '
+            f'sequence (cas_supp) to plot, only {sorted(raw)}; CAS figures '
+            'need a CAS model such as BackTAL')
     kw = dict(
         cas=raw['cas_supp'],
         video_scores=raw.get('video_scores_supp'),

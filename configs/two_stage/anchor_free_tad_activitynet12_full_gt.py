@@ -8,8 +8,9 @@ _base_ = [
     '../_base_/schedules/adam_constant.py', '../_base_/default_runtime.py'
 ]
 model = dict(head=dict(num_classes=100),
-             test_cfg=dict(nms=dict(type='matrix', sigma=0.75,
-                                    min_score=0.001), max_per_video=100))
+             post_processor=dict(nms=dict(type='matrix', sigma=0.75,
+                                          min_score=0.001),
+                                 max_per_video=100))
 test_pipeline = [
     dict(type='LoadSnippetFeature', layout='auto',
          feat_dim={{_base_.feat_dim}}),

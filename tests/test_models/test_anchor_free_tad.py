@@ -363,3 +363,128 @@ def test_nms_settings_are_checked_at_build():
         _model(test_cfg=dict(nms=dict(type='hard', iou_thr=0.5, sigma=0.5)))
     with pytest.raises(ValueError, match='not in'):
         _model(test_cfg=dict(nms=dict(type='fancy')))
+
+
+# ------------------------------------------- post-processor and raw outputs
+# score_thr 0: an untrained head may score every point below the default
+NMS = dict(nms=dict(type='hard', iou_thr=0.5), score_thr=0.0)
+PP = dict(type='AnchorFreePostProcessor', **NMS)
+
+
+def test_post_processor_and_test_cfg_build_the_same_detector():
+    """``test_cfg=`` (older configs, checkpoints' configs) and
+    ``post_processor=`` decode identically, as the same class."""
+    torch.manual_seed(0)
+    old = _model(test_cfg=NMS).eval()
+    torch.manual_seed(0)
+    new = _model(test_cfg=None, post_processor=PP).eval()
+    assert type(old.post_processor) is type(new.post_processor)
+    assert vars(old.post_processor) == vars(new.post_processor)
+    x = torch.randn(2, 8, 24)
+    a = old.predict(x, [_sample('a', 12.0, [], []), _sample('b', 9.0, [], [])])
+    b = new.predict(x, [_sample('a', 12.0, [], []), _sample('b', 9.0, [], [])])
+    for pa, pb in zip(a, b):
+        for key in ('segments', 'scores', 'labels'):
+            assert torch.equal(pa.pred_instances[key], pb.pred_instances[key])
+    assert len(a[0].pred_instances.scores) > 0  # a non-trivial check
+    # the detections stay float64 (see AnchorFreeTAD.pred_dtype)
+    assert a[0].pred_instances.segments.dtype == torch.float64
+    assert a[0].pred_instances.scores.dtype == torch.float64
+    # neither: the post-processor's defaults (Gaussian soft-NMS)
+    default = _model(test_cfg=None).post_processor
+    assert default.nms == dict(type='soft', sigma=0.5, min_score=0.001)
+
+
+def test_test_cfg_and_post_processor_together_are_refused():
+    with pytest.raises(ValueError, match='AnchorFreeTAD: got both '
+                       '`post_processor` and `test_cfg`'):
+        _model(post_processor=PP)  # _model passes a test_cfg
+
+
+def test_test_cfg_errors_name_test_cfg():
+    with pytest.raises(ValueError, match=r"AnchorFreeTAD: test_cfg\.nms "
+                       r"of type 'hard' takes \['iou_thr', 'mode'\], got also "
+                       r"\['sigma'\]"):
+        _model(test_cfg=dict(nms=dict(type='hard', iou_thr=0.5, sigma=0.5)))
+    with pytest.raises(ValueError, match=r"AnchorFreeTAD: test_cfg\.nms\.type "
+                       "'fancy' not in"):
+        _model(test_cfg=dict(nms=dict(type='fancy')))
+    # a mistyped key would silently decode with the default
+    with pytest.raises(ValueError, match=r"test_cfg got unknown key\(s\) "
+                       r"\['score_thresh'\]"):
+        _model(test_cfg=dict(score_thresh=0.1))
+    # the post_processor spelling is checked by the post-processor itself
+    with pytest.raises(ValueError, match='AnchorFreePostProcessor: nms'):
+        _model(test_cfg=None, post_processor=dict(
+            type='AnchorFreePostProcessor', nms=dict(type='fancy')))
+
+
+@pytest.mark.parametrize('batched', [True, False])
+def test_raw_outputs_reproduce_predictions(batched):
+    """``keep_raw_outputs``: ``cls_logits`` (C, P), ``distances`` (2, P),
+    ``points`` (P, 3) as float32 NumPy, from which the post-processor
+    gives the same detections; the detections do not change."""
+    torch.manual_seed(0)
+    model = _model(test_cfg=NMS).eval()
+    torch.manual_seed(2)
+    x = torch.randn(2, 8, 20)
+    inputs = x if batched else [x[0], x[1, :, :13]]
+    lengths = [20, 20] if batched else [20, 13]
+    metas = [('a', 10.0), ('b', 6.5)]
+    plain = model.predict(inputs, [_sample(n, d, [], []) for n, d in metas])
+    assert all('raw_outputs' not in ds for ds in plain)
+    model.keep_raw_outputs = True
+    raw_run = model.predict(inputs, [_sample(n, d, [], []) for n, d in metas])
+    for ds, ref, T, (_, duration) in zip(raw_run, plain, lengths, metas):
+        raw = ds.raw_outputs
+        P = {20: 20 + 10 + 5, 13: 13 + 7 + 4}[T]  # T, ceil(T/2), ceil(T/4)
+        assert set(raw) == {'cls_logits', 'distances', 'points'}
+        assert raw['cls_logits'].shape == (2, P)
+        assert raw['distances'].shape == (2, P)
+        assert raw['points'].shape == (P, 3)
+        assert all(v.dtype == np.float32 for v in raw.values())
+        for key in ('segments', 'scores', 'labels'):
+            assert torch.equal(ds.pred_instances[key],
+                               ref.pred_instances[key])
+        again = model.post_processor(
+            torch.from_numpy(raw['cls_logits']),
+            torch.from_numpy(raw['distances']),
+            torch.from_numpy(raw['points']), T, duration)
+        assert np.array_equal(again['segments'],
+                              ds.pred_instances.segments.numpy())
+        assert np.array_equal(again['scores'],
+                              ds.pred_instances.scores.numpy())
+        assert len(again['scores']) > 0  # a non-trivial check
+    # the constructor option does the same
+    assert _model(keep_raw_outputs=True).keep_raw_outputs is True
+
+
+def test_raw_output_hook_accepts_the_detector():
+    """``attach_raw_consumer`` (``--save-raw``) switches the detector's
+    raw outputs on, hands them over, strips them and restores the flag."""
+    from backtal_mmaction.engine.hooks.raw_outputs import (
+        attach_raw_consumer, detach_raw_consumer, raw_record)
+    model = _model().eval()
+    seen = []
+
+    def consumer(samples):
+        seen.extend(raw_record(s) for s in samples)
+
+    attach_raw_consumer(model, consumer)
+    assert model.keep_raw_outputs is True
+    ds = model.predict([torch.randn(8, 16)], [_sample('v', 8.0, [], [])])[0]
+    assert 'cls_logits' in ds.raw_outputs
+    detach_raw_consumer(model, consumer)
+    assert model.keep_raw_outputs is False
+
+
+def test_predict_names_the_missing_metainfo():
+    model = _model().eval()
+    ds = _sample('v', 8.0, [], [])
+    ds.set_metainfo(dict(duration=None))
+    with pytest.raises(ValueError, match="video 'v': AnchorFreeTAD.predict "
+                       'needs `duration` in the sample metainfo'):
+        model.predict(torch.randn(1, 8, 16), [ds])
+    with pytest.raises(ValueError, match='AnchorFreeTAD training needs '
+                       'equal-length videos'):
+        model.loss([torch.randn(8, 16)], [_sample('v', 8.0, [], [])])

@@ -78,3 +78,21 @@ def test_cas_hook_during_test(test_run):
     backend = list(Path(test_run['work_dir']).glob(
         '*/vis_data/vis_image/cas_video_test_0000000_0.png'))
     assert backend
+
+
+def test_plot_inputs_name_what_is_missing():
+    """A sample without raw outputs, or with raw outputs of a model that has
+    no CAS (AnchorFreeTAD's pyramid logits), gets a ValueError naming the
+    video, not a KeyError."""
+    from mmaction.structures import ActionDataSample
+
+    from backtal_mmaction.visualization.cas_plot import cas_plot_inputs
+    sample = ActionDataSample()
+    sample.set_metainfo(dict(video_name='v1', duration=5.0))
+    with pytest.raises(ValueError, match="'v1': no raw outputs"):
+        cas_plot_inputs(sample)
+    raw = dict(cls_logits=np.zeros((3, 7)), distances=np.zeros((2, 7)),
+               points=np.zeros((7, 3)))
+    with pytest.raises(ValueError, match=r"'v1'.*no class activation.*"
+                       r"\['cls_logits', 'distances', 'points'\]"):
+        cas_plot_inputs(sample, raw)

@@ -1,16 +1,19 @@
 """Per-video raw network outputs at test time, and saving them to disk.
 
-``BackTAL`` attaches ``raw_outputs`` (``cas_supp`` ``(C+1, T)``,
-``video_scores_supp`` ``(C+1,)``, ``magnitude`` ``(T,)``, ``fg_weights``
-``(T,)``, ``cas_base``, ``video_scores_base``; float32 NumPy) to each
-output sample when ``model.keep_raw_outputs`` is True. Several hooks may
-want them (saving, visualization); :func:`attach_raw_consumer` wraps the
-model's ``test_step`` once so that every registered consumer sees the
-samples right after the forward pass, and the raw arrays are then removed
-from the samples, *before* the evaluator collects them (``TestLoop`` runs
-``evaluator.process`` before the ``after_test_iter`` hooks, and e.g.
-``DumpResults`` would otherwise pickle every CAS and gather it across
-ranks).
+Every ``BaseSnippetLocalizer`` attaches ``raw_outputs`` (float32 NumPy) to
+each output sample when ``model.keep_raw_outputs`` is True: ``BackTAL``
+its ``cas_supp`` ``(C+1, T)``, ``video_scores_supp`` ``(C+1,)``,
+``magnitude`` ``(T,)``, ``fg_weights`` ``(T,)``, ``cas_base``,
+``video_scores_base``; ``AnchorFreeTAD`` its ``cls_logits`` ``(C, P)``,
+``distances`` ``(2, P)``, ``points`` ``(P, 3)`` (re-running its
+post-processing offline, ``postprocess_raw``, reads BackTAL's keys only).
+Several hooks may want them (saving, visualization);
+:func:`attach_raw_consumer` wraps the model's ``test_step`` once so that
+every registered consumer sees the samples right after the forward pass,
+and the raw arrays are then removed from the samples, *before* the
+evaluator collects them (``TestLoop`` runs ``evaluator.process`` before the
+``after_test_iter`` hooks, and e.g. ``DumpResults`` would otherwise pickle
+every CAS and gather it across ranks).
 """
 import json
 import os

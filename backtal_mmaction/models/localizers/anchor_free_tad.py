@@ -4,17 +4,11 @@ from typing import Dict, Optional, Sequence
 import numpy as np
 import torch
 from mmaction.registry import MODELS, TASK_UTILS
-from mmengine.structures import InstanceData
 
-from ..losses.utils import IGNORE_INDEX
 from ..necks.temporal_pyramid import level_points
-from ..postprocessing.nms import matrix_nms, soft_nms, temporal_nms
+from ..postprocessing.anchor_free_postprocessor import (ARGS, DEFAULT_NMS,
+                                                        check_nms)
 from .base_localizer import BaseSnippetLocalizer
-
-NMS_TYPES = ('hard', 'soft', 'matrix')
-NMS_ARGS = dict(hard={'iou_thr', 'mode'},
-                soft={'method', 'sigma', 'iou_thr', 'min_score', 'mode'},
-                matrix={'method', 'sigma', 'min_score', 'mode'})
 
 
 @MODELS.register_module()
@@ -54,17 +48,32 @@ class AnchorFreeTAD(BaseSnippetLocalizer):
         losses (dict): ``name -> loss cfg``; ``None`` entries are skipped.
         embedding (dict, optional): e.g. :class:`AffinityEmbedding`.
         assigner (dict): Defaults to :class:`PointTargetAssigner`.
-        test_cfg (dict): Decoding: ``score_thr`` (0.001), ``pre_nms_topk``
-            (2000), ``nms`` (``dict(type='soft', sigma=0.5,
-            min_score=0.001)``, its parallel form ``type='matrix'`` (no
-            loop over boxes) or ``dict(type='hard', iou_thr=0.5)``),
-            ``max_per_video`` (200), ``min_length`` (seconds, 0),
-            ``video_fusion`` (None, or ``dict(topk_ratio=0.125, power=1)``:
-            scale point scores by the class's video-level top-k mean
-            probability to the given power).
+        test_cfg (dict, optional): The older spelling of
+            ``post_processor``: the :class:`AnchorFreePostProcessor`
+            arguments without ``type`` (``score_thr``, ``pre_nms_topk``,
+            ``nms``, ``max_per_video``, ``min_length``, ``video_fusion``),
+            kept so that existing configs build the same model. Give
+            either this or ``post_processor``, not both.
         data_preprocessor (dict, optional): Defaults to
             ``SnippetFeaturePreprocessor``.
+        post_processor (dict, optional): Decoding, e.g.
+            ``dict(type='AnchorFreePostProcessor', nms=dict(type='matrix',
+            sigma=0.5, min_score=0.001))``. Defaults to
+            ``AnchorFreePostProcessor``'s defaults (Gaussian soft-NMS).
+        keep_raw_outputs (bool): Also return each video's ``cls_logits``
+            ``(C, P)``, ``distances`` ``(2, P)`` and ``points`` ``(P, 3)``
+            as float32 NumPy ``raw_outputs``. Defaults to False.
     """
+
+    # ``points`` (P, 3) is one tensor for the whole batch.
+    shared_output_keys = ('points', )
+    # What the post-processor reads: decoding can be re-run from them.
+    raw_output_keys = ('cls_logits', 'distances', 'points')
+    # The detections stay float64 (the post-processor's NMS output): the
+    # soft / matrix NMS decays are not float32 values, so float32 would
+    # round the scores that --out-json and the pseudo-labels of a stage-2
+    # model write, and may tie scores that the metric ranks apart.
+    pred_dtype = torch.float64
 
     def __init__(self,
                  backbone: dict,
@@ -75,31 +84,44 @@ class AnchorFreeTAD(BaseSnippetLocalizer):
                  assigner: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None) -> None:
-        super().__init__(losses=losses, data_preprocessor=data_preprocessor,
-                         init_cfg=init_cfg)
+                 init_cfg: Optional[dict] = None,
+                 post_processor: Optional[dict] = None,
+                 keep_raw_outputs: bool = False) -> None:
+        super().__init__(
+            losses=losses, data_preprocessor=data_preprocessor,
+            init_cfg=init_cfg,
+            post_processor=self._post_processor_cfg(post_processor,
+                                                    test_cfg),
+            keep_raw_outputs=keep_raw_outputs)
         self.embedding = MODELS.build(embedding) if embedding else None
         self.backbone = MODELS.build(backbone)
         self.neck = MODELS.build(neck)
         self.head = MODELS.build(head)
         self.assigner = TASK_UTILS.build(
             assigner or dict(type='PointTargetAssigner'))
-        cfg = dict(score_thr=0.001, pre_nms_topk=2000,
-                   nms=dict(type='soft', sigma=0.5, min_score=0.001),
-                   max_per_video=200, min_length=0.0, video_fusion=None)
-        cfg.update(test_cfg or {})
-        nms_type = cfg['nms'].get('type', 'soft')
-        if nms_type not in NMS_TYPES:
-            raise ValueError(f'AnchorFreeTAD: test_cfg.nms.type {nms_type!r} '
-                             f'not in {NMS_TYPES}')
-        extra = set(cfg['nms']) - {'type'} - NMS_ARGS[nms_type]
-        if extra:
-            # e.g. sigma left over when --cfg-options switches to 'hard'
+
+    @staticmethod
+    def _post_processor_cfg(post_processor: Optional[dict],
+                            test_cfg: Optional[dict]) -> dict:
+        """The ``post_processor`` config, from either spelling."""
+        if post_processor is not None and test_cfg is not None:
             raise ValueError(
-                f'AnchorFreeTAD: test_cfg.nms of type {nms_type!r} takes '
-                f'{sorted(NMS_ARGS[nms_type])}, got also {sorted(extra)} '
-                '(replace the whole nms dict)')
-        self.test_cfg = cfg
+                'AnchorFreeTAD: got both `post_processor` and `test_cfg`, '
+                'two spellings of the decoding settings; keep one (move the '
+                'test_cfg keys into post_processor, or replace an inherited '
+                'one with `_delete_=True`).')
+        if post_processor is not None:
+            return post_processor
+        cfg = dict(test_cfg or {})
+        unknown = set(cfg) - set(ARGS)
+        if unknown:
+            # A mistyped key would otherwise decode with the default.
+            raise ValueError(
+                f'AnchorFreeTAD: test_cfg got unknown key(s) '
+                f'{sorted(unknown)}; it takes {sorted(ARGS)}')
+        # The messages name test_cfg, as the user wrote it.
+        check_nms(cfg.get('nms', DEFAULT_NMS), 'AnchorFreeTAD: test_cfg.nms')
+        return dict(type='AnchorFreePostProcessor', **cfg)
 
     @property
     def num_classes(self) -> int:
@@ -151,40 +173,35 @@ class AnchorFreeTAD(BaseSnippetLocalizer):
                              'num_classes to match the class list.')
         return segs, labels, weights, valid
 
-    def loss(self, inputs, data_samples) -> Dict[str, torch.Tensor]:
-        if isinstance(inputs, (list, tuple)):
-            raise ValueError(
-                'AnchorFreeTAD training needs equal-length videos in a '
-                'batch; resample them with `ResampleSnippets(num_segments='
-                '...)` in the training pipeline.')
-        out = self.forward_features(inputs)
-        T = inputs.shape[-1]
+    def _targets(self, outputs: Dict[str, torch.Tensor],
+                 data_samples: Sequence, num_snippets: int,
+                 device: torch.device) -> dict:
+        """:class:`PointTargetAssigner`'s targets of the segments, plus
+        ``valid`` ``(B, P)``, ``click_labels`` ``(B, T)`` and, when every
+        sample has them, ``video_labels`` ``(B, C)``."""
+        T = num_snippets
         segs, labels, weights, valid = self._segments_in_snippets(
-            data_samples, T, inputs.device)
-        targets = self.assigner(out['points'], segs, labels,
+            data_samples, T, device)
+        targets = self.assigner(outputs['points'], segs, labels,
                                 self.num_classes, weights, valid)
         # points past a padded video's end (RandomCropSnippets) get no loss
         valid_len = torch.tensor(
             [float(ds.metainfo.get('valid_snippets', T))
-             for ds in data_samples], device=inputs.device)
-        targets['valid'] = (out['points'][None, :, 0] <
+             for ds in data_samples], device=device)
+        targets['valid'] = (outputs['points'][None, :, 0] <
                             valid_len[:, None]).float()
-        clicks = [ds.get('gt_click_labels') for ds in data_samples]
-        targets['click_labels'] = torch.stack([
-            c.to(inputs.device) if c is not None else torch.full(
-                (T, ), IGNORE_INDEX, device=inputs.device) for c in clicks
-        ]).long()
+        targets['click_labels'] = self._click_labels(data_samples, T, device)
         if all(ds.get('gt_video_labels') is not None for ds in data_samples):
             targets['video_labels'] = torch.stack(
                 [ds.gt_video_labels for ds in data_samples]).float()
-        return {f'loss_{name}': loss(out, targets)
-                for name, loss in self.losses.items()}
+        return targets
 
     # ------------------------------------------------------------------ #
     def decode(self, logits: torch.Tensor, dists: torch.Tensor,
                points: torch.Tensor, num_snippets: int,
-               duration: float) -> dict:
-        """One video's detections.
+               duration: float) -> Dict[str, np.ndarray]:
+        """One video's detections: ``self.post_processor`` (see
+        :meth:`AnchorFreePostProcessor.__call__`).
 
         Args:
             logits (Tensor): ``(C, P)``.
@@ -196,74 +213,15 @@ class AnchorFreeTAD(BaseSnippetLocalizer):
         Returns:
             dict: ``segments`` ``(K, 2)`` float64 seconds in
             ``[0, duration]``, ``scores`` ``(K,)``, ``labels`` ``(K,)``,
-            by descending score, ``K <= max_per_video``.
+            by descending score.
         """
-        cfg = self.test_cfg
-        point_probs = torch.sigmoid(logits.float())  # (C, P)
-        C = logits.shape[0]
-        fusion = cfg.get('video_fusion')
-        if fusion:
-            # video-level class evidence (top-k mean over the snippet-level
-            # points, as in MIL): a point score is scaled by how present its
-            # class is in the whole video, so one confident point of a
-            # sibling class weighs less than a class seen all along
-            k = max(1, int(num_snippets * fusion.get('topk_ratio', 0.125)))
-            level0 = point_probs[:, :num_snippets]
-            video = level0.topk(min(k, level0.shape[1]), dim=1).values.mean(1)
-            point_probs = point_probs * video[:, None]**fusion.get(
-                'power', 1.0)
-        probs = point_probs.t().reshape(-1)  # (P * C)
-        keep = torch.nonzero(probs > cfg['score_thr'])[:, 0]
-        if keep.numel() > cfg['pre_nms_topk']:
-            keep = keep[probs[keep].topk(cfg['pre_nms_topk']).indices]
-        scores = probs[keep].double().cpu().numpy()
-        pt, labels = (keep // C).cpu(), (keep % C).cpu().numpy()
-        pos = points[pt.to(points.device), 0].double().cpu().numpy()
-        stride = points[pt.to(points.device), 1].double().cpu().numpy()
-        d = dists.t()[pt.to(dists.device)].double().cpu().numpy()
-        scale = float(duration) / num_snippets
-        segments = np.stack([(pos - d[:, 0] * stride) * scale,
-                             (pos + d[:, 1] * stride) * scale], axis=1)
-        segments = np.clip(segments, 0.0, float(duration)).reshape(-1, 2)
-        ok = (segments[:, 1] - segments[:, 0]) > max(cfg['min_length'], 0.0)
-        segments, scores, labels = segments[ok], scores[ok], labels[ok]
-        nms = dict(cfg['nms'])
-        nms_type = nms.pop('type', 'soft')
-        if nms_type in ('soft', 'matrix'):
-            fn = soft_nms if nms_type == 'soft' else matrix_nms
-            idx, scores = fn(segments, scores, labels, **nms)
-            segments, labels = segments[idx], labels[idx]
-        else:
-            idx = temporal_nms(segments, scores, labels, **nms)
-            segments, scores, labels = segments[idx], scores[idx], labels[idx]
-        order = np.argsort(-scores, kind='stable')[:cfg['max_per_video']]
-        return dict(segments=segments[order], scores=scores[order],
-                    labels=labels[order].astype(np.int64))
+        return self.post_processor(logits, dists, points, num_snippets,
+                                   duration)
 
-    @torch.no_grad()
-    def predict(self, inputs, data_samples) -> list:
-        if isinstance(inputs, (list, tuple)):
-            outs = [self.forward_features(x[None]) for x in inputs]
-            lengths = [x.shape[-1] for x in inputs]
-        else:
-            full = self.forward_features(inputs)
-            outs = [dict(full, cls_logits=full['cls_logits'][i:i + 1],
-                         distances=full['distances'][i:i + 1])
-                    for i in range(len(inputs))]
-            lengths = [inputs.shape[-1]] * len(inputs)
-        for out, T, ds in zip(outs, lengths, data_samples):
-            duration = ds.metainfo.get('duration')
-            if duration is None:
-                raise ValueError(
-                    f"video {ds.metainfo.get('video_name')!r}: predict "
-                    'needs `duration` in the sample metainfo '
-                    '(PackClickLocalizationInputs adds it).')
-            det = self.decode(out['cls_logits'][0], out['distances'][0],
-                              out['points'], T, float(duration))
-            pred = InstanceData()
-            pred.segments = torch.as_tensor(det['segments'],
-                                            dtype=torch.float64)
-            pred.scores = torch.as_tensor(det['scores'], dtype=torch.float64)
-            pred.labels = torch.as_tensor(det['labels'], dtype=torch.long)
-            ds.pred_instances = pred
-        return list(data_samples)
+    def _decode(self, outputs: Dict[str, torch.Tensor], num_snippets: int,
+                meta: dict) -> Dict[str, np.ndarray]:
+        """Detections of one video from ``cls_logits`` ``(1, C, P)``,
+        ``distances`` ``(1, 2, P)`` and ``points`` ``(P, 3)``."""
+        return self.decode(outputs['cls_logits'][0],
+                           outputs['distances'][0], outputs['points'],
+                           num_snippets, float(meta['duration']))

@@ -3,9 +3,7 @@ from typing import Dict, Optional, Sequence
 
 import torch
 from mmaction.registry import MODELS
-from mmengine.structures import InstanceData
 
-from ..losses.utils import IGNORE_INDEX
 from .base_localizer import BaseSnippetLocalizer
 
 # The two branches: on the raw features, and on the foreground-filtered ones.
@@ -43,7 +41,13 @@ class BackTAL(BaseSnippetLocalizer):
             required for ``predict``.
         data_preprocessor (dict, optional): Defaults to
             ``SnippetFeaturePreprocessor``.
+        keep_raw_outputs (bool): Also return each video's raw outputs (see
+            :meth:`_raw_outputs`); set by tools such as ``--save-raw``.
+            Defaults to False.
     """
+
+    # BackTALPostProcessor upsamples the CAS to the frame count.
+    required_meta = ('num_frames', 'duration')
 
     def __init__(self,
                  backbone: dict,
@@ -53,18 +57,15 @@ class BackTAL(BaseSnippetLocalizer):
                  losses: Optional[dict] = None,
                  post_processor: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None) -> None:
+                 init_cfg: Optional[dict] = None,
+                 keep_raw_outputs: bool = False) -> None:
         super().__init__(losses=losses, data_preprocessor=data_preprocessor,
-                         init_cfg=init_cfg)
+                         init_cfg=init_cfg, post_processor=post_processor,
+                         keep_raw_outputs=keep_raw_outputs)
         self.backbone = MODELS.build(backbone)
         self.cls_head = MODELS.build(cls_head)
         self.fg_filter = MODELS.build(fg_filter) if fg_filter else None
         self.embedding = MODELS.build(embedding) if embedding else None
-        self.post_processor = (MODELS.build(post_processor)
-                               if post_processor else None)
-        # Set by tools (e.g. ``--save-raw``) to also return each video's raw
-        # outputs, so post-processing can be re-tuned without the network.
-        self.keep_raw_outputs = False
 
     @property
     def num_classes(self) -> int:
@@ -122,7 +123,10 @@ class BackTAL(BaseSnippetLocalizer):
         return out
 
     # ------------------------------------------------------------------ #
-    def _targets(self, data_samples: Sequence, num_snippets: int) -> dict:
+    def _targets(self, outputs: Dict[str, torch.Tensor],
+                 data_samples: Sequence, num_snippets: int,
+                 device: torch.device) -> dict:
+        """``video_labels`` ``(B, C)`` and ``click_labels`` ``(B, T)``."""
         video_labels = torch.stack(
             [ds.gt_video_labels for ds in data_samples]).float()
         if video_labels.shape[1] != self.num_classes:
@@ -130,75 +134,46 @@ class BackTAL(BaseSnippetLocalizer):
                 f'The dataset has {video_labels.shape[1]} classes but '
                 f'cls_head.num_classes is {self.num_classes}; set '
                 'model.cls_head.num_classes to match the class list.')
-        clicks = []
-        for ds in data_samples:
-            c = ds.get('gt_click_labels')
-            if c is None:
-                c = torch.full((num_snippets, ), IGNORE_INDEX,
-                               device=video_labels.device)
-            clicks.append(c)
         return dict(video_labels=video_labels,
-                    click_labels=torch.stack(clicks).long())
+                    click_labels=self._click_labels(data_samples,
+                                                    num_snippets, device))
 
-    def loss(self, inputs, data_samples) -> Dict[str, torch.Tensor]:
-        if isinstance(inputs, (list, tuple)):
-            raise ValueError(
-                'BackTAL training needs equal-length videos in a batch; '
-                'resample them with `ResampleSnippets(num_segments=...)` '
-                'in the training pipeline.')
-        outputs = self.forward_features(inputs)
-        targets = self._targets(data_samples, inputs.shape[-1])
-        return {f'loss_{name}': loss(outputs, targets)
-                for name, loss in self.losses.items()}
-
-    @torch.no_grad()
-    def predict(self, inputs, data_samples) -> list:
-        if self.post_processor is None:
-            raise ValueError('BackTAL.predict needs a `post_processor` in '
-                             'the model config.')
+    # ------------------------------------------------------------------ #
+    def _predict_forward_kwargs(self) -> dict:
         # The raw outputs carry the base branch too; detections need only
         # the suppressed one.
-        branches = BRANCHES if self.keep_raw_outputs else ('supp', )
-        if isinstance(inputs, (list, tuple)):
-            outs = [self.forward_features(x[None], branches) for x in inputs]
-        else:
-            full = self.forward_features(inputs, branches)
-            outs = [{k: (v[i:i + 1] if v is not None else None)
-                     for k, v in full.items()} for i in range(len(inputs))]
-        for out, ds in zip(outs, data_samples):
-            magnitude = out['feat1_supp'][0].norm(p=2, dim=0)
-            num_frames = ds.metainfo.get('num_frames')
-            duration = ds.metainfo.get('duration')
-            if num_frames is None or duration is None:
-                raise ValueError(
-                    f"video {ds.metainfo.get('video_name')!r}: predict "
-                    'needs `num_frames` and `duration` in the sample '
-                    'metainfo (PackClickLocalizationInputs adds them).')
-            det = self.post_processor(
-                out['cas_supp'][0], out['video_scores_supp'][0], magnitude,
-                num_frames=int(num_frames), duration=float(duration))
-            pred = InstanceData()
-            pred.segments = torch.as_tensor(det['segments'],
-                                            dtype=torch.float32)
-            pred.scores = torch.as_tensor(det['scores'], dtype=torch.float32)
-            pred.labels = torch.as_tensor(det['labels'], dtype=torch.long)
-            ds.pred_instances = pred
-            if self.keep_raw_outputs:
-                ds.raw_outputs = self._raw_outputs(out, magnitude)
-        return list(data_samples)
+        return dict(
+            branches=BRANCHES if self.keep_raw_outputs else ('supp', ))
 
     @staticmethod
-    def _raw_outputs(out: dict, magnitude: torch.Tensor) -> dict:
-        """One video's outputs as float32 NumPy arrays (first dim dropped)."""
+    def _magnitude(outputs: Dict[str, torch.Tensor]) -> torch.Tensor:
+        """``(T,)`` L2 norm of the suppressed branch's first-layer
+        features (THUMOS14's magnitude proposals)."""
+        return outputs['feat1_supp'][0].norm(p=2, dim=0)
+
+    def _decode(self, outputs: Dict[str, torch.Tensor], num_snippets: int,
+                meta: dict) -> dict:
+        """Detections of one video from its suppressed-branch CAS
+        ``(1, C+1, T)``, video scores ``(1, C+1)`` and magnitude."""
+        return self.post_processor(
+            outputs['cas_supp'][0], outputs['video_scores_supp'][0],
+            self._magnitude(outputs), num_frames=int(meta['num_frames']),
+            duration=float(meta['duration']))
+
+    def _raw_outputs(self, outputs: Dict[str, torch.Tensor]) -> dict:
+        """One video's outputs as float32 NumPy arrays (first dim dropped):
+        ``cas_{supp,base}`` ``(C+1, T)``, ``video_scores_{supp,base}``
+        ``(C+1,)``, ``magnitude`` ``(T,)`` and, with a foreground filter,
+        ``fg_weights`` ``(T,)``."""
         def np32(t):
             return t[0].detach().float().cpu().numpy()
 
         raw = dict(
-            cas_supp=np32(out['cas_supp']),
-            video_scores_supp=np32(out['video_scores_supp']),
-            cas_base=np32(out['cas_base']),
-            video_scores_base=np32(out['video_scores_base']),
-            magnitude=magnitude.detach().float().cpu().numpy())
-        if out.get('fg_weights') is not None:
-            raw['fg_weights'] = np32(out['fg_weights'])[0]
+            cas_supp=np32(outputs['cas_supp']),
+            video_scores_supp=np32(outputs['video_scores_supp']),
+            cas_base=np32(outputs['cas_base']),
+            video_scores_base=np32(outputs['video_scores_base']),
+            magnitude=self._magnitude(outputs).detach().float().cpu().numpy())
+        if outputs.get('fg_weights') is not None:
+            raw['fg_weights'] = np32(outputs['fg_weights'])[0]
         return raw

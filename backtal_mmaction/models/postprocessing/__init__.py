@@ -1,3 +1,4 @@
+from .anchor_free_postprocessor import AnchorFreePostProcessor
 from .backtal_postprocessor import BackTALPostProcessor
 from .nms import segment_iou, soft_nms, temporal_nms
 from .proposals import (Proposals, contrast_scores, find_runs,
@@ -6,8 +7,8 @@ from .proposals import (Proposals, contrast_scores, find_runs,
                         video_class_probs)
 
 __all__ = [
-    'BackTALPostProcessor', 'Proposals', 'contrast_scores', 'find_runs',
-    'magnitude_proposals', 'minmax_normalize', 'segment_iou', 'soft_nms',
-    'temporal_nms', 'threshold_proposals', 'upsample_linear',
-    'video_class_probs'
+    'AnchorFreePostProcessor', 'BackTALPostProcessor', 'Proposals',
+    'contrast_scores', 'find_runs', 'magnitude_proposals',
+    'minmax_normalize', 'segment_iou', 'soft_nms', 'temporal_nms',
+    'threshold_proposals', 'upsample_linear', 'video_class_probs'
 ]

@@ -22,7 +22,8 @@ model = dict(
     # on the synthetic benchmark's val split (seed 0, 20 videos, avg mAP:
     # hard NMS 0.5 49.6, + fusion 51.7, + soft-NMS 53.4, + Matrix NMS, its
     # parallel form without a loop over boxes, 53.3)
-    test_cfg=dict(score_thr=0.001, pre_nms_topk=2000,
-                  nms=dict(type='matrix', sigma=0.5, min_score=0.001),
-                  video_fusion=dict(topk_ratio=0.125, power=1.0),
-                  max_per_video=200, min_length=0.0))
+    post_processor=dict(type='AnchorFreePostProcessor', score_thr=0.001,
+                        pre_nms_topk=2000,
+                        nms=dict(type='matrix', sigma=0.5, min_score=0.001),
+                        video_fusion=dict(topk_ratio=0.125, power=1.0),
+                        max_per_video=200, min_length=0.0))
