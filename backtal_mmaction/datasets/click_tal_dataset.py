@@ -120,9 +120,10 @@ class ClickTALDataset(BaseActionDataset):
         files = ([self.click_file] if isinstance(self.click_file, str)
                  else list(self.click_file or []))
         for path in files:
-            # each file checked on its own, so an error names its file
+            # each file checked on its own, so an error names its file;
+            # against the loaded GT (its parsed durations, no second parse)
             more = load_click_file(path)
-            validate_clicks(more, gt.database, classes, path=path)
+            validate_clicks(more, gt, path=path)
             clicks = merge_click_files(clicks, more) if clicks else more
 
         clicks = self._apply_heldout(clicks, list(gt.videos))

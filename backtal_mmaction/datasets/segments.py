@@ -1,18 +1,19 @@
 """Temporal segment geometry of one video (vectorized): union, background
 gaps, membership, sampling. Segments are ``(N, 2)`` ``[start, end]`` in
-seconds."""
+seconds; the segment check and the tIoU live in
+:mod:`backtal_mmaction.structures.segments`."""
 from typing import Optional
 
 import numpy as np
 
+from ..structures import check_segments
+
 
 def as_segments(segments) -> np.ndarray:
-    seg = np.asarray(segments, dtype=np.float64)
-    if seg.size == 0:
-        return np.zeros((0, 2), dtype=np.float64)
-    if seg.ndim != 2 or seg.shape[1] != 2:
-        raise ValueError(f'segments must have shape (N, 2), got {seg.shape}')
-    return seg
+    """``(N, 2)`` float64 segments, shape checked only: reversed or
+    non-finite segments are kept (:func:`merge_segments` drops the ones
+    without positive length)."""
+    return check_segments(segments, 'segments', finite=False, ordered=False)
 
 
 def merge_segments(segments, duration: Optional[float] = None) -> np.ndarray:

@@ -1,10 +1,10 @@
 """Clicks against their temporal ground truth, read through :mod:`..gt_io`
 (the one GT reader and its validity rule)."""
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from ..gt_io import load_gt, parse_gt_video, video_annotations
+from ..gt_io import GroundTruth, load_gt, parse_gt_video, video_annotations
 from .schema import Clicks, PathLike
 
 
@@ -63,24 +63,45 @@ def video_gt_segments(gt_database: dict,
 
 
 def validate_clicks(clicks: Clicks,
-                    gt_database: dict,
-                    class_names: Sequence[str],
+                    gt: Union[GroundTruth, dict],
+                    class_names: Optional[Sequence[str]] = None,
                     path: str = '<clicks>') -> None:
     """Check clicks against a ground truth: videos, times and labels.
 
     Args:
         clicks: video -> clicks, as returned by :func:`load_click_file`.
-        gt_database: The ``database`` part of an ActivityNet-style GT
-            (video -> ``{'duration': seconds, ...}``).
-        class_names: Valid labels of action clicks.
+        gt: A loaded :class:`~backtal_mmaction.datasets.gt_io.GroundTruth`
+            (:func:`gt_io.load_gt`), or the raw ``database`` part of an
+            ActivityNet-style GT (video -> ``{'duration': seconds, ...}``).
+            With a ``GroundTruth`` the durations of its loaded videos are
+            taken as parsed; only clicked videos outside its selected
+            subset(s) are read from its ``database``.
+        class_names: Valid labels of action clicks. Defaults to the
+            ``GroundTruth``'s class list; required with a raw database.
         path: Name of the click file, used in error messages.
 
     Raises:
-        ValueError: Clicks for videos absent from the GT (listing up to 5 of
-            them and their count), a time outside ``[0, duration]`` (naming
-            video, time and duration) or an action label that is not a class.
+        ValueError: Clicks for videos absent from the GT database (listing
+            up to 5 of them and their count), a time outside
+            ``[0, duration]`` (naming video, time and duration), an action
+            label that is not a class, a GT entry of a clicked video that
+            breaks the :mod:`gt_io` rule, or ``class_names`` missing with a
+            raw database.
     """
-    unknown = [video for video in clicks if video not in gt_database]
+    if isinstance(gt, GroundTruth):
+        database = gt.database
+        if class_names is None:
+            class_names = gt.class_names
+        # Parsed under the same class list: the same durations and checks
+        # as a second parse of the raw entries would give.
+        parsed = gt.videos if list(class_names) == gt.class_names else {}
+    else:
+        if class_names is None:
+            raise ValueError(f'{path}: validate_clicks needs class_names '
+                             'with a raw GT database (or pass the loaded '
+                             'GroundTruth)')
+        database, parsed = gt, {}
+    unknown = [video for video in clicks if video not in database]
     if unknown:
         raise ValueError(
             f'{path}: {len(unknown)} video(s) with clicks are not in the '
@@ -89,8 +110,11 @@ def validate_clicks(clicks: Clicks,
     for video, vclicks in clicks.items():
         if not vclicks:
             continue
-        duration, _, _ = video_gt_segments(gt_database, video, class_names,
-                                           f'ground truth of {path}')
+        if video in parsed:
+            duration = parsed[video]['duration']
+        else:
+            duration, _, _ = video_gt_segments(database, video, class_names,
+                                               f'ground truth of {path}')
         times = np.array([c['time'] for c in vclicks], dtype=np.float64)
         bad = np.flatnonzero((times < 0) | (times > duration))
         if bad.size:
@@ -105,4 +129,3 @@ def validate_clicks(clicks: Clicks,
                 raise ValueError(f"{path}: video '{video}', click #{i}: label "
                                  f"{click['label']!r} is not one of the "
                                  f'{len(class_set)} classes')
-

@@ -4,33 +4,18 @@ A *detection dict* maps a video name to ``dict(segments=(N, 2),
 labels=(N, )[, scores=(N, )])``: segments are [start, end] in seconds,
 labels integer class indices. Values may be NumPy arrays, lists or (CPU/GPU)
 torch tensors. This module validates such dicts and flattens them into the
-concatenated arrays the vectorized code works on.
+concatenated arrays the vectorized code works on; the segment check is
+:func:`backtal_mmaction.structures.check_segments` (re-exported here).
 """
 from collections.abc import Mapping
 from typing import List, Tuple
 
 import numpy as np
 
+from ...structures import check_segments
 from ...utils import to_numpy
 
 __all__ = ['check_segments', 'check_vector', 'flatten_detections']
-
-
-def check_segments(segments, name: str) -> np.ndarray:
-    """Validate a ``(N, 2)`` float array of finite [start, end] pairs."""
-    seg = to_numpy(segments, np.float64)
-    if seg.size == 0:
-        return seg.reshape(0, 2)
-    if seg.ndim != 2 or seg.shape[1] != 2:
-        raise ValueError(f'{name} must have shape (N, 2) [start, end], '
-                         f'got shape {seg.shape}')
-    if not np.isfinite(seg).all():
-        raise ValueError(f'{name} contains NaN or infinite values')
-    bad = np.flatnonzero(seg[:, 1] < seg[:, 0])
-    if bad.size:
-        raise ValueError(f'{name} has {bad.size} segment(s) with end < start, '
-                         f'first one: {seg[bad[0]].tolist()}')
-    return seg
 
 
 def check_vector(values,

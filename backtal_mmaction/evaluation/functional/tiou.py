@@ -1,5 +1,9 @@
 """Temporal IoU of segments, and the tIoU thresholds of the benchmarks.
 
+The tIoU itself (:func:`pairwise_tiou`, :func:`temporal_iou`) lives in
+:mod:`backtal_mmaction.structures.segments` and is re-exported here; the
+evaluation uses its ``'standard'`` mode.
+
 Corner case: the tIoU of two zero-length segments is defined as 0 (the
 official ActivityNet code gets 0/0 = NaN, which its ``<`` test then treats
 as a match), so a zero-length GT can never be matched.
@@ -8,8 +12,8 @@ from typing import Dict
 
 import numpy as np
 
+from ...structures import pairwise_tiou, temporal_iou
 from ...utils import to_numpy
-from .detections import check_segments
 
 __all__ = [
     'DEFAULT_TIOU_THRESHOLDS', 'TIOU_RANGES', 'pairwise_tiou', 'temporal_iou',
@@ -28,37 +32,6 @@ TIOU_RANGES = {
     '0.1:0.5': (0.1, 0.2, 0.3, 0.4, 0.5),
     '0.3:0.7': (0.3, 0.4, 0.5, 0.6, 0.7),
 }
-
-
-def pairwise_tiou(seg_a: np.ndarray, seg_b: np.ndarray) -> np.ndarray:
-    """tIoU of broadcastable segment arrays ``(..., 2)`` -> ``(...)``.
-
-    No validation (the vectorized matching calls it in its inner loop). A
-    zero union (two zero-length segments at the same instant) gives 0
-    instead of the 0/0 NaN, so such a pair never matches.
-    """
-    inter = np.minimum(seg_a[..., 1], seg_b[..., 1]) - np.maximum(
-        seg_a[..., 0], seg_b[..., 0])
-    inter = np.clip(inter, 0.0, None)
-    union = (seg_a[..., 1] - seg_a[..., 0]) + (seg_b[..., 1] -
-                                               seg_b[..., 0]) - inter
-    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
-
-
-def temporal_iou(segments_a, segments_b) -> np.ndarray:
-    """Pairwise temporal IoU of two sets of segments.
-
-    Args:
-        segments_a (array-like): ``(N, 2)`` [start, end] in seconds.
-        segments_b (array-like): ``(M, 2)`` [start, end] in seconds.
-
-    Returns:
-        np.ndarray: ``(N, M)`` tIoU, ``inter / (len_a + len_b - inter)`` with
-        ``inter = max(0, min(end) - max(start))``.
-    """
-    a = check_segments(segments_a, 'segments_a')
-    b = check_segments(segments_b, 'segments_b')
-    return pairwise_tiou(a[:, None, :], b[None, :, :])
 
 
 def check_tiou_thresholds(tiou_thresholds) -> np.ndarray:

@@ -1,6 +1,8 @@
 """Class-wise temporal NMS (greedy and soft) in pure NumPy.
 
-Two temporal-IoU definitions are supported:
+Two temporal-IoU definitions are supported, both computed by the one tIoU
+of :mod:`backtal_mmaction.structures.segments` (:func:`segment_iou` is
+re-exported from there):
 
 * ``'standard'``: ``inter = max(0, min(e) - max(s))``, ``len = e - s``,
   ``iou = inter / (len_i + len_j - inter)``.
@@ -14,15 +16,16 @@ from typing import Tuple
 
 import numpy as np
 
-NMS_MODES = ('standard', 'official')
+from ...structures import TIOU_MODES, check_tiou_mode, pairwise_tiou
+from ...structures import segment_iou  # noqa: F401  (public re-export)
+
+NMS_MODES = TIOU_MODES
 SOFT_NMS_METHODS = ('gaussian', 'linear')
 
 
 def _check_inputs(segments: np.ndarray, scores: np.ndarray, labels: np.ndarray,
                   mode: str, fn: str):
-    if mode not in NMS_MODES:
-        raise ValueError(f'{fn}: unknown mode {mode!r}, valid modes are '
-                         f'{NMS_MODES}')
+    check_tiou_mode(mode, fn)
     segments = np.asarray(segments, dtype=np.float64).reshape(-1, 2)
     scores = np.asarray(scores, dtype=np.float64).reshape(-1)
     labels = np.asarray(labels).reshape(-1)
@@ -42,35 +45,6 @@ def _check_decay(method: str, sigma: float, fn: str) -> None:
                          f' are {SOFT_NMS_METHODS}')
     if method == 'gaussian' and not sigma > 0:
         raise ValueError(f'{fn}: sigma must be > 0, got {sigma}')
-
-
-def segment_iou(segment: np.ndarray,
-                segments: np.ndarray,
-                mode: str = 'standard') -> np.ndarray:
-    """Temporal IoU of one segment against many.
-
-    Args:
-        segment (np.ndarray): ``(2, )`` ``[start, end]``.
-        segments (np.ndarray): ``(N, 2)``.
-        mode (str): ``'standard'`` or ``'official'`` (see module doc).
-
-    Returns:
-        np.ndarray: ``(N, )`` float64; 0 where the union is not positive
-        (degenerate zero-length pairs in ``'standard'`` mode).
-    """
-    if mode not in NMS_MODES:
-        raise ValueError(f'segment_iou: unknown mode {mode!r}, valid modes '
-                         f'are {NMS_MODES}')
-    segments = np.asarray(segments, dtype=np.float64).reshape(-1, 2)
-    start, end = float(segment[0]), float(segment[1])
-    offset = 1.0 if mode == 'official' else 0.0
-    inter = np.maximum(
-        0.0,
-        np.minimum(end, segments[:, 1]) - np.maximum(start, segments[:, 0]) +
-        offset)
-    union = (end - start + offset) + (segments[:, 1] - segments[:, 0] +
-                                      offset) - inter
-    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
 
 
 def overlapping_pairs(segments: np.ndarray,
@@ -119,13 +93,8 @@ def _overlapping_pair_ious(segments: np.ndarray, labels: np.ndarray,
                            mode: str) -> Tuple[np.ndarray, ...]:
     """:func:`overlapping_pairs` and their tIoU ``(P,)``."""
     first, second = overlapping_pairs(segments, labels, mode)
-    offset = 1.0 if mode == 'official' else 0.0
-    s1, e1 = segments[first, 0], segments[first, 1]
-    s2, e2 = segments[second, 0], segments[second, 1]
-    # Same expression as segment_iou, so both agree bit-wise at iou_thr.
-    inter = np.maximum(0.0, np.minimum(e1, e2) - np.maximum(s1, s2) + offset)
-    union = (e1 - s1 + offset) + (e2 - s2 + offset) - inter
-    iou = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+    # The one tIoU formula, as in segment_iou: both agree bit-wise at iou_thr.
+    iou = pairwise_tiou(segments[first], segments[second], mode)
     return first, second, iou
 
 
