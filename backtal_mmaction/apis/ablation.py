@@ -15,7 +15,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 __all__ = [
     'train_test_variant', 'run_two_stage_variant', 'run_ablation',
-    'run_two_stage_ablation', 'rerender_ablation'
+    'run_two_stage_ablation', 'rerender_ablation', 'variant_config'
 ]
 
 
@@ -155,6 +155,26 @@ def rerender_ablation(from_json: Sequence[str], out: str,
     return results
 
 
+def variant_config(two_stage_dir: str, name: str) -> str:
+    """The config file of a two-stage table row: a pipeline of
+    ``two_stage_dir`` (``configs/two_stage``) or a detector config of its
+    sibling ``anchor_free_tad`` folder (the full-GT upper bound).
+
+    Raises:
+        FileNotFoundError: in neither folder (naming both).
+    """
+    candidates = [
+        osp.join(two_stage_dir, f'{name}.py'),
+        osp.join(osp.dirname(osp.normpath(two_stage_dir)), 'anchor_free_tad',
+                 f'{name}.py')
+    ]
+    for path in candidates:
+        if osp.isfile(path):
+            return path
+    raise FileNotFoundError(f'two-stage variant {name!r}: no config '
+                            f'{candidates[0]} or {candidates[1]}')
+
+
 def run_two_stage_ablation(two_stage_dir: str,
                            data_root: str,
                            seeds: Sequence[int],
@@ -194,7 +214,7 @@ def run_two_stage_ablation(two_stage_dir: str,
             for seed in seeds:
                 t0 = time.time()
                 per_seed[name].append(run_two_stage_variant(
-                    osp.join(two_stage_dir, f'{name}.py'), seed, data_root,
+                    variant_config(two_stage_dir, name), seed, data_root,
                     osp.join(work_dir, name, f'seed{seed}'),
                     rounds if name.startswith('backtal') else 0))
                 checks.setdefault(name, []).append(read_pipeline_checks(

@@ -95,7 +95,7 @@ def update_readme(table: str, note: str, marker: str = 'ablation',
     path.write_text(new)
 
 
-TWO_STAGE = (  # configs/two_stage/<name>.py, in table order
+TWO_STAGE = (  # configs/{two_stage,anchor_free_tad}/<name>.py, table order
     'backtal_then_anchor_free_synthetic',
     'action_click_then_anchor_free_synthetic',
     'weak_then_anchor_free_synthetic',

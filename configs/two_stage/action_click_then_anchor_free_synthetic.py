@@ -2,12 +2,11 @@
 # variant (configs/ablation/synthetic/3_action_click.py) labels its
 # training videos; every action click is covered by a pseudo-segment of its
 # class, and the clicks are positives for the detector's sigmoid head.
-_base_ = './anchor_free_tad_synthetic_full_gt.py'
+_base_ = '../anchor_free_tad/anchor_free_tad_synthetic_full_gt.py'
 
 two_stage = dict(
     stage1='../ablation/synthetic/3_action_click.py',
-    pseudo_labels=dict(rel_score_thr=0.5, topk=10, nms_thr=0.3,
-                       min_length=0.0, click_segment_length=2.0),
+    # pseudo_labels: the PseudoLabelRules defaults
     self_training_rounds=0)
 train_dataloader = dict(
     dataset=dict(

@@ -5,7 +5,7 @@
 # the pseudo-segments train the anchor-free detector. The clicks of 20 % of
 # the videos are held out and score both stages: the final model is stage 1
 # unless stage 2 beats it there. `python tools/two_stage.py <this config>`.
-_base_ = './anchor_free_tad_activitynet12_full_gt.py'
+_base_ = '../anchor_free_tad/anchor_free_tad_activitynet12_full_gt.py'
 
 two_stage = dict(
     stage1='../backtal/backtal_activitynet12.py',

@@ -3,7 +3,7 @@
 # train the anchor-free detector, which also uses the background clicks as
 # extra negatives. Run it with
 #   python tools/two_stage.py configs/two_stage/backtal_then_anchor_free_synthetic.py
-_base_ = './anchor_free_tad_synthetic_full_gt.py'
+_base_ = '../anchor_free_tad/anchor_free_tad_synthetic_full_gt.py'
 
 two_stage = dict(
     stage1='../backtal/backtal_synthetic.py',

@@ -10,7 +10,7 @@
 #   python tools/data/convert_point_labels.py --format sfnet \
 #       SFNet_THUMOS14_single_frames_1.txt --gt data/thumos14/gt_thumos14.json \
 #       --out data/thumos14/clicks_sfnet.json
-_base_ = './anchor_free_tad_thumos14_full_gt.py'
+_base_ = '../anchor_free_tad/anchor_free_tad_thumos14_full_gt.py'
 
 two_stage = dict(
     stage1='../backtal/backtal_thumos14.py',

@@ -1,12 +1,11 @@
 # Two-stage pipeline from video labels only: the weak baseline
 # (configs/ablation/synthetic/1_weak.py) labels its training videos, the
 # anchor-free detector learns from those pseudo-segments (no clicks at all).
-_base_ = './anchor_free_tad_synthetic_full_gt.py'
+_base_ = '../anchor_free_tad/anchor_free_tad_synthetic_full_gt.py'
 
 two_stage = dict(
     stage1='../ablation/synthetic/1_weak.py',
-    pseudo_labels=dict(rel_score_thr=0.5, topk=10, nms_thr=0.3,
-                       min_length=0.0, click_segment_length=2.0),
+    # pseudo_labels: the PseudoLabelRules defaults
     self_training_rounds=0)
 train_dataloader = dict(
     dataset=dict(ann_file='work_dirs/weak_then_anchor_free_synthetic/'

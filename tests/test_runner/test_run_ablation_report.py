@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-TOOL = Path(__file__).resolve().parents[2] / 'tools/analysis/run_ablation.py'
+REPO = Path(__file__).resolve().parents[2]
+TOOL = REPO / 'tools/analysis/run_ablation.py'
 KEYS = [f'mAP@0.{i}0' for i in range(1, 8)] + ['mAP_avg']
 
 
@@ -162,3 +163,19 @@ def test_pipeline_checks_table(tmp_path):
     assert 'stage1 0.200 / 40.0, stage2_round0 0.500 / 45.0' in s[0]
     assert s[1].endswith('| stage1 | no |')
     assert report.format_pipeline_checks({}, {}) == ''
+
+
+def test_two_stage_rows_find_their_configs(tmp_path):
+    """A pipeline row is a configs/two_stage file, the full-GT row a
+    configs/anchor_free_tad file; every shipped row resolves."""
+    from backtal_mmaction.apis.ablation import variant_config
+    from backtal_mmaction.evaluation.ablation_report import TWO_STAGE
+    two_stage = str(REPO / 'configs' / 'two_stage')
+    for name in TWO_STAGE:
+        path = variant_config(two_stage, name)
+        assert path.endswith(f'{name}.py')
+    assert '/anchor_free_tad/' in variant_config(
+        two_stage, 'anchor_free_tad_synthetic_full_gt')
+    with pytest.raises(FileNotFoundError, match="'nope'.*two_stage.*"
+                       'anchor_free_tad'):
+        variant_config(two_stage, 'nope')
