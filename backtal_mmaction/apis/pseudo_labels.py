@@ -411,7 +411,7 @@ def predict_training_videos(config, checkpoint: str, device: str = 'cpu',
     ds_cfg = dataset_cfg or training_videos_dataset_cfg(model.cfg)
     subset = ds_cfg.get('subset')
     if not isinstance(subset, str):
-        raise ValueError('generate_pseudo_gt: the training dataset must '
+        raise ValueError('predict_training_videos: the dataset must '
                          f'name one subset, got {subset!r}')
     dataset = build_dataset(ds_cfg)
     records = [sample_record(s, subset)

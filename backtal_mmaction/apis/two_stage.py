@@ -132,9 +132,11 @@ def with_heldout_clicks(dataset: dict, click_check: Optional[dict],
     a click check or a click file."""
     dataset = copy.deepcopy(dataset)
     if click_check and dataset.get('click_file'):
+        # fraction / seed the check leaves out take ClickTALDataset's
+        # defaults (one place for them)
         dataset['heldout_clicks'] = dict(
-            fraction=click_check.get('fraction', 0.2),
-            seed=click_check.get('seed', 0), keep=keep)
+            {k: click_check[k] for k in ('fraction', 'seed')
+             if k in click_check}, keep=keep)
     return dataset
 
 
@@ -302,12 +304,11 @@ def run_two_stage(cfg: Config, work_dir: str, seed: Optional[int] = None,
     with open(osp.join(work_dir, 'pseudo_label_quality.json'), 'w') as f:
         json.dump(dict(zip(pseudo, quality)), f, indent=1)
     result = dict(checkpoints=ckpts, pseudo_gt=pseudo, quality=quality)
-    if check and not _labelling_dataset(stage1, source_cfg, ts).get(
-            'heldout_clicks'):
+    videos = _labelling_dataset(stage1, source_cfg, ts)
+    if check and not videos.get('heldout_clicks'):
         log('click check skipped: the training videos have no click file')
         check = None
     if check:
-        videos = _labelling_dataset(stage1, source_cfg, ts)
         records[source_key], _ = _label_videos(
             source_cfg, ckpts[source_key], source_key, work_dir, videos,
             False)

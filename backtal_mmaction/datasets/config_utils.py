@@ -88,33 +88,17 @@ def _pipelines(cfg) -> List[list]:
     return out
 
 
-def _set_num_classes(node, num_classes: int) -> int:
-    """Set every ``num_classes`` key in the dicts / lists under ``node``;
-    returns how many were set."""
-    count = 0
+def _set_num_classes(node, num_classes: int) -> None:
+    """Set every ``num_classes`` key in the dicts / lists under ``node``."""
     if isinstance(node, dict):
         for key in list(node.keys()):
             if key == 'num_classes':
                 node[key] = num_classes
-                count += 1
             else:
-                count += _set_num_classes(node[key], num_classes)
+                _set_num_classes(node[key], num_classes)
     elif isinstance(node, (list, tuple)):
         for item in node:
-            count += _set_num_classes(item, num_classes)
-    return count
-
-
-def _num_classes_of(node) -> List[int]:
-    """The values of every ``num_classes`` key under ``node``."""
-    if isinstance(node, dict):
-        return [v for k, v in node.items() if k == 'num_classes'] + [
-            n for k, v in node.items() if k != 'num_classes'
-            for n in _num_classes_of(v)
-        ]
-    if isinstance(node, (list, tuple)):
-        return [n for item in node for n in _num_classes_of(item)]
-    return []
+            _set_num_classes(item, num_classes)
 
 
 def _drop_validation(cfg) -> None:
@@ -183,10 +167,8 @@ def retarget_synthetic_config(cfg, data_root: str) -> None:
     summary = benchmark_gt_summary(data_root)
     if summary is None:
         return
-    num_classes = len(summary['classes'])
-    model = cfg.get('model')
-    if model is not None and any(
-            n != num_classes for n in _num_classes_of(model)):
-        _set_num_classes(model, num_classes)
+    if cfg.get('model') is not None:
+        # a no-op where the counts already agree
+        _set_num_classes(cfg.model, len(summary['classes']))
     if 'val' not in summary['subsets'] and cfg.get('val_dataloader'):
         _drop_validation(cfg)

@@ -340,3 +340,11 @@ def test_class_subset_keeps_whole_classes():
     assert sorted(db) == sorted(expected) and len(expected) > 10
     with pytest.raises(ValueError, match="'Nope'"):
         load_real_gt(gt, None, None, 30, classes=['Nope'])
+
+
+def test_config_utils_reads_the_generators_stamp():
+    """config_utils repeats the stamp's file name (reading a config must not
+    import the generator); the two stay one name."""
+    from backtal_mmaction.datasets.config_utils import GENERATOR_STAMP
+    from backtal_mmaction.datasets.synthetic.command import STAMP
+    assert GENERATOR_STAMP == STAMP

@@ -3,9 +3,11 @@
 Without segment GT on the training videos (the click-supervised setting),
 the clicks that neither training nor pseudo-labelling saw are the only
 human evidence left to compare stages (stage 1, stage 2, self-training
-rounds) or to pick a checkpoint. :func:`split_heldout_videos` chooses the
-videos whose clicks are held out, :func:`click_score` scores a localizer's
-detections on them and :func:`compare_click_scores` picks a stage.
+rounds) or to pick a checkpoint.
+:func:`~backtal_mmaction.datasets.clicks.heldout_videos` chooses the videos
+whose clicks are held out, :func:`click_score` scores a localizer's
+detections on them (its headline: :func:`click_point_map`) and
+:func:`compare_click_scores` picks a stage.
 """
 import math
 from collections.abc import Mapping
@@ -15,6 +17,7 @@ from typing import Dict, Tuple
 import numpy as np
 
 from ...utils import to_numpy
+from .detection_map import average_precision_curve
 from .detections import check_segments, check_vector
 
 __all__ = ['click_score', 'click_point_map', 'compare_click_scores']
@@ -262,11 +265,12 @@ def click_point_map(detections: Dict[str, dict],
     covers the clicks with many loose or merged segments (one segment for
     two instances matches one click) scores low, as under the real mAP.
     """
-    from .detection_map import average_precision_curve
     per_class: Dict[int, list] = {}
     positives: Dict[int, int] = {}
+    actions = {}  # video -> (action times, labels), parsed once
     for video, entry in clicks.items():
         bg, times, labels = _video_clicks(video, entry)
+        actions[video] = (times, labels)
         if video not in detections:
             raise ValueError(
                 f'held-out video {video!r} has clicks but no entry in '
@@ -289,10 +293,8 @@ def click_point_map(detections: Dict[str, dict],
         # descending score, ties as the real mAP orders them
         order = np.argsort(np.array([d[0] for d in found]))[::-1]
         dets = [found[i] for i in order]
-        unmatched = {}
-        for video, entry in clicks.items():
-            _, times, labels = _video_clicks(video, entry)
-            unmatched[video] = sorted(times[labels == c])
+        unmatched = {video: sorted(times[labels == c])
+                     for video, (times, labels) in actions.items()}
         tp = np.zeros(len(dets))
         for i, (_, video, s, e, spill) in enumerate(dets):
             if spill:
