@@ -63,5 +63,5 @@ def build_runner(cfg):
     """The tools' ``build_runner``: ``Runner.from_cfg`` with an experiment
     name of its own, so Runners built in this test process within one second
     never share MMEngine's logger/visualizer instances."""
-    from backtal_mmaction.engine.runner_utils import build_runner as build
+    from backtal_mmaction.cli.runner import build_runner as build
     return build(cfg)

@@ -25,7 +25,7 @@ def main(argv=None, args=None):
     import torch
 
     from backtal_mmaction.engine.checkpoint import load_checkpoint_file
-    from backtal_mmaction.engine.official_checkpoint import \
+    from backtal_mmaction.engine.checkpoint.official import \
         convert_official_state_dict
     if osp.exists(args.dst) and not args.overwrite:
         raise SystemExit(f'{args.dst} exists; pass --overwrite to replace it')
@@ -49,5 +49,5 @@ if __name__ == '__main__':
     # Arguments first (--help without importing torch), then the run under
     # the tools' one-line error style.
     cli_args = parse_args()
-    from backtal_mmaction.engine.cli import run_cli
+    from backtal_mmaction.cli.errors import run_cli
     run_cli(lambda _: main(args=cli_args))

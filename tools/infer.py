@@ -68,7 +68,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--cfg-options-allow-new', action='store_true')
     args = parser.parse_args(argv)
     # Imported after parsing, so --help and usage errors need no torch.
-    from backtal_mmaction.engine.cli import parse_cfg_options
+    from backtal_mmaction.cli.errors import parse_cfg_options
     args.cfg_options = parse_cfg_options(parser, args.cfg_options)
     return args
 
@@ -80,7 +80,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     # Arguments first (--help without importing torch).
     args = parse_args(argv)
     from backtal_mmaction.apis import localize_feature_files
-    from backtal_mmaction.engine.cli import run_cli
+    from backtal_mmaction.cli.errors import run_cli
     return run_cli(lambda _: localize_feature_files(
         args.config, args.checkpoint, args.features, args.out,
         overwrite=args.overwrite, fps=args.fps, duration=args.duration,

@@ -52,7 +52,7 @@ def parse_args(argv=None):
     p.add_argument('--overwrite', action='store_true')
     args = p.parse_args(argv)
     # Imported after parsing, so --help and usage errors need no torch.
-    from backtal_mmaction.engine.cli import parse_cfg_options
+    from backtal_mmaction.cli.errors import parse_cfg_options
     args.cfg_options = parse_cfg_options(p, args.cfg_options)
     return args
 
@@ -64,7 +64,7 @@ def main(argv=None) -> dict:
     args = parse_args(argv)
     # heavy imports after argument parsing: --help stays instant
     from backtal_mmaction.apis import write_pseudo_gt
-    from backtal_mmaction.engine.cli import run_cli
+    from backtal_mmaction.cli.errors import run_cli
     return run_cli(lambda _: write_pseudo_gt(
         args.config, args.checkpoint, args.out,
         rel_score_thr=args.rel_score_thr, topk=args.topk,

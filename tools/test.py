@@ -76,7 +76,7 @@ def parse_args(argv=None):
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
     # Imported after parsing, so --help and usage errors need no torch.
-    from backtal_mmaction.engine.cli import parse_cfg_options
+    from backtal_mmaction.cli.errors import parse_cfg_options
     args.cfg_options = parse_cfg_options(parser, args.cfg_options)
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
@@ -89,7 +89,7 @@ def main(argv=None) -> dict:
     # Arguments first (--help and usage errors without importing torch).
     args = parse_args(argv)
     from backtal_mmaction.apis import test_localizer
-    from backtal_mmaction.engine.cli import run_cli
+    from backtal_mmaction.cli.errors import run_cli
     return run_cli(lambda _: test_localizer(
         args.config, args.checkpoint, work_dir=args.work_dir,
         dump=args.dump, out_json=args.out_json, save_raw=args.save_raw,

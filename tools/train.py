@@ -89,7 +89,7 @@ def parse_args(argv=None):
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
     # Imported after parsing, so --help and usage errors need no torch.
-    from backtal_mmaction.engine.cli import parse_cfg_options
+    from backtal_mmaction.cli.errors import parse_cfg_options
     args.cfg_options = parse_cfg_options(parser, args.cfg_options)
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
@@ -103,7 +103,7 @@ def main(argv=None):
     # Arguments first (--help and usage errors without importing torch).
     args = parse_args(argv)
     from backtal_mmaction.apis import train_localizer
-    from backtal_mmaction.engine.cli import run_cli
+    from backtal_mmaction.cli.errors import run_cli
     return run_cli(lambda _: train_localizer(
         args.config, work_dir=args.work_dir, resume=args.resume,
         amp=args.amp, tensorboard=args.tensorboard,

@@ -43,7 +43,7 @@ def main(argv=None) -> dict:
     one-line error style; returns its result."""
     args = parse_args(argv)
     from backtal_mmaction.apis import run_two_stage_config
-    from backtal_mmaction.engine.cli import run_cli
+    from backtal_mmaction.cli.errors import run_cli
     return run_cli(lambda _: run_two_stage_config(
         args.config, work_dir=args.work_dir, seed=args.seed,
         rounds=args.rounds, no_test=args.no_test))

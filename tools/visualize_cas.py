@@ -45,7 +45,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--cfg-options-allow-new', action='store_true')
     args = parser.parse_args(argv)
     # Imported after parsing, so --help and usage errors need no torch.
-    from backtal_mmaction.engine.cli import parse_cfg_options
+    from backtal_mmaction.cli.errors import parse_cfg_options
     args.cfg_options = parse_cfg_options(parser, args.cfg_options)
     return args
 
@@ -56,7 +56,7 @@ def main(argv: Optional[Sequence[str]] = None) -> List[str]:
     tools' one-line error style; returns the PNG paths written."""
     args = parse_args(argv)
     from backtal_mmaction.apis import draw_cas_figures
-    from backtal_mmaction.engine.cli import run_cli
+    from backtal_mmaction.cli.errors import run_cli
     return run_cli(lambda _: draw_cas_figures(
         args.config, args.checkpoint, args.out_dir, videos=args.videos,
         num=args.num, split=args.split, max_classes=args.max_classes,

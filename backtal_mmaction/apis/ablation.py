@@ -37,7 +37,7 @@ def train_test_variant(config: str, seed: int, data_root: str,
     from mmengine.config import Config
 
     from ..datasets.config_utils import retarget_synthetic_config
-    from ..engine.runner_utils import build_runner
+    from ..cli.runner import build_runner
     cfg = Config.fromfile(config)
     retarget_synthetic_config(cfg, data_root)
     cfg.work_dir = work_dir

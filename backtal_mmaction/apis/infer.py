@@ -69,8 +69,8 @@ def localize_feature_files(config: str,
         FileExistsError / IsADirectoryError: ``out`` exists (without
             ``overwrite``) or is a directory.
     """
-    from ..engine.config_check import load_config
-    from ..engine.runner_utils import check_output_file
+    from ..cli.config import load_config
+    from ..cli.runner import check_output_file
     from ..evaluation.functional import dump_activitynet_results
     from .inference import init_localizer
     from .localize import (collect_feature_files, inference_localizer,

@@ -30,7 +30,7 @@ def init_localizer(config: Union[str, Config],
         from mmaction.registry import MODELS
         model = MODELS.build(cfg.model).to(device).eval()
     else:
-        from ..engine.runner_utils import build_model_from_checkpoint
+        from ..cli.runner import build_model_from_checkpoint
         model = build_model_from_checkpoint(cfg, checkpoint, device)
     model.cfg = cfg
     return model

@@ -7,7 +7,7 @@ any post-processor setting in seconds. With the config's own settings it
 reproduces the mAP of the test run exactly (same post-processor, same
 float32 detections, same video order). GT: ``gt`` (+ ``subset``), else the
 test evaluator's ``ann_file``
-(:func:`~backtal_mmaction.engine.runner_utils.find_test_evaluator`), else
+(:func:`~backtal_mmaction.cli.runner.find_test_evaluator`), else
 the GT stored with each video (what the metric saw).
 """
 import os.path as osp
@@ -151,7 +151,7 @@ def postprocess_raw_outputs(config: Union[str, Config],
         ``average_mAP``, fractions in [0, 1], ...) plus ``predictions``
         (``{video: dict(segments, scores, labels)}``) and ``class_names``.
     """
-    from ..engine.config_check import load_config
+    from ..cli.config import load_config
     if subset and not gt:
         raise ValueError(
             '--subset applies to --gt only: pass --gt FILE --subset S '
@@ -166,7 +166,7 @@ def postprocess_raw_outputs(config: Union[str, Config],
     cfg = load_config(config, cfg_options, cfg_options_allow_new)
     from mmaction.registry import MODELS
 
-    from ..engine.runner_utils import find_test_evaluator
+    from ..cli.runner import find_test_evaluator
     pp_cfg = cfg.model.get('post_processor')
     if pp_cfg is None:
         where = config if isinstance(config, str) else 'the config'

@@ -3,7 +3,7 @@
 
 - ``out_json``: detections as ActivityNet result JSON, written by the test
   evaluator that
-  :func:`~backtal_mmaction.engine.runner_utils.find_test_evaluator` picks;
+  :func:`~backtal_mmaction.cli.runner.find_test_evaluator` picks;
 - ``save_raw``: every video's raw outputs as ``DIR/<video>.npz``
   (``SaveRawOutputsHook``), for
   :func:`~backtal_mmaction.apis.postprocess_raw_outputs`;
@@ -18,7 +18,7 @@ from typing import Dict, Optional, Union
 
 from mmengine.config import Config
 
-from ..engine.config_check import load_config
+from ..cli.config import load_config
 from .train import default_work_dir
 
 __all__ = ['build_test_cfg', 'test_localizer']
@@ -51,7 +51,7 @@ def build_test_cfg(config: Union[str, Config],
             ``vis_dir`` without ``vis_cas`` (one ``error:`` line).
         ValueError: ``out_json`` and the config has no test evaluator.
     """
-    from ..engine.runner_utils import (add_custom_hook, check_output_file,
+    from ..cli.runner import (add_custom_hook, check_output_file,
                                        find_test_evaluator)
     if not osp.isfile(checkpoint) and '://' not in checkpoint:
         raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
@@ -143,7 +143,7 @@ def test_localizer(config: Union[str, Config],
         dict: the test metrics, e.g. ``{'tal/mAP@0.50': float, ...,
         'tal/mAP_avg': float}`` (percent).
     """
-    from ..engine.runner_utils import (build_runner, check_datasets,
+    from ..cli.runner import (build_runner, check_datasets,
                                        prepare_launcher)
     cfg = build_test_cfg(
         config, checkpoint, work_dir=work_dir, dump=dump, out_json=out_json,

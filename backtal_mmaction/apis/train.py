@@ -84,11 +84,11 @@ def build_train_cfg(config: Union[str, Config],
             neither the CPU nor CUDA/NPU/MLU/MUSA.
     """
     from ..engine.amp import configure_amp
-    from ..engine.atomic_checkpoint import resolve_last_checkpoint
-    from ..engine.config_check import load_config
-    from ..engine.runner_utils import (add_custom_hook, holds_a_run,
+    from ..engine.hooks.atomic_checkpoint_hook import resolve_last_checkpoint
+    from ..cli.config import load_config
+    from ..cli.runner import (add_custom_hook, holds_a_run,
                                        use_atomic_checkpoints)
-    from ..engine.vis_backends import enable_tensorboard
+    from ..cli.vis_backends import enable_tensorboard
     cfg = load_config(config, cfg_options, cfg_options_allow_new)
     cfg.work_dir = work_dir if work_dir is not None else \
         default_work_dir(cfg, config)
@@ -177,7 +177,7 @@ def train_localizer(config: Union[str, Config],
         dict | None: the test metrics (``{'tal/mAP@0.50': float, ...}``,
         percent) with ``test``, else None.
     """
-    from ..engine.runner_utils import (build_runner, check_datasets,
+    from ..cli.runner import (build_runner, check_datasets,
                                        move_aside_run, prepare_launcher)
     cfg = build_train_cfg(
         config, work_dir=work_dir, resume=resume, amp=amp,

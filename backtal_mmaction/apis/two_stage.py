@@ -92,7 +92,7 @@ def train_stage(cfg: Config, work_dir: str, seed: Optional[int] = None,
     Returns:
         str: the final checkpoint.
     """
-    from ..engine.runner_utils import build_runner
+    from ..cli.runner import build_runner
     ckpt = final_checkpoint(cfg, work_dir)
     if osp.isfile(ckpt):
         log(f'skip: {ckpt} exists')
@@ -116,7 +116,7 @@ def train_stage(cfg: Config, work_dir: str, seed: Optional[int] = None,
 
 def test_stage(cfg: Config, ckpt: str, work_dir: str) -> Dict[str, float]:
     """Test ``ckpt`` with ``cfg``'s test split; returns its metrics."""
-    from ..engine.runner_utils import build_runner
+    from ..cli.runner import build_runner
     cfg = copy.deepcopy(cfg)
     cfg.work_dir = work_dir
     cfg.load_from, cfg.resume = ckpt, False

@@ -84,10 +84,10 @@ def draw_cas_figures(config: Union[str, Config],
     from mmengine.dataset import BaseDataset, pseudo_collate
 
     from ..engine.hooks.cas_visualization_hook import safe_file_stem
-    from ..engine.runner_utils import build_model_from_checkpoint
+    from ..cli.runner import build_model_from_checkpoint
     from ..visualization import (cas_plot_inputs, render_cas_figure,
                                  save_rgb_png)
-    from ..engine.config_check import load_config
+    from ..cli.config import load_config
     cfg = load_config(config, cfg_options, cfg_options_allow_new)
     dataset = build_split_dataset(cfg, split)
     names = [

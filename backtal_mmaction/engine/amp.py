@@ -36,7 +36,7 @@ import torch.nn as nn
 from mmengine.optim import OptimWrapper
 from mmengine.registry import OPTIM_WRAPPERS
 
-from backtal_mmaction.models.profiling import cpu_bf16_hardware
+from backtal_mmaction.profiling import cpu_bf16_hardware
 
 CPU_DTYPES = ('bfloat16', )
 CUDA_DTYPES = ('float16', 'bfloat16')

@@ -3,7 +3,7 @@
 pick the test evaluator of a config."""
 from mmengine.config import Config
 
-from backtal_mmaction.engine.runner_utils import find_test_evaluator
+from backtal_mmaction.cli.runner import find_test_evaluator
 from backtal_mmaction.evaluation.metrics import TALMetric
 
 TAL = dict(type='TALMetric', ann_file='gt.json', subset='test')

@@ -5,7 +5,7 @@ import pytest
 from mmengine.config import Config
 
 from backtal_mmaction.apis import build_train_cfg
-from backtal_mmaction.engine.config_check import UnknownConfigKeyError
+from backtal_mmaction.cli.config import UnknownConfigKeyError
 
 
 def _cfg(**extra) -> Config:

@@ -3,7 +3,7 @@ import pytest
 import torch
 from mmengine.registry import init_default_scope
 
-from backtal_mmaction.models.batched_inference import (
+from backtal_mmaction.profiling.batched_inference import (
     batched_forward_features, length_buckets)
 
 D, H, C = 10, 8, 4

@@ -1,4 +1,4 @@
-"""The benchmark's measuring helpers (backtal_mmaction.models.profiling)."""
+"""The benchmark's measuring helpers (backtal_mmaction.profiling)."""
 import math
 
 import pytest
@@ -6,10 +6,10 @@ import torch
 import torch.nn.functional as F
 
 from backtal_mmaction.models.backbones import AffinityConv1d
-from backtal_mmaction.models.profiling import (OtherLoad, count_forward_flops,
+from backtal_mmaction.profiling import (OtherLoad, count_forward_flops,
                                                cpu_bf16_hardware,
                                                median_time, peak_memory)
-from backtal_mmaction.models.profiling import machine
+from backtal_mmaction.profiling import machine
 
 
 def test_flop_counter():
@@ -80,7 +80,7 @@ def test_bf16_hardware_falls_back_to_cpu_flags(monkeypatch):
 
 
 def test_time_training_step_phases_and_optimizer():
-    from backtal_mmaction.models.profiling import time_training_step
+    from backtal_mmaction.profiling import time_training_step
     torch.manual_seed(0)
     lin = torch.nn.Linear(8, 1)
     x = torch.randn(16, 8)
@@ -101,7 +101,7 @@ def test_time_training_step_phases_and_optimizer():
 
 
 def test_primitive_rates_limit_is_the_best():
-    from backtal_mmaction.models.profiling import primitive_rates
+    from backtal_mmaction.profiling import primitive_rates
     r = primitive_rates(1, 16, 32, 32, torch.float32, repeats=1)
     limit, best = r.pop('limit'), r.pop('best')
     assert limit == max(r.values()) and all(v > 0 for v in r.values())

@@ -923,7 +923,7 @@ def test_real_command_line_error_is_the_last_line(sweep_base, tmp_path):
 def test_error_message_of_a_dataloader_worker_error():
     """With num_workers > 0 a feature error reaches the tool re-raised by
     torch with the worker's traceback in its message: one line is kept."""
-    from backtal_mmaction.engine.cli import error_message
+    from backtal_mmaction.cli.errors import error_message
     err = ValueError(
         'Caught ValueError in DataLoader worker process 0.\n'
         'Original Traceback (most recent call last):\n'

@@ -6,7 +6,7 @@ import pytest
 from mmengine.runner.checkpoint import find_latest_checkpoint
 
 from backtal_mmaction.engine import load_checkpoint_file
-from backtal_mmaction.engine.atomic_checkpoint import (atomic_write,
+from backtal_mmaction.engine.hooks.atomic_checkpoint_hook import (atomic_write,
                                                      resolve_last_checkpoint)
 
 
@@ -120,7 +120,7 @@ def test_hook_resolves_the_pointer_for_mmengine_auto_resume(tmp_path):
     would open the pointer's text relative to the current directory."""
     from types import SimpleNamespace
 
-    from backtal_mmaction.engine.atomic_checkpoint import AtomicCheckpointHook
+    from backtal_mmaction.engine.hooks.atomic_checkpoint_hook import AtomicCheckpointHook
     wd = _pointer_dir(tmp_path, 'epoch_2.pth')
     logs = []
     runner = SimpleNamespace(_resume=True, _load_from=None,

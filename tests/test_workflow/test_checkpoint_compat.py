@@ -9,7 +9,7 @@ import torch
 from mmengine.config import Config
 
 from backtal_mmaction.apis import test_localizer, train_localizer
-from backtal_mmaction.engine.checkpoint_compat import (
+from backtal_mmaction.engine.checkpoint.compat import (
     CheckpointMismatchError, check_checkpoint_compatible, compare_state_dicts)
 
 REPO = Path(__file__).resolve().parents[2]

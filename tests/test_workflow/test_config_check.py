@@ -8,7 +8,7 @@ import pytest
 from mmengine.config import Config
 
 from backtal_mmaction.apis import test_localizer
-from backtal_mmaction.engine.config_check import (UnknownConfigKeyError,
+from backtal_mmaction.cli.config import (UnknownConfigKeyError,
                                                   accepted_kwargs,
                                                   check_cfg_options)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from backtal_mmaction.engine.vis_backends import enable_tensorboard
+from backtal_mmaction.cli.vis_backends import enable_tensorboard
 from backtal_mmaction.visualization.training_curves import (
     find_scalars, plot_training_curves, read_scalars)
 

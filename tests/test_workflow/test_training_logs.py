@@ -86,7 +86,7 @@ def test_runs_in_the_same_second_keep_their_own_logs(
         make_cfg, tiny_synthetic, tmp_path, monkeypatch):
     import mmengine.runner.runner as runner_module
 
-    import backtal_mmaction.engine.runner_utils as runner_utils
+    import backtal_mmaction.cli.runner as runner_utils
     from backtal_mmaction.apis import train_localizer
     clock = _FrozenClock(time.time())
     monkeypatch.setattr(runner_module, 'time', clock)

@@ -138,7 +138,7 @@ def make_batch(s: dict, device: str, seed: int = 0):
 # ---------------------------------------------------------------------- #
 def part_limit(s, a, ctx) -> None:
     import torch
-    from backtal_mmaction.models.profiling import OtherLoad, primitive_rates
+    from backtal_mmaction.profiling import OtherLoad, primitive_rates
     rows = []
     with OtherLoad() as load:
         for name, dtype in ctx['dtypes']:
@@ -158,7 +158,7 @@ def _limit_now(s, a, ctx, name):
     timed again now: the host's speed drifts between parts, so each row is
     compared with the limit measured next to it (None: no limit part)."""
     import torch
-    from backtal_mmaction.models.profiling import primitive_rates
+    from backtal_mmaction.profiling import primitive_rates
     if name not in ctx['best']:
         return None
     return primitive_rates(s['B'], s['T'], s['D'], s['H'],
@@ -171,7 +171,7 @@ def part_conv(s, a, ctx) -> None:
     import torch.nn.functional as F
 
     from backtal_mmaction.models.backbones import AffinityConv1d
-    from backtal_mmaction.models.profiling import (OtherLoad, median_time,
+    from backtal_mmaction.profiling import (OtherLoad, median_time,
                                                    peak_memory)
     from backtal_mmaction.testing.backtal_original import \
         unfold_affinity_conv1d
@@ -226,7 +226,7 @@ def part_train(s, a, ctx) -> None:
         describe_choices
     import numpy as np
 
-    from backtal_mmaction.models.profiling import (OtherLoad,
+    from backtal_mmaction.profiling import (OtherLoad,
                                                    count_forward_flops,
                                                    profile_step,
                                                    time_training_step)
@@ -339,9 +339,9 @@ def part_testpass(s, a, ctx) -> None:
 
     from backtal_mmaction.evaluation.functional.detection_map import \
         evaluate_detections
-    from backtal_mmaction.models.batched_inference import \
+    from backtal_mmaction.profiling.batched_inference import \
         batched_forward_features
-    from backtal_mmaction.models.profiling import OtherLoad
+    from backtal_mmaction.profiling import OtherLoad
     from backtal_mmaction.testing.backtal_original import original_inference
     from backtal_mmaction.testing.postprocessing import naive_postprocess
     model = build_model(s, a.device).eval()
@@ -424,7 +424,7 @@ def part_data(s, a, ctx) -> None:
     from backtal_mmaction.datasets import transforms as tf
     from backtal_mmaction.models.data_preprocessors.snippet_preprocessor \
         import SnippetFeaturePreprocessor
-    from backtal_mmaction.models.profiling import OtherLoad, median_time
+    from backtal_mmaction.profiling import OtherLoad, median_time
     B, D, T = s['B'], s['D'], s['T']
     rng = np.random.default_rng(0)
     preproc, rows, infos = SnippetFeaturePreprocessor().to(a.device), [], []
@@ -477,7 +477,7 @@ def main(argv=None) -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     import backtal_mmaction  # noqa: F401
-    from backtal_mmaction.models.profiling import (cpu_bf16_hardware,
+    from backtal_mmaction.profiling import (cpu_bf16_hardware,
                                                    lscpu_summary)
     bf16 = args.device == 'cuda' or bool(cpu_bf16_hardware())
     print(f'# BackTAL benchmark ({datetime.date.today()}, '

@@ -46,7 +46,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     """Print the breakdown table (and write the report files)."""
     args = parse_args(argv)
     # Heavy imports after parsing: --help answers at once.
-    from backtal_mmaction.engine.cli import run_cli
+    from backtal_mmaction.cli.errors import run_cli
     from backtal_mmaction.evaluation.analysis.error_report import (
         diagnose_result_file, save_error_analysis)
     from backtal_mmaction.evaluation.analysis.false_positives import \

@@ -96,8 +96,8 @@ def main(argv: Optional[Sequence[str]] = None) -> List[dict]:
     """Evaluate, print the tables (and plot); returns the result dicts."""
     args = parse_args(argv)
     # Heavy imports after parsing: --help answers at once.
-    from backtal_mmaction.engine.cli import run_cli
-    from backtal_mmaction.engine.runner_utils import check_output_file
+    from backtal_mmaction.cli.errors import run_cli
+    from backtal_mmaction.cli.runner import check_output_file
     from backtal_mmaction.evaluation.functional import \
         DEFAULT_TIOU_THRESHOLDS
     from backtal_mmaction.evaluation.offline import evaluate_result_file

@@ -29,7 +29,7 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     # Heavy imports after parsing: --help answers at once.
-    from backtal_mmaction.engine.cli import run_cli
+    from backtal_mmaction.cli.errors import run_cli
     from backtal_mmaction.visualization.training_curves import \
         plot_training_curves
 

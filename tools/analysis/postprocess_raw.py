@@ -52,7 +52,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         help='print only the mAP summary')
     args = parser.parse_args(argv)
     # Imported after parsing, so --help and usage errors need no torch.
-    from backtal_mmaction.engine.cli import parse_cfg_options
+    from backtal_mmaction.cli.errors import parse_cfg_options
     args.cfg_options = parse_cfg_options(parser, args.cfg_options)
     return args
 
@@ -63,7 +63,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     under the tools' one-line error style; returns its result."""
     args = parse_args(argv)
     from backtal_mmaction.apis import postprocess_raw_outputs
-    from backtal_mmaction.engine.cli import run_cli
+    from backtal_mmaction.cli.errors import run_cli
     return run_cli(lambda _: postprocess_raw_outputs(
         args.config, args.raw_dir, gt=args.gt, subset=args.subset,
         tiou=args.tiou, allow_missing=args.allow_missing,

@@ -66,7 +66,7 @@ def main(argv=None):
     args = parse_args(argv)
     # Imported after parsing: --help answers without torch.
     from backtal_mmaction.apis import ablation
-    from backtal_mmaction.engine.cli import INPUT_ERRORS, run_cli
+    from backtal_mmaction.cli.errors import INPUT_ERRORS, run_cli
     readme = str(REPO / 'README.md')
 
     def log(msg):

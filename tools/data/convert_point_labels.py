@@ -66,7 +66,7 @@ def main(argv=None):
     # Heavy imports after parsing: --help answers at once.
     from backtal_mmaction.datasets.point_label_formats import \
         convert_point_label_files
-    from backtal_mmaction.engine.cli import run_cli
+    from backtal_mmaction.cli.errors import run_cli
 
     def run(_):
         result = convert_point_label_files(

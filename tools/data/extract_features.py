@@ -71,7 +71,7 @@ def main(argv=None):
     # Heavy imports after parsing: --help answers at once.
     from backtal_mmaction.apis.feature_extraction import \
         extract_features_with_recognizers
-    from backtal_mmaction.engine.cli import run_cli
+    from backtal_mmaction.cli.errors import run_cli
 
     def run(_):
         if args.checkpoint is None:

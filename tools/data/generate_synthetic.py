@@ -143,7 +143,7 @@ def main(argv=None):
     # Heavy imports after parsing: --help answers at once.
     from backtal_mmaction.datasets.synthetic.command import \
         generate_from_options
-    from backtal_mmaction.engine.cli import run_cli
+    from backtal_mmaction.cli.errors import run_cli
 
     def run(_):
         for line in generate_from_options(vars(args)):

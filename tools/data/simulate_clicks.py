@@ -78,7 +78,7 @@ def main(argv=None):
                                                   dump_click_file,
                                                   load_ground_truth,
                                                   simulate_clicks)
-    from backtal_mmaction.engine.cli import run_cli
+    from backtal_mmaction.cli.errors import run_cli
 
     def run(_):
         database, class_names = load_ground_truth(args.gt)

@@ -1,5 +1,5 @@
 """Hooks of the plugin's workflow tools (registered in ``HOOKS``)."""
-from ..atomic_checkpoint import AtomicCheckpointHook
+from .atomic_checkpoint_hook import AtomicCheckpointHook
 from .cas_visualization_hook import CASVisualizationHook
 from .checkpoint_compat_hook import CheckpointCompatibilityHook
 from .raw_outputs import (SaveRawOutputsHook, attach_raw_consumer,

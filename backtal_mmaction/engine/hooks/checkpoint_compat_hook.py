@@ -7,9 +7,9 @@ from mmaction.registry import HOOKS
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
-from ..atomic_checkpoint import resolve_last_checkpoint
-from ..checkpoint import allow_checkpoint_globals, check_checkpoint_file
-from ..checkpoint_compat import check_checkpoint_compatible
+from .atomic_checkpoint_hook import resolve_last_checkpoint
+from ..checkpoint.loading import allow_checkpoint_globals, check_checkpoint_file
+from ..checkpoint.compat import check_checkpoint_compatible
 from ..mmengine_private import has_loaded, is_resuming, load_from
 
 __all__ = ['CheckpointCompatibilityHook']

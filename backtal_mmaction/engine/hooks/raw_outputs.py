@@ -30,7 +30,7 @@ from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 
-from ..atomic_checkpoint import atomic_write
+from ...utils import atomic_write
 
 __all__ = [
     'SaveRawOutputsHook', 'attach_raw_consumer', 'detach_raw_consumer',

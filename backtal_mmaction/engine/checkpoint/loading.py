@@ -33,7 +33,7 @@ import numpy as np
 import torch
 from mmengine.logging import HistoryBuffer
 
-from .mmengine_private import history_buffer_statistics
+from ..mmengine_private import history_buffer_statistics
 
 __all__ = [
     'CheckpointReadError', 'UnsafeCheckpointError', 'allow_checkpoint_globals',

@@ -38,8 +38,8 @@ from mmengine.dist import is_main_process
 from mmengine.fileio import LocalBackend, get_file_backend
 from mmengine.hooks import CheckpointHook
 
-from ..utils import atomic_replace, atomic_write
-from .mmengine_private import has_loaded, is_resuming, load_from, \
+from ...utils import atomic_replace, atomic_write
+from ..mmengine_private import has_loaded, is_resuming, load_from, \
     set_load_from
 
 __all__ = [

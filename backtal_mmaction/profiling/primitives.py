@@ -9,7 +9,7 @@ from typing import Dict, Sequence
 import torch
 import torch.nn as nn
 
-from ..backbones.conv_impl import onednn_gemm_ok
+from ..models.backbones.conv_impl import onednn_gemm_ok
 from .timing import median_time
 
 

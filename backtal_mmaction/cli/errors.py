@@ -29,8 +29,8 @@ __all__ = [
 
 
 def _input_errors() -> Tuple[Type[BaseException], ...]:
-    from .checkpoint import UnsafeCheckpointError
-    from .checkpoint_compat import CheckpointMismatchError
+    from ..engine.checkpoint import UnsafeCheckpointError
+    from ..engine.checkpoint.compat import CheckpointMismatchError
     return (ValueError, FileNotFoundError, FileExistsError,
             IsADirectoryError, NotADirectoryError, PermissionError,
             UnsafeCheckpointError, CheckpointMismatchError)

@@ -24,7 +24,7 @@ from typing import Dict, List, Optional, Sequence
 import torch
 import torch.nn as nn
 
-from .backbones.affinity_conv import AffinityConv1d
+from ..models.backbones.affinity_conv import AffinityConv1d
 
 # Temporal operators whose padded positions are not handled here.
 _UNSUPPORTED = (nn.MaxPool1d, nn.AvgPool1d, nn.AdaptiveAvgPool1d,

@@ -245,8 +245,8 @@ def build_model_from_checkpoint(cfg, checkpoint: str, device: str = 'cpu'):
     from mmaction.registry import MODELS
     from mmengine.registry import init_default_scope
 
-    from .checkpoint import load_checkpoint_file
-    from .checkpoint_compat import check_checkpoint_compatible
+    from ..engine.checkpoint import (check_checkpoint_compatible,
+                                     load_checkpoint_file)
     init_default_scope(cfg.get('default_scope', 'mmaction'))
     model = MODELS.build(cfg.model)
     ckpt = load_checkpoint_file(checkpoint, map_location='cpu')

@@ -4,7 +4,7 @@ from typing import Callable
 import torch
 import torch.nn as nn
 
-from ..backbones.affinity_conv import AffinityConv1d
+from ..models.backbones.affinity_conv import AffinityConv1d
 
 
 class ConvFlopCounter:

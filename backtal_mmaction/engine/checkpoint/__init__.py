@@ -1,0 +1,20 @@
+"""Checkpoints: safe loading (:mod:`.loading`), the model-match check
+(:mod:`.compat`) and the official BackTAL weights (:mod:`.official`).
+
+Saving is the Runner's, made crash-safe by
+:class:`~backtal_mmaction.engine.hooks.AtomicCheckpointHook`.
+"""
+from .compat import (CheckpointMismatchError, check_checkpoint_compatible,
+                     compare_state_dicts)
+from .loading import (CheckpointReadError, UnsafeCheckpointError,
+                      allow_checkpoint_globals, check_checkpoint_file,
+                      load_checkpoint_file, safe_checkpoint_globals)
+from .official import convert_official_state_dict
+
+__all__ = [
+    'CheckpointMismatchError', 'CheckpointReadError', 'UnsafeCheckpointError',
+    'allow_checkpoint_globals', 'check_checkpoint_compatible',
+    'check_checkpoint_file', 'compare_state_dicts',
+    'convert_official_state_dict', 'load_checkpoint_file',
+    'safe_checkpoint_globals'
+]
