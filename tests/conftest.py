@@ -1,11 +1,12 @@
-import sys
-from pathlib import Path
-
+"""Fixtures shared by every test folder: the tiny synthetic benchmark, a
+briefly trained checkpoint and one test run (``test_localizer``, what
+``tools/test.py`` runs) whose outputs (result JSON, raw outputs, CAS
+figures) several tests inspect, and the environment of subprocesses
+running the tools. Session-scoped and lazy: built on first use only.
+Non-fixture helpers are in :mod:`tests.helpers`."""
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+from tests.helpers import build_runner, subprocess_env, synthetic_cfg
 
 
 @pytest.fixture(scope='session')
@@ -22,46 +23,38 @@ def tiny_synthetic(tmp_path_factory):
     return out
 
 
-def synthetic_cfg(data_root, config='configs/backtal/backtal_synthetic.py',
-                  work_dir=None, epochs=1):
-    """The shipped synthetic config pointed at ``data_root``, shrunk."""
-    from mmengine.config import Config
-    from backtal_mmaction.datasets.config_utils import (
-        SPLITS, retarget_synthetic_config)
-    cfg = Config.fromfile(str(REPO / config))
-    retarget_synthetic_config(cfg, data_root)
-    for split in SPLITS:
-        loader = cfg.get(f'{split}_dataloader')
-        if not loader:
-            continue
-        for t in loader.dataset.pipeline:
-            if t['type'] == 'LoadSnippetFeature':
-                t['feat_dim'] = 16
-            if t['type'] == 'ResampleSnippets':
-                t['num_segments'] = 20
-    cfg.train_dataloader.batch_size = 4
-    m = cfg.model
-    for part in ('embedding', 'backbone', 'fg_filter'):
-        if m.get(part):
-            m[part].in_channels = 16
-    if m.get('embedding'):
-        m.embedding.hidden_channels = 8
-    if m.get('fg_filter'):
-        m.fg_filter.hidden_channels = 8
-    m.backbone.hidden_channels = 16
-    m.cls_head.in_channels = 16
-    m.cls_head.num_classes = 3
-    cfg.train_cfg.max_epochs = epochs
-    cfg.train_cfg.val_interval = epochs
-    cfg.default_hooks.logger.interval = 1
-    cfg.default_hooks.checkpoint.interval = 1
-    cfg.work_dir = str(work_dir) if work_dir else None
-    return cfg
+@pytest.fixture
+def sub_env():
+    """Environment for subprocesses running the tools."""
+    return subprocess_env()
 
 
-def build_runner(cfg):
-    """The tools' ``build_runner``: ``Runner.from_cfg`` with an experiment
-    name of its own, so Runners built in this test process within one second
-    never share MMEngine's logger/visualizer instances."""
-    from backtal_mmaction.cli.runner import build_runner as build
-    return build(cfg)
+@pytest.fixture(scope='session')
+def trained(tiny_synthetic, tmp_path_factory):
+    """A tiny model trained 3 epochs; its config keeps every class (class
+    threshold 0) so the test split has detections of all kinds."""
+    root = tmp_path_factory.mktemp('trained')
+    cfg = synthetic_cfg(tiny_synthetic, work_dir=root / 'wd', epochs=3,
+                        validate=False)
+    cfg.model.post_processor.class_threshold = 0.0
+    cfg_file = root / 'tiny_cfg.py'
+    cfg.dump(str(cfg_file))
+    build_runner(cfg).train()
+    return dict(root=root, cfg_file=str(cfg_file),
+                ckpt=str(root / 'wd' / 'epoch_3.pth'), data=tiny_synthetic)
+
+
+@pytest.fixture(scope='session')
+def test_run(trained):
+    """``test_localizer`` (``tools/test.py``) on the test split with
+    out_json, save_raw, dump and vis_cas."""
+    root = trained['root']
+    out = dict(json=str(root / 'results.json'), raw=str(root / 'raw'),
+               vis=str(root / 'vis'), pkl=str(root / 'preds.pkl'),
+               work_dir=str(root / 'test_wd'))
+    from backtal_mmaction.apis import test_localizer
+    metrics = test_localizer(
+        trained['cfg_file'], trained['ckpt'], work_dir=out['work_dir'],
+        out_json=out['json'], save_raw=out['raw'], dump=out['pkl'],
+        vis_cas=2, vis_dir=out['vis'])
+    return dict(trained, metrics=metrics, **out)

@@ -9,19 +9,27 @@ The converted weights reproduce the official CAS with
 import argparse
 import os.path as osp
 
+from backtal_mmaction.cli.errors import run_cli
 
-def parse_args(argv=None):
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('src', help='official checkpoint ({epoch, state_dict})')
     parser.add_argument('dst', help='output checkpoint for this plugin')
     parser.add_argument('--overwrite', action='store_true')
-    return parser.parse_args(argv)
+    return parser
+
+
+def parse_args(argv=None, parser=None):
+    """``argv`` parsed by ``parser`` (default: :func:`build_parser`)."""
+    return (parser or build_parser()).parse_args(argv)
 
 
 def main(argv=None, args=None):
     """Convert; ``args``: already parsed arguments (then ``argv`` is
     ignored)."""
     args = args or parse_args(argv)
+    # heavy imports after parsing: --help and usage errors need no torch
     import torch
 
     from backtal_mmaction.engine.checkpoint import load_checkpoint_file
@@ -46,8 +54,7 @@ def main(argv=None, args=None):
 
 
 if __name__ == '__main__':
-    # Arguments first (--help without importing torch), then the run under
-    # the tools' one-line error style.
-    cli_args = parse_args()
-    from backtal_mmaction.cli.errors import run_cli
-    run_cli(lambda _: main(args=cli_args))
+    # Arguments first, then the run under the tools' one-line error style.
+    cli_parser = build_parser()
+    cli_args = parse_args(parser=cli_parser)
+    run_cli(lambda _: main(args=cli_args), parser=cli_parser)

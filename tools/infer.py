@@ -18,20 +18,16 @@ name per line), else from the config's test dataset (``classes`` or its GT
 file's class list).
 """
 import argparse
-import os
 from typing import Optional, Sequence
 
-# Transparent huge pages for CPU tensors of 2 MiB and more (40-60x fewer
-# page faults on a fresh ~100 MB activation; docs/benchmark.md: 5-31%
-# faster CPU training steps, same peak memory). PyTorch reads the variable
-# once, at its first CPU allocation, so each tool sets it first, before any
-# import: it cannot move into backtal_mmaction, whose package __init__
-# imports torch. A user's own value (THP_MEM_ALLOC_ENABLE=0) wins; CUDA is
-# unaffected.
-os.environ.setdefault('THP_MEM_ALLOC_ENABLE', '1')
+from backtal_mmaction.cli.errors import parse_cfg_options, run_cli
+from backtal_mmaction.utils.setup_env import enable_cpu_huge_pages
+
+# huge pages for large CPU tensors: set before anything imports torch
+enable_cpu_huge_pages()
 
 
-def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description='Temporal action detection on new videos')
     parser.add_argument('config')
@@ -66,9 +62,15 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--cfg-options', nargs='+', metavar='KEY=VALUE',
                         help='override config settings (existing keys)')
     parser.add_argument('--cfg-options-allow-new', action='store_true')
+    return parser
+
+
+def parse_args(argv: Optional[Sequence[str]] = None,
+               parser: Optional[argparse.ArgumentParser] = None
+               ) -> argparse.Namespace:
+    """``argv`` parsed by ``parser`` (default: :func:`build_parser`)."""
+    parser = parser or build_parser()
     args = parser.parse_args(argv)
-    # Imported after parsing, so --help and usage errors need no torch.
-    from backtal_mmaction.cli.errors import parse_cfg_options
     args.cfg_options = parse_cfg_options(parser, args.cfg_options)
     return args
 
@@ -77,10 +79,10 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     """Parse ``argv``, detect and write the result JSON
     (:func:`backtal_mmaction.apis.localize_feature_files`) under the tools'
     one-line error style; returns ``{video: detections}``."""
-    # Arguments first (--help without importing torch).
-    args = parse_args(argv)
+    parser = build_parser()
+    args = parse_args(argv, parser)
+    # heavy imports after parsing: --help and usage errors need no torch
     from backtal_mmaction.apis import localize_feature_files
-    from backtal_mmaction.cli.errors import run_cli
     return run_cli(lambda _: localize_feature_files(
         args.config, args.checkpoint, args.features, args.out,
         overwrite=args.overwrite, fps=args.fps, duration=args.duration,
@@ -88,7 +90,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         score_thr=args.score_thr, feature_layout=args.feature_layout,
         axis=args.axis, array_key=args.array_key, classes=args.classes,
         device=args.device, cfg_options=args.cfg_options,
-        cfg_options_allow_new=args.cfg_options_allow_new))
+        cfg_options_allow_new=args.cfg_options_allow_new), parser=parser)
 
 
 if __name__ == '__main__':

@@ -25,19 +25,16 @@ A thin command line over :func:`backtal_mmaction.apis.test_localizer`
 import argparse
 import os
 
-# Transparent huge pages for CPU tensors of 2 MiB and more (40-60x fewer
-# page faults on a fresh ~100 MB activation; docs/benchmark.md: 5-31%
-# faster CPU training steps, same peak memory). PyTorch reads the variable
-# once, at its first CPU allocation, so each tool sets it first, before any
-# import: it cannot move into backtal_mmaction, whose package __init__
-# imports torch. A user's own value (THP_MEM_ALLOC_ENABLE=0) wins; CUDA is
-# unaffected.
-os.environ.setdefault('THP_MEM_ALLOC_ENABLE', '1')
+from backtal_mmaction.cli.errors import parse_cfg_options, run_cli
+from backtal_mmaction.utils.setup_env import enable_cpu_huge_pages
 
-__all__ = ['parse_args', 'main']
+# huge pages for large CPU tensors: set before anything imports torch
+enable_cpu_huge_pages()
+
+__all__ = ['build_parser', 'parse_args', 'main']
 
 
-def parse_args(argv=None):
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description='Test a TAL localizer')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
@@ -74,9 +71,13 @@ def parse_args(argv=None):
                         choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    return parser
+
+
+def parse_args(argv=None, parser=None):
+    """``argv`` parsed by ``parser`` (default: :func:`build_parser`)."""
+    parser = parser or build_parser()
     args = parser.parse_args(argv)
-    # Imported after parsing, so --help and usage errors need no torch.
-    from backtal_mmaction.cli.errors import parse_cfg_options
     args.cfg_options = parse_cfg_options(parser, args.cfg_options)
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
@@ -86,17 +87,17 @@ def parse_args(argv=None):
 def main(argv=None) -> dict:
     """Parse ``argv`` and test (:func:`backtal_mmaction.apis.test_localizer`)
     under the tools' one-line error style; returns the metrics."""
-    # Arguments first (--help and usage errors without importing torch).
-    args = parse_args(argv)
+    parser = build_parser()
+    args = parse_args(argv, parser)
+    # heavy imports after parsing: --help and usage errors need no torch
     from backtal_mmaction.apis import test_localizer
-    from backtal_mmaction.cli.errors import run_cli
     return run_cli(lambda _: test_localizer(
         args.config, args.checkpoint, work_dir=args.work_dir,
         dump=args.dump, out_json=args.out_json, save_raw=args.save_raw,
         vis_cas=args.vis_cas, vis_dir=args.vis_dir, overwrite=args.overwrite,
         cfg_options=args.cfg_options,
         cfg_options_allow_new=args.cfg_options_allow_new,
-        launcher=args.launcher))
+        launcher=args.launcher), parser=parser)
 
 
 if __name__ == '__main__':

@@ -17,14 +17,16 @@ The same figures can be drawn during ``tools/test.py`` with ``--vis-cas N``
 (``CASVisualizationHook``).
 
 A thin command line over
-:func:`backtal_mmaction.apis.draw_cas_figures` (keyword
+:func:`backtal_mmaction.workflows.draw_cas_figures` (keyword
 arguments = the flags).
 """
 import argparse
 from typing import List, Optional, Sequence
 
+from backtal_mmaction.cli.errors import parse_cfg_options, run_cli
 
-def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description='Per-video CAS figures')
     parser.add_argument('config')
     parser.add_argument('checkpoint')
@@ -43,26 +45,33 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         help='replace existing PNGs in --out-dir')
     parser.add_argument('--cfg-options', nargs='+', metavar='KEY=VALUE')
     parser.add_argument('--cfg-options-allow-new', action='store_true')
+    return parser
+
+
+def parse_args(argv: Optional[Sequence[str]] = None,
+               parser: Optional[argparse.ArgumentParser] = None
+               ) -> argparse.Namespace:
+    """``argv`` parsed by ``parser`` (default: :func:`build_parser`)."""
+    parser = parser or build_parser()
     args = parser.parse_args(argv)
-    # Imported after parsing, so --help and usage errors need no torch.
-    from backtal_mmaction.cli.errors import parse_cfg_options
     args.cfg_options = parse_cfg_options(parser, args.cfg_options)
     return args
 
 
 def main(argv: Optional[Sequence[str]] = None) -> List[str]:
     """Parse ``argv`` and draw the figures
-    (:func:`~backtal_mmaction.apis.draw_cas_figures`) under the
+    (:func:`~backtal_mmaction.workflows.draw_cas_figures`) under the
     tools' one-line error style; returns the PNG paths written."""
-    args = parse_args(argv)
-    from backtal_mmaction.apis import draw_cas_figures
-    from backtal_mmaction.cli.errors import run_cli
+    parser = build_parser()
+    args = parse_args(argv, parser)
+    # heavy imports after parsing: --help and usage errors need no torch
+    from backtal_mmaction.workflows import draw_cas_figures
     return run_cli(lambda _: draw_cas_figures(
         args.config, args.checkpoint, args.out_dir, videos=args.videos,
         num=args.num, split=args.split, max_classes=args.max_classes,
         max_detections=args.max_detections, device=args.device,
         overwrite=args.overwrite, cfg_options=args.cfg_options,
-        cfg_options_allow_new=args.cfg_options_allow_new))
+        cfg_options_allow_new=args.cfg_options_allow_new), parser=parser)
 
 
 if __name__ == '__main__':

@@ -23,6 +23,8 @@ from typing import Callable, Dict, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
+from mmaction.apis import init_recognizer
+from mmaction.registry import TRANSFORMS
 from mmengine.dataset import Compose, pseudo_collate
 
 from ..utils import atomic_replace
@@ -116,7 +118,6 @@ def _stack_flow_pairs(results: dict) -> dict:
 
 
 def _build(cfgs: list, modality: str) -> Compose:
-    from mmaction.registry import TRANSFORMS
     transforms = [TRANSFORMS.build(c) if isinstance(c, dict) else c
                   for c in cfgs]
     formats = [getattr(t, 'input_format', None) for t in transforms
@@ -444,7 +445,6 @@ def extract_features_with_recognizers(
     if not videos:
         raise ValueError(f'no video found in {list(inputs)} (extensions '
                          f'{VIDEO_EXTENSIONS})')
-    from mmaction.apis import init_recognizer
     device = device or ('cuda:0' if torch.cuda.is_available() else 'cpu')
     model = init_recognizer(config, checkpoint, device=device)
     flow_model = None if flow_config is None else init_recognizer(

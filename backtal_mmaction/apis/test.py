@@ -1,5 +1,9 @@
-"""Test a checkpoint with MMEngine's Runner: the function behind
-``tools/test.py`` (its keyword arguments are the command-line flags).
+"""Testing: a checkpoint on the test split with MMEngine's Runner
+(:func:`test_localizer`, behind ``tools/test.py``), and the test again from
+saved raw outputs, without the network (:func:`postprocess_raw_outputs`,
+behind ``tools/analysis/postprocess_raw.py``).
+
+:func:`test_localizer`:
 
 - ``out_json``: detections as ActivityNet result JSON, written by the test
   evaluator that
@@ -12,16 +16,39 @@
   shapes) and ``cfg_options`` keys must exist; both fail before testing;
 - ``out_json`` / ``dump`` files and ``save_raw`` / ``vis_dir`` directories
   that already hold results are never replaced without ``overwrite``.
+
+:func:`postprocess_raw_outputs`: ``test_localizer(..., save_raw=RAW)`` (``tools/test.py --save-raw``) writes
+each video's raw outputs once; :func:`postprocess_raw_outputs` then scores
+any post-processor setting in seconds. With the config's own settings it
+reproduces the mAP of the test run exactly (same post-processor, same
+float32 detections, same video order). GT: ``gt`` (+ ``subset``), else the
+test evaluator's ``ann_file``
+(:func:`~backtal_mmaction.cli.runner.find_test_evaluator`), else
+the GT stored with each video (what the metric saw).
 """
 import os.path as osp
-from typing import Dict, Optional, Union
+import time
+from typing import Callable, Dict, List, Optional, Sequence, Union
 
+import numpy as np
+from mmaction.registry import MODELS
 from mmengine.config import Config
 
 from ..cli.config import load_config
+from ..cli.runner import (add_custom_hook, build_runner, check_datasets,
+                          check_output_file, find_test_evaluator,
+                          prepare_launcher)
+from ..datasets.gt_io import load_gt_database
+from ..engine.hooks.cas_visualization_hook import check_no_figures
+from ..engine.hooks.raw_outputs import (RAW_META_FILE, find_raw_files,
+                                        load_raw_record, read_raw_meta)
+from ..evaluation.functional.detection_map import (
+    DEFAULT_TIOU_THRESHOLDS, dump_activitynet_results, evaluate_detections,
+    format_detection_table, load_activitynet_gt)
 from .train import default_work_dir
 
-__all__ = ['build_test_cfg', 'test_localizer']
+__all__ = ['build_test_cfg', 'test_localizer', 'load_raw_dir',
+           'postprocess_records', 'postprocess_raw_outputs']
 
 
 def build_test_cfg(config: Union[str, Config],
@@ -47,12 +74,10 @@ def build_test_cfg(config: Union[str, Config],
         FileNotFoundError: the checkpoint (a local path) does not exist.
         FileExistsError / IsADirectoryError: an output exists (without
             ``overwrite``) or is a directory.
-        SystemExit: ``dump`` without a ``.pkl`` / ``.pickle`` suffix, or
-            ``vis_dir`` without ``vis_cas`` (one ``error:`` line).
-        ValueError: ``out_json`` and the config has no test evaluator.
+        ValueError: ``dump`` without a ``.pkl`` / ``.pickle`` suffix,
+            ``vis_dir`` without ``vis_cas``, or ``out_json`` and the config
+            has no test evaluator.
     """
-    from ..cli.runner import (add_custom_hook, check_output_file,
-                                       find_test_evaluator)
     if not osp.isfile(checkpoint) and '://' not in checkpoint:
         raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
     cfg = load_config(config, cfg_options, cfg_options_allow_new)
@@ -60,20 +85,20 @@ def build_test_cfg(config: Union[str, Config],
         default_work_dir(cfg, config)
     cfg.load_from = checkpoint
     cfg.resume = False
-    for option, path in (('--out-json', out_json), ('--dump', dump)):
+    for option, path in (('`out_json`', out_json), ('`dump`', dump)):
         if path:
             check_output_file(path, option, overwrite=overwrite)
     if out_json:
         evaluator = find_test_evaluator(cfg)
         if evaluator is None:
-            raise ValueError('--out-json: the config has no test_evaluator '
+            raise ValueError('`out_json`: the config has no test_evaluator '
                              'to write the detections')
         evaluator['dump_results'] = out_json
         if overwrite:
             evaluator['overwrite_dump'] = True
     if dump:
         if not dump.endswith(('.pkl', '.pickle')):
-            raise SystemExit('error: --dump must end with .pkl or .pickle')
+            raise ValueError('`dump` must end with .pkl or .pickle')
         evaluators = cfg.test_evaluator
         if not isinstance(evaluators, (list, tuple)):
             evaluators = [evaluators]
@@ -89,15 +114,14 @@ def build_test_cfg(config: Union[str, Config],
                  overwrite=overwrite))
     if vis_cas:
         if vis_dir and not overwrite:
-            from ..engine.hooks.cas_visualization_hook import \
-                check_no_figures
             check_no_figures(vis_dir)
         add_custom_hook(
             cfg,
             dict(type='CASVisualizationHook', num_videos=vis_cas,
                  out_dir=vis_dir, overwrite=overwrite))
     elif vis_dir:
-        raise SystemExit('error: --vis-dir needs --vis-cas N')
+        raise ValueError('`vis_dir` needs `vis_cas` (the number of videos '
+                         'to draw)')
     cfg.launcher = launcher
     return cfg
 
@@ -143,8 +167,6 @@ def test_localizer(config: Union[str, Config],
         dict: the test metrics, e.g. ``{'tal/mAP@0.50': float, ...,
         'tal/mAP_avg': float}`` (percent).
     """
-    from ..cli.runner import (build_runner, check_datasets,
-                                       prepare_launcher)
     cfg = build_test_cfg(
         config, checkpoint, work_dir=work_dir, dump=dump, out_json=out_json,
         save_raw=save_raw, vis_cas=vis_cas, vis_dir=vis_dir,
@@ -160,3 +182,203 @@ def test_localizer(config: Union[str, Config],
 
 # Not a pytest test, though a test module may import it by name.
 test_localizer.__test__ = False
+
+
+def load_raw_dir(raw_dir: str) -> List[dict]:
+    """Raw records of a directory, in the test dataset's order when known
+    (the metric's tie-breaking between equal scores depends on it).
+
+    Returns:
+        list[dict]: one record per ``<video>.npz`` (``load_raw_record``).
+
+    Raises:
+        ValueError: a video is saved more than once.
+    """
+    records = [load_raw_record(f) for f in find_raw_files(raw_dir)]
+    names = [r['video_name'] for r in records]
+    if len(set(names)) != len(names):
+        dup = sorted({n for n in names if names.count(n) > 1})
+        raise ValueError(f'{raw_dir}: videos saved more than once: {dup[:5]}')
+    order = (read_raw_meta(raw_dir) or {}).get('video_order') or []
+    rank = {name: i for i, name in enumerate(order)}
+    return sorted(records, key=lambda r: (rank.get(r['video_name'],
+                                                   len(rank)),
+                                          r['video_name']))
+
+
+def postprocess_records(post_processor, records: Sequence[dict],
+                        num_classes: int) -> Dict[str, dict]:
+    """Detections of every raw record, stored as ``BackTAL.predict`` stores
+    them (float32 segments ``(N, 2)`` and scores ``(N,)``, int64 labels
+    ``(N,)``), so the mAP matches the test run.
+
+    Raises:
+        ValueError: a record's ``cas_supp`` is not ``(num_classes + 1, T)``
+            or it lacks ``num_frames`` / ``duration``.
+    """
+    predictions = {}
+    for rec in records:
+        name, cas = rec['video_name'], rec['cas_supp']
+        if cas.ndim != 2 or cas.shape[0] != num_classes + 1:
+            raise ValueError(
+                f'video {name!r}: raw cas_supp has shape {cas.shape}, '
+                f'expected ({num_classes + 1}, T) for {num_classes} classes')
+        if rec['num_frames'] is None or rec['duration'] is None:
+            raise ValueError(f'video {name!r}: raw outputs lack num_frames '
+                             'or duration')
+        det = post_processor(
+            cas, rec['video_scores_supp'], rec.get('magnitude'),
+            num_frames=rec['num_frames'], duration=rec['duration'])
+        predictions[name] = dict(
+            segments=np.asarray(det['segments'], np.float32).reshape(-1, 2),
+            scores=np.asarray(det['scores'], np.float32),
+            labels=np.asarray(det['labels'], np.int64))
+    return predictions
+
+
+def _stored_gt(records: Sequence[dict]) -> Dict[str, dict]:
+    missing = [r['video_name'] for r in records if 'gt_segments' not in r]
+    if missing:
+        raise ValueError(
+            f'{len(missing)} raw file(s) carry no GT (e.g. {missing[:3]}); '
+            'pass `gt` ANN_FILE [`subset` S]')
+    return {
+        r['video_name']: dict(segments=r['gt_segments'],
+                              labels=r['gt_labels'])
+        for r in records
+    }
+
+
+def _not_in_gt_message(videos: List[str], raw_dir: str, gt: Optional[str],
+                       subset: Optional[str], evaluator: dict) -> str:
+    """Name raw-output videos the GT lacks, and the GT subset they are in
+    when the GT file has them in another one."""
+    ann_file = gt or evaluator.get('ann_file')
+    subset = subset if gt else evaluator.get('subset')
+    where = f'{ann_file} (subset {subset!r})' if ann_file else 'the GT'
+    msg = (f'{len(videos)} video(s) of {raw_dir} are not in {where}: '
+           f'{videos[:5]}{" ..." if len(videos) > 5 else ""}')
+    if ann_file:
+        database = load_gt_database(ann_file)['database']
+        found = sorted({str(database[v].get('subset')) for v in videos
+                        if v in database})
+        if found:
+            msg += (f'; {ann_file} has them in subset(s) {found}: pass '
+                    f'`subset` {found[0]}')
+    return msg
+
+
+def postprocess_raw_outputs(config: Union[str, Config],
+                            raw_dir: str,
+                            gt: Optional[str] = None,
+                            subset: Optional[str] = None,
+                            tiou: Optional[Sequence[float]] = None,
+                            allow_missing: bool = False,
+                            out_json: Optional[str] = None,
+                            overwrite: bool = False,
+                            per_class: bool = True,
+                            cfg_options: Optional[dict] = None,
+                            cfg_options_allow_new: bool = False,
+                            log: Callable[[str], None] = print) -> dict:
+    """Post-process saved raw outputs with the config's
+    ``model.post_processor`` and evaluate the mAP:
+    ``tools/analysis/postprocess_raw.py``.
+
+    Args:
+        config (str | Config): Config (its ``model.post_processor`` and
+            test evaluator); a loaded config is copied.
+        raw_dir (str): Folder written by ``save_raw`` / ``--save-raw``.
+        gt (str, optional): ``--gt``: GT JSON (default: the test
+            evaluator's ``ann_file``, else the GT saved with the outputs).
+        subset (str, optional): ``--subset``, with ``gt`` only.
+        tiou (sequence of float, optional): ``--tiou`` thresholds (default:
+            the test evaluator's, else the standard 0.1:0.7).
+        allow_missing (bool): ``--allow-missing``: evaluate even if GT
+            videos have no raw outputs (they count as missed).
+        out_json (str, optional): ``--out-json``: also write the detections
+            (ActivityNet JSON).
+        overwrite (bool): ``--overwrite``: allow replacing ``out_json``.
+        per_class (bool): ``not --no-per-class``: per-class AP in the table.
+        cfg_options (dict, optional): parsed ``--cfg-options``.
+        cfg_options_allow_new (bool): ``--cfg-options-allow-new``.
+        log (callable): receives the report lines (default: ``print``).
+
+    Returns:
+        dict: ``evaluate_detections``' result (``mAP`` per tIoU,
+        ``average_mAP``, fractions in [0, 1], ...) plus ``predictions``
+        (``{video: dict(segments, scores, labels)}``) and ``class_names``.
+    """
+    if subset and not gt:
+        raise ValueError(
+            '`subset` applies to `gt` only: pass `gt` FILE `subset` S '
+            "(without `gt` the GT is the test evaluator's ann_file, else the "
+            'GT saved with the raw outputs)')
+    if out_json and osp.isdir(out_json):
+        raise IsADirectoryError(f'`out_json` {out_json} is a directory')
+    if out_json and osp.exists(out_json) and not overwrite:
+        raise FileExistsError(f'{out_json} already exists; pass '
+                              '`overwrite` to replace it')
+    start = time.perf_counter()
+    cfg = load_config(config, cfg_options, cfg_options_allow_new)
+    pp_cfg = cfg.model.get('post_processor')
+    if pp_cfg is None:
+        where = config if isinstance(config, str) else 'the config'
+        raise ValueError(f'{where}: model has no post_processor')
+    post_processor = MODELS.build(pp_cfg)
+
+    records = load_raw_dir(raw_dir)
+    meta = read_raw_meta(raw_dir) or {}
+    evaluator = dict(find_test_evaluator(cfg) or {})
+    class_names = meta.get('classes') or None
+    if gt:
+        gt_videos, class_names = load_activitynet_gt(
+            gt, subset=subset, class_names=class_names)
+    elif evaluator.get('ann_file'):
+        gt_videos, class_names = load_activitynet_gt(
+            evaluator['ann_file'], subset=evaluator.get('subset'),
+            class_names=class_names)
+    else:
+        if not class_names:
+            raise ValueError(
+                f'{raw_dir}: no class list ({osp.basename(raw_dir)}'
+                '/raw_outputs_meta.json missing); pass `gt`')
+        gt_videos = _stored_gt(records)
+    saved = {r['video_name'] for r in records}
+    extra = sorted(saved - set(gt_videos))
+    if extra:
+        raise ValueError(
+            _not_in_gt_message(extra, raw_dir, gt, subset, evaluator))
+    missing = [v for v in gt_videos if v not in saved]
+    if missing and not allow_missing:
+        raise ValueError(
+            f'{len(missing)} GT video(s) have no raw outputs in '
+            f'{raw_dir} (e.g. {missing[:5]}); they would count as '
+            'missed. Pass `allow_missing` to evaluate anyway.')
+    # The test run's video list: with the GT saved beside the outputs, a
+    # deleted .npz would otherwise drop its video from the mAP silently.
+    unsaved = [v for v in meta.get('video_order') or [] if v not in saved]
+    if unsaved and not allow_missing:
+        raise ValueError(
+            f'{len(unsaved)} of the {len(meta["video_order"])} videos listed '
+            f'in {osp.join(raw_dir, RAW_META_FILE)} have no raw-output '
+            f'file in {raw_dir}: {unsaved[:5]}'
+            f'{" ..." if len(unsaved) > 5 else ""}. Pass `allow_missing` '
+            'to evaluate the others.')
+
+    predictions = postprocess_records(post_processor, records,
+                                      len(class_names))
+    tiou = tiou or evaluator.get('tiou_thresholds', DEFAULT_TIOU_THRESHOLDS)
+    result = evaluate_detections(gt_videos, predictions, len(class_names),
+                                 tiou)
+    seconds = time.perf_counter() - start
+    log(f'post_processor: {post_processor!r}')
+    log(f'{len(predictions)} videos post-processed and evaluated in '
+        f'{seconds:.2f} s')
+    log(format_detection_table(result, class_names, per_class=per_class))
+    if out_json:
+        dump_activitynet_results(predictions, class_names, out_json,
+                                 overwrite=overwrite)
+        log(f'wrote {out_json}')
+    result['predictions'] = predictions
+    result['class_names'] = class_names
+    return result

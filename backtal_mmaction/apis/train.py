@@ -22,6 +22,14 @@ from typing import Dict, Optional, Union
 
 from mmengine.config import Config
 
+from ..cli.config import load_config
+from ..cli.runner import (add_custom_hook, build_runner, check_datasets,
+                          holds_a_run, move_aside_run, prepare_launcher,
+                          use_atomic_checkpoints)
+from ..cli.vis_backends import enable_tensorboard
+from ..engine.amp import configure_amp
+from ..engine.hooks.atomic_checkpoint_hook import resolve_last_checkpoint
+
 __all__ = ['build_train_cfg', 'train_localizer']
 
 
@@ -76,19 +84,13 @@ def build_train_cfg(config: Union[str, Config],
         ``test``).
 
     Raises:
-        SystemExit: ``work_dir`` holds a run and neither ``resume`` nor
-            ``overwrite`` is given (one ``error:`` line).
+        FileExistsError: ``work_dir`` holds a run and neither ``resume``
+            nor ``overwrite`` is given.
         FileNotFoundError: ``resume`` names a checkpoint that does not exist.
         ValueError: ``amp`` with an ``optim_wrapper`` that is not a plain
             ``OptimWrapper`` / ``AmpOptimWrapper``, or on a device that is
             neither the CPU nor CUDA/NPU/MLU/MUSA.
     """
-    from ..engine.amp import configure_amp
-    from ..engine.hooks.atomic_checkpoint_hook import resolve_last_checkpoint
-    from ..cli.config import load_config
-    from ..cli.runner import (add_custom_hook, holds_a_run,
-                                       use_atomic_checkpoints)
-    from ..cli.vis_backends import enable_tensorboard
     cfg = load_config(config, cfg_options, cfg_options_allow_new)
     cfg.work_dir = work_dir if work_dir is not None else \
         default_work_dir(cfg, config)
@@ -102,14 +104,14 @@ def build_train_cfg(config: Union[str, Config],
                          if osp.isdir(cfg.work_dir) else None)
     elif mode is not None:
         if not osp.isfile(mode):
-            raise FileNotFoundError(f'--resume: checkpoint not found: '
+            raise FileNotFoundError(f'`resume`: checkpoint not found: '
                                     f'{mode}')
         cfg.resume, cfg.load_from = True, mode
     elif holds_a_run(cfg.work_dir) and not overwrite:
-        raise SystemExit(
-            f'error: {cfg.work_dir} already holds checkpoints of a run; pass '
-            '--resume to continue it, --overwrite to train over it, or '
-            'another --work-dir.')
+        raise FileExistsError(
+            f'{cfg.work_dir} already holds checkpoints of a run; pass '
+            '`resume` to continue it, `overwrite` to train over it, or '
+            'another `work_dir`.')
     if amp:
         # CPU: bf16 autocast (warns on a CPU without bf16 instructions);
         # CUDA/NPU/MLU/MUSA: MMEngine's AmpOptimWrapper, fp16 + dynamic
@@ -177,8 +179,6 @@ def train_localizer(config: Union[str, Config],
         dict | None: the test metrics (``{'tal/mAP@0.50': float, ...}``,
         percent) with ``test``, else None.
     """
-    from ..cli.runner import (build_runner, check_datasets,
-                                       move_aside_run, prepare_launcher)
     cfg = build_train_cfg(
         config, work_dir=work_dir, resume=resume, amp=amp,
         tensorboard=tensorboard, no_validate=no_validate, test=test,
@@ -198,7 +198,7 @@ def train_localizer(config: Union[str, Config],
     if cfg.get('resume'):
         runner.logger.info(
             f'Resuming from {cfg.load_from}' if cfg.load_from else
-            f'--resume: no checkpoint in {cfg.work_dir} yet, training from '
+            f'`resume`: no checkpoint in {cfg.work_dir} yet, training from '
             'scratch')
     runner.train()
     return runner.test() if test else None

@@ -20,15 +20,22 @@ A key path is accepted when
 Anything else needs the explicit escape hatch ``allow_new=True``
 (``--cfg-options-allow-new`` in the tools).
 """
+import copy
 import difflib
 import inspect
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+from mmaction import registry as reg
+from mmengine.config import Config
+from mmengine.runner import Runner
+from torch.distributed import init_process_group
+from torch.utils.data import DataLoader
 
 __all__ = ['UnknownConfigKeyError', 'check_cfg_options', 'accepted_kwargs']
 
 
 class UnknownConfigKeyError(ValueError):
-    """A ``--cfg-options`` key does not exist in the config."""
+    """A ``cfg_options`` key does not exist in the config."""
 
 
 # Objects built from a top-level config field without a ``type`` key.
@@ -49,7 +56,6 @@ _DATALOADER_EXTRA = ('num_batch_per_epoch', )
 
 
 def _registries() -> list:
-    from mmaction import registry as reg
     names = ('MODELS', 'DATASETS', 'TRANSFORMS', 'METRICS', 'EVALUATOR',
              'HOOKS', 'LOOPS', 'OPTIMIZERS', 'OPTIM_WRAPPERS',
              'OPTIM_WRAPPER_CONSTRUCTORS', 'PARAM_SCHEDULERS',
@@ -110,7 +116,6 @@ def accepted_kwargs(obj) -> Tuple[List[str], bool]:
 def _known_new_keys(path: Sequence[str], parent) -> Tuple[List[str], bool]:
     """Names that may be added under ``parent`` (at key path ``path``)."""
     if not path:  # top level: Runner arguments
-        from mmengine.runner import Runner
         names, _ = accepted_kwargs(Runner)
         return names + list(_EXTRA_TOP_LEVEL), True
     if isinstance(parent, dict) and 'type' in parent:
@@ -123,7 +128,6 @@ def _known_new_keys(path: Sequence[str], parent) -> Tuple[List[str], bool]:
         obj = _lookup_type(_DEFAULT_TYPES[last])
         return accepted_kwargs(obj) if obj is not None else ([], True)
     if len(path) == 1 and last.endswith('_dataloader'):
-        from torch.utils.data import DataLoader
         names, _ = accepted_kwargs(DataLoader)
         return names + list(_DATALOADER_EXTRA), True
     if path == ['env_cfg']:
@@ -131,7 +135,6 @@ def _known_new_keys(path: Sequence[str], parent) -> Tuple[List[str], bool]:
     if path == ['randomness']:
         return list(_RANDOMNESS_KEYS), True
     if path == ['env_cfg', 'dist_cfg']:
-        from torch.distributed import init_process_group
         return accepted_kwargs(init_process_group)
     return [], True
 
@@ -212,9 +215,9 @@ def check_cfg_options(cfg, options: Optional[Dict[str, object]],
     ]
     if problems:
         raise UnknownConfigKeyError(
-            'Unknown --cfg-options key(s), nothing was run:\n  ' +
+            'Unknown `cfg_options` key(s), nothing was run:\n  ' +
             '\n  '.join(problems) +
-            '\nFix the key, or pass --cfg-options-allow-new to add new '
+            '\nFix the key, or pass `cfg_options_allow_new` to add new '
             'settings on purpose.')
 
 
@@ -236,9 +239,6 @@ def load_config(config,
     Returns:
         mmengine.Config: The merged config.
     """
-    import copy
-
-    from mmengine.config import Config
     cfg = (copy.deepcopy(config) if isinstance(config, Config) else
            Config.fromfile(config))
     if options:

@@ -7,36 +7,44 @@ everything the tool logged before (stdout is flushed first), so the error
 is the last line a user sees. ``BACKTAL_DEBUG=1`` in the environment shows
 the Python traceback instead.
 
-- :func:`run_cli` wraps a tool's ``main(argv)``;
-- :class:`CfgOptionsAction` is MMEngine's ``DictAction`` with an argparse
-  error (exit status 2, usage) for an item without ``=`` instead of
-  "not enough values to unpack";
-- :func:`parse_cfg_options` does the same after parsing, for tools whose
-  parser must not import MMEngine (``--help`` without torch): they store
-  ``--cfg-options`` as plain strings (``nargs='+'``) and convert them once
-  the arguments are parsed.
-"""
-import os
-import sys
-from typing import Callable, Optional, Sequence, Tuple, Type
+- :func:`run_cli` wraps a tool's ``main(argv)``. Library code names its
+  keyword arguments in backquotes (```topk` must be >= 1``); given the
+  tool's parser, :func:`run_cli` writes them as the tool's flags
+  (``--topk must be >= 1``), so a library user reads keywords and a tool
+  user reads flags (:func:`flag_message`; warnings shown during the run
+  too);
+- :func:`parse_cfg_options` turns the ``--cfg-options KEY=VALUE`` strings a
+  parser stored into MMEngine's ``DictAction`` values, with an argparse
+  error (exit status 2, usage) for an item without ``=`` instead of "not
+  enough values to unpack".
 
-from mmengine.config import DictAction
+Importing this module imports neither torch nor MMEngine, so a tool can
+import it at the top and still answer ``--help`` at once.
+"""
+import argparse
+import contextlib
+import os
+import re
+import sys
+import warnings
+from typing import Callable, Dict, Optional, Sequence, Tuple, Type
 
 __all__ = [
-    'INPUT_ERRORS', 'CfgOptionsAction', 'error_message', 'parse_cfg_options',
+    'error_message', 'flag_message', 'input_errors', 'parse_cfg_options',
     'run_cli'
 ]
 
+_KEYWORD = re.compile(r'`([A-Za-z_][A-Za-z0-9_]*)`')
 
-def _input_errors() -> Tuple[Type[BaseException], ...]:
-    from ..engine.checkpoint import UnsafeCheckpointError
-    from ..engine.checkpoint.compat import CheckpointMismatchError
+
+def input_errors() -> Tuple[Type[BaseException], ...]:
+    """The exceptions that mean bad input (one ``error:`` line, exit 1)."""
+    # the checkpoint errors live with the loaders, which import torch
+    from ..engine.checkpoint import (CheckpointMismatchError,
+                                     UnsafeCheckpointError)
     return (ValueError, FileNotFoundError, FileExistsError,
             IsADirectoryError, NotADirectoryError, PermissionError,
             UnsafeCheckpointError, CheckpointMismatchError)
-
-
-INPUT_ERRORS = _input_errors()
 
 
 def error_message(err: BaseException) -> str:
@@ -59,44 +67,76 @@ def error_message(err: BaseException) -> str:
     return text.strip() or type(err).__name__
 
 
+def _flags(parser: argparse.ArgumentParser) -> Dict[str, str]:
+    """``{keyword: flag}`` of a parser's optional arguments (its longest
+    option string: ``out_json`` -> ``--out-json``)."""
+    return {a.dest: max(a.option_strings, key=len)
+            for a in parser._actions if a.option_strings}
+
+
+def flag_message(message: str,
+                 parser: Optional[argparse.ArgumentParser]) -> str:
+    """``message`` with each backquoted keyword the tool has a flag for
+    written as that flag (```overwrite``` -> ``--overwrite``); other
+    backquoted names, and every name without a parser, stay as written."""
+    if parser is None:
+        return message
+    flags = _flags(parser)
+    return _KEYWORD.sub(lambda m: flags.get(m.group(1), m.group(0)), message)
+
+
+@contextlib.contextmanager
+def _flag_warnings(parser: Optional[argparse.ArgumentParser]):
+    """Warnings shown while the tool runs name its flags too (the
+    previous ``warnings.showwarning`` is restored afterwards)."""
+    if parser is None:
+        yield
+        return
+    show = warnings.showwarning
+
+    def show_with_flags(message, category, *args, **kwargs):
+        text = flag_message(str(message), parser)
+        show(category(text) if text != str(message) else message, category,
+             *args, **kwargs)
+
+    warnings.showwarning = show_with_flags
+    try:
+        yield
+    finally:
+        warnings.showwarning = show
+
+
 def run_cli(main: Callable, argv: Optional[Sequence[str]] = None,
-            errors: Optional[Tuple[Type[BaseException], ...]] = None):
+            errors: Optional[Tuple[Type[BaseException], ...]] = None,
+            parser: Optional[argparse.ArgumentParser] = None):
     """Run ``main(argv)``; an input error exits with status 1 and one
     ``error: <message>`` line (see module docstring).
+
+    Args:
+        errors: The exceptions that count as bad input (default:
+            :func:`input_errors`).
+        parser: The tool's parser: keywords named in messages are written
+            as its flags (:func:`flag_message`).
 
     Returns:
         whatever ``main`` returns.
     """
+    caught = errors or input_errors()
     try:
-        return main(argv)
-    except (errors or INPUT_ERRORS) as err:
+        with _flag_warnings(parser):
+            return main(argv)
+    except caught as err:
         if os.environ.get('BACKTAL_DEBUG', '') not in ('', '0'):
             raise
-        message = error_message(err)
+        message = flag_message(error_message(err), parser)
     sys.stdout.flush()
     raise SystemExit(f'error: {message}')
 
 
-def _check_key_values(parser, values, option_string) -> None:
-    for kv in values or ():
-        if '=' not in kv or not kv.split('=', 1)[0]:
-            parser.error(f'{option_string or "--cfg-options"}: {kv!r} '
-                         'is not KEY=VALUE (e.g. '
-                         'model.post_processor.nms_thr=0.6)')
-
-
-class CfgOptionsAction(DictAction):
-    """``--cfg-options KEY=VALUE ...`` (MMEngine's ``DictAction``) that
-    rejects an item without ``=`` with a usage error naming it."""
-
-    def __call__(self, parser, namespace, values, option_string=None):
-        _check_key_values(parser, values, option_string)
-        super().__call__(parser, namespace, values, option_string)
-
-
-def parse_cfg_options(parser, values: Optional[Sequence[str]],
+def parse_cfg_options(parser: argparse.ArgumentParser,
+                      values: Optional[Sequence[str]],
                       option_string: str = '--cfg-options'):
-    """``KEY=VALUE`` strings -> the dict :class:`CfgOptionsAction` builds.
+    """``KEY=VALUE`` strings -> MMEngine's ``DictAction`` value.
 
     Args:
         parser (argparse.ArgumentParser): For the usage error (exit 2) on
@@ -109,9 +149,13 @@ def parse_cfg_options(parser, values: Optional[Sequence[str]],
     """
     if values is None:
         return None
-    import argparse
+    for kv in values:
+        if '=' not in kv or not kv.split('=', 1)[0]:
+            parser.error(f'{option_string}: {kv!r} is not KEY=VALUE (e.g. '
+                         'model.post_processor.nms_thr=0.6)')
+    # after parsing: --help and usage errors need no MMEngine
+    from mmengine.config import DictAction
     namespace = argparse.Namespace()
-    CfgOptionsAction([option_string], 'cfg_options')(parser, namespace,
-                                                     list(values),
-                                                     option_string)
+    DictAction([option_string], 'cfg_options')(parser, namespace,
+                                               list(values), option_string)
     return namespace.cfg_options

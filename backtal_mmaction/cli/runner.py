@@ -1,13 +1,22 @@
 """Small config helpers shared by ``tools/train.py``, ``tools/test.py`` and
 the analysis tools."""
 import copy
+import datetime
 import os
 import os.path as osp
 import time
 from typing import Optional
 
 import torch
-from mmengine.logging import print_log
+import torch.distributed as dist
+from mmaction.registry import DATASETS, MODELS
+from mmengine.logging import MMLogger, print_log
+from mmengine.registry import init_default_scope
+from mmengine.runner import Runner
+
+from ..engine.checkpoint import (check_checkpoint_compatible,
+                                 load_checkpoint_file)
+from ..evaluation.metrics import TALMetric
 
 __all__ = [
     'add_custom_hook', 'build_model_from_checkpoint', 'build_runner',
@@ -51,7 +60,7 @@ def move_aside_run(work_dir: str) -> Optional[str]:
     for f in files:
         os.replace(osp.join(work_dir, f), osp.join(dest, f))
     print_log(
-        f'--overwrite: moved the previous run\'s {len(files)} file(s) '
+        f'`overwrite`: moved the previous run\'s {len(files)} file(s) '
         f'({", ".join(files[:6])}{" ..." if len(files) > 6 else ""}) to '
         f'{dest}', logger='current')
     return dest
@@ -65,7 +74,7 @@ def check_output_file(path: str, option: str, overwrite: bool) -> None:
                                 'file name')
     if osp.exists(path) and not overwrite:
         raise FileExistsError(f'{option} {path} already exists; pass '
-                              '--overwrite to replace it')
+                              '`overwrite` to replace it')
 
 
 def find_test_evaluator(cfg):
@@ -102,7 +111,6 @@ def _is_tal_metric(entry) -> bool:
     if isinstance(kind, str):
         return kind.split('.')[-1] == 'TALMetric'
     if isinstance(kind, type):
-        from ..evaluation.metrics import TALMetric
         return issubclass(kind, TALMetric)
     return False
 
@@ -112,8 +120,6 @@ def check_datasets(cfg, splits) -> None:
     ``'test'``, where the config has that dataloader) once, so that data
     errors (GT, clicks, missing feature files, test videos without fps)
     fail before a Runner is built and logs the environment and config."""
-    from mmaction.registry import DATASETS
-    from mmengine.registry import init_default_scope
     init_default_scope(cfg.get('default_scope', 'mmaction'))
     for split in splits:
         loader = cfg.get(f'{split}_dataloader')
@@ -161,7 +167,6 @@ def ensure_unique_experiment_name(cfg) -> Optional[str]:
     Returns:
         str | None: the experiment name set, if any.
     """
-    from mmengine.logging import MMLogger
     if cfg.get('experiment_name'):
         return None
     stem = (osp.splitext(osp.basename(cfg.filename))[0]
@@ -182,7 +187,6 @@ def ensure_unique_experiment_name(cfg) -> Optional[str]:
 def build_runner(cfg):
     """``Runner.from_cfg(cfg)`` after :func:`ensure_unique_experiment_name`:
     how the tools (and the tests) build every Runner."""
-    from mmengine.runner import Runner
     ensure_unique_experiment_name(cfg)
     return Runner.from_cfg(cfg)
 
@@ -210,7 +214,6 @@ def prepare_launcher(cfg, launcher: str) -> None:
     cfg.launcher = launcher
     if launcher != 'pytorch' or torch.cuda.is_available():
         return
-    import torch.distributed as dist
     dist_cfg = dict((cfg.get('env_cfg') or {}).get('dist_cfg') or {})
     backend = dist_cfg.pop('backend', 'gloo')
     if backend != 'gloo':
@@ -223,7 +226,6 @@ def prepare_launcher(cfg, launcher: str) -> None:
     if not dist.is_initialized():
         kwargs = {}
         if timeout is not None:
-            import datetime
             kwargs['timeout'] = datetime.timedelta(seconds=timeout)
         dist.init_process_group(backend=backend, **kwargs)
     wrapper = dict(cfg.get('model_wrapper_cfg') or {})
@@ -242,11 +244,6 @@ def build_model_from_checkpoint(cfg, checkpoint: str, device: str = 'cpu'):
     The config's ``custom_imports`` must have run (``Config.fromfile``
     does it).
     """
-    from mmaction.registry import MODELS
-    from mmengine.registry import init_default_scope
-
-    from ..engine.checkpoint import (check_checkpoint_compatible,
-                                     load_checkpoint_file)
     init_default_scope(cfg.get('default_scope', 'mmaction'))
     model = MODELS.build(cfg.model)
     ckpt = load_checkpoint_file(checkpoint, map_location='cpu')

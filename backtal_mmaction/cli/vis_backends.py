@@ -21,7 +21,7 @@ def enable_tensorboard(cfg) -> None:
             only fail at the first logged scalar, after the run started).
     """
     if importlib.util.find_spec('tensorboard') is None:
-        raise ValueError('--tensorboard needs the tensorboard package: '
+        raise ValueError('`tensorboard` needs the tensorboard package: '
                          'pip install tensorboard')
     visualizer = cfg.setdefault('visualizer', dict(type='ActionVisualizer'))
     backends = list(visualizer.get('vis_backends') or

@@ -419,7 +419,7 @@ def convert_point_label_files(fmt: str, paths: Sequence, gt_file, out_file,
     """
     if Path(out_file).exists() and not overwrite:
         raise FileExistsError(f'{out_file} already exists; refusing to '
-                              'overwrite it (pass --overwrite)')
+                              'overwrite it (pass `overwrite`)')
     if fps_json is not None and fmt != 'lacp':
         raise ValueError(f'fps_json applies to the lacp format only, not '
                          f'{fmt!r}')

@@ -33,10 +33,11 @@ from typing import Optional, Union
 
 import torch
 import torch.nn as nn
+from mmengine.device import get_device
 from mmengine.optim import OptimWrapper
 from mmengine.registry import OPTIM_WRAPPERS
 
-from backtal_mmaction.profiling import cpu_bf16_hardware
+from ..profiling.machine import cpu_bf16_hardware
 
 CPU_DTYPES = ('bfloat16', )
 CUDA_DTYPES = ('float16', 'bfloat16')
@@ -80,18 +81,17 @@ def default_device() -> str:
     """The device an MMEngine Runner trains on: ``'cuda'``, ``'npu'``,
     ``'mlu'``, ``'musa'`` (or ``'mps'``) when available, else ``'cpu'``
     (``mmengine.device.get_device``)."""
-    from mmengine.device import get_device
     return get_device()
 
 
 def no_bf16_hardware_message() -> str:
     """The warning :func:`configure_amp` gives on a CPU without bf16
     instructions."""
-    return ('--amp on CPU: this CPU has no bf16 instructions (neither '
+    return ('`amp` on CPU: this CPU has no bf16 instructions (neither '
             'avx512_bf16 nor amx_bf16), so bf16 GEMMs are emulated: a '
             'BackTAL training step was measured 84-88x slower than float32 '
             'on such a CPU (AVX2-only AMD EPYC, docs/benchmark.md). Train '
-            'without --amp here.')
+            'without `amp` here.')
 
 
 def configure_amp(cfg, device: Optional[str] = None,

@@ -1,7 +1,7 @@
 """Every access of the plugin to private MMEngine 0.10 state, in one place.
 
 MMEngine 0.10 has no public API for these; each function says why it is
-needed. ``tests/test_engine/test_mmengine_private.py`` checks each of them
+needed. ``tests/engine/test_mmengine_private.py`` checks each of them
 against the pinned MMEngine (``requirements/reference.txt``), so an upgrade
 that renames or changes one fails there, not in a user's run.
 
@@ -10,6 +10,8 @@ _save_checkpoint_with_step` (an override of ``CheckpointHook``'s, see its
 comment), tested by the same module.
 """
 from typing import FrozenSet, Optional
+
+from mmengine.logging import HistoryBuffer
 
 __all__ = [
     'has_loaded', 'history_buffer_statistics', 'is_resuming', 'load_from',
@@ -70,6 +72,5 @@ def history_buffer_statistics() -> FrozenSet[str]:
     as the class attribute ``_statistics_methods`` (filled by
     ``HistoryBuffer.register_statistics``).
     """
-    from mmengine.logging import HistoryBuffer
     # pylint: disable=protected-access
     return frozenset(HistoryBuffer._statistics_methods)

@@ -205,7 +205,7 @@ def format_pipeline_checks(checks: dict, per_seed: dict) -> str:
 
 def read_pipeline_checks(work_dir: str) -> dict:
     """``{'quality': round-0 quality or None, 'selection': dict or None}``
-    from a pipeline work dir (:func:`~backtal_mmaction.apis.run_two_stage`
+    from a pipeline work dir (:func:`~backtal_mmaction.workflows.run_two_stage`
     writes them)."""
     out = dict(quality=None, selection=None)
     qfile = osp.join(work_dir, 'pseudo_label_quality.json')

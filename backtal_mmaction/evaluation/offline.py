@@ -57,7 +57,7 @@ def results_against_gt(
         if subset is not None:
             log(f'Subset inferred from the results: {subset!r} (all '
                 f'{len(predictions)} result videos belong to it; pass '
-                '--subset to override)')
+                '`subset` to override)')
     check_videos_in_subset(gt.database, videos, subset, gt.path)
     scored = select_subset(gt.database, subset, gt.path)
     return predictions, gt_detections(gt, scored), subset

@@ -3,6 +3,7 @@ import gc
 from typing import Callable, Dict, Optional
 
 import torch
+from torch.profiler import ProfilerActivity, profile
 
 
 def _proc_status_kib(key: str) -> Optional[int]:
@@ -52,7 +53,6 @@ def peak_memory(fn: Callable[[], object],
         return dict(
             tensor=(torch.cuda.max_memory_allocated() - base) / 2**20,
             rss=float('nan'))
-    from torch.profiler import ProfilerActivity, profile
     base_rss = _reset_peak_rss()
     with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as p:
         fn()

@@ -6,6 +6,7 @@ from typing import Callable, Dict, Optional
 
 import numpy as np
 import torch
+from torch.profiler import ProfilerActivity, profile
 
 from .memory import peak_memory
 from .timing import sync
@@ -78,7 +79,6 @@ def time_training_step(loss_fn: Callable[[], torch.Tensor],
 def profile_step(fn: Callable[[], object], device: str = 'cpu',
                  top: int = 12) -> str:
     """``torch.profiler`` table of one ``fn()``, ops sorted by self time."""
-    from torch.profiler import ProfilerActivity, profile
     acts = [ProfilerActivity.CPU]
     if device == 'cuda':
         acts.append(ProfilerActivity.CUDA)

@@ -28,7 +28,7 @@ mode the results are bit-identical to the former evaluation formula
 ``clip(x, 0, None)`` agree except on a ``-0.0`` argument (which the
 ``+ 0.0`` excludes, so no SIMD tie-break between signed zeros is reached),
 and a signed-zero union is not positive, so it yields the same ``+0.0``
-output either way (see ``tests/test_structures/test_segments.py``).
+output either way (see ``tests/structures/test_segments.py``).
 """
 import numpy as np
 

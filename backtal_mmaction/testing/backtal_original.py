@@ -28,7 +28,7 @@ of our :class:`BackTAL` models, so both compute the same numbers:
 
 Where our model differs in formulation only (vectorized losses, the
 shifted-GEMM conv), the values agree to float rounding
-(``tests/test_models/test_backtal_original.py``). One difference in
+(``tests/testing/test_backtal_original.py``). One difference in
 definition: with several GT classes whose top-k snippets overlap, the
 original's foreground *list* holds those snippets twice, which weights them
 twice in its hinge means; ours uses the set. The checks therefore use

@@ -6,7 +6,7 @@ with the reference's own ``np.argsort`` orders (ties included), written
 independently of the vectorized
 :func:`backtal_mmaction.evaluation.functional.evaluate_detections`.
 :func:`build_thumos_like_case` is a seeded THUMOS14-sized problem to compare
-them on. Used by ``tests/test_evaluation`` and timed by
+them on. Used by ``tests/evaluation`` and timed by
 ``tools/analysis/benchmark_metric.py``.
 """
 from typing import Dict, Sequence, Tuple

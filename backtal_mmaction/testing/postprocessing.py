@@ -5,7 +5,7 @@ BackTAL code: per class and per threshold, ``np.where`` + ``np.split`` to
 group frames into runs, and per run a Python list of outer-region frame
 indices; then per-class greedy NMS, with the whole-video box appended once
 PER generated proposal. The vectorized ``BackTALPostProcessor`` is tested
-against them (``tests/test_postprocessing/test_equivalence.py``) and
+against them (``tests/models/postprocessing/test_equivalence.py``) and
 ``tools/analysis/benchmark_postprocessing.py`` / ``benchmark.py`` time them.
 """
 from typing import Dict, List, Optional, Sequence, Tuple

@@ -15,6 +15,8 @@ Rendering uses Matplotlib's Agg canvas directly (no pyplot, no display), and
 returns an RGB array that MMEngine visualizer backends accept
 (``LocalVisBackend.add_image``).
 """
+import os
+import os.path as osp
 from typing import Dict, Optional, Sequence
 
 import numpy as np
@@ -109,6 +111,7 @@ def render_cas_figure(cas: np.ndarray,
     Returns:
         np.ndarray: ``(H, W, 3)`` uint8 RGB image.
     """
+    # matplotlib (0.3 s to import) only when a figure is drawn
     from matplotlib import colormaps
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -260,9 +263,7 @@ def cas_plot_inputs(sample, raw: Optional[Dict[str, np.ndarray]] = None
 
 def save_rgb_png(image: np.ndarray, path: str) -> str:
     """Write an ``(H, W, 3)`` uint8 RGB array as PNG (Matplotlib, no cv2)."""
-    import os
-    import os.path as osp
-
+    # matplotlib (0.3 s to import) only when a figure is drawn
     from matplotlib.image import imsave
     os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
     imsave(path, image)

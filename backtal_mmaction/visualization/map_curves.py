@@ -51,8 +51,9 @@ evaluate_detections` (``tiou_thresholds`` ``(K_r, )``, ``mAP``
         raise ValueError(f'plot_map_curves: {len(results)} results but '
                          f'{len(labels)} labels')
     if out_file is not None and osp.exists(out_file) and not overwrite:
-        raise FileExistsError(f'{out_file} already exists; pass --overwrite '
-                              '(overwrite=True) to replace it')
+        raise FileExistsError(f'{out_file} already exists; pass `overwrite` '
+                              'to replace it')
+    # matplotlib (0.3 s to import) only when a figure is drawn
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 

@@ -110,12 +110,13 @@ def plot_training_curves(runs: Sequence[str],
         matplotlib.figure.Figure: The figure (its lines hold the data).
     """
     if osp.exists(out_file) and not overwrite:
-        raise FileExistsError(f'{out_file} already exists; pass --overwrite '
+        raise FileExistsError(f'{out_file} already exists; pass `overwrite` '
                               'to replace it')
     labels = list(labels) if labels else list(runs)
     if len(labels) != len(runs):
         raise ValueError(f'{len(labels)} labels for {len(runs)} runs')
-    # Agg canvas on a bare Figure: no pyplot state, no global backend switch.
+    # Agg canvas on a bare Figure: no pyplot state, no global backend
+    # switch; matplotlib (0.3 s to import) only when a figure is drawn.
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     fig = Figure(figsize=(11, 4))

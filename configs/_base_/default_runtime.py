@@ -1,6 +1,7 @@
 # Runtime shared by every config of the plugin.
 default_scope = 'mmaction'
-custom_imports = dict(imports=['backtal_mmaction'], allow_failed_imports=False)
+custom_imports = dict(
+    imports=['backtal_mmaction.registration'], allow_failed_imports=False)
 
 default_hooks = dict(
     runtime_info=dict(type='RuntimeInfoHook'),

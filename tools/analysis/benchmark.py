@@ -29,10 +29,20 @@ FLOPs are counted analytically from the shapes each convolution sees
 of ``--repeats`` runs after a warm-up.
 """
 import argparse
+import datetime
 import os
 import os.path as osp
 import sys
+import tempfile
+import time
 
+import numpy as np
+
+from backtal_mmaction.cli.errors import run_cli
+from backtal_mmaction.evaluation.functional.detection_map import \
+    evaluate_detections
+
+# heavy imports inside the parts: --help and usage errors need no torch
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PARTS = ('limit', 'conv', 'train', 'testpass', 'data')
 # THUMOS14 sizes (the training step at B=4, as in the issue's measurement;
@@ -47,7 +57,7 @@ QUICK = dict(SIZES['official'], B=2, T=64, D=128, H=128, hidden=32,
              videos=21)
 
 
-def parse_args(argv=None):
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--sizes', nargs='+', default=['official'],
                         choices=sorted(SIZES))
@@ -64,6 +74,12 @@ def parse_args(argv=None):
                         'CPU tensors; the training tools set it too)')
     parser.add_argument('--threads', type=int, default=None,
                         help="torch.set_num_threads (default: torch's)")
+    return parser
+
+
+def parse_args(argv=None, parser=None):
+    """``argv`` parsed by ``parser`` (default: :func:`build_parser`)."""
+    parser = parser or build_parser()
     args = parser.parse_args(argv)
     if args.repeats < 1:
         parser.error(f'--repeats must be >= 1, got {args.repeats}')
@@ -115,7 +131,6 @@ def make_batch(s: dict, device: str, seed: int = 0):
     """Features ``(B, D, T)``, data samples, and the label / click tensors
     of the original formulation. One class per video (see the reference's
     docstring), ``T // 50`` background clicks."""
-    import numpy as np
     import torch
     from mmaction.structures import ActionDataSample
     B, T, C = s['B'], s['T'], s['C']
@@ -224,8 +239,6 @@ def part_train(s, a, ctx) -> None:
 
     from backtal_mmaction.models.backbones.conv_impl import \
         describe_choices
-    import numpy as np
-
     from backtal_mmaction.profiling import (OtherLoad,
                                                    count_forward_flops,
                                                    profile_step,
@@ -297,7 +310,6 @@ def part_train(s, a, ctx) -> None:
 def make_test_set(s: dict, seed: int = 1):
     """``s['videos']`` videos of THUMOS14-like native lengths (log-normal,
     median ``0.47 T``, ``T/10 .. 4T`` snippets of 16 frames at 30 fps)."""
-    import numpy as np
     import torch
     rng = np.random.default_rng(seed)
     T = s['T']
@@ -316,7 +328,6 @@ def gt_near(preds: dict, seed: int = 2) -> dict:
     0 nor 100 and both evaluators have matches to rank: per video, up to 15
     of its top detections, each end moved by up to 20% of its length, plus
     one missed instance."""
-    import numpy as np
     rng = np.random.default_rng(seed)
     gt = {}
     for name, p in preds.items():
@@ -333,12 +344,8 @@ def gt_near(preds: dict, seed: int = 2) -> dict:
 
 
 def part_testpass(s, a, ctx) -> None:
-    import time
-
     import torch
 
-    from backtal_mmaction.evaluation.functional.detection_map import \
-        evaluate_detections
     from backtal_mmaction.profiling.batched_inference import \
         batched_forward_features
     from backtal_mmaction.profiling import OtherLoad
@@ -416,9 +423,6 @@ def part_data(s, a, ctx) -> None:
     """One training batch through the dataset transforms, the collate
     function and the data preprocessor: ``B`` videos of ``T..4T``
     snippets, resampled to ``T``."""
-    import tempfile
-
-    import numpy as np
     from mmengine.dataset import pseudo_collate
 
     from backtal_mmaction.datasets import transforms as tf
@@ -465,18 +469,23 @@ def part_data(s, a, ctx) -> None:
 
 
 def main(argv=None) -> None:
-    args = parse_args(argv)
+    parser = build_parser()
+    args = parse_args(argv, parser)
     if args.thp:
-        # read by PyTorch once, at its first allocation: before the import
+        # read by PyTorch once, at its first allocation: before run_cli
+        # (its input_errors() imports torch)
         os.environ['THP_MEM_ALLOC_ENABLE'] = '1'
-    import datetime
+    run_cli(lambda _: run_parts(args), parser=parser)
 
+
+def run_parts(args) -> None:
+    """The parts of the benchmark ``args`` selects."""
     import torch
     if args.device == 'cuda' and not torch.cuda.is_available():
         raise SystemExit('error: --device cuda: CUDA is not available')
     if args.threads:
         torch.set_num_threads(args.threads)
-    import backtal_mmaction  # noqa: F401
+    import backtal_mmaction.registration  # noqa: F401
     from backtal_mmaction.profiling import (cpu_bf16_hardware,
                                                    lscpu_summary)
     bf16 = args.device == 'cuda' or bool(cpu_bf16_hardware())

@@ -14,9 +14,16 @@ import argparse
 import time
 from typing import Optional, Sequence, Tuple
 
+import numpy as np
+
+from backtal_mmaction.cli.errors import run_cli
+from backtal_mmaction.evaluation.functional import (DEFAULT_TIOU_THRESHOLDS,
+                                                    evaluate_detections)
+from backtal_mmaction.testing.detection_evaluation import (
+    build_thumos_like_case, naive_evaluate_detections)
+
 
 def _median_time(fn, repeats: int) -> float:
-    import numpy as np
     times = []
     for _ in range(repeats):
         tic = time.perf_counter()
@@ -40,12 +47,6 @@ def run_benchmark(case: Tuple[dict, dict, int],
         dict: ``vectorized_s`` and ``naive_s`` (median seconds),
         ``speedup``, ``num_predictions``, ``num_gt``, ``average_mAP``.
     """
-    import numpy as np
-
-    from backtal_mmaction.evaluation.functional import (
-        DEFAULT_TIOU_THRESHOLDS, evaluate_detections)
-    from backtal_mmaction.testing.detection_evaluation import \
-        naive_evaluate_detections
     thr = DEFAULT_TIOU_THRESHOLDS if tiou_thresholds is None else \
         tiou_thresholds
     gt, predictions, num_classes = case
@@ -71,7 +72,7 @@ def run_benchmark(case: Tuple[dict, dict, int],
         average_mAP=fast['average_mAP'])
 
 
-def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument(
         '--repeats',
@@ -89,6 +90,14 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     case.add_argument('--gt-per-video', type=float, default=15.0)
     case.add_argument('--num-classes', type=int, default=20)
     case.add_argument('--preds-per-video', type=int, default=200)
+    return parser
+
+
+def parse_args(argv: Optional[Sequence[str]] = None,
+               parser: Optional[argparse.ArgumentParser] = None
+               ) -> argparse.Namespace:
+    """``argv`` parsed by ``parser`` (default: :func:`build_parser`)."""
+    parser = parser or build_parser()
     args = parser.parse_args(argv)
     if args.repeats < 1 or args.naive_repeats < 1:
         parser.error('--repeats and --naive-repeats must be >= 1')
@@ -96,9 +105,15 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> dict:
-    args = parse_args(argv)
-    from backtal_mmaction.testing.detection_evaluation import \
-        build_thumos_like_case
+    """Parse ``argv``, time both and print the comparison under the tools'
+    one-line error style (numpy only: no torch); returns the timings."""
+    parser = build_parser()
+    args = parse_args(argv, parser)
+    return run_cli(lambda _: _run(args), errors=(ValueError, OSError),
+                   parser=parser)
+
+
+def _run(args: argparse.Namespace) -> dict:
     case = build_thumos_like_case(
         num_videos=args.num_videos,
         gt_per_video=args.gt_per_video,

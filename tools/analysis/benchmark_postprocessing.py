@@ -15,9 +15,12 @@ import argparse
 import time
 from typing import Dict
 
+import numpy as np
+
+from backtal_mmaction.cli.errors import run_cli
+
 
 def _median_ms(fn, repeats: int) -> float:
-    import numpy as np
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
@@ -37,6 +40,7 @@ def run_benchmark(repeats: int = 5,
         dict: median milliseconds of proposal generation and of the full
         post-processing for both, plus proposal / detection counts.
     """
+    # heavy imports when run: --help and usage errors need no torch
     from backtal_mmaction.models.postprocessing.backtal_postprocessor import \
         BackTALPostProcessor
     from backtal_mmaction.testing.postprocessing import (assert_same_detections,
@@ -73,7 +77,7 @@ def run_benchmark(repeats: int = 5,
     )
 
 
-def parse_args():
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description='Benchmark BackTAL post-processing (vectorized vs loops)')
     parser.add_argument('--repeats', type=int, default=5)
@@ -81,11 +85,23 @@ def parse_args():
     parser.add_argument('--num-frames', type=int, default=6400)
     parser.add_argument('--duration', type=float, default=213.3)
     parser.add_argument('--seed', type=int, default=0)
-    return parser.parse_args()
+    return parser
 
 
-def main():
-    args = parse_args()
+def parse_args(argv=None, parser=None):
+    """``argv`` parsed by ``parser`` (default: :func:`build_parser`)."""
+    return (parser or build_parser()).parse_args(argv)
+
+
+def main(argv=None):
+    """Parse ``argv``, time both and print the comparison under the tools'
+    one-line error style."""
+    parser = build_parser()
+    args = parse_args(argv, parser)
+    run_cli(lambda _: _run(args), parser=parser)
+
+
+def _run(args: argparse.Namespace) -> None:
     if args.repeats < 1:
         raise ValueError(f'--repeats must be >= 1, got {args.repeats}')
     res = run_benchmark(args.repeats, args.num_snippets, args.num_frames,

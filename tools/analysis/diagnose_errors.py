@@ -19,8 +19,14 @@ writes ``fp_analysis.md``, ``fp_analysis.json`` and the bar chart
 import argparse
 from typing import Optional, Sequence
 
+from backtal_mmaction.cli.errors import run_cli
+from backtal_mmaction.evaluation.analysis.error_report import (
+    diagnose_result_file, save_error_analysis)
+from backtal_mmaction.evaluation.analysis.false_positives import \
+    format_error_table
 
-def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description='False-positive error analysis (DETAD) of temporal '
         'action detections')
@@ -39,18 +45,20 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         'or over all classes (ratio x G)')
     parser.add_argument('--out-dir',
                         help='write fp_analysis.{md,json,png} here')
-    return parser.parse_args(argv)
+    return parser
+
+
+def parse_args(argv: Optional[Sequence[str]] = None,
+               parser: Optional[argparse.ArgumentParser] = None
+               ) -> argparse.Namespace:
+    """``argv`` parsed by ``parser`` (default: :func:`build_parser`)."""
+    return (parser or build_parser()).parse_args(argv)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> dict:
     """Print the breakdown table (and write the report files)."""
-    args = parse_args(argv)
-    # Heavy imports after parsing: --help answers at once.
-    from backtal_mmaction.cli.errors import run_cli
-    from backtal_mmaction.evaluation.analysis.error_report import (
-        diagnose_result_file, save_error_analysis)
-    from backtal_mmaction.evaluation.analysis.false_positives import \
-        format_error_table
+    parser = build_parser()
+    args = parse_args(argv, parser)
 
     def run(_):
         result = diagnose_result_file(
@@ -72,7 +80,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
                   f'{args.out_dir}')
         return result
 
-    return run_cli(run)
+    return run_cli(run, parser=parser)
 
 
 if __name__ == '__main__':

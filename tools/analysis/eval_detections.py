@@ -29,8 +29,13 @@ import argparse
 import os.path as osp
 from typing import List, Optional, Sequence
 
+from backtal_mmaction.cli.errors import run_cli
+from backtal_mmaction.evaluation.functional import DEFAULT_TIOU_THRESHOLDS
+from backtal_mmaction.evaluation.offline import evaluate_result_file
+from backtal_mmaction.visualization.map_curves import plot_map_curves
 
-def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description='Temporal action detection mAP of ActivityNet result '
         'JSON files against ActivityNet-style ground truth')
@@ -76,6 +81,14 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         '--overwrite',
         action='store_true',
         help='replace an existing --plot file')
+    return parser
+
+
+def parse_args(argv: Optional[Sequence[str]] = None,
+               parser: Optional[argparse.ArgumentParser] = None
+               ) -> argparse.Namespace:
+    """``argv`` parsed by ``parser`` (default: :func:`build_parser`)."""
+    parser = parser or build_parser()
     args = parser.parse_args(argv)
     if args.labels is not None and len(args.labels) != len(args.result):
         parser.error(f'--labels: {len(args.labels)} label(s) for '
@@ -94,13 +107,10 @@ def plot_title(gt: str, subsets: Sequence[Optional[str]]) -> str:
 
 def main(argv: Optional[Sequence[str]] = None) -> List[dict]:
     """Evaluate, print the tables (and plot); returns the result dicts."""
-    args = parse_args(argv)
-    # Heavy imports after parsing: --help answers at once.
-    from backtal_mmaction.cli.errors import run_cli
+    parser = build_parser()
+    args = parse_args(argv, parser)
+    # heavy import after parsing: --help and usage errors need no torch
     from backtal_mmaction.cli.runner import check_output_file
-    from backtal_mmaction.evaluation.functional import \
-        DEFAULT_TIOU_THRESHOLDS
-    from backtal_mmaction.evaluation.offline import evaluate_result_file
 
     def run(_):
         if args.plot is not None:  # before minutes of evaluation
@@ -118,8 +128,6 @@ def main(argv: Optional[Sequence[str]] = None) -> List[dict]:
                     ambiguous_file=args.ambiguous,
                     per_class=not args.no_per_class))
         if args.plot is not None:
-            from backtal_mmaction.visualization.map_curves import \
-                plot_map_curves
             labels = args.labels or [
                 osp.splitext(osp.basename(p))[0] for p in args.result
             ]
@@ -132,7 +140,7 @@ def main(argv: Optional[Sequence[str]] = None) -> List[dict]:
             print(f'wrote {args.plot}')
         return results
 
-    return run_cli(run)
+    return run_cli(run, parser=parser)
 
 
 if __name__ == '__main__':

@@ -11,8 +11,12 @@ layout and fails on these files.
 """
 import argparse
 
+from backtal_mmaction.cli.errors import run_cli
+from backtal_mmaction.visualization.training_curves import \
+    plot_training_curves
 
-def parse_args(argv=None):
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description='Plot loss / metric curves from MMEngine scalars.json')
     parser.add_argument('runs', nargs='+', help='scalars.json files or '
@@ -23,22 +27,24 @@ def parse_args(argv=None):
                         help='curves to draw (default: losses and mAP_avg)')
     parser.add_argument('--overwrite', action='store_true',
                         help='replace an existing --out file')
-    return parser.parse_args(argv)
+    return parser
+
+
+def parse_args(argv=None, parser=None):
+    """``argv`` parsed by ``parser`` (default: :func:`build_parser`)."""
+    return (parser or build_parser()).parse_args(argv)
 
 
 def main(argv=None):
-    args = parse_args(argv)
-    # Heavy imports after parsing: --help answers at once.
-    from backtal_mmaction.cli.errors import run_cli
-    from backtal_mmaction.visualization.training_curves import \
-        plot_training_curves
+    parser = build_parser()
+    args = parse_args(argv, parser)
 
     def run(_):
         plot_training_curves(args.runs, args.out, labels=args.labels,
                              keys=args.keys, overwrite=args.overwrite)
         print(f'wrote {args.out}')
 
-    run_cli(run)
+    run_cli(run, parser=parser)
 
 
 if __name__ == '__main__':

@@ -22,8 +22,10 @@ A thin command line over
 import argparse
 from typing import Optional, Sequence
 
+from backtal_mmaction.cli.errors import parse_cfg_options, run_cli
 
-def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description='Post-processing + mAP from tools/test.py --save-raw '
         'outputs')
@@ -50,9 +52,15 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         help='allow replacing --out-json')
     parser.add_argument('--no-per-class', action='store_true',
                         help='print only the mAP summary')
+    return parser
+
+
+def parse_args(argv: Optional[Sequence[str]] = None,
+               parser: Optional[argparse.ArgumentParser] = None
+               ) -> argparse.Namespace:
+    """``argv`` parsed by ``parser`` (default: :func:`build_parser`)."""
+    parser = parser or build_parser()
     args = parser.parse_args(argv)
-    # Imported after parsing, so --help and usage errors need no torch.
-    from backtal_mmaction.cli.errors import parse_cfg_options
     args.cfg_options = parse_cfg_options(parser, args.cfg_options)
     return args
 
@@ -61,15 +69,16 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     """Parse ``argv`` and re-run post-processing + mAP
     (:func:`~backtal_mmaction.apis.postprocess_raw_outputs`)
     under the tools' one-line error style; returns its result."""
-    args = parse_args(argv)
+    parser = build_parser()
+    args = parse_args(argv, parser)
+    # heavy imports after parsing: --help and usage errors need no torch
     from backtal_mmaction.apis import postprocess_raw_outputs
-    from backtal_mmaction.cli.errors import run_cli
     return run_cli(lambda _: postprocess_raw_outputs(
         args.config, args.raw_dir, gt=args.gt, subset=args.subset,
         tiou=args.tiou, allow_missing=args.allow_missing,
         out_json=args.out_json, overwrite=args.overwrite,
         per_class=not args.no_per_class, cfg_options=args.cfg_options,
-        cfg_options_allow_new=args.cfg_options_allow_new))
+        cfg_options_allow_new=args.cfg_options_allow_new), parser=parser)
 
 
 if __name__ == '__main__':

@@ -16,16 +16,18 @@ the spread of the means) and the raw numbers as JSON next to it; with
 1) and the full-GT upper bound; finished steps in the work dir are reused.
 Nothing in the tables is typed by hand.
 
-A thin command line over :mod:`backtal_mmaction.apis.ablation`
+A thin command line over :mod:`backtal_mmaction.workflows.ablation`
 (``run_ablation``, ``rerender_ablation``, ``run_two_stage_ablation``).
 """
 import argparse
 from pathlib import Path
 
+from backtal_mmaction.cli.errors import input_errors, run_cli
+
 REPO = Path(__file__).resolve().parents[2]
 
 
-def parse_args(argv=None):
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--data-root', default='data/synthetic')
     parser.add_argument('--config-dir', default='configs/ablation/synthetic')
@@ -50,6 +52,12 @@ def parse_args(argv=None):
     parser.add_argument('--rounds', type=int, default=0,
                         help='self-training rounds of the BackTAL pipeline '
                         '(--two-stage)')
+    return parser
+
+
+def parse_args(argv=None, parser=None):
+    """``argv`` parsed by ``parser`` (default: :func:`build_parser`)."""
+    parser = parser or build_parser()
     args = parser.parse_args(argv)
     if args.two_stage:
         if args.work_dir == 'work_dirs/ablation':
@@ -63,10 +71,10 @@ def main(argv=None):
     """Parse ``argv`` and run the ablation (or re-render it) under the
     tools' one-line error style (``error: ...``, exit status 1, also for
     unreadable result files and a README without the block)."""
-    args = parse_args(argv)
-    # Imported after parsing: --help answers without torch.
-    from backtal_mmaction.apis import ablation
-    from backtal_mmaction.cli.errors import INPUT_ERRORS, run_cli
+    parser = build_parser()
+    args = parse_args(argv, parser)
+    # heavy imports after parsing: --help and usage errors need no torch
+    from backtal_mmaction.workflows import ablation
     readme = str(REPO / 'README.md')
 
     def log(msg):
@@ -88,7 +96,7 @@ def main(argv=None):
             args.out, variants=args.variants, epochs=args.epochs,
             update_readme=args.update_readme, readme=readme, log=log)
 
-    return run_cli(run, errors=INPUT_ERRORS + (OSError, ))
+    return run_cli(run, errors=input_errors() + (OSError, ), parser=parser)
 
 
 if __name__ == '__main__':

@@ -19,13 +19,12 @@ Examples::
 import argparse
 import sys
 
-# POINT_LABEL_FORMATS, repeated so that --help imports nothing heavy
-# (tests/test_data_tools/test_point_label_formats.py checks --help lists
-# exactly those).
-FORMATS = ('lacp', 'sfnet', 'aapl', 'backtal')
+from backtal_mmaction.cli.errors import flag_message, run_cli
+from backtal_mmaction.datasets.point_label_formats import (
+    POINT_LABEL_FORMATS, convert_point_label_files)
 
 
-def parse_args(argv=None):
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description='Convert point-label files into one backtal-clicks/1.0 '
         'JSON file, checked row by row against the ground truth (errors '
@@ -37,7 +36,7 @@ def parse_args(argv=None):
         'background click); backtal = the BackTAL click CSV.')
     parser.add_argument('files', nargs='+', help='label file(s); several '
                         'files of one format become several annotators')
-    parser.add_argument('--format', required=True, choices=FORMATS)
+    parser.add_argument('--format', required=True, choices=POINT_LABEL_FORMATS)
     parser.add_argument('--gt', required=True,
                         help='ActivityNet-style GT JSON (videos, duration, '
                         'fps, classes)')
@@ -54,6 +53,12 @@ def parse_args(argv=None):
                         'fps_dict.json)')
     parser.add_argument('--overwrite', action='store_true',
                         help='replace --out if it exists (default: refuse)')
+    return parser
+
+
+def parse_args(argv=None, parser=None):
+    """``argv`` parsed by ``parser`` (default: :func:`build_parser`)."""
+    parser = parser or build_parser()
     args = parser.parse_args(argv)
     if args.fps_json and args.format != 'lacp':
         parser.error('--fps-json applies to --format lacp only')
@@ -62,11 +67,8 @@ def parse_args(argv=None):
 
 def main(argv=None):
     """Convert; bad input ends with one ``error: ...`` line, exit 1."""
-    args = parse_args(argv)
-    # Heavy imports after parsing: --help answers at once.
-    from backtal_mmaction.datasets.point_label_formats import \
-        convert_point_label_files
-    from backtal_mmaction.cli.errors import run_cli
+    parser = build_parser()
+    args = parse_args(argv, parser)
 
     def run(_):
         result = convert_point_label_files(
@@ -74,13 +76,15 @@ def main(argv=None):
             annotators=args.annotator,
             skip_unknown_videos=args.skip_unknown_videos,
             fps_json=args.fps_json, overwrite=args.overwrite)
+        # the package's lines name its keywords: flags here
         for message in result['warnings']:
-            print(f'warning: {message}', file=sys.stderr)
-        print(result['summary'])
+            print(f'warning: {flag_message(message, parser)}',
+                  file=sys.stderr)
+        print(flag_message(result['summary'], parser))
         return result
 
     # OSError too (an unreadable label file), as before run_cli.
-    return run_cli(run, errors=(ValueError, OSError))
+    return run_cli(run, errors=(ValueError, OSError), parser=parser)
 
 
 if __name__ == '__main__':

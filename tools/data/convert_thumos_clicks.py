@@ -8,8 +8,16 @@ Example::
 """
 import argparse
 
+from backtal_mmaction.cli.errors import run_cli
+from backtal_mmaction.datasets.clicks import (click_statistics,
+                                              convert_thumos_csv,
+                                              dump_click_file,
+                                              format_click_summary,
+                                              load_ground_truth,
+                                              validate_clicks)
 
-def parse_args(argv=None):
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description='Convert a THUMOS14 click CSV (header URLID,URL,TagID,'
         'Tag,Start,End,Time,State; Tag background_background or a tag '
@@ -28,20 +36,18 @@ def parse_args(argv=None):
         '--overwrite',
         action='store_true',
         help='replace --out if it exists (default: refuse)')
-    return parser.parse_args(argv)
+    return parser
+
+
+def parse_args(argv=None, parser=None):
+    """``argv`` parsed by ``parser`` (default: :func:`build_parser`)."""
+    return (parser or build_parser()).parse_args(argv)
 
 
 def main(argv=None):
     """Convert; bad input ends with one ``error: ...`` line, exit 1."""
-    args = parse_args(argv)
-    # Heavy imports after parsing: --help answers at once.
-    from backtal_mmaction.datasets.clicks import (click_statistics,
-                                                  format_click_summary,
-                                                  convert_thumos_csv,
-                                                  dump_click_file,
-                                                  load_ground_truth,
-                                                  validate_clicks)
-    from backtal_mmaction.cli.errors import run_cli
+    parser = build_parser()
+    args = parse_args(argv, parser)
 
     def run(_):
         database, class_names = load_ground_truth(args.gt)
@@ -54,7 +60,7 @@ def main(argv=None):
         return clicks
 
     # OSError too (an unreadable CSV), as before run_cli.
-    return run_cli(run, errors=(ValueError, OSError))
+    return run_cli(run, errors=(ValueError, OSError), parser=parser)
 
 
 if __name__ == '__main__':

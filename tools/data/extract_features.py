@@ -16,8 +16,10 @@ exit status is then 1. See docs/data_formats.md for the I3D command.
 import argparse
 import sys
 
+from backtal_mmaction.cli.errors import run_cli
 
-def parse_args(argv=None):
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description='Snippet features of raw videos from an MMAction2 '
         'recognizer (its test pipeline and backbone; outputs averaged over '
@@ -50,6 +52,12 @@ def parse_args(argv=None):
     parser.add_argument('--flow-start-index', type=int, default=1)
     parser.add_argument('--overwrite', action='store_true',
                         help='re-extract videos whose output exists')
+    return parser
+
+
+def parse_args(argv=None, parser=None):
+    """``argv`` parsed by ``parser`` (default: :func:`build_parser`)."""
+    parser = parser or build_parser()
     # Intermixed: videos may follow options (CONFIG --checkpoint X VIDEOS).
     args = parser.parse_intermixed_args(argv)
     if (args.flow_config is None) != (args.flow_frames_dir is None):
@@ -67,11 +75,11 @@ def parse_args(argv=None):
 def main(argv=None):
     """Extract; exit status 1 if a video failed or on bad input (one
     ``error: ...`` line)."""
-    args = parse_args(argv)
-    # Heavy imports after parsing: --help answers at once.
+    parser = build_parser()
+    args = parse_args(argv, parser)
+    # heavy imports after parsing: --help and usage errors need no torch
     from backtal_mmaction.apis.feature_extraction import \
         extract_features_with_recognizers
-    from backtal_mmaction.cli.errors import run_cli
 
     def run(_):
         if args.checkpoint is None:
@@ -95,7 +103,7 @@ def main(argv=None):
         return 1 if summary['failed'] else 0
 
     # OSError too (an unreadable --list), as before run_cli.
-    sys.exit(run_cli(run, errors=(ValueError, OSError)))
+    sys.exit(run_cli(run, errors=(ValueError, OSError), parser=parser))
 
 
 if __name__ == '__main__':

@@ -20,15 +20,14 @@ Examples::
 """
 import argparse
 
-# datasets.synthetic.MIN_VIDEO_SECONDS and datasets.synthetic.presets.PRESETS
-# / DEFAULT_SHARED_DATA, repeated so that --help imports nothing heavy (the
-# package checks the rules with its own values; tests check they agree).
-MIN_VIDEO_SECONDS = 2.0
-PRESETS = ('thumos14-fixed-t', 'activitynet12-fixed-t')
-DEFAULT_SHARED_DATA = '../shared/data'
+from backtal_mmaction.cli.errors import flag_message, run_cli
+from backtal_mmaction.datasets.synthetic.command import generate_from_options
+from backtal_mmaction.datasets.synthetic.config import MIN_VIDEO_SECONDS
+from backtal_mmaction.datasets.synthetic.presets import (DEFAULT_SHARED_DATA,
+                                                         PRESETS)
 
 
-def parse_args(argv=None):
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description='Write gt.json, clicks.json (A1 background clicks, SF '
         'action clicks) and synthetic two-stream features into --out. See '
@@ -133,24 +132,27 @@ def parse_args(argv=None):
         help='if --out already holds a benchmark generated with exactly '
         'these arguments, reuse it (re-runnable quick start); a benchmark '
         'made with other arguments is an error unless --overwrite')
-    return parser.parse_args(argv)
+    return parser
+
+
+def parse_args(argv=None, parser=None):
+    """``argv`` parsed by ``parser`` (default: :func:`build_parser`)."""
+    return (parser or build_parser()).parse_args(argv)
 
 
 def main(argv=None):
     """Generate (or reuse, --exist-ok); bad input ends with one
     ``error: ...`` line, exit 1."""
-    args = parse_args(argv)
-    # Heavy imports after parsing: --help answers at once.
-    from backtal_mmaction.datasets.synthetic.command import \
-        generate_from_options
-    from backtal_mmaction.cli.errors import run_cli
+    parser = build_parser()
+    args = parse_args(argv, parser)
 
     def run(_):
+        # the package's lines name its keywords (`exist_ok`): flags here
         for line in generate_from_options(vars(args)):
-            print(line)
+            print(flag_message(line, parser))
 
     # OSError too (an unreadable --gt-file), as before run_cli.
-    return run_cli(run, errors=(ValueError, OSError))
+    return run_cli(run, errors=(ValueError, OSError), parser=parser)
 
 
 if __name__ == '__main__':

@@ -9,6 +9,13 @@ Example (ActivityNet 1.2, background clicks only, 5% annotation noise)::
 """
 import argparse
 
+from backtal_mmaction.cli.errors import run_cli
+from backtal_mmaction.datasets.clicks import (click_statistics,
+                                              dump_click_file,
+                                              format_click_summary,
+                                              load_ground_truth,
+                                              simulate_clicks)
+
 
 def _num_background(value):
     if value == 'auto':
@@ -23,7 +30,7 @@ def _num_background(value):
     return n
 
 
-def parse_args(argv=None):
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description='Simulate clicks from an ActivityNet-style GT. '
         'Background clicks are uniform over the GT background (auto: one '
@@ -66,19 +73,18 @@ def parse_args(argv=None):
         help='annotator ids are PREFIX-bg and PREFIX-action (default: sim)')
     parser.add_argument(
         '--overwrite', action='store_true', help='replace --out if it exists')
-    return parser.parse_args(argv)
+    return parser
+
+
+def parse_args(argv=None, parser=None):
+    """``argv`` parsed by ``parser`` (default: :func:`build_parser`)."""
+    return (parser or build_parser()).parse_args(argv)
 
 
 def main(argv=None):
     """Simulate; bad input ends with one ``error: ...`` line, exit 1."""
-    args = parse_args(argv)
-    # Heavy imports after parsing: --help answers at once.
-    from backtal_mmaction.datasets.clicks import (click_statistics,
-                                                  format_click_summary,
-                                                  dump_click_file,
-                                                  load_ground_truth,
-                                                  simulate_clicks)
-    from backtal_mmaction.cli.errors import run_cli
+    parser = build_parser()
+    args = parse_args(argv, parser)
 
     def run(_):
         database, class_names = load_ground_truth(args.gt)
@@ -99,7 +105,7 @@ def main(argv=None):
         return clicks
 
     # OSError too (an unreadable GT), as before run_cli.
-    return run_cli(run, errors=(ValueError, OSError))
+    return run_cli(run, errors=(ValueError, OSError), parser=parser)
 
 
 if __name__ == '__main__':

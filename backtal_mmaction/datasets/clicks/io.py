@@ -70,7 +70,7 @@ def dump_click_file(clicks: Clicks,
     if path.exists() and not overwrite:
         raise FileExistsError(
             f'{path} already exists; refusing to overwrite it (pass '
-            'overwrite=True / --overwrite to replace it)')
+            '`overwrite` to replace it)')
     if path.is_dir():
         raise IsADirectoryError(f'{path} is a directory, not a file path')
     videos = []

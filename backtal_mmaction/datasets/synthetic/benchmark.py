@@ -74,7 +74,7 @@ def _check_out_dir(out_dir: Path, overwrite: bool) -> None:
     if out_dir.is_dir() and any(out_dir.iterdir()) and not overwrite:
         raise FileExistsError(
             f'{out_dir} is not empty; refusing to write into it (pass '
-            'overwrite=True / --overwrite to replace the files this '
+            '`overwrite` to replace the files this '
             'generator writes; other files are left alone)')
 
 

@@ -112,7 +112,8 @@ def parse_subsets(
 
 
 def _option(name: str) -> str:
-    return '--' + name.replace('_', '-')
+    # a keyword in backquotes: the tool's run_cli writes it as its flag
+    return f'`{name}`'
 
 
 def _same(a, b) -> bool:
@@ -138,10 +139,10 @@ def check_options(options: Mapping[str, Any]) -> None:
     preset = options.get('preset')
     if preset is None:
         if options.get('shared_data') is not None:
-            raise ValueError('--shared-data applies to --preset only')
+            raise ValueError('`shared_data` applies to `preset` only')
     else:
         if preset not in PRESETS:
-            raise ValueError(f'--preset {preset!r} is not a preset; valid '
+            raise ValueError(f'`preset` {preset!r} is not a preset; valid '
                              f'presets: {list(PRESETS)}')
         given = [
             name for name in CONTENT_OPTIONS
@@ -150,20 +151,20 @@ def check_options(options: Mapping[str, Any]) -> None:
         ]
         if given:
             raise ValueError(
-                f'--preset {preset} sets the benchmark itself; '
+                f'`preset` {preset} sets the benchmark itself; '
                 f'{", ".join(_option(n) for n in given)} cannot be '
-                'combined with it (only --out, --seed, --feat-dim, '
-                '--max-videos, --shared-data, --exist-ok, --overwrite)')
+                'combined with it (only `out`, `seed`, `feat_dim`, '
+                '`max_videos`, `shared_data`, `exist_ok`, `overwrite`)')
     lo, hi = options['duration_range']
     if options['gt_file'] is None and not MIN_VIDEO_SECONDS <= lo <= hi:
         raise ValueError(
-            f'--duration-range MIN MAX must satisfy {MIN_VIDEO_SECONDS:g} '
+            f'`duration_range` MIN MAX must satisfy {MIN_VIDEO_SECONDS:g} '
             f'<= MIN <= MAX (seconds), got {lo:g} {hi:g}')
     for name in ('inside_noise', 'action_outside_noise'):
         value = options[name]
         if not 0.0 <= value <= 1.0:
-            raise ValueError(f"--{name.replace('_', '-')} must be in [0, 1], "
-                             f'got {value:g}')
+            raise ValueError(f'{_option(name)} must be in [0, 1], got '
+                             f'{value:g}')
 
 
 def _shared_data(options: Mapping[str, Any]) -> str:
@@ -273,8 +274,8 @@ def already_generated(options: Mapping[str, Any]) -> bool:
         changed = sorted(k for k in set(previous) | set(current)
                          if previous.get(k) != current.get(k))
         raise ValueError(f'{out} holds a benchmark generated with other '
-                         f'arguments ({", ".join(changed)}); pass --overwrite '
-                         'to regenerate it or choose another --out')
+                         f'arguments ({", ".join(changed)}); pass `overwrite` '
+                         'to regenerate it or choose another `out`')
     return all(os.path.isfile(os.path.join(out, f))
                for f in ('gt.json', 'clicks.json'))
 
@@ -292,7 +293,7 @@ def generate_from_options(options: Mapping[str, Any]) -> List[str]:
     out = options['out']
     if options['exist_ok'] and already_generated(options):
         return [f'{out} already holds this benchmark; reusing it '
-                '(--exist-ok)']
+                '(`exist_ok`)']
     # The stamp is written last: a failed generation leaves none.
     config = benchmark_config_of(options)
     summary = generate_synthetic_benchmark(out, config,

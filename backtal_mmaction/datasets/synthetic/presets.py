@@ -91,7 +91,7 @@ def _shared_file(shared_data, name: str) -> str:
             f'benchmark preset: annotation file not found: {path} (the '
             f'presets read the real annotation files of the shared data '
             f'folder, default {DEFAULT_SHARED_DATA}; pass shared_data / '
-            '--shared-data)')
+            '`shared_data`)')
     return str(path)
 
 

@@ -88,9 +88,9 @@ def resolve_last_checkpoint(work_dir: str) -> Optional[str]:
         present = sorted(f for f in os.listdir(work_dir)
                          if f.endswith('.pth'))
         raise FileNotFoundError(
-            f'--resume: {pointer} names {stored!r}, but {path} does not '
+            f'`resume`: {pointer} names {stored!r}, but {path} does not '
             f'exist (checkpoints in {work_dir}: {present or "none"}); pass '
-            '--resume CHECKPOINT to choose one')
+            '`resume` CHECKPOINT to choose one')
     return path
 
 
@@ -168,7 +168,7 @@ class AtomicCheckpointHook(CheckpointHook):
     # eviction of old checkpoints (the public after_train_epoch /
     # after_train_iter / after_val_epoch all end here), and there is no
     # public point to change that order; tested against the pinned MMEngine
-    # in tests/test_engine/test_mmengine_private.py.
+    # in tests/engine/test_mmengine_private.py.
     def _save_checkpoint_with_step(self, runner, step, meta):
         if isinstance(runner, _AtomicSaves):  # called by the best-ckpt code
             runner = runner.runner

@@ -8,6 +8,7 @@ from mmaction.registry import HOOKS
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 
+from ...visualization import cas_plot_inputs, render_cas_figure, save_rgb_png
 from .raw_outputs import attach_raw_consumer, detach_raw_consumer
 
 __all__ = ['CASVisualizationHook']
@@ -17,7 +18,7 @@ def safe_file_stem(name: str) -> str:
     return re.sub(r'[^A-Za-z0-9._-]+', '_', name) or 'video'
 
 
-def check_no_figures(out_dir: str, option: str = '--vis-dir') -> None:
+def check_no_figures(out_dir: str, option: str = '`vis_dir`') -> None:
     """Refuse a figure directory that already holds PNGs (or is a file)."""
     if osp.isfile(out_dir):
         raise NotADirectoryError(f'{option} {out_dir} is a file')
@@ -26,7 +27,7 @@ def check_no_figures(out_dir: str, option: str = '--vis-dir') -> None:
     if pngs:
         raise FileExistsError(
             f'{option} {out_dir} already holds {len(pngs)} figure(s) (e.g. '
-            f'{pngs[:3]}); pass --overwrite to replace them or choose '
+            f'{pngs[:3]}); pass `overwrite` to replace them or choose '
             'another directory')
 
 
@@ -83,8 +84,6 @@ class CASVisualizationHook(Hook):
         return len(self.written) < self.num_videos
 
     def _consume(self, samples) -> None:
-        from ...visualization import (cas_plot_inputs, render_cas_figure,
-                                      save_rgb_png)
         for sample in samples:
             name = str(sample.metainfo.get('video_name'))
             if not self._wanted(name):

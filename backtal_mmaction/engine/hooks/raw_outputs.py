@@ -59,7 +59,7 @@ def attach_raw_consumer(model, consumer: Callable[[Sequence], None]) -> None:
     if not hasattr(inner, 'keep_raw_outputs'):
         raise ValueError(
             f'{type(inner).__name__} has no `keep_raw_outputs` switch: raw '
-            'outputs (--save-raw, CAS visualization) need a localizer that '
+            'outputs (`save_raw`, CAS visualization) need a localizer that '
             'supports them, such as BackTAL.')
     state = getattr(model, _STATE_ATTR, None)
     if state is None:
@@ -201,7 +201,7 @@ class SaveRawOutputsHook(Hook):
             raise FileExistsError(
                 f'SaveRawOutputsHook: {self.out_dir} already holds raw '
                 'outputs (.npz); choose another directory or pass '
-                '--overwrite')
+                '`overwrite`')
         # Nobody writes before every rank has checked the directory.
         barrier()
         os.makedirs(self.out_dir, exist_ok=True)

@@ -24,7 +24,7 @@ from .tiou import (DEFAULT_TIOU_THRESHOLDS, check_tiou_thresholds,
 
 # Re-exported for compatibility only: before the split by concept all of the
 # evaluation lived in this module, and tools/analysis/postprocess_raw.py and
-# tests/test_workflow/test_distributed.py still import the I/O from here.
+# tests/tools/test_distributed.py still import the I/O from here.
 # New code imports from ``backtal_mmaction.evaluation.functional``.
 from .activitynet_io import (  # noqa: F401
     dump_activitynet_results, load_activitynet_gt, load_activitynet_results)

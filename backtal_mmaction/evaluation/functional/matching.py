@@ -22,7 +22,7 @@ sorts with x86-simd-sort on AVX-512 / AVX2 machines). With 2 or 3 elements
 equal values in input order in all our measurements, so ``[::-1]`` puts the
 one listed *later* first (the reference's choice in the THUMOS14 HighJump
 case of the tests); from 4 elements on, numpy 2.4 on an AVX-512 machine
-returns ties in varying orders (``tests/test_evaluation`` pins both facts
+returns ties in varying orders (``tests/evaluation`` pins both facts
 for the machine they run on). Rather than re-implement one of these sorts,
 we call the very same ``np.argsort`` on the very same float64 array as the
 reference (the class's scores in input order; the tIoU of a prediction with

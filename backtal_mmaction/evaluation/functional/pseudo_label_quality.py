@@ -1,5 +1,5 @@
 """How well pseudo-segments (stage-1 output turned into training labels by
-:func:`backtal_mmaction.apis.pseudo_labels.build_pseudo_gt`) agree with the
+:func:`backtal_mmaction.pseudo_labels.build_pseudo_gt`) agree with the
 real ground truth of the same videos.
 
 Only possible where the training videos have GT (THUMOS14 'val'); the

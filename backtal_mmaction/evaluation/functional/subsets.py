@@ -39,7 +39,7 @@ def infer_subset(database: dict, videos: Sequence[str],
                            for s, vs in sorted(found.items()))
         raise ValueError(
             f'the result videos belong to several subsets of {gt_path} '
-            f'({detail}); pass --subset to choose the GT to score against')
+            f'({detail}); pass `subset` to choose the GT to score against')
     return next(iter(found), None)
 
 
@@ -69,4 +69,4 @@ def check_videos_in_subset(database: dict, videos: Sequence[str],
         raise ValueError(
             f'{len(outside)} result video(s) are not in subset {subset!r} '
             f'of {gt_path}: they belong to subset(s) {where} (e.g. '
-            f'{outside[0]!r}); pass --subset {where[0]} or drop --subset')
+            f'{outside[0]!r}); pass `subset` {where[0]} or drop `subset`')

@@ -1,0 +1,165 @@
+"""Pseudo-GT files from a trained model: it labels its own training videos
+(:func:`predict_training_videos`, one record per video), the rules of
+:mod:`backtal_mmaction.pseudo_labels` turn its detections into segments
+(:func:`generate_pseudo_gt`) and :func:`write_pseudo_gt` writes them as an
+ActivityNet-style GT JSON (behind ``tools/pseudo_labels.py``), which
+``ClickTALDataset`` reads unchanged (point a stage-2 config's training
+``ann_file`` at it).
+"""
+import json
+import os.path as osp
+from typing import Callable, Optional, Sequence
+
+import numpy as np
+from mmengine.config import Config
+
+from ..apis.inference import (build_dataset, init_localizer, predict_dataset,
+                              training_videos_dataset_cfg)
+from ..datasets.gt_io import load_gt
+from ..evaluation.functional.pseudo_label_quality import (
+    format_pseudo_label_quality, pseudo_label_quality)
+from ..pseudo_labels import (PseudoLabelRules, build_pseudo_gt,
+                             softmax_class_curves)
+from ..utils import atomic_write, to_numpy
+
+__all__ = ['sample_record', 'predict_training_videos', 'generate_pseudo_gt',
+           'write_pseudo_gt', 'log_pseudo_label_quality']
+
+
+def sample_record(sample, subset: str) -> dict:
+    """One predicted ``ActionDataSample`` as a video record of
+    :func:`build_pseudo_gt`."""
+    meta = sample.metainfo
+    pred = sample.pred_instances
+    record = dict(
+        name=meta['video_name'], subset=subset,
+        duration=float(meta['duration']), fps=meta.get('fps'),
+        video_labels=np.flatnonzero(to_numpy(sample.gt_video_labels) > 0),
+        detections=dict(segments=to_numpy(pred.segments),
+                        scores=to_numpy(pred.scores),
+                        labels=to_numpy(pred.labels)),
+        click_times=np.asarray(meta.get('click_times', ()), np.float64),
+        click_labels=np.asarray(meta.get('click_labels', ()), np.int64))
+    raw = sample.get('raw_outputs')
+    if raw is not None and 'cas_supp' in raw:
+        # rule 7's class curves: the CAS the detections were made from
+        record['curves'] = softmax_class_curves(raw['cas_supp'])
+    return record
+
+
+def predict_training_videos(config, checkpoint: str, device: str = 'cpu',
+                            dataset_cfg: Optional[dict] = None,
+                            curves: bool = False) -> tuple:
+    """Run a trained model on its own training videos (or ``dataset_cfg``'s)
+    and return ``(records, class_names)``, one :func:`sample_record` per
+    video; ``curves`` asks the model for its raw outputs too (a model with
+    ``keep_raw_outputs``, e.g. BackTAL, then gives class curves)."""
+    model = init_localizer(config, checkpoint, device)
+    if curves and hasattr(model, 'keep_raw_outputs'):
+        model.keep_raw_outputs = True
+    ds_cfg = dataset_cfg or training_videos_dataset_cfg(model.cfg)
+    subset = ds_cfg.get('subset')
+    if not isinstance(subset, str):
+        raise ValueError('predict_training_videos: the dataset must '
+                         f'name one subset, got {subset!r}')
+    dataset = build_dataset(ds_cfg)
+    records = [sample_record(s, subset)
+               for s in predict_dataset(model, dataset)]
+    return records, list(dataset.metainfo['classes'])
+
+
+def generate_pseudo_gt(config, checkpoint: str,
+                       rules: Optional[PseudoLabelRules] = None,
+                       device: str = 'cpu',
+                       dataset_cfg: Optional[dict] = None) -> dict:
+    """Run a trained model (any localizer config: BackTAL, an ablation
+    variant, a stage-2 detector) on its own training videos and turn its
+    detections into a pseudo-GT dict (:func:`build_pseudo_gt`).
+
+    The clicks used are those of the config's training dataset (its
+    ``click_file``, annotators and ``click_types``), i.e. exactly the
+    supervision the model was trained with. ``dataset_cfg`` overrides
+    that dataset (self-training: a stage-2 model labels the videos of the
+    *real* training GT, whose video labels its pseudo-GT may have lost).
+    """
+    rules = rules or PseudoLabelRules()
+    records, classes = predict_training_videos(
+        config, checkpoint, device, dataset_cfg, curves=rules.instance_seeds)
+    return build_pseudo_gt(records, classes, rules)
+
+
+def write_pseudo_gt(config: str,
+                    checkpoint: str,
+                    out: str,
+                    rules: Optional[PseudoLabelRules] = None,
+                    label_click_types: Optional[Sequence[str]] = None,
+                    device: str = 'cpu',
+                    cfg_options: Optional[dict] = None,
+                    overwrite: bool = False,
+                    log: Callable[[str], None] = print) -> dict:
+    """Run a trained model on its own training videos and write its
+    click-checked detections as an ActivityNet-style GT JSON:
+    ``tools/pseudo_labels.py``.
+
+    Args:
+        config (str): The trained model's config file.
+        checkpoint (str): Its checkpoint.
+        out (str): Pseudo-GT JSON to write (atomically).
+        rules (PseudoLabelRules, optional): The labelling rules (default:
+            :class:`~backtal_mmaction.pseudo_labels.PseudoLabelRules`'
+            defaults, the one place they are set).
+        label_click_types (Sequence[str], optional): Click kinds the
+            labelling reads (all annotators merged); default: those of the
+            config's training dataset.
+        device (str): cpu, cuda, cuda:1, ...
+        cfg_options (dict, optional): Config overrides, merged into
+            the config as given (no key check: a pseudo-labelling run may
+            add settings).
+        overwrite (bool): Replace ``out`` if it exists.
+        log (callable): receives the summary line and, where the training
+            GT has segments, the pseudo-label quality (default: ``print``).
+
+    Returns:
+        dict: the pseudo-GT written (``database``, ``classes``,
+        ``pseudo_labels`` summary with ``segments`` / ``videos`` counts).
+
+    Raises:
+        FileExistsError: ``out`` exists and not ``overwrite``.
+        FileNotFoundError: the config or the checkpoint does not exist.
+        ValueError: rules out of range.
+    """
+    if osp.exists(out) and not overwrite:
+        raise FileExistsError(f'{out} exists; pass `overwrite` to '
+                              'replace it')
+    for what, path in (('config', config), ('checkpoint', checkpoint)):
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'{what} not found: {path}')
+    cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    rules = rules or PseudoLabelRules()
+    videos = training_videos_dataset_cfg(cfg)
+    if label_click_types:
+        videos.update(click_types=tuple(label_click_types),
+                      click_annotators=None, annotator_mode='merge')
+    gt = generate_pseudo_gt(cfg, checkpoint, rules, device,
+                            dataset_cfg=videos)
+    atomic_write(out, json.dumps(gt))
+    info = gt['pseudo_labels']
+    log(f'{info["segments"]} pseudo-segments on {info["videos"]} videos '
+        f'written to {out}')
+    log_pseudo_label_quality(gt, videos, log)
+    return gt
+
+
+def log_pseudo_label_quality(pseudo: dict, dataset_cfg: dict,
+                             log: Callable) -> Optional[dict]:
+    """Log and return the quality of a pseudo-GT dict against the GT of the
+    labelled dataset (``dataset_cfg``'s ``ann_file`` and ``subset``);
+    None when that GT has no segments (real click-supervised data)."""
+    gt = load_gt(dataset_cfg['ann_file'], dataset_cfg.get('subset'))
+    if not any(len(v['segments']) for v in gt.videos.values()):
+        return None
+    q = pseudo_label_quality(pseudo, gt)
+    log(format_pseudo_label_quality(q))
+    return q

@@ -1,0 +1,99 @@
+"""--cfg-options keys are checked against the loaded config before anything
+runs."""
+import subprocess
+import sys
+
+import pytest
+from mmengine.config import Config
+
+from backtal_mmaction.apis import test_localizer
+from backtal_mmaction.cli.config import (UnknownConfigKeyError,
+                                                  accepted_kwargs,
+                                                  check_cfg_options)
+
+from tests.helpers import REPO
+
+CFG = str(REPO / 'configs/backtal/backtal_synthetic.py')
+
+
+@pytest.fixture(scope='module')
+def cfg():
+    return Config.fromfile(CFG)
+
+
+@pytest.mark.parametrize('key, suggestion', [
+    ('model.backbone.afinity', 'model.backbone.affinity'),
+    ('train_cfg.max_epoch', 'train_cfg.max_epochs'),
+    ('max_epoch', 'max_epochs'),
+    ('train_dataloader.dataset.click_annotator',
+     'train_dataloader.dataset.click_annotators'),
+    # CheckpointHook takes **kwargs, but a near miss is still refused.
+    ('default_hooks.checkpoint.max_keep_ckpt',
+     'default_hooks.checkpoint.max_keep_ckpts'),
+])
+def test_typos_name_key_and_close_match(cfg, key, suggestion):
+    with pytest.raises(UnknownConfigKeyError) as err:
+        check_cfg_options(cfg, {key: 1})
+    msg = str(err.value)
+    assert repr(key) in msg and repr(suggestion) in msg
+
+
+@pytest.mark.parametrize('key', [
+    'model.backbone.affinity',  # existing key
+    'train_dataloader.dataset.pipeline.1.num_segments',  # list index
+    'env_cfg.dist_cfg.backend',
+    'work_dir',  # Runner argument absent from the file
+    'model.post_processor.max_detections',  # kwarg of the built class
+    'train_dataloader.persistent_workers',  # DataLoader kwarg
+    'optim_wrapper.clip_grad',  # OptimWrapper kwarg (no `type` given)
+    'randomness.diff_rank_seed',
+])
+def test_valid_keys_pass(cfg, key):
+    check_cfg_options(cfg, {key: 1})
+
+
+def test_structural_errors(cfg):
+    with pytest.raises(UnknownConfigKeyError, match='not a valid index'):
+        check_cfg_options(cfg, {'train_dataloader.dataset.pipeline.9.x': 1})
+    with pytest.raises(UnknownConfigKeyError, match='not a dict'):
+        check_cfg_options(cfg, {'model.cls_head.num_classes.x': 1})
+    # A missing intermediate key is refused even if the leaf would be OK.
+    with pytest.raises(UnknownConfigKeyError, match="no key 'foo'"):
+        check_cfg_options(cfg, {'model.foo.bar': 1})
+
+
+def test_all_problems_reported_and_escape_hatch(cfg):
+    opts = {'model.backbone.afinity': 'official', 'train_cfg.max_epoch': 3}
+    with pytest.raises(UnknownConfigKeyError) as err:
+        check_cfg_options(cfg, opts)
+    assert 'afinity' in str(err.value) and 'max_epoch' in str(err.value)
+    check_cfg_options(cfg, opts, allow_new=True)
+    check_cfg_options(cfg, None)
+
+
+def test_accepted_kwargs_walks_the_init_chain():
+    from backtal_mmaction.datasets import ClickTALDataset
+    names, closed = accepted_kwargs(ClickTALDataset)
+    # Its own arguments and those its **kwargs forwards to the bases.
+    assert {'click_file', 'test_mode', 'serialize_data'} <= set(names)
+    assert closed and len(names) == len(set(names))
+
+
+def test_train_script_fails_before_running(tmp_path, sub_env):
+    work_dir = tmp_path / 'wd'
+    res = subprocess.run(
+        [sys.executable, str(REPO / 'tools/train.py'), CFG, '--work-dir',
+         str(work_dir), '--cfg-options', 'model.backbone.afinity=official'],
+        cwd=REPO, capture_output=True, text=True, env=sub_env)
+    assert res.returncode != 0
+    assert "did you mean 'model.backbone.affinity'" in res.stderr
+    assert 'Traceback' not in res.stderr
+    assert not work_dir.exists()  # nothing ran
+
+
+def test_test_localizer_checks_keys(trained, tmp_path):
+    with pytest.raises(UnknownConfigKeyError, match='nms_thres'):
+        test_localizer(trained['cfg_file'], trained['ckpt'],
+                       work_dir=str(tmp_path / 'wd'),
+                       cfg_options={'model.post_processor.nms_thres': 0.6})
+    assert not (tmp_path / 'wd').exists()

@@ -1,0 +1,37 @@
+"""``tools/analysis/benchmark.py --quick``: every part runs, the original
+formulation is a row of each table it belongs to, and the yardstick checks
+(same loss, same detections, same mAP) hold in the printed report."""
+import re
+import subprocess
+import sys
+
+
+from tests.helpers import REPO, subprocess_env
+
+
+def test_quick_benchmark_report():
+    proc = subprocess.run(
+        [sys.executable, 'tools/analysis/benchmark.py', '--quick',
+         '--repeats', '1', '--no-profile'], cwd=REPO, env=subprocess_env(),
+        capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = proc.stdout
+    assert re.search(r'^Machine: .+', out, re.M)  # lscpu model + flags
+    for title in ('Machine limits', 'One affinity conv layer',
+                  'Training step', 'Test pass', 'Data: load'):
+        assert f'#### {title}' in out, title
+    rows = [line for line in out.splitlines() if line.startswith('| ')]
+    assert any(r.startswith('| original formulation | fp32 |') and
+               '**1.00x**' in r for r in rows)
+    assert any(r.startswith('| ours | fp32 |') for r in rows)
+    assert any('original: unfold + tile + matmul' in r for r in rows)
+    assert any(r.startswith('| **total** |') for r in rows)
+    loss = re.search(r'Same loss \(eval mode, fp32\): ours (\S+), original '
+                     r'(\S+) \(relative difference (\S+)\)', out)
+    assert loss and float(loss.group(3).rstrip(').')) < 1e-5
+    res = re.search(r'Same result: (\d+) detections ours, (\d+) original; '
+                    r'avg mAP ours (\S+), original (\S+) ', out)
+    assert res, out[-2000:]
+    assert res.group(1) == res.group(2) and int(res.group(1)) > 0
+    assert res.group(3) == res.group(4)
+    assert 0 < float(res.group(3)) < 100  # the GT makes the check non-trivial
