@@ -28,6 +28,7 @@ the GT stored with each video (what the metric saw).
 """
 import os.path as osp
 import time
+from inspect import signature as _signature
 from typing import Callable, Dict, List, Optional, Sequence, Union
 
 import numpy as np
@@ -126,19 +127,13 @@ def build_test_cfg(config: Union[str, Config],
     return cfg
 
 
-def test_localizer(config: Union[str, Config],
-                   checkpoint: str,
-                   work_dir: Optional[str] = None,
-                   dump: Optional[str] = None,
-                   out_json: Optional[str] = None,
-                   save_raw: Optional[str] = None,
-                   vis_cas: int = 0,
-                   vis_dir: Optional[str] = None,
-                   overwrite: bool = False,
-                   cfg_options: Optional[dict] = None,
-                   cfg_options_allow_new: bool = False,
-                   launcher: str = 'none') -> Dict[str, float]:
+def test_localizer(config: Union[str, Config], checkpoint: str,
+                   **options) -> Dict[str, float]:
     """Test a checkpoint on the config's test split: ``tools/test.py``.
+
+    The keywords are :func:`build_test_cfg`'s (one signature for both;
+    ``inspect.signature(test_localizer)`` shows them), each a flag of the
+    tool.
 
     Args:
         config (str | Config): Config file, or a loaded config (copied).
@@ -167,19 +162,17 @@ def test_localizer(config: Union[str, Config],
         dict: the test metrics, e.g. ``{'tal/mAP@0.50': float, ...,
         'tal/mAP_avg': float}`` (percent).
     """
-    cfg = build_test_cfg(
-        config, checkpoint, work_dir=work_dir, dump=dump, out_json=out_json,
-        save_raw=save_raw, vis_cas=vis_cas, vis_dir=vis_dir,
-        overwrite=overwrite, cfg_options=cfg_options,
-        cfg_options_allow_new=cfg_options_allow_new, launcher=launcher)
+    cfg = build_test_cfg(config, checkpoint, **options)
     # Data errors (GT, features, missing fps) before the Runner logs the
     # environment and the config.
     check_datasets(cfg, ['test'])
-    prepare_launcher(cfg, launcher)
+    prepare_launcher(cfg, cfg.launcher)
     runner = build_runner(cfg)
     return runner.test()
 
 
+test_localizer.__signature__ = _signature(build_test_cfg).replace(
+    return_annotation=Dict[str, float])
 # Not a pytest test, though a test module may import it by name.
 test_localizer.__test__ = False
 

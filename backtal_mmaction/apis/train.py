@@ -18,6 +18,7 @@ Safety nets on top of MMEngine's runner (see ``tools/train.py``):
 """
 import os
 import os.path as osp
+from inspect import signature as _signature
 from typing import Dict, Optional, Union
 
 from mmengine.config import Config
@@ -136,19 +137,12 @@ def build_train_cfg(config: Union[str, Config],
 
 
 def train_localizer(config: Union[str, Config],
-                    work_dir: Optional[str] = None,
-                    resume: Union[bool, str, None] = None,
-                    amp: bool = False,
-                    tensorboard: bool = False,
-                    no_validate: bool = False,
-                    test: bool = False,
-                    overwrite: bool = False,
-                    seed: Optional[int] = None,
-                    deterministic: bool = False,
-                    cfg_options: Optional[dict] = None,
-                    cfg_options_allow_new: bool = False,
-                    launcher: str = 'none') -> Optional[Dict[str, float]]:
+                    **options) -> Optional[Dict[str, float]]:
     """Train (and with ``test`` test) a localizer: ``tools/train.py``.
+
+    The keywords are :func:`build_train_cfg`'s (one signature for both;
+    ``inspect.signature(train_localizer)`` shows them), each a flag of the
+    tool.
 
     Args:
         config (str | Config): Config file, or a loaded config (copied).
@@ -179,12 +173,12 @@ def train_localizer(config: Union[str, Config],
         dict | None: the test metrics (``{'tal/mAP@0.50': float, ...}``,
         percent) with ``test``, else None.
     """
-    cfg = build_train_cfg(
-        config, work_dir=work_dir, resume=resume, amp=amp,
-        tensorboard=tensorboard, no_validate=no_validate, test=test,
-        overwrite=overwrite, seed=seed, deterministic=deterministic,
-        cfg_options=cfg_options, cfg_options_allow_new=cfg_options_allow_new,
-        launcher=launcher)
+    # binding first: a wrong keyword is a TypeError naming it
+    args = _signature(build_train_cfg).bind(config, **options)
+    args.apply_defaults()
+    test, resume, overwrite, launcher = (args.arguments[k] for k in (
+        'test', 'resume', 'overwrite', 'launcher'))
+    cfg = build_train_cfg(config, **options)
     # Data errors before the Runner logs the environment and the config.
     check_datasets(cfg, ['train']
                    + (['val'] if cfg.get('val_cfg') else [])
@@ -202,3 +196,7 @@ def train_localizer(config: Union[str, Config],
             'scratch')
     runner.train()
     return runner.test() if test else None
+
+
+train_localizer.__signature__ = _signature(build_train_cfg).replace(
+    return_annotation=Optional[Dict[str, float]])

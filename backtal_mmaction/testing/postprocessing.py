@@ -32,6 +32,10 @@ def _naive_minmax(row: np.ndarray) -> np.ndarray:
         rng = 1.0
     return (row - mn) / rng
 
+# The official test script's threshold lists, written as it computes them.
+OFFICIAL_CAS_THRESHOLDS = tuple(np.arange(0, 0.25, 0.025))
+OFFICIAL_MAG_THRESHOLDS = tuple(np.arange(0.3, 0.8, 0.075))
+
 
 def _naive_upsample(row: np.ndarray, size: int) -> np.ndarray:
     # An independent implementation of the half-pixel linear resize.
@@ -66,10 +70,8 @@ def naive_proposals(cas: np.ndarray,
                     magnitude: Optional[np.ndarray],
                     num_frames: int,
                     class_threshold: float = 0.25,
-                    cas_thresholds: Sequence[float] = tuple(
-                        np.arange(0, 0.25, 0.025)),
-                    mag_thresholds: Sequence[float] = tuple(
-                        np.arange(0.3, 0.8, 0.075)),
+                    cas_thresholds: Sequence[float] = OFFICIAL_CAS_THRESHOLDS,
+                    mag_thresholds: Sequence[float] = OFFICIAL_MAG_THRESHOLDS,
                     lam: float = 0.25,
                     gamma: float = 0.2) -> List[NaiveProposal]:
     """Loop-based proposal generation (official formulation).
@@ -135,8 +137,8 @@ def naive_postprocess(
         num_frames: int,
         duration: float,
         class_threshold: float = 0.25,
-        cas_thresholds: Sequence[float] = tuple(np.arange(0, 0.25, 0.025)),
-        mag_thresholds: Sequence[float] = tuple(np.arange(0.3, 0.8, 0.075)),
+        cas_thresholds: Sequence[float] = OFFICIAL_CAS_THRESHOLDS,
+        mag_thresholds: Sequence[float] = OFFICIAL_MAG_THRESHOLDS,
         lam: float = 0.25,
         gamma: float = 0.2,
         nms_thr: float = 0.55,
