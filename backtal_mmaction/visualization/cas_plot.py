@@ -116,27 +116,14 @@ def render_cas_figure(cas: np.ndarray,
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    cas = _arr(cas)
-    if cas.ndim != 2 or cas.shape[0] < 2:
-        raise ValueError(f'video {video_name!r}: cas must be (C+1, T), got '
-                         f'shape {cas.shape}')
+    cas = _check_cas(cas, class_names, duration, video_name)
     num_classes, num_snippets = cas.shape[0] - 1, cas.shape[1]
-    if len(class_names) != num_classes:
-        raise ValueError(
-            f'video {video_name!r}: {len(class_names)} class names for a CAS '
-            f'with {num_classes} classes (+ background)')
-    if not (np.isfinite(duration) and duration > 0):
-        raise ValueError(f'video {video_name!r}: duration must be > 0, got '
-                         f'{duration!r}')
     times = snippet_times(num_snippets, duration)
     probs = (_softmax(_arr(video_scores)) if video_scores is not None else
              np.full(num_classes + 1, np.nan))
     gt_seg, gt_lab = _arr(gt_segments, (2, )), _arr(gt_labels, (), np.int64)
-    det_seg = _arr(pred_segments, (2, ))
-    det_score = _arr(pred_scores, ())
-    det_lab = _arr(pred_labels, (), np.int64)
-    top = np.argsort(-det_score, kind='stable')[:max_detections]
-    det_seg, det_score, det_lab = det_seg[top], det_score[top], det_lab[top]
+    det_seg, det_score, det_lab = _top_detections(
+        pred_segments, pred_scores, pred_labels, max_detections)
     shown = _choose_classes(num_classes, gt_lab, det_lab, det_score, probs,
                             max_classes)
 
@@ -146,9 +133,58 @@ def render_cas_figure(cas: np.ndarray,
         4, 1, sharex=True, gridspec_kw=dict(height_ratios=[3, 1.4, 1.2, 2]))
     palette = colormaps['tab10']
     colors = {int(c): palette(int(c) % 10) for c in range(num_classes)}
+    _draw_cas(axes[0], times, cas, shown, probs, class_names, gt_seg, gt_lab,
+              colors)
+    axes[0].set_title(f'{video_name}  ({duration:.1f} s, {num_snippets} '
+                      'snippets)', fontsize=11)
+    _draw_filter(axes[1], times, fg_weights, magnitude)
+    _draw_gt_and_clicks(axes[2], gt_seg, gt_lab, click_times, click_labels,
+                        click_annotators, num_classes, colors)
+    _draw_detections(axes[3], det_seg, det_score, det_lab, max_detections,
+                     colors)
+    axes[3].set_xlabel('time (s)')
+    axes[3].set_xlim(0, duration)
+    fig.tight_layout()
 
-    # 1. CAS of the shown classes (+ GT spans in the class colour).
-    ax = axes[0]
+    canvas = fig.canvas
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba())[..., :3].copy()
+
+
+def _check_cas(cas, class_names: Sequence[str], duration: float,
+               video_name: str) -> np.ndarray:
+    """The ``(C+1, T)`` CAS as float64, checked against the class names and
+    the duration (errors name the video)."""
+    cas = _arr(cas)
+    if cas.ndim != 2 or cas.shape[0] < 2:
+        raise ValueError(f'video {video_name!r}: cas must be (C+1, T), got '
+                         f'shape {cas.shape}')
+    num_classes = cas.shape[0] - 1
+    if len(class_names) != num_classes:
+        raise ValueError(
+            f'video {video_name!r}: {len(class_names)} class names for a CAS '
+            f'with {num_classes} classes (+ background)')
+    if not (np.isfinite(duration) and duration > 0):
+        raise ValueError(f'video {video_name!r}: duration must be > 0, got '
+                         f'{duration!r}')
+    return cas
+
+
+def _top_detections(segments, scores, labels, max_detections: int) -> tuple:
+    """The ``max_detections`` best detections: ``(M, 2)``, ``(M,)``,
+    ``(M,)``, by descending score (ties in their given order)."""
+    det_seg = _arr(segments, (2, ))
+    det_score = _arr(scores, ())
+    det_lab = _arr(labels, (), np.int64)
+    top = np.argsort(-det_score, kind='stable')[:max_detections]
+    return det_seg[top], det_score[top], det_lab[top]
+
+
+def _draw_cas(ax, times: np.ndarray, cas: np.ndarray, shown: np.ndarray,
+              probs: np.ndarray, class_names: Sequence[str],
+              gt_seg: np.ndarray, gt_lab: np.ndarray, colors: dict) -> None:
+    """Panel 1: the shown classes' CAS (min-max per class), the GT spans in
+    the class colour behind them."""
     norm_cas = _minmax(cas[shown]) if shown.size else np.zeros((0, 1))
     for row, c in zip(norm_cas, shown):
         label = str(class_names[c])
@@ -161,11 +197,10 @@ def render_cas_figure(cas: np.ndarray,
     ax.set_ylabel('CAS (min-max)')
     if shown.size:
         ax.legend(loc='upper right', fontsize=8, ncol=min(3, shown.size))
-    ax.set_title(f'{video_name}  ({duration:.1f} s, {num_snippets} snippets)',
-                 fontsize=11)
 
-    # 2. Foreground weights and feature magnitude.
-    ax = axes[1]
+
+def _draw_filter(ax, times: np.ndarray, fg_weights, magnitude) -> None:
+    """Panel 2: foreground weights and the feature magnitude (min-max)."""
     if fg_weights is not None:
         ax.plot(times, _arr(fg_weights).reshape(-1), color='tab:green',
                 lw=1.4, label='foreground weight')
@@ -177,8 +212,13 @@ def render_cas_figure(cas: np.ndarray,
     if fg_weights is not None or magnitude is not None:
         ax.legend(loc='upper right', fontsize=8, ncol=2)
 
-    # 3. GT segments and clicks by annotator.
-    ax = axes[2]
+
+def _draw_gt_and_clicks(ax, gt_seg: np.ndarray, gt_lab: np.ndarray,
+                        click_times, click_labels, click_annotators,
+                        num_classes: int, colors: dict) -> None:
+    """Panel 3: the GT segments on the first row, then one row of clicks
+    per annotator (x: background click, triangle: action click in its
+    class colour)."""
     ax.broken_barh([(s, e - s) for s, e in gt_seg], (-0.35, 0.7),
                    facecolors=[colors.get(int(c), 'grey') for c in gt_lab])
     ticks, names = [0], ['GT']
@@ -199,8 +239,11 @@ def render_cas_figure(cas: np.ndarray,
     ax.set_yticks(ticks, names, fontsize=8)
     ax.set_ylim(len(ticks) - 0.5, -0.6)
 
-    # 4. Detections at the height of their score.
-    ax = axes[3]
+
+def _draw_detections(ax, det_seg: np.ndarray, det_score: np.ndarray,
+                     det_lab: np.ndarray, max_detections: int,
+                     colors: dict) -> None:
+    """Panel 4: each detection as a bar at the height of its score."""
     if det_score.size:
         ax.hlines(det_score, det_seg[:, 0], det_seg[:, 1], lw=3,
                   colors=[colors.get(int(c), 'grey') for c in det_lab])
@@ -210,13 +253,6 @@ def render_cas_figure(cas: np.ndarray,
         ax.text(0.5, 0.5, 'no detections', transform=ax.transAxes,
                 ha='center', va='center', color='grey')
     ax.set_ylabel(f'detections\n(top {max_detections})')
-    ax.set_xlabel('time (s)')
-    ax.set_xlim(0, duration)
-    fig.tight_layout()
-
-    canvas = fig.canvas
-    canvas.draw()
-    return np.asarray(canvas.buffer_rgba())[..., :3].copy()
 
 
 def cas_plot_inputs(sample, raw: Optional[Dict[str, np.ndarray]] = None
