@@ -1,6 +1,8 @@
 """Measuring the models: time, peak memory, FLOPs and the machine.
 
-Used by ``tools/analysis/benchmark.py`` and by the mixed-precision setup
+Used by ``tools/analysis/benchmark.py`` (whose parts are
+:mod:`.benchmark`, not imported here: it needs the reference formulations
+of :mod:`backtal_mmaction.testing`) and by the mixed-precision setup
 (:func:`cpu_bf16_hardware`).
 """
 from .flops import ConvFlopCounter, count_forward_flops

@@ -35,3 +35,18 @@ def test_quick_benchmark_report():
     assert res.group(1) == res.group(2) and int(res.group(1)) > 0
     assert res.group(3) == res.group(4)
     assert 0 < float(res.group(3)) < 100  # the GT makes the check non-trivial
+
+
+def test_bad_parts_and_repeats_end_with_one_error_line():
+    """The checks live in run_benchmark (keywords); the tool names its
+    flags."""
+    from tests.helpers import run_tool
+    run = run_tool('analysis/benchmark.py', ['--quick', '--parts', 'nope'])
+    assert run.exit_code == 1
+    assert run.stderr.strip().splitlines()[-1] == (
+        "error: --parts ['nope'] are not parts of the benchmark "
+        "(['limit', 'conv', 'train', 'testpass', 'data'])")
+    run = run_tool('analysis/benchmark.py', ['--quick', '--repeats', '0'])
+    assert run.exit_code == 1
+    assert run.stderr.strip().splitlines()[-1] == (
+        'error: --repeats must be >= 1, got 0')

@@ -27,26 +27,20 @@ while it was measured.
 FLOPs are counted analytically from the shapes each convolution sees
 (``2 * B * T * C_out * C_in * k``; backward = 2x forward). Times are medians
 of ``--repeats`` runs after a warm-up.
+
+A thin command line over
+:func:`backtal_mmaction.profiling.benchmark.run_benchmark` (the parts live
+there); this file holds the sizes it runs at.
 """
 import argparse
-import datetime
 import os
 import os.path as osp
-import sys
-import tempfile
-import time
-
-import numpy as np
 
 from backtal_mmaction.cli.errors import run_cli
-from backtal_mmaction.evaluation.functional.detection_map import \
-    evaluate_detections
 
-# heavy imports inside the parts: --help and usage errors need no torch
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-PARTS = ('limit', 'conv', 'train', 'testpass', 'data')
-# THUMOS14 sizes (the training step at B=4, as in the issue's measurement;
-# the test pass over 210 videos of native length).
+# THUMOS14 sizes (the training step at B=4; the test pass over 210 videos
+# of native length) and ActivityNet 1.2 sizes; configs relative to REPO.
 SIZES = {
     'official': dict(config='configs/backtal/backtal_thumos14.py', B=4,
                      T=750, D=2048, H=2048, hidden=512, C=20, videos=210),
@@ -65,8 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--repeats', type=int, default=3)
     parser.add_argument('--quick', action='store_true',
                         help='tiny sizes: a smoke run in < 1 minute')
-    parser.add_argument('--parts', nargs='+', default=list(PARTS),
-                        choices=PARTS)
+    parser.add_argument('--parts', nargs='+', default=None,
+                        help='limit conv train testpass data (default: '
+                        'all, in that order)')
     parser.add_argument('--no-profile', action='store_true',
                         help='skip the profiler table of our fp32 step')
     parser.add_argument('--thp', action='store_true',
@@ -80,432 +75,26 @@ def build_parser() -> argparse.ArgumentParser:
 def parse_args(argv=None, parser=None):
     """``argv`` parsed by ``parser`` (default: :func:`build_parser`)."""
     parser = parser or build_parser()
-    args = parser.parse_args(argv)
-    if args.repeats < 1:
-        parser.error(f'--repeats must be >= 1, got {args.repeats}')
-    return args
+    return parser.parse_args(argv)
 
-
-# ---------------------------------------------------------------------- #
-# printing
-# ---------------------------------------------------------------------- #
-def fmt(v, digits: int = 1) -> str:
-    if v is None or v != v:
-        return 'n/a'
-    return f'{v:,.{digits}f}'
-
-
-def table(title: str, header, rows, load=None) -> None:
-    print(f'\n#### {title}\n')
-    print('| ' + ' | '.join(header) + ' |')
-    print('|' + '|'.join('---' for _ in header) + '|')
-    for r in rows:
-        print('| ' + ' | '.join(str(c) for c in r) + ' |')
-    if load is not None:
-        avg = ' '.join(f'{v:.2f}' for v in os.getloadavg())
-        print(f'\nOther processes: {fmt(100 * load.value, 0)} % of the CPU '
-              f'time while measured (load average {avg}).')
-    sys.stdout.flush()
-
-
-# ---------------------------------------------------------------------- #
-# model and data
-# ---------------------------------------------------------------------- #
-def build_model(s: dict, device: str):
-    import torch
-    from mmaction.registry import MODELS
-    from mmengine.config import Config
-    from mmengine.registry import init_default_scope
-    init_default_scope('mmaction')
-    cfg = Config.fromfile(osp.join(REPO, s['config'])).model
-    D, H, hidden = s['D'], s['H'], s['hidden']
-    cfg.embedding.update(in_channels=D, hidden_channels=hidden)
-    cfg.backbone.update(in_channels=D, hidden_channels=H)
-    cfg.fg_filter.update(in_channels=D, hidden_channels=hidden)
-    cfg.cls_head.update(in_channels=H, num_classes=s['C'])
-    torch.manual_seed(0)
-    return MODELS.build(cfg).to(device)
-
-
-def make_batch(s: dict, device: str, seed: int = 0):
-    """Features ``(B, D, T)``, data samples, and the label / click tensors
-    of the original formulation. One class per video (see the reference's
-    docstring), ``T // 50`` background clicks."""
-    import torch
-    from mmaction.structures import ActionDataSample
-    B, T, C = s['B'], s['T'], s['C']
-    rng = np.random.default_rng(seed)
-    x = torch.from_numpy(rng.standard_normal((B, s['D'], T), np.float32))
-    samples, labels, clicks = [], torch.zeros(B, C), torch.full(
-        (B, T), -100, dtype=torch.long)
-    for b in range(B):
-        labels[b, rng.integers(C)] = 1
-        clicks[b, rng.choice(T, max(1, T // 50), replace=False)] = C
-        ds = ActionDataSample()
-        ds.gt_video_labels = labels[b].to(device)
-        ds.gt_click_labels = clicks[b].to(device)
-        samples.append(ds)
-    return x.to(device), samples, labels.to(device), clicks.to(device)
-
-
-# ---------------------------------------------------------------------- #
-# parts
-# ---------------------------------------------------------------------- #
-def part_limit(s, a, ctx) -> None:
-    import torch
-    from backtal_mmaction.profiling import OtherLoad, primitive_rates
-    rows = []
-    with OtherLoad() as load:
-        for name, dtype in ctx['dtypes']:
-            r = primitive_rates(s['B'], s['T'], s['D'], s['H'],
-                                getattr(torch, dtype), a.repeats, a.device)
-            ctx['limit'][name] = r.pop('limit')
-            ctx['best'][name] = r.pop('best')
-            rows += [[name, k, fmt(v)] for k, v in r.items()]
-            rows.append([name, '**limit (best)**',
-                         f"**{fmt(ctx['limit'][name])}**"])
-    table('Machine limits (measured in this run)',
-          ['dtype', 'primitive', 'GFLOP/s'], rows, load)
-
-
-def _limit_now(s, a, ctx, name):
-    """The fastest primitive of the limit part (GFLOP/s in dtype ``name``),
-    timed again now: the host's speed drifts between parts, so each row is
-    compared with the limit measured next to it (None: no limit part)."""
-    import torch
-    from backtal_mmaction.profiling import primitive_rates
-    if name not in ctx['best']:
-        return None
-    return primitive_rates(s['B'], s['T'], s['D'], s['H'],
-                           getattr(torch, dict(ctx['dtypes'])[name]), 1,
-                           a.device, kinds=[ctx['best'][name]])['limit']
-
-
-def part_conv(s, a, ctx) -> None:
-    import torch
-    import torch.nn.functional as F
-
-    from backtal_mmaction.models.backbones import AffinityConv1d
-    from backtal_mmaction.profiling import (OtherLoad, median_time,
-                                                   peak_memory)
-    from backtal_mmaction.testing.backtal_original import \
-        unfold_affinity_conv1d
-    B, T, D, H = s['B'], s['T'], s['D'], s['H']
-    flops = 3 * 2 * B * T * H * D * 3
-    g = torch.Generator().manual_seed(0)
-    x = torch.randn(B, D, T, generator=g).to(a.device).requires_grad_()
-    e_raw = torch.randn(B, 32, T, generator=g).to(a.device).requires_grad_()
-    gy = torch.randn(B, H, T, generator=g).to(a.device)
-    rows = []
-    with OtherLoad() as load:
-        for name, dtype in ctx['dtypes']:
-            amp = getattr(torch, dtype) if name != 'fp32' else None
-            layers = [(f'AffinityConv1d impl={i}',
-                       AffinityConv1d(D, H, impl=i).to(a.device))
-                      for i in ('gemm', 'conv', 'auto')]
-            weight = layers[0][1].weight
-
-            def run(fn):
-                def step():
-                    with torch.autocast(a.device, dtype=amp,
-                                        enabled=amp is not None):
-                        y = fn(F.normalize(e_raw, dim=1))
-                    y.backward(gy.to(y.dtype))
-                return step
-
-            fns = [('original: unfold + tile + matmul',
-                    lambda e: unfold_affinity_conv1d(x, e, weight,
-                                                     'per_tap'))]
-            fns += [(n, lambda e, m=m: m(x, e)) for n, m in layers]
-            base = None
-            for label, fn in fns:
-                t = median_time(run(fn), a.repeats, a.device)
-                base = base or t
-                gf = flops / t / 1e9
-                lim = _limit_now(s, a, ctx, name)
-                rows.append([name, label, fmt(1e3 * t), fmt(gf), fmt(lim),
-                             fmt(100 * gf / lim) if lim else 'n/a',
-                             f'{base / t:.2f}x',
-                             fmt(peak_memory(run(fn), a.device)['tensor'],
-                                 0)])
-    table(f'One affinity conv layer ({D}->{H}, B={B}, T={T}), forward + '
-          'backward', ['dtype', 'layer', 'ms', 'GFLOP/s', 'limit alongside',
-                       '% of limit', 'x original', 'peak tensor MiB'], rows,
-          load)
-
-
-def part_train(s, a, ctx) -> None:
-    import torch
-
-    from backtal_mmaction.models.backbones.conv_impl import \
-        describe_choices
-    from backtal_mmaction.profiling import (OtherLoad,
-                                                   count_forward_flops,
-                                                   profile_step,
-                                                   time_training_step)
-    from backtal_mmaction.testing.backtal_original import (original_forward,
-                                                  original_losses)
-    model = build_model(s, a.device).train()
-    x, samples, labels, clicks = make_batch(s, a.device)
-    flops = 3 * count_forward_flops(lambda: model(x, samples, 'loss'),
-                                    model)
-
-    def ours():
-        return sum(model(x, samples, mode='loss').values())
-
-    def original():
-        return original_losses(original_forward(model, x), labels,
-                               clicks)['total']
-
-    # the yardstick computes what we compute (dropout off for the check)
-    model.eval()
-    with torch.no_grad():
-        same = (float(ours()), float(original()))
-    model.train()
-    variants = [('original formulation', 'fp32', original, None),
-                ('ours', 'fp32', ours, None)]
-    variants += [('ours, autocast', name, ours, getattr(torch, dtype))
-                 for name, dtype in ctx['dtypes'][1:]]
-    rows, base = [], None
-    with OtherLoad() as load:
-        for label, name, fn, amp in variants:
-            optim = torch.optim.Adam(model.parameters(), lr=1e-4,
-                                     weight_decay=5e-4)
-            # The machine's speed drifts on a shared host: the best
-            # primitive of the limit part is measured again after every
-            # timed step, and the step is compared with those rates.
-            alongside = []
-            r = time_training_step(
-                fn, optim, a.repeats, a.device, amp,
-                between=(lambda n=name: alongside.append(
-                    _limit_now(s, a, ctx, n))) if name in ctx['best'] else
-                None)
-            base = base or r['step']
-            gf = flops / r['step'] / 1e9
-            lim = float(np.median(alongside)) if alongside else None
-            rows.append([label, name, fmt(1e3 * r['fwd'], 0),
-                         fmt(1e3 * r['bwd'], 0), fmt(1e3 * r['opt'], 0),
-                         fmt(r['step'], 2), fmt(gf), fmt(lim),
-                         fmt(100 * gf / lim) if lim else 'n/a',
-                         f"**{base / r['step']:.2f}x**",
-                         fmt(r['mem']['tensor'], 0)])
-    table(f"Training step (B={s['B']}, T={s['T']}, D=H={s['D']}, "
-          f"C={s['C']}; {fmt(flops / 1e12, 2)} TFLOP)",
-          ['model', 'dtype', 'fwd ms', 'bwd ms', 'Adam ms', 'step s',
-           'GFLOP/s', 'limit alongside', '% of limit', 'x original',
-           'peak tensor MiB'], rows, load)
-    print('\n"limit alongside": the median rate of the fastest primitive of '
-          'the limit part, measured after each timed step of that row.')
-    print(f'\nSame loss (eval mode, fp32): ours {same[0]:.6f}, original '
-          f'{same[1]:.6f} (relative difference '
-          f'{abs(same[0] - same[1]) / abs(same[1]):.1e}).')
-    print('Kernel libraries chosen by impl=auto: ' + (
-        '; '.join(describe_choices()) or 'defaults (work too small)'))
-    if not a.no_profile:
-        print('\nTop ops of our fp32 step (torch.profiler, self time):\n')
-        print('```\n' + profile_step(lambda: ours().backward(),
-                                     a.device).strip() + '\n```')
-
-
-def make_test_set(s: dict, seed: int = 1):
-    """``s['videos']`` videos of THUMOS14-like native lengths (log-normal,
-    median ``0.47 T``, ``T/10 .. 4T`` snippets of 16 frames at 30 fps)."""
-    import torch
-    rng = np.random.default_rng(seed)
-    T = s['T']
-    lengths = np.clip(rng.lognormal(np.log(0.47 * T), 0.6, s['videos']),
-                      T // 10, 4 * T).astype(int)
-    videos, metas = [], []
-    for n in lengths:
-        videos.append(torch.from_numpy(
-            rng.standard_normal((s['D'], n), np.float32)))
-        metas.append(dict(num_frames=int(n) * 16, duration=n * 16 / 30.0))
-    return videos, metas
-
-
-def gt_near(preds: dict, seed: int = 2) -> dict:
-    """GT for the untrained model's detections, so that the mAP is neither
-    0 nor 100 and both evaluators have matches to rank: per video, up to 15
-    of its top detections, each end moved by up to 20% of its length, plus
-    one missed instance."""
-    rng = np.random.default_rng(seed)
-    gt = {}
-    for name, p in preds.items():
-        keep = np.argsort(-np.asarray(p['scores']), kind='stable')[:15]
-        seg = np.asarray(p['segments'], np.float64)[keep].reshape(-1, 2)
-        length = np.maximum(seg[:, 1] - seg[:, 0], 1e-3)
-        seg = seg + rng.uniform(-0.2, 0.2, seg.shape) * length[:, None]
-        seg[:, 1] = np.maximum(seg[:, 1], seg[:, 0] + 1e-3)
-        labels = np.asarray(p['labels'], np.int64)[keep]
-        seg = np.concatenate([seg, [[0.0, 1.0]]])
-        labels = np.concatenate([labels, labels[:1] if len(labels) else [0]])
-        gt[name] = dict(segments=seg, labels=labels)
-    return gt
-
-
-def part_testpass(s, a, ctx) -> None:
-    import torch
-
-    from backtal_mmaction.profiling.batched_inference import \
-        batched_forward_features
-    from backtal_mmaction.profiling import OtherLoad
-    from backtal_mmaction.testing.backtal_original import original_inference
-    from backtal_mmaction.testing.postprocessing import naive_postprocess
-    model = build_model(s, a.device).eval()
-    videos, metas = make_test_set(s)
-    videos = [v.to(a.device) for v in videos]
-    with torch.no_grad():  # peaked video scores: some classes pass 0.25
-        v = torch.stack([model.forward_features(x[None])['video_scores_supp']
-                         [0] for x in videos[:8]])
-        model.cls_head.conv.weight.mul_(3.0 / v.std().clamp(min=1e-6))
-    proc, names = model.post_processor, [
-        f'video_{i:04d}' for i in range(len(videos))]
-    post_args = {k: getattr(proc, k) for k in (
-        'class_threshold', 'cas_thresholds', 'mag_thresholds', 'lam',
-        'gamma', 'nms_thr', 'nms_mode')}
-
-    def clock(fn):
-        tic = time.perf_counter()
-        out = fn()
-        return out, time.perf_counter() - tic
-
-    def ours_post(outs):
-        return {n: proc(o['cas_supp'][0], o['video_scores_supp'][0],
-                        o['feat1_supp'][0].norm(p=2, dim=0), **m)
-                for n, o, m in zip(names, outs, metas)}
-
-    def orig_post(raw):
-        return {n: naive_postprocess(c.cpu().numpy(), sc.cpu().numpy(),
-                                     mg.cpu().numpy(), **m, **post_args)
-                for n, (c, sc, mg), m in zip(names, raw, metas)}
-
-    with torch.no_grad():  # warm-up: first-call allocations, impl=auto
-        batched_forward_features(model, videos[:4], branches=('supp', ))
-        original_inference(model, videos[:2])
-    with OtherLoad() as load:
-        # what predict runs: the suppressed branch (the detections' only
-        # input); the original computes both, as its test loop does
-        outs, t_inf = clock(lambda: batched_forward_features(
-            model, videos, branches=('supp', )))
-        _, t_inf1 = clock(lambda: [model.forward_features(
-            x[None], ('supp', )) for x in videos])
-        raw, o_inf = clock(lambda: original_inference(model, videos))
-        preds, t_post = clock(lambda: ours_post(outs))
-        o_preds, o_post = clock(lambda: orig_post(raw))
-        gt = gt_near(preds)
-        res, t_map = clock(lambda: evaluate_detections(gt, preds, s['C']))
-        try:
-            from backtal_mmaction.testing.detection_evaluation import \
-                naive_evaluate_detections
-            o_res, o_map = clock(lambda: naive_evaluate_detections(
-                gt, o_preds, s['C']))
-            o_avg = float(o_res['mAP'].mean())
-        except ImportError:  # the reference evaluator is not in this tree
-            o_map = o_avg = float('nan')
-    n = len(videos)
-    rows = [['inference, length-bucketed batches', t_inf, o_inf],
-            ['(inference, one video at a time)', t_inf1, o_inf],
-            ['post-processing', t_post, o_post], ['mAP', t_map, o_map],
-            ['**total**', t_inf + t_post + t_map, o_inf + o_post + o_map]]
-    snippets = sum(int(v.shape[-1]) for v in videos)
-    table(f'Test pass: {n} THUMOS14-size videos ({snippets} snippets)',
-          ['stage', 'ours s', 'original s', 'x original', 'ours videos/s'],
-          [[r[0], fmt(r[1], 2), fmt(r[2], 2), f'**{fmt(r[2] / r[1], 2)}x**',
-            fmt(n / r[1])] for r in rows], load)
-    num_dets = sum(len(p['scores']) for p in preds.values())
-    o_dets = sum(len(p['scores']) for p in o_preds.values())
-    print(f'\nSame result: {num_dets} detections ours, {o_dets} original; '
-          f"avg mAP ours {100 * res['average_mAP']:.3f}, original "
-          f'{100 * o_avg:.3f} (GT: jittered top detections, see gt_near).')
-
-
-def part_data(s, a, ctx) -> None:
-    """One training batch through the dataset transforms, the collate
-    function and the data preprocessor: ``B`` videos of ``T..4T``
-    snippets, resampled to ``T``."""
-    from mmengine.dataset import pseudo_collate
-
-    from backtal_mmaction.datasets import transforms as tf
-    from backtal_mmaction.models.data_preprocessors.snippet_preprocessor \
-        import SnippetFeaturePreprocessor
-    from backtal_mmaction.profiling import OtherLoad, median_time
-    B, D, T = s['B'], s['D'], s['T']
-    rng = np.random.default_rng(0)
-    preproc, rows, infos = SnippetFeaturePreprocessor().to(a.device), [], []
-    with tempfile.TemporaryDirectory() as root, OtherLoad() as load:
-        for i, n in enumerate(np.linspace(T, 4 * T, B).astype(int)):
-            feat = rng.standard_normal((n, D), dtype=np.float32)
-            path = osp.join(root, f'v{i}')
-            np.save(path + '.npy', feat)
-            np.savez(path + '.npz', feat_spa=feat[:, :D // 2].T.copy(),
-                     feat_tem=feat[:, D // 2:].T.copy())
-            infos.append(dict(
-                video_name=f'v{i}', duration=n * 16 / 30, fps=30.0,
-                num_frames=n * 16, num_classes=20, click_times=np.ones(1),
-                gt_segments=np.array([[1.0, 5.0]]), gt_labels=np.array([3]),
-                video_labels=np.eye(20, dtype=np.float32)[3],
-                click_labels=np.array([20]), click_annotators=['A'],
-                feature_path=path))
-        for suffix, mmap in (('.npy', False), ('.npy', True), ('.npz', False)):
-            pipeline = [tf.LoadSnippetFeature(feat_dim=D, mmap=mmap),
-                        tf.ResampleSnippets(num_segments=T, mode='random'),
-                        tf.BuildClickLabels(),
-                        tf.PackClickLocalizationInputs()]
-
-            def load_batch():
-                batch = []
-                for info in infos:
-                    r = dict(info, feature_path=info['feature_path'] + suffix)
-                    for t in pipeline:
-                        r = t(r)
-                    batch.append(r)
-                preproc(pseudo_collate(batch), training=True)
-
-            rows.append([f'{suffix} mmap={mmap}', fmt(1e3 * median_time(
-                load_batch, a.repeats, a.device))])
-    table(f'Data: load + resample + pack + stack one batch ({B} videos of '
-          f'{T}..{4 * T} snippets, warm page cache)', ['format', 'ms/batch'],
-          rows, load)
 
 
 def main(argv=None) -> None:
     parser = build_parser()
     args = parse_args(argv, parser)
     if args.thp:
-        # read by PyTorch once, at its first allocation: before run_cli
-        # (its input_errors() imports torch)
+        # read by PyTorch once, at its first allocation: before torch loads
         os.environ['THP_MEM_ALLOC_ENABLE'] = '1'
-    run_cli(lambda _: run_parts(args), parser=parser)
-
-
-def run_parts(args) -> None:
-    """The parts of the benchmark ``args`` selects."""
-    import torch
-    if args.device == 'cuda' and not torch.cuda.is_available():
-        raise SystemExit('error: --device cuda: CUDA is not available')
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    import backtal_mmaction.registration  # noqa: F401
-    from backtal_mmaction.profiling import (cpu_bf16_hardware,
-                                                   lscpu_summary)
-    bf16 = args.device == 'cuda' or bool(cpu_bf16_hardware())
-    print(f'# BackTAL benchmark ({datetime.date.today()}, '
-          f'device={args.device}, median of {args.repeats})\n')
-    print(f'Machine: {lscpu_summary()}'
-          + (f'; CUDA: {torch.cuda.get_device_name()}'
-             if args.device == 'cuda' else ''))
-    if not bf16:
-        print('\nNo bf16 hardware (avx512_bf16 / amx_bf16): bf16 rows are '
-              'skipped (emulated bf16 GEMMs run 30-100x slower).')
-    for size in (['quick'] if args.quick else args.sizes):
-        s = QUICK if args.quick else SIZES[size]
-        print(f"\n### Size `{size}`: B={s['B']}, T={s['T']}, D={s['D']}, "
-              f"H={s['H']}, C={s['C']}")
-        ctx = dict(limit={}, best={}, dtypes=[('fp32', 'float32')] +
-                   ([('bf16', 'bfloat16')] if bf16 else []))
-        for part in PARTS:
-            if part in args.parts and (part != 'testpass' or s['videos']):
-                globals()[f'part_{part}'](s, args, ctx)
+    sizes = {'quick': QUICK} if args.quick else {
+        name: SIZES[name] for name in args.sizes}
+    sizes = {name: dict(s, config=osp.join(REPO, s['config']))
+             for name, s in sizes.items()}
+    # torch after --thp (and after parsing: --help needs none)
+    from backtal_mmaction.profiling.benchmark import PARTS, run_benchmark
+    run_cli(lambda _: run_benchmark(
+        sizes, parts=args.parts or tuple(PARTS), device=args.device,
+        repeats=args.repeats, profile=not args.no_profile,
+        threads=args.threads), parser=parser)
 
 
 if __name__ == '__main__':
