@@ -164,8 +164,8 @@ def test_pseudo_gt_scores_reach_the_detector_as_weights(tmp_path):
     sample = PackClickLocalizationInputs()(info)['data_samples']
     assert sample.gt_instances.scores.tolist() == [0.25, 1.0]
     init_default_scope('mmaction')
-    from tests.models.localizers.test_anchor_free_tad import _model
-    segs, labels, weights, valid = _model()._segments_in_snippets(
+    from tests.helpers.models import build_anchor_free
+    segs, labels, weights, valid = build_anchor_free()._segments_in_snippets(
         [sample], 10, 'cpu')
     assert weights.tolist() == [[0.25, 1.0]]
     gt['database']['v']['annotations'][0]['score'] = 1.5

@@ -5,9 +5,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
-from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
 
 import backtal_mmaction.registration  # noqa: F401
@@ -19,6 +17,7 @@ from backtal_mmaction.models.losses import (PointDIoULoss, PointFocalLoss,
                                             sigmoid_focal_loss)
 from backtal_mmaction.models.necks import TemporalPyramid, level_points
 from backtal_mmaction.models.task_modules import PointTargetAssigner
+from tests.helpers.models import build_anchor_free as _model
 
 LOG2 = math.log(2.0)
 
@@ -180,25 +179,6 @@ def test_assigner_gives_every_segment_a_positive():
 
 
 # ------------------------------------------------------------ the detector
-def _model(feat_dim=8, num_classes=2, **kw):
-    init_default_scope('mmaction')
-    cfg = dict(
-        type='AnchorFreeTAD',
-        backbone=dict(type='TemporalConvStack', in_channels=feat_dim,
-                      hidden_channels=16),
-        neck=dict(type='TemporalPyramid', in_channels=16, out_channels=16,
-                  num_levels=3),
-        head=dict(type='AnchorFreeHead', in_channels=16,
-                  num_classes=num_classes, feat_channels=16, num_levels=3),
-        assigner=dict(type='PointTargetAssigner',
-                      regress_ranges=[(0, 4), (4, 8), (8, 1e4)]),
-        losses=dict(cls=dict(type='PointFocalLoss'),
-                    reg=dict(type='PointDIoULoss')),
-        test_cfg=dict(nms=dict(type='hard', iou_thr=0.5)))
-    cfg.update(kw)
-    return MODELS.build(cfg)
-
-
 def _sample(name, duration, segments, labels):
     ds = ActionDataSample()
     ds.set_metainfo(dict(video_name=name, duration=duration))

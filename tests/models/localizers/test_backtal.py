@@ -1,59 +1,12 @@
 """The BackTAL localizer: loss / predict / tensor modes and swappable parts."""
 import pytest
 import torch
-from mmaction.structures import ActionDataSample
 from mmengine.registry import init_default_scope
 
-from backtal_mmaction.models.losses import IGNORE_INDEX
-
-D, H, C, T = 16, 12, 3, 24
-
-
-def model_cfg(**overrides):
-    cfg = dict(
-        type='BackTAL',
-        embedding=dict(type='AffinityEmbedding', in_channels=D,
-                       hidden_channels=8, embed_channels=4),
-        backbone=dict(type='AffinityTCN', in_channels=D, hidden_channels=H),
-        fg_filter=dict(type='ForegroundFilter', in_channels=D,
-                       hidden_channels=8),
-        cls_head=dict(type='TopKMILHead', in_channels=H, num_classes=C,
-                      topk_ratio=0.125),
-        losses=dict(
-            mil_base=dict(type='VideoMILLoss', branch='base'),
-            mil_supp=dict(type='VideoMILLoss', branch='supp'),
-            filter_l1=dict(type='FilterL1Loss'),
-            bg_click=dict(type='BackgroundClickLoss'),
-            score_sep=dict(type='ScoreSeparationLoss'),
-            affinity=dict(type='AffinityEmbeddingLoss')),
-        post_processor=dict(type='BackTALPostProcessor', class_threshold=0.0))
-    cfg.update(overrides)
-    return cfg
-
-
-def build(**overrides):
-    init_default_scope('mmaction')
-    import backtal_mmaction.registration  # noqa: F401
-    from mmaction.registry import MODELS
-    torch.manual_seed(0)
-    return MODELS.build(model_cfg(**overrides))
-
-
-def samples(n, clicks=True, num_classes=C):
-    out = []
-    for i in range(n):
-        ds = ActionDataSample()
-        labels = torch.zeros(num_classes)
-        labels[i % num_classes] = 1
-        ds.gt_video_labels = labels
-        click = torch.full((T, ), IGNORE_INDEX)
-        if clicks:
-            click[[1, 7]] = C  # two background clicks
-        ds.gt_click_labels = click
-        ds.set_metainfo(dict(video_name=f'v{i}', duration=12.0,
-                             num_frames=360))
-        out.append(ds)
-    return out
+from tests.helpers.models import C, D, T
+from tests.helpers.models import backtal_cfg as model_cfg
+from tests.helpers.models import backtal_samples as samples
+from tests.helpers.models import build_backtal as build
 
 
 def test_loss_mode_keys_and_backward():

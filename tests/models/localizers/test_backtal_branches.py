@@ -4,7 +4,9 @@ backbone calls; the raw outputs still carry both branches."""
 import pytest
 import torch
 
-from tests.models.localizers.test_backtal import D, T, build, samples
+from tests.helpers.models import D, T
+from tests.helpers.models import backtal_samples as samples
+from tests.helpers.models import build_backtal as build
 
 
 def _count_backbone_calls(model):
