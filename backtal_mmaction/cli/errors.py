@@ -37,14 +37,25 @@ __all__ = [
 _KEYWORD = re.compile(r'`([A-Za-z_][A-Za-z0-9_]*)`')
 
 
+_BASE_ERRORS = (ValueError, FileNotFoundError, FileExistsError,
+                IsADirectoryError, NotADirectoryError, PermissionError)
+_CHECKPOINT_ERRORS = 'backtal_mmaction.engine.checkpoint'
+
+
 def input_errors() -> Tuple[Type[BaseException], ...]:
-    """The exceptions that mean bad input (one ``error:`` line, exit 1)."""
-    # the checkpoint errors live with the loaders, which import torch
-    from ..engine.checkpoint import (CheckpointMismatchError,
-                                     UnsafeCheckpointError)
-    return (ValueError, FileNotFoundError, FileExistsError,
-            IsADirectoryError, NotADirectoryError, PermissionError,
-            UnsafeCheckpointError, CheckpointMismatchError)
+    """The exceptions that mean bad input (one ``error:`` line, exit 1):
+    the built-in ones, and the checkpoint errors once their module is
+    loaded.
+
+    Only code of that module raises the checkpoint errors, so a process
+    that has not loaded it cannot have raised one; importing it here would
+    load torch into tools that never touch a checkpoint.
+    """
+    checkpoint = sys.modules.get(_CHECKPOINT_ERRORS)
+    if checkpoint is None:
+        return _BASE_ERRORS
+    return _BASE_ERRORS + (checkpoint.UnsafeCheckpointError,
+                           checkpoint.CheckpointMismatchError)
 
 
 def error_message(err: BaseException) -> str:
@@ -121,11 +132,12 @@ def run_cli(main: Callable, argv: Optional[Sequence[str]] = None,
     Returns:
         whatever ``main`` returns.
     """
-    caught = errors or input_errors()
     try:
         with _flag_warnings(parser):
             return main(argv)
-    except caught as err:
+    # evaluated when an error arrives: input_errors() then knows every
+    # module main loaded
+    except (errors or input_errors()) as err:
         if os.environ.get('BACKTAL_DEBUG', '') not in ('', '0'):
             raise
         message = flag_message(error_message(err), parser)

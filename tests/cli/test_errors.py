@@ -60,3 +60,39 @@ def test_run_cli_warnings_name_the_flag_and_showwarning_is_restored():
         assert warnings.showwarning is record
     finally:
         warnings.showwarning = before
+
+
+def test_checkpoint_errors_are_input_errors_once_loaded():
+    from backtal_mmaction.engine.checkpoint import (CheckpointMismatchError,
+                                                    UnsafeCheckpointError)
+
+    for err in (UnsafeCheckpointError('unsafe'),
+                CheckpointMismatchError('mismatch')):
+        def main(_, err=err):
+            raise err
+
+        with pytest.raises(SystemExit) as exit_:
+            run_cli(main)
+        assert str(exit_.value.code) == f'error: {err}'
+
+
+def test_run_cli_loads_no_torch_for_a_light_tool():
+    """A tool that never touched a checkpoint: its input error is reported
+    without importing the checkpoint code (and torch with it)."""
+    import subprocess
+    import sys
+
+    from tests.helpers import REPO
+    code = ('import sys\n'
+            'from backtal_mmaction.cli.errors import run_cli\n'
+            'def main(_):\n'
+            "    raise FileNotFoundError('x.json not found')\n"
+            'try:\n'
+            '    run_cli(main)\n'
+            'except SystemExit as e:\n'
+            '    print(e.code)\n'
+            "print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, '-c', code], cwd=REPO,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split('\n')[:2] == ['error: x.json not found', 'False']
