@@ -14,6 +14,7 @@ from backtal_mmaction.evaluation.functional.detection_map import (
     format_detection_table, load_activitynet_gt, load_ambiguous_segments,
     load_activitynet_results, tiou_ranges)
 from backtal_mmaction.evaluation.offline import evaluate_result_file
+from tests.helpers.detections import det
 
 DATA = '../shared/data'
 THUMOS_GT = f'{DATA}/gt_thumos14.json'
@@ -23,15 +24,6 @@ AMBIGUOUS = f'{DATA}/THUMOS14_Ambiguous_test.txt'
 def need(path):
     if not osp.isfile(path):
         pytest.skip(f'{path} not available')
-
-
-def det(segments, labels, scores=None):
-    out = dict(
-        segments=np.asarray(segments, dtype=float).reshape(-1, 2),
-        labels=np.asarray(labels, dtype=np.int64).reshape(-1))
-    if scores is not None:
-        out['scores'] = np.asarray(scores, dtype=float).reshape(-1)
-    return out
 
 
 # ---------------------------------------------------------------------------

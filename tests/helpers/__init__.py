@@ -5,6 +5,7 @@
   function), ``retargeted_cfg``, ``synthetic_cfg``, ``build_runner``;
 - :mod:`~tests.helpers.tool_runner`: ``run_tool`` (``python tools/X.py``
   in-process), ``subprocess_env``;
+- :mod:`~tests.helpers.detections`: ``det`` (a detection dict from lists);
 - :mod:`~tests.helpers.models`: tiny BackTAL / AnchorFreeTAD models and
   samples for the model tests (imported as a module, it loads the models);
 - :mod:`~tests.helpers.real_layout`: tiny datasets in the shipped configs'

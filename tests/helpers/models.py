@@ -46,21 +46,24 @@ def build_backtal(**overrides):
     return MODELS.build(backtal_cfg(**overrides))
 
 
-def backtal_samples(n, clicks=True, num_classes=C):
-    """``n`` samples, video ``i`` labelled class ``i % num_classes``, with
-    background clicks at snippets 1 and 7 (``clicks``)."""
+def backtal_samples(n, clicks=True, num_classes=C, num_snippets=T,
+                    click_at=(1, 7), duration=12.0, num_frames=360):
+    """``n`` samples of ``num_snippets`` snippets, video ``i`` labelled
+    class ``i % num_classes``, with click labels (``clicks``): background
+    clicks (label ``num_classes``) at the snippets ``click_at`` (none:
+    every snippet ignored), the rest ``IGNORE_INDEX``."""
     out = []
     for i in range(n):
         ds = ActionDataSample()
         labels = torch.zeros(num_classes)
         labels[i % num_classes] = 1
         ds.gt_video_labels = labels
-        click = torch.full((T, ), IGNORE_INDEX)
         if clicks:
-            click[[1, 7]] = C  # two background clicks
-        ds.gt_click_labels = click
-        ds.set_metainfo(dict(video_name=f'v{i}', duration=12.0,
-                             num_frames=360))
+            click = torch.full((num_snippets, ), IGNORE_INDEX)
+            click[list(click_at)] = num_classes
+            ds.gt_click_labels = click
+        ds.set_metainfo(dict(video_name=f'v{i}', duration=duration,
+                             num_frames=num_frames))
         out.append(ds)
     return out
 

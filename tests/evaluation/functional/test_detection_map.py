@@ -12,16 +12,7 @@ import pytest
 from backtal_mmaction.evaluation.functional.detection_map import (
     average_precision_curve, check_tiou_thresholds, detection_ap,
     evaluate_detections, format_detection_table, format_tiou, temporal_iou)
-
-
-def det(segments, labels, scores=None):
-    """Detection-dict entry from plain lists."""
-    out = dict(
-        segments=np.asarray(segments, dtype=float).reshape(-1, 2),
-        labels=np.asarray(labels, dtype=np.int64).reshape(-1))
-    if scores is not None:
-        out['scores'] = np.asarray(scores, dtype=float).reshape(-1)
-    return out
+from tests.helpers.detections import det
 
 
 # ---------------------------------------------------------------------------

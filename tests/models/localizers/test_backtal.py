@@ -24,7 +24,7 @@ def test_loss_mode_keys_and_backward():
 
 def test_batch_without_clicks_trains():
     model = build()
-    losses = model(torch.randn(2, D, T), samples(2, clicks=False),
+    losses = model(torch.randn(2, D, T), samples(2, click_at=()),
                    mode='loss')
     for key in ('loss_bg_click', 'loss_score_sep', 'loss_affinity'):
         assert losses[key].item() == 0

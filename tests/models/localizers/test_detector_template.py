@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 import torch
 from mmaction.registry import MODELS
-from mmaction.structures import ActionDataSample
 from mmengine.registry import init_default_scope
 
 import backtal_mmaction.registration  # noqa: F401
 from backtal_mmaction.models.localizers.base_localizer import \
     BaseSnippetLocalizer
 from backtal_mmaction.models.losses import IGNORE_INDEX
+from tests.helpers.models import backtal_samples
 
 D, H, C, T = 6, 8, 2, 16
 
@@ -67,18 +67,10 @@ def _build(**kwargs):
 
 
 def _samples(n, clicks=True):
-    out = []
-    for i in range(n):
-        ds = ActionDataSample()
-        labels = torch.zeros(C)
-        labels[i % C] = 1
-        ds.gt_video_labels = labels
-        if clicks:
-            ds.gt_click_labels = torch.tensor([C] + [IGNORE_INDEX] * (T - 1))
-        ds.set_metainfo(dict(video_name=f'v{i}', duration=8.0,
-                             num_frames=240))
-        out.append(ds)
-    return out
+    """``n`` samples of ``T`` snippets, one background click at snippet 0
+    (``clicks``; otherwise no click labels at all)."""
+    return backtal_samples(n, clicks, num_classes=C, num_snippets=T,
+                           click_at=(0, ), duration=8.0, num_frames=240)
 
 
 def test_loss_from_the_template():
