@@ -32,6 +32,9 @@ __all__ = [
     'FEATURE_EXTS'
 ]
 
+# the feature files inference reads (``LoadSnippetFeature``'s formats)
+FEATURE_EXTS = ('.npy', '.npz')
+
 
 def init_localizer(config: Union[str, Config],
                    checkpoint: Optional[str] = None,
@@ -98,9 +101,6 @@ def predict_dataset(model, dataset) -> Iterator:
     with torch.no_grad():
         for idx in range(len(dataset)):
             yield from model.test_step(pseudo_collate([dataset[idx]]))
-
-
-FEATURE_EXTS = ('.npy', '.npz')
 
 
 def collect_feature_files(paths: Sequence[str]) -> List[str]:
