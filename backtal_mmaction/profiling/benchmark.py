@@ -2,20 +2,28 @@
 BackTAL against the original formulation (:mod:`backtal_mmaction.testing`)
 and against the machine's own limits, and prints a markdown table.
 
-- :func:`part_limit`: the best GEMM / convolution rates of the machine, fp32
-  and (with bf16 hardware or on CUDA) bf16, at the layer's shapes;
+- :func:`part_limit`: the best GEMM / convolution rates of the machine in
+  each precision of :func:`~.precision.available_precisions` (CPU: fp32,
+  and bf16 with bf16 hardware; CUDA: fp32, TF32, bf16, fp16), at the
+  layer's shapes;
 - :func:`part_conv`: one affinity-conv layer, forward + backward, per
   kernel library;
 - :func:`part_train`: a training step (forward, 6 losses, backward, Adam):
   the original formulation (unfold conv, per-sample loss loops; checked to
-  give our loss), ours in fp32 and under bf16 autocast;
+  give our loss), ours in fp32 and in each other precision (TF32, bf16
+  autocast, fp16 autocast with loss scaling);
 - :func:`part_testpass`: a THUMOS14-size test pass (inference,
   post-processing, metric) against the original's (one video at a time,
   the loop post-processing, the reference evaluator);
-- :func:`part_data`: loading one training batch.
+- :func:`part_data`: loading one training batch;
+- :func:`part_epoch`: training epochs and a test pass through MMEngine's
+  Runner, as ``tools/train.py --test`` runs them, on THUMOS14-sized data
+  on disk (:mod:`.epoch`).
 
 A size is a dict: ``config`` (a config file), ``B``, ``T``, ``D``, ``H``,
-``hidden``, ``C`` and ``videos`` (test-pass videos; 0 skips that part).
+``hidden``, ``C``, ``videos`` (test-pass videos; 0 skips that part and
+the epoch part), ``epoch_batch`` (the epoch part's training batch) and
+``epoch_videos`` (its videos per subset; None: all of THUMOS14's).
 FLOPs are counted analytically from the shapes each convolution sees
 (``2 * B * T * C_out * C_in * k``; backward = 2x forward). Times are
 medians of ``repeats`` runs after a warm-up.
@@ -23,6 +31,7 @@ medians of ``repeats`` runs after a warm-up.
 import argparse
 import datetime
 import os
+import warnings
 import os.path as osp
 import sys
 import tempfile
@@ -39,6 +48,7 @@ from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
 
 from ..datasets import transforms as tf
+from ..datasets.synthetic.command import generate_from_options
 from ..evaluation.functional.detection_map import evaluate_detections
 from ..models.backbones import AffinityConv1d
 from ..models.backbones.conv_impl import describe_choices
@@ -49,9 +59,11 @@ from ..testing.backtal_original import (original_forward, original_inference,
 from ..testing.detection_evaluation import naive_evaluate_detections
 from ..testing.postprocessing import naive_postprocess
 from .batched_inference import batched_forward_features
+from .epoch import thumos14_sized_options, time_runner_epochs
 from .flops import count_forward_flops
-from .machine import cpu_bf16_hardware, lscpu_summary
+from .machine import cpu_bf16_hardware, cuda_summary, lscpu_summary
 from .memory import peak_memory
+from .precision import available_precisions, precision_mode
 from .primitives import primitive_rates
 from .step import profile_step, time_training_step
 from .timing import OtherLoad, median_time
@@ -119,9 +131,11 @@ def make_batch(s: dict, device: str, seed: int = 0):
 def part_limit(s, a, ctx) -> None:
     rows = []
     with OtherLoad() as load:
-        for name, dtype in ctx['dtypes']:
-            r = primitive_rates(s['B'], s['T'], s['D'], s['H'],
-                                getattr(torch, dtype), a.repeats, a.device)
+        for p in ctx['precisions']:
+            name = p.name
+            with precision_mode(p, a.device):
+                r = primitive_rates(s['B'], s['T'], s['D'], s['H'], p.dtype,
+                                    a.repeats, a.device)
             ctx['limit'][name] = r.pop('limit')
             ctx['best'][name] = r.pop('best')
             rows += [[name, k, fmt(v)] for k, v in r.items()]
@@ -137,9 +151,10 @@ def _limit_now(s, a, ctx, name):
     compared with the limit measured next to it (None: no limit part)."""
     if name not in ctx['best']:
         return None
-    return primitive_rates(s['B'], s['T'], s['D'], s['H'],
-                           getattr(torch, dict(ctx['dtypes'])[name]), 1,
-                           a.device, kinds=[ctx['best'][name]])['limit']
+    p = {q.name: q for q in ctx['precisions']}[name]
+    with precision_mode(p, a.device):
+        return primitive_rates(s['B'], s['T'], s['D'], s['H'], p.dtype, 1,
+                               a.device, kinds=[ctx['best'][name]])['limit']
 
 
 def part_conv(s, a, ctx) -> None:
@@ -153,8 +168,8 @@ def part_conv(s, a, ctx) -> None:
     gy = torch.randn(B, H, T, generator=g).to(a.device)
     rows = []
     with OtherLoad() as load:
-        for name, dtype in ctx['dtypes']:
-            amp = getattr(torch, dtype) if name != 'fp32' else None
+        for p in ctx['precisions']:
+            name, amp = p.name, p.autocast
             layers = [(f'AffinityConv1d impl={i}',
                        AffinityConv1d(D, H, impl=i).to(a.device))
                       for i in ('gemm', 'conv', 'auto')]
@@ -174,15 +189,15 @@ def part_conv(s, a, ctx) -> None:
             fns += [(n, lambda e, m=m: m(x, e)) for n, m in layers]
             base = None
             for label, fn in fns:
-                t = median_time(run(fn), a.repeats, a.device)
+                with precision_mode(p, a.device):
+                    t = median_time(run(fn), a.repeats, a.device)
+                    mib = peak_memory(run(fn), a.device)['tensor']
                 base = base or t
                 gf = flops / t / 1e9
                 lim = _limit_now(s, a, ctx, name)
                 rows.append([name, label, fmt(1e3 * t), fmt(gf), fmt(lim),
                              fmt(100 * gf / lim) if lim else 'n/a',
-                             f'{base / t:.2f}x',
-                             fmt(peak_memory(run(fn), a.device)['tensor'],
-                                 0)])
+                             f'{base / t:.2f}x', fmt(mib, 0)])
     table(f'One affinity conv layer ({D}->{H}, B={B}, T={T}), forward + '
           'backward', ['dtype', 'layer', 'ms', 'GFLOP/s', 'limit alongside',
                        '% of limit', 'x original', 'peak tensor MiB'], rows,
@@ -191,7 +206,8 @@ def part_conv(s, a, ctx) -> None:
 
 def part_train(s, a, ctx) -> None:
     """A training step (forward, the 6 losses, backward, Adam): the
-    original formulation, ours in fp32 and under bf16 autocast."""
+    original formulation, ours in fp32 and in each other precision (TF32;
+    bf16 autocast; fp16 autocast + dynamic loss scale)."""
     model = build_model(s, a.device).train()
     x, samples, labels, clicks = make_batch(s, a.device)
     flops = 3 * count_forward_flops(lambda: model(x, samples, 'loss'),
@@ -209,40 +225,48 @@ def part_train(s, a, ctx) -> None:
     with torch.no_grad():
         same = (float(ours()), float(original()))
     model.train()
-    variants = [('original formulation', 'fp32', original, None),
-                ('ours', 'fp32', ours, None)]
-    variants += [('ours, autocast', name, ours, getattr(torch, dtype))
-                 for name, dtype in ctx['dtypes'][1:]]
+    fp32, others = ctx['precisions'][0], ctx['precisions'][1:]
+    variants = [('original formulation', fp32, original),
+                ('ours', fp32, ours)]
+    variants += [('ours, TF32' if p.tf32 else 'ours, autocast' + (
+        ' + loss scale' if p.loss_scale else ''), p, ours) for p in others]
     rows, base = [], None
     with OtherLoad() as load:
-        for label, name, fn, amp in variants:
+        for label, p, fn in variants:
+            name = p.name
             optim = torch.optim.Adam(model.parameters(), lr=1e-4,
                                      weight_decay=5e-4)
             # The machine's speed drifts on a shared host: the best
             # primitive of the limit part is measured again after every
             # timed step, and the step is compared with those rates.
             alongside = []
-            r = time_training_step(
-                fn, optim, a.repeats, a.device, amp,
-                between=(lambda n=name: alongside.append(
-                    _limit_now(s, a, ctx, n))) if name in ctx['best'] else
-                None)
-            base = base or r['step']
-            gf = flops / r['step'] / 1e9
+            with precision_mode(p, a.device):
+                r = time_training_step(
+                    fn, optim, a.repeats, a.device, p.autocast,
+                    between=(lambda n=name: alongside.append(
+                        _limit_now(s, a, ctx, n))) if name in ctx['best']
+                    else None, loss_scale=p.loss_scale)
+            base = base or r['pipelined']
+            gf = flops / r['pipelined'] / 1e9
             lim = float(np.median(alongside)) if alongside else None
             rows.append([label, name, fmt(1e3 * r['fwd'], 0),
                          fmt(1e3 * r['bwd'], 0), fmt(1e3 * r['opt'], 0),
-                         fmt(r['step'], 2), fmt(gf), fmt(lim),
+                         fmt(r['step'], 3), fmt(r['pipelined'], 3),
+                         fmt(gf), fmt(lim),
                          fmt(100 * gf / lim) if lim else 'n/a',
-                         f"**{base / r['step']:.2f}x**",
+                         f"**{base / r['pipelined']:.2f}x**",
                          fmt(r['mem']['tensor'], 0)])
     table(f"Training step (B={s['B']}, T={s['T']}, D=H={s['D']}, "
           f"C={s['C']}; {fmt(flops / 1e12, 2)} TFLOP)",
           ['model', 'dtype', 'fwd ms', 'bwd ms', 'Adam ms', 'step s',
-           'GFLOP/s', 'limit alongside', '% of limit', 'x original',
+           'pipelined s', 'GFLOP/s', 'limit alongside', '% of limit', 'x original',
            'peak tensor MiB'], rows, load)
-    print('\n"limit alongside": the median rate of the fastest primitive of '
-          'the limit part, measured after each timed step of that row.')
+    print('\n"step s": the sum of the phases, each synchronized; '
+          '"pipelined s": per step of steps run back to back with one '
+          'synchronization at the end (what a training loop gets; GFLOP/s, '
+          '% of limit and x original use it). "limit alongside": the median '
+          'rate of the fastest primitive of the limit part in that '
+          "row's precision, measured after each timed step of the row.")
     print(f'\nSame loss (eval mode, fp32): ours {same[0]:.6f}, original '
           f'{same[1]:.6f} (relative difference '
           f'{abs(same[0] - same[1]) / abs(same[1]):.1e}).')
@@ -401,9 +425,69 @@ def part_data(s, a, ctx) -> None:
           rows, load)
 
 
+def _epoch_data(s, a, root: str) -> str:
+    """Generate (or reuse) the epoch part's data in ``root``; returns
+    where its annotations come from."""
+    options = thumos14_sized_options(root, s['D'], s['T'], a.shared_data,
+                                     s.get('epoch_videos'))
+    with warnings.catch_warnings():
+        # the real GT's few segments past their video's end are known
+        warnings.simplefilter('ignore', UserWarning)
+        generate_from_options(options)
+    return (f"the real THUMOS14 GT and A1 background clicks "
+            f"({osp.basename(options['gt_file'])})" if options['gt_file']
+            else 'synthetic videos (no THUMOS14 annotation files in '
+            f'`shared_data` {a.shared_data})')
+
+
+def part_epoch(s, a, ctx) -> None:
+    """Training epochs and a test pass through MMEngine's Runner (the
+    size's config, retargeted to THUMOS14-sized data on disk), per
+    dataloader setting and precision."""
+    # loading in the main process, then the config's workers (None); AMP
+    # where it runs fast (CUDA, or a CPU with bf16 instructions)
+    variants = [dict(workers=0, amp=False), dict(workers=None, amp=False)]
+    if a.device == 'cuda' or cpu_bf16_hardware():
+        variants.append(dict(workers=None, amp=True))
+    with tempfile.TemporaryDirectory() as tmp:
+        root = a.epoch_data or osp.join(tmp, 'data')
+        source = _epoch_data(s, a, root)
+        with OtherLoad() as load:
+            results = time_runner_epochs(s['config'], root, s, a.device,
+                                         variants, epochs=a.epochs)
+    amp_name = {'cuda': 'fp16 + loss scale (AmpOptimWrapper)',
+                'cpu': 'bf16 autocast'}[a.device]
+    rows = []
+    for r in results:
+        first, last = r['epochs'][0], r['epochs'][-1]
+        t = r['test']
+        rows.append([
+            'config' if r['workers'] is None else r['workers'],
+            amp_name if r['amp'] else 'fp32', fmt(first['seconds'], 2),
+            f"**{fmt(last['seconds'], 2)}**", fmt(last['data_wait'], 2),
+            fmt(last['videos'] / last['seconds']), fmt(t['seconds'], 2),
+            f"**{fmt(t['videos'] / t['seconds'])}**"])
+    last = results[0]['epochs'][-1]
+    table(f"Runner: training epochs and a test pass ({last['videos']} "
+          f"training videos, batch {s['epoch_batch']}, "
+          f"{results[0]['test']['videos']} test videos, T={s['T']}, "
+          f"D={s['D']}; {osp.basename(s['config'])})",
+          ['loader workers', 'precision', 'epoch 1 s',
+           f"epoch {len(results[0]['epochs'])} s", 'waiting for data s',
+           'training videos/s', 'test pass s', 'test videos/s'], rows, load)
+    print(f'\nData: {source}, official `.npz` layout. "loader workers": '
+          '"config" is what the config sets (each loader its own, '
+          'persistent), 0 loads in the main process. Epoch 1 includes the '
+          'warm-up (worker start, kernel choice, allocator growth); '
+          '"waiting for data" is the last epoch\'s time between iterations. '
+          'The test pass includes its loader start, the post-processing and '
+          'the metric.' + (' Pinned memory and non-blocking copies on.'
+                           if a.device == 'cuda' else ''))
+
+
 # the parts in the order they run (each prints its tables)
 PARTS = {'limit': part_limit, 'conv': part_conv, 'train': part_train,
-         'testpass': part_testpass, 'data': part_data}
+         'testpass': part_testpass, 'data': part_data, 'epoch': part_epoch}
 
 
 def run_benchmark(sizes: Dict[str, dict],
@@ -411,18 +495,29 @@ def run_benchmark(sizes: Dict[str, dict],
                   device: str = 'cpu',
                   repeats: int = 3,
                   profile: bool = True,
-                  threads: Optional[int] = None) -> None:
+                  threads: Optional[int] = None,
+                  epochs: int = 2,
+                  epoch_data: Optional[str] = None,
+                  shared_data: Optional[str] = None) -> None:
     """Run ``parts`` at each size and print their markdown tables.
 
     Args:
         sizes (dict): ``{name: size}`` (see the module docstring), run in
             order.
-        parts (Sequence[str]): Names of :data:`PARTS` (``testpass`` runs
-            only at sizes with ``videos``).
+        parts (Sequence[str]): Names of :data:`PARTS` (``testpass`` and
+            ``epoch`` run only at sizes with ``videos``).
         device (str): ``'cpu'`` or ``'cuda'``.
         repeats (int): Timed runs per measurement (their median).
         profile (bool): Add the profiler table of our fp32 step.
         threads (int, optional): ``torch.set_num_threads``.
+        epochs (int): Training epochs of the epoch part (the first one
+            warms up).
+        epoch_data (str, optional): Folder for the epoch part's data,
+            generated once and reused by later runs of the same size;
+            None: a temporary folder.
+        shared_data (str, optional): Folder with the real THUMOS14
+            annotation files (:data:`~.epoch.THUMOS14_FILES`) the epoch
+            part's data are shaped on; without them they are synthetic.
     """
     unknown = [p for p in parts if p not in PARTS]
     if unknown:
@@ -430,27 +525,29 @@ def run_benchmark(sizes: Dict[str, dict],
                          f'({list(PARTS)})')
     if repeats < 1:
         raise ValueError(f'`repeats` must be >= 1, got {repeats}')
+    if epochs < 1:
+        raise ValueError(f'`epochs` must be >= 1, got {epochs}')
     if device == 'cuda' and not torch.cuda.is_available():
         raise ValueError('`device` cuda: CUDA is not available')
     if threads:
         torch.set_num_threads(threads)
     # what the parts read of the command line
     a = argparse.Namespace(device=device, repeats=repeats,
-                           no_profile=not profile)
-    bf16 = device == 'cuda' or bool(cpu_bf16_hardware())
+                           no_profile=not profile, epochs=epochs,
+                           epoch_data=epoch_data, shared_data=shared_data)
+    precisions = available_precisions(device)
     print(f'# BackTAL benchmark ({datetime.date.today()}, '
           f'device={device}, median of {repeats})\n')
     print(f'Machine: {lscpu_summary()}'
-          + (f'; CUDA: {torch.cuda.get_device_name()}'
-             if device == 'cuda' else ''))
-    if not bf16:
+          + (f'\n\nCUDA: {cuda_summary()}' if device == 'cuda' else ''))
+    if device == 'cpu' and not cpu_bf16_hardware():
         print('\nNo bf16 hardware (avx512_bf16 / amx_bf16): bf16 rows are '
               'skipped (emulated bf16 GEMMs run 30-100x slower).')
     for name, s in sizes.items():
         print(f"\n### Size `{name}`: B={s['B']}, T={s['T']}, D={s['D']}, "
               f"H={s['H']}, C={s['C']}")
-        ctx = dict(limit={}, best={}, dtypes=[('fp32', 'float32')] +
-                   ([('bf16', 'bfloat16')] if bf16 else []))
+        ctx = dict(limit={}, best={}, precisions=precisions)
         for part, run in PARTS.items():
-            if part in parts and (part != 'testpass' or s['videos']):
+            if part in parts and (part not in ('testpass', 'epoch')
+                                  or s['videos']):
                 run(s, a, ctx)

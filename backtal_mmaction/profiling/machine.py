@@ -1,7 +1,9 @@
-"""What the machine is: CPU model, instruction-set flags, bf16 hardware."""
+"""What the machine is: CPU model, instruction-set flags, bf16 hardware,
+and the GPU with its driver and libraries."""
 import os
 import platform
-from typing import Tuple
+import subprocess
+from typing import Optional, Tuple
 
 import torch
 
@@ -64,3 +66,30 @@ def lscpu_summary() -> str:
             f'{" ".join(present) or "?"}; torch {torch.__version__}, '
             f'{torch.get_num_threads()} threads, CPU capability '
             f'{torch.backends.cpu.get_cpu_capability()}')
+
+
+def nvidia_driver() -> Optional[str]:
+    """The NVIDIA driver version ``nvidia-smi`` reports for GPU 0 (None
+    without ``nvidia-smi``)."""
+    try:
+        out = subprocess.run(
+            ['nvidia-smi', '--query-gpu=driver_version',
+             '--format=csv,noheader'], capture_output=True, text=True,
+            timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    lines = out.stdout.split()
+    return lines[0] if out.returncode == 0 and lines else None
+
+
+def cuda_summary() -> str:
+    """One line: the GPU (``torch.cuda.get_device_name``), its memory and
+    compute capability, the driver, torch's CUDA and cuDNN versions."""
+    if not torch.cuda.is_available():
+        return 'CUDA not available'
+    p = torch.cuda.get_device_properties(0)
+    return (f'{p.name}, {p.total_memory / 2 ** 30:.0f} GiB, compute '
+            f'capability {p.major}.{p.minor}, {torch.cuda.device_count()} '
+            f'device(s); driver {nvidia_driver() or "?"}; torch '
+            f'{torch.__version__}, CUDA {torch.version.cuda}, cuDNN '
+            f'{torch.backends.cudnn.version()}')
