@@ -444,9 +444,12 @@ def part_epoch(s, a, ctx) -> None:
     """Training epochs and a test pass through MMEngine's Runner (the
     size's config, retargeted to THUMOS14-sized data on disk), per
     dataloader setting and precision."""
-    # loading in the main process, then the config's workers (None); AMP
-    # where it runs fast (CUDA, or a CPU with bf16 instructions)
-    variants = [dict(workers=0, amp=False), dict(workers=None, amp=False)]
+    # loading in the main process, then the config's workers (None); the
+    # test pass also in batches of the training batch size (the fixed-T
+    # videos stack into one forward pass each); AMP where it runs fast
+    # (CUDA, or a CPU with bf16 instructions)
+    variants = [dict(workers=0, amp=False), dict(workers=None, amp=False),
+                dict(workers=None, amp=False, test_batch=s['epoch_batch'])]
     if a.device == 'cuda' or cpu_bf16_hardware():
         variants.append(dict(workers=None, amp=True))
     with tempfile.TemporaryDirectory() as tmp:
@@ -463,7 +466,8 @@ def part_epoch(s, a, ctx) -> None:
         t = r['test']
         rows.append([
             'config' if r['workers'] is None else r['workers'],
-            amp_name if r['amp'] else 'fp32', fmt(first['seconds'], 2),
+            amp_name if r['amp'] else 'fp32', r['test_batch'],
+            fmt(first['seconds'], 2),
             f"**{fmt(last['seconds'], 2)}**", fmt(last['data_wait'], 2),
             fmt(last['videos'] / last['seconds']), fmt(t['seconds'], 2),
             f"**{fmt(t['videos'] / t['seconds'])}**"])
@@ -472,7 +476,7 @@ def part_epoch(s, a, ctx) -> None:
           f"training videos, batch {s['epoch_batch']}, "
           f"{results[0]['test']['videos']} test videos, T={s['T']}, "
           f"D={s['D']}; {osp.basename(s['config'])})",
-          ['loader workers', 'precision', 'epoch 1 s',
+          ['loader workers', 'precision', 'test batch', 'epoch 1 s',
            f"epoch {len(results[0]['epochs'])} s", 'waiting for data s',
            'training videos/s', 'test pass s', 'test videos/s'], rows, load)
     print(f'\nData: {source}, official `.npz` layout. "loader workers": '

@@ -125,14 +125,16 @@ class EpochClockHook(Hook):
 
 def epoch_config(config: str, data_root: str, size: dict, device: str,
                  workers: Optional[int], amp: bool, epochs: int,
-                 work_dir: str):
+                 work_dir: str, test_batch: Optional[int] = None):
     """``config`` pointed at ``data_root`` and sized by ``size`` (``D``,
     ``H``, ``hidden``, ``C``, ``T`` and ``epoch_batch``), training
     ``epochs`` epochs with ``workers`` loader workers (None: as the config
     has them, each loader its own) and no validation,
     checkpoints or log lines; on CUDA with pinned memory and non-blocking
     copies; with ``amp`` in the device's mixed precision
-    (:func:`~backtal_mmaction.engine.amp.configure_amp`)."""
+    (:func:`~backtal_mmaction.engine.amp.configure_amp`); ``test_batch``
+    sets the test batch size (None: the config's; videos of one length,
+    as the official fixed-T features, then run as one forward pass)."""
     from ..engine.amp import configure_amp
     cfg = Config.fromfile(config)
     retarget_synthetic_config(cfg, data_root)
@@ -155,6 +157,8 @@ def epoch_config(config: str, data_root: str, size: dict, device: str,
             if t['type'] == 'ResampleSnippets':
                 t['num_segments'] = size['T']
     cfg.train_dataloader.batch_size = size['epoch_batch']
+    if test_batch is not None:
+        cfg.test_dataloader.batch_size = test_batch
     cfg.train_cfg.max_epochs = epochs
     cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
     cfg.train_cfg.pop('val_interval', None)
@@ -182,27 +186,30 @@ def time_runner_epochs(config: str, data_root: str, size: dict,
         device (str): ``'cpu'`` or ``'cuda'`` (the Runner's own choice:
             MMEngine trains on CUDA when it is available).
         variants (Sequence[dict]): Each ``dict(workers=int | None,
-            amp=bool)`` (see :func:`epoch_config`).
+            amp=bool)``, optionally with ``test_batch`` (see
+            :func:`epoch_config`).
         epochs (int): The first epoch includes the warm-up (worker start,
             kernel selection, allocator growth); the last is the steady
             one.
 
     Returns:
-        list[dict]: Per variant: ``workers``, ``amp``, ``epochs`` (the
-        :class:`EpochClockHook` records) and ``test`` (``seconds``,
-        ``videos``, ``mAP``).
+        list[dict]: Per variant: ``workers``, ``amp``, ``test_batch`` (the
+        test batch size it ran), ``epochs`` (the :class:`EpochClockHook`
+        records) and ``test`` (``seconds``, ``videos``, ``mAP``).
     """
     from ..cli.runner import build_runner
     results = []
     for v in variants:
         with tempfile.TemporaryDirectory() as work_dir:
             cfg = epoch_config(config, data_root, size, device, v['workers'],
-                               v['amp'], epochs, work_dir)
+                               v['amp'], epochs, work_dir,
+                               v.get('test_batch'))
             runner = build_runner(cfg)
             clock = EpochClockHook(device)
             runner.register_hook(clock)
             runner.train()
             runner.test()
-            results.append(dict(v, epochs=clock.epochs, test=clock.test))
+            results.append(dict(v, test_batch=cfg.test_dataloader.batch_size,
+                                epochs=clock.epochs, test=clock.test))
             del runner
     return results

@@ -62,9 +62,25 @@ def test_time_runner_epochs_counts_what_ran(tmp_path):
     (res, ) = time_runner_epochs(CONFIG, root, TINY, 'cpu',
                                  [dict(workers=0, amp=False)], epochs=2)
     assert res['workers'] == 0 and res['amp'] is False
+    assert res['test_batch'] == 1  # the THUMOS14 config's
     assert len(res['epochs']) == 2
     for e in res['epochs']:
         assert e['iters'] == math.ceil(6 / 4) and e['videos'] == 6
         assert 0 <= e['data_wait'] < e['seconds']
     assert res['test']['videos'] == 6 and res['test']['seconds'] > 0
     assert 0 <= res['test']['mAP'] <= 100
+
+
+def test_test_batch_variant(tmp_path):
+    """A variant's ``test_batch`` reaches the test loader: 6 fixed-length
+    videos in batches of 4 are all tested (that a stacked batch detects
+    what one video at a time does is the localizers' own test:
+    tests/models/localizers/test_detector_template.py)."""
+    root = str(tmp_path / 'data')
+    generate_from_options(thumos14_sized_options(root, TINY['D'], TINY['T'],
+                                                 None, max_videos=6))
+    (four, ) = time_runner_epochs(
+        CONFIG, root, TINY, 'cpu', [dict(workers=0, amp=False, test_batch=4)],
+        epochs=1)
+    assert four['test_batch'] == 4 and four['test']['videos'] == 6
+    assert len(four['epochs']) == 1
