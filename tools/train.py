@@ -2,7 +2,8 @@
 
     python tools/train.py configs/backtal/backtal_synthetic.py \
         --work-dir work_dirs/backtal_synthetic [--test] [--resume [CKPT]] \
-        [--amp] [--tensorboard] [--cfg-options key=value ...] [--cfg-options-allow-new]
+        [--amp [DTYPE]] [--compile [MODE]] [--tensorboard] \
+        [--cfg-options key=value ...] [--cfg-options-allow-new]
 
 Distributed: ``tools/dist_train.sh CONFIG GPUS [args]`` (torchrun) or
 ``tools/slurm_train.sh``; see docs/workflow.md.
@@ -28,6 +29,19 @@ Safety nets on top of MMEngine's runner:
   the random generator states (``RNGStateHook``), so ``--resume`` after a
   kill continues exactly where the run stopped.
 
+Speed options:
+
+- ``--amp``: mixed precision for the device the Runner trains on: bf16
+  autocast on CPU, MMEngine's AMP with fp16 (dynamic loss scale) on CUDA;
+  ``--amp bf16`` / ``--amp fp16`` (also ``bfloat16`` / ``float16``) chooses
+  the dtype (fp16 needs CUDA);
+- ``--compile [MODE]``: ``torch.compile`` the training step (MMEngine's
+  ``cfg.compile``); MODE is one of torch.compile's modes (``default``,
+  ``reduce-overhead``, ``max-autotune``, ``max-autotune-no-cudagraphs``);
+- on CUDA, dataloaders pin their batches (``pin_memory=True``) and the data
+  preprocessor copies them with ``non_blocking=True``, unless the config
+  sets these itself.
+
 A thin command line over :func:`backtal_mmaction.apis.train_localizer`
 (keyword arguments = the flags).
 """
@@ -40,7 +54,15 @@ from backtal_mmaction.utils.setup_env import enable_cpu_huge_pages
 # huge pages for large CPU tensors: set before anything imports torch
 enable_cpu_huge_pages()
 
-__all__ = ['build_parser', 'parse_args', 'main']
+__all__ = ['AMP_DTYPES', 'COMPILE_MODES', 'build_parser', 'parse_args',
+           'main']
+
+# --amp DTYPE (backtal_mmaction.engine.amp.DTYPE_NAMES) and --compile MODE
+# (backtal_mmaction.apis.train.COMPILE_MODES), spelled out here so that
+# --help imports no torch
+AMP_DTYPES = ('bf16', 'bfloat16', 'fp16', 'float16')
+COMPILE_MODES = ('default', 'reduce-overhead', 'max-autotune',
+                 'max-autotune-no-cudagraphs')
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,10 +73,19 @@ def build_parser() -> argparse.ArgumentParser:
         '--resume', nargs='?', type=str, const='auto',
         help='resume from the given checkpoint, or (no value) from the '
         'latest checkpoint in the work dir')
-    parser.add_argument('--amp', action='store_true',
-                        help='mixed precision: bf16 autocast on CPU (fast '
-                        'with avx512_bf16/amx_bf16, warns otherwise), '
-                        'MMEngine AMP fp16 on CUDA')
+    parser.add_argument(
+        '--amp', nargs='?', const=True, default=False, choices=AMP_DTYPES,
+        metavar='DTYPE',
+        help='mixed precision; without DTYPE the device\'s default: bf16 '
+        'autocast on CPU (fast with avx512_bf16/amx_bf16, warns otherwise), '
+        'MMEngine AMP fp16 (dynamic loss scale) on CUDA; DTYPE chooses: '
+        f'{", ".join(AMP_DTYPES)} (fp16 needs CUDA)')
+    parser.add_argument(
+        '--compile', nargs='?', const=True, default=False,
+        choices=COMPILE_MODES, metavar='MODE',
+        help='torch.compile the training step (MMEngine cfg.compile; the '
+        'first iterations compile, hence slow); MODE: '
+        f'{", ".join(COMPILE_MODES)} (default: torch.compile\'s default)')
     parser.add_argument('--tensorboard', action='store_true',
                         help='also write TensorBoard event files (needs '
                         'the tensorboard package) next to vis_data/'
@@ -107,7 +138,7 @@ def main(argv=None):
     from backtal_mmaction.apis import train_localizer
     return run_cli(lambda _: train_localizer(
         args.config, work_dir=args.work_dir, resume=args.resume,
-        amp=args.amp, tensorboard=args.tensorboard,
+        amp=args.amp, compile=args.compile, tensorboard=args.tensorboard,
         no_validate=args.no_validate, test=args.test,
         overwrite=args.overwrite, seed=args.seed,
         deterministic=args.deterministic, cfg_options=args.cfg_options,

@@ -15,7 +15,10 @@ behind ``tools/analysis/postprocess_raw.py``).
 - the checkpoint must match the model built from the config (keys and
   shapes) and ``cfg_options`` keys must exist; both fail before testing;
 - ``out_json`` / ``dump`` files and ``save_raw`` / ``vis_dir`` directories
-  that already hold results are never replaced without ``overwrite``.
+  that already hold results are never replaced without ``overwrite``;
+- on CUDA the test dataloader pins its batches and the data preprocessor
+  copies them to the GPU without blocking (unless the config says
+  otherwise).
 
 :func:`postprocess_raw_outputs`: ``test_localizer(..., save_raw=RAW)`` (``tools/test.py --save-raw``) writes
 each video's raw outputs once; :func:`postprocess_raw_outputs` then scores
@@ -38,7 +41,7 @@ from mmengine.config import Config
 from ..cli.config import load_config
 from ..cli.runner import (add_custom_hook, build_runner, check_datasets,
                           check_output_file, find_test_evaluator,
-                          prepare_launcher)
+                          prepare_launcher, use_pinned_memory)
 from ..datasets.gt_io import load_gt_database
 from ..engine.hooks.cas_visualization_hook import check_no_figures
 from ..engine.hooks.raw_outputs import (RAW_META_FILE, find_raw_files,
@@ -69,7 +72,9 @@ def build_test_cfg(config: Union[str, Config],
 
     Returns:
         mmengine.Config: the merged config (``load_from = checkpoint``,
-        output hooks / evaluators added).
+        output hooks / evaluators added; on CUDA pinned-memory dataloaders
+        and a non-blocking data preprocessor,
+        :func:`~backtal_mmaction.cli.runner.use_pinned_memory`).
 
     Raises:
         FileNotFoundError: the checkpoint (a local path) does not exist.
@@ -123,6 +128,7 @@ def build_test_cfg(config: Union[str, Config],
     elif vis_dir:
         raise ValueError('`vis_dir` needs `vis_cas` (the number of videos '
                          'to draw)')
+    use_pinned_memory(cfg)
     cfg.launcher = launcher
     return cfg
 

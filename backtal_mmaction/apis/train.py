@@ -14,24 +14,32 @@ Safety nets on top of MMEngine's runner (see ``tools/train.py``):
   the environment and config;
 - the checkpoint of ``load_from`` / ``resume`` must match the model;
 - checkpoints are written atomically and carry the random generator
-  states, so resuming after a kill continues exactly where the run stopped.
+  states, so resuming after a kill continues exactly where the run stopped;
+- on CUDA, dataloaders pin their batches and the data preprocessor copies
+  them to the GPU without blocking (unless the config says otherwise).
 """
 import os
 import os.path as osp
 from inspect import signature as _signature
 from typing import Dict, Optional, Union
 
+import torch
 from mmengine.config import Config
 
 from ..cli.config import load_config
 from ..cli.runner import (add_custom_hook, build_runner, check_datasets,
                           holds_a_run, move_aside_run, prepare_launcher,
-                          use_atomic_checkpoints)
+                          use_atomic_checkpoints, use_pinned_memory)
 from ..cli.vis_backends import enable_tensorboard
-from ..engine.amp import configure_amp
+from ..engine import amp as _amp
+from ..engine.amp import CPU_DTYPES, DTYPE_NAMES, configure_amp
 from ..engine.hooks.atomic_checkpoint_hook import resolve_last_checkpoint
 
-__all__ = ['build_train_cfg', 'train_localizer']
+__all__ = ['COMPILE_MODES', 'build_train_cfg', 'train_localizer']
+
+# torch.compile's modes (``tools/train.py --compile MODE``).
+COMPILE_MODES = ('default', 'reduce-overhead', 'max-autotune',
+                 'max-autotune-no-cudagraphs')
 
 
 def default_work_dir(cfg: Config, config: Union[str, Config]) -> str:
@@ -63,10 +71,58 @@ def _launch_rank() -> int:
     return 0
 
 
+def _amp_dtype(amp: Union[bool, str]) -> Optional[str]:
+    """``amp`` as :func:`~backtal_mmaction.engine.amp.configure_amp`'s
+    ``dtype``: None (the device's default) for ``True``, else the dtype a
+    name of :data:`~backtal_mmaction.engine.amp.DTYPE_NAMES` means."""
+    if amp is True:
+        return None
+    if isinstance(amp, str) and amp.lower() in DTYPE_NAMES:
+        return DTYPE_NAMES[amp.lower()]
+    raise ValueError(f'`amp` must be True or one of '
+                     f'{", ".join(DTYPE_NAMES)}; got {amp!r}')
+
+
+def _enable_amp(cfg: Config, amp: Union[bool, str]) -> None:
+    """``cfg`` with mixed precision for the device the Runner trains on."""
+    dtype = _amp_dtype(amp)
+    device = _amp.default_device()
+    if device == 'cpu' and dtype is not None and dtype not in CPU_DTYPES:
+        raise ValueError(
+            f'`amp` {amp}: {dtype} mixed precision needs a CUDA (or NPU / '
+            'MLU / MUSA) device; on the CPU it is bfloat16 only (`amp` '
+            'bf16, or `amp` without a dtype)')
+    # CPU: bf16 autocast (warns on a CPU without bf16 instructions);
+    # CUDA/NPU/MLU/MUSA: MMEngine's AmpOptimWrapper, fp16 + dynamic loss
+    # scale by default, or bf16.
+    configure_amp(cfg, device=device, dtype=dtype)
+
+
+def _compile_cfg(compile: Union[bool, str, dict]) -> Union[bool, dict]:
+    """``compile`` as MMEngine's ``cfg.compile``: ``True`` (torch.compile's
+    defaults), or the keyword arguments of ``torch.compile``."""
+    if not callable(getattr(torch, 'compile', None)):
+        raise ValueError(f'`compile` needs torch.compile (PyTorch >= 2.0); '
+                         f'this is PyTorch {torch.__version__}')
+    if compile is True:
+        return True
+    if isinstance(compile, str):
+        if compile not in COMPILE_MODES:
+            raise ValueError(f'`compile` mode must be one of '
+                             f'{", ".join(COMPILE_MODES)}; got {compile!r}')
+        return dict(mode=compile)
+    if isinstance(compile, dict):
+        return dict(compile)
+    raise ValueError(f'`compile` must be True, a mode ('
+                     f'{", ".join(COMPILE_MODES)}) or a dict of '
+                     f'torch.compile arguments; got {compile!r}')
+
+
 def build_train_cfg(config: Union[str, Config],
                     work_dir: Optional[str] = None,
                     resume: Union[bool, str, None] = None,
-                    amp: bool = False,
+                    amp: Union[bool, str] = False,
+                    compile: Union[bool, str, dict] = False,
                     tensorboard: bool = False,
                     no_validate: bool = False,
                     test: bool = False,
@@ -82,15 +138,19 @@ def build_train_cfg(config: Union[str, Config],
     Returns:
         mmengine.Config: the merged config (atomic checkpoints, RNG-state
         and checkpoint-compatibility hooks added; ``TestSpeedHook`` with
-        ``test``).
+        ``test``; on CUDA pinned-memory dataloaders and a non-blocking
+        data preprocessor:
+        :func:`~backtal_mmaction.cli.runner.use_pinned_memory`).
 
     Raises:
         FileExistsError: ``work_dir`` holds a run and neither ``resume``
             nor ``overwrite`` is given.
         FileNotFoundError: ``resume`` names a checkpoint that does not exist.
-        ValueError: ``amp`` with an ``optim_wrapper`` that is not a plain
+        ValueError: ``amp`` names an unknown dtype, or float16 on the CPU;
+            ``amp`` with an ``optim_wrapper`` that is not a plain
             ``OptimWrapper`` / ``AmpOptimWrapper``, or on a device that is
-            neither the CPU nor CUDA/NPU/MLU/MUSA.
+            neither the CPU nor CUDA/NPU/MLU/MUSA; ``compile`` with an
+            unknown mode, or without ``torch.compile``.
     """
     cfg = load_config(config, cfg_options, cfg_options_allow_new)
     cfg.work_dir = work_dir if work_dir is not None else \
@@ -113,11 +173,12 @@ def build_train_cfg(config: Union[str, Config],
             f'{cfg.work_dir} already holds checkpoints of a run; pass '
             '`resume` to continue it, `overwrite` to train over it, or '
             'another `work_dir`.')
-    if amp:
-        # CPU: bf16 autocast (warns on a CPU without bf16 instructions);
-        # CUDA/NPU/MLU/MUSA: MMEngine's AmpOptimWrapper, fp16 + dynamic
-        # loss scale.
-        configure_amp(cfg)
+    if amp is not False and amp is not None:
+        _enable_amp(cfg, amp)
+    if compile is not False and compile is not None:
+        # MMEngine's Runner compiles model.train_step (Runner._maybe_compile)
+        cfg.compile = _compile_cfg(compile)
+    use_pinned_memory(cfg)
     if tensorboard:
         enable_tensorboard(cfg)
     if no_validate:
@@ -151,11 +212,23 @@ def train_localizer(config: Union[str, Config],
         resume (bool | str, optional): ``--resume``: ``True`` / ``'auto'``
             resumes ``WORK_DIR/last_checkpoint`` (from scratch when there is
             none yet), a path resumes that checkpoint.
-        amp (bool): ``--amp``: mixed precision for the device the Runner
-            trains on (:func:`~backtal_mmaction.engine.amp.configure_amp`):
-            bf16 autocast on CPU (fast only with ``avx512_bf16`` /
-            ``amx_bf16``; a warning says so elsewhere), MMEngine's
-            ``AmpOptimWrapper`` (fp16, dynamic loss scale) on CUDA.
+        amp (bool | str): ``--amp [DTYPE]``: mixed precision for the
+            device the Runner trains on
+            (:func:`~backtal_mmaction.engine.amp.configure_amp`). ``True``
+            (bare ``--amp``): the device's default, bf16 autocast on CPU
+            (fast only with ``avx512_bf16`` / ``amx_bf16``; a warning says
+            so elsewhere), MMEngine's ``AmpOptimWrapper`` (fp16, dynamic
+            loss scale) on CUDA. A dtype, ``'bf16'`` / ``'bfloat16'`` or
+            ``'fp16'`` / ``'float16'`` (CUDA only), chooses it.
+        compile (bool | str | dict): ``--compile [MODE]``: ``torch.compile``
+            the training step (MMEngine's ``cfg.compile``; validation and
+            test run uncompiled). ``True``: torch.compile's defaults
+            (inductor); a mode (:data:`COMPILE_MODES`, e.g.
+            ``'max-autotune'``): ``dict(mode=MODE)``; a dict: the keyword
+            arguments of ``torch.compile`` (e.g. ``dict(backend='eager')``).
+            The first iterations are slow (compilation), and inductor
+            draws dropout masks with its own generator, so the losses
+            match an uncompiled run of the same seed only without dropout.
         tensorboard (bool): ``--tensorboard``: also write TensorBoard events.
         no_validate (bool): ``--no-validate``: no validation during training.
         test (bool): ``--test``: test the final model; returns its metrics.

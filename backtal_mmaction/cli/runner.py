@@ -14,15 +14,17 @@ from mmengine.logging import MMLogger, print_log
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
+from ..engine import amp as _amp
 from ..engine.checkpoint import (check_checkpoint_compatible,
                                  load_checkpoint_file)
 from ..evaluation.metrics import TALMetric
+from .config import _lookup_type, accepted_kwargs
 
 __all__ = [
     'add_custom_hook', 'build_model_from_checkpoint', 'build_runner',
     'check_datasets', 'check_output_file', 'ensure_unique_experiment_name',
     'find_test_evaluator', 'holds_a_run', 'move_aside_run', 'prepare_launcher',
-    'use_atomic_checkpoints'
+    'use_atomic_checkpoints', 'use_pinned_memory'
 ]
 
 
@@ -199,6 +201,56 @@ def use_atomic_checkpoints(cfg) -> None:
                                                        'mmengine.'
                                                        'CheckpointHook'):
         ckpt['type'] = 'AtomicCheckpointHook'
+
+
+def _takes_non_blocking(preprocessor_type) -> bool:
+    """Whether the data preprocessor ``preprocessor_type`` (a class or a
+    registered name) takes a ``non_blocking`` argument (MMEngine's
+    ``BaseDataPreprocessor`` and ``SnippetFeaturePreprocessor`` do,
+    MMAction2's ``ActionDataPreprocessor`` does not)."""
+    cls = _lookup_type(preprocessor_type)
+    return cls is not None and 'non_blocking' in accepted_kwargs(cls)[0]
+
+
+def use_pinned_memory(cfg, device: Optional[str] = None) -> bool:
+    """Asynchronous host-to-GPU copies when the Runner runs on CUDA.
+
+    Every train / val / test dataloader that does not set ``pin_memory``
+    gets ``pin_memory=True`` (batches are collated into page-locked
+    memory), and the model's data preprocessor (``model.data_preprocessor``,
+    else the config's top-level ``data_preprocessor``), when it does not
+    set ``non_blocking`` and its class takes that argument, gets
+    ``non_blocking=True``: its copies of the batch to the GPU then return
+    at once and overlap with the work queued before them. Settings the
+    config makes itself (``pin_memory=False``, ``non_blocking=False``) are
+    kept. On any other device nothing changes (PyTorch warns about
+    ``pin_memory`` without an accelerator).
+
+    Args:
+        cfg (mmengine.Config): The config (changed in place).
+        device (str, optional): The device the Runner runs on. Defaults to
+            :func:`~backtal_mmaction.engine.amp.default_device`.
+
+    Returns:
+        bool: whether ``device`` is CUDA (the config was made to copy
+        asynchronously).
+    """
+    if (device or _amp.default_device()) != 'cuda':
+        return False
+    for split in ('train', 'val', 'test'):
+        loader = cfg.get(f'{split}_dataloader')
+        if isinstance(loader, dict):
+            loader.setdefault('pin_memory', True)
+    model = cfg.get('model')
+    preprocessor = (model.get('data_preprocessor')
+                    if isinstance(model, dict) else None)
+    if preprocessor is None:
+        preprocessor = cfg.get('data_preprocessor')
+    if (isinstance(preprocessor, dict) and 'non_blocking' not in preprocessor
+            and _takes_non_blocking(
+                preprocessor.get('type', 'BaseDataPreprocessor'))):
+        preprocessor['non_blocking'] = True
+    return True
 
 
 def prepare_launcher(cfg, launcher: str) -> None:

@@ -41,6 +41,9 @@ from ..profiling.machine import cpu_bf16_hardware
 
 CPU_DTYPES = ('bfloat16', )
 CUDA_DTYPES = ('float16', 'bfloat16')
+# The names ``tools/train.py --amp DTYPE`` accepts, and the dtype each means.
+DTYPE_NAMES = {'bf16': 'bfloat16', 'bfloat16': 'bfloat16',
+               'fp16': 'float16', 'float16': 'float16'}
 ACCELERATORS = ('cuda', 'npu', 'mlu', 'musa')
 # The wrapper types configure_amp replaces (anything else is refused).
 _PLAIN_WRAPPERS = (None, 'OptimWrapper', 'AmpOptimWrapper',

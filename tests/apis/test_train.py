@@ -1,7 +1,10 @@
 """``build_train_cfg`` (what ``tools/train.py`` / ``train_localizer`` run
 before building anything): work dir, resume modes, the run-protection
-rule, seeds and the hooks every training run gets. No model is built."""
+rule, seeds and the hooks every training run gets; ``amp`` dtypes,
+``compile`` and, on CUDA, pinned memory with non-blocking copies (also in
+``build_test_cfg``). No model is built."""
 import pytest
+import torch
 from mmengine.config import Config
 
 from backtal_mmaction.apis.train import build_train_cfg
@@ -66,3 +69,198 @@ def test_unknown_cfg_option_key_fails_before_anything_runs(tmp_path):
         build_train_cfg(_cfg(), work_dir=str(tmp_path / 'wd'),
                         cfg_options={'model.dropuot': 0.1})
     assert not (tmp_path / 'wd').exists()
+
+
+# ------------------------------------------------------------------ amp
+@pytest.fixture
+def on_device(monkeypatch):
+    """``on_device('cuda')``: the Runner's device as build_train_cfg and
+    build_test_cfg see it (``engine.amp.default_device``); no GPU needed,
+    only configs are built. The CPU counts as having bf16 instructions
+    (no slow-bf16 warning)."""
+    from backtal_mmaction.engine import amp
+    monkeypatch.setattr(amp, 'cpu_bf16_hardware', lambda: ('amx_bf16', ))
+
+    def set_device(device):
+        monkeypatch.setattr(amp, 'default_device', lambda: device)
+    return set_device
+
+
+@pytest.mark.parametrize('device,amp,wrapper,dtype', [
+    ('cpu', True, 'CPUAutocastOptimWrapper', 'bfloat16'),
+    ('cpu', 'bf16', 'CPUAutocastOptimWrapper', 'bfloat16'),
+    ('cpu', 'bfloat16', 'CPUAutocastOptimWrapper', 'bfloat16'),
+    ('cuda', True, 'AmpOptimWrapper', 'float16'),
+    ('cuda', 'fp16', 'AmpOptimWrapper', 'float16'),
+    ('cuda', 'FLOAT16', 'AmpOptimWrapper', 'float16'),
+    ('cuda', 'bf16', 'AmpOptimWrapper', 'bfloat16'),
+])
+def test_amp_dtype_per_device(device, amp, wrapper, dtype, on_device,
+                              tmp_path):
+    """``amp=True`` (bare ``--amp``) is the device's default as before; a
+    dtype name chooses (``--amp bf16|bfloat16|fp16|float16``)."""
+    on_device(device)
+    cfg = build_train_cfg(_cfg(), work_dir=str(tmp_path / 'wd'), amp=amp)
+    assert cfg.optim_wrapper.type == wrapper
+    assert cfg.optim_wrapper.dtype == dtype
+    assert cfg.optim_wrapper.optimizer == dict(type='Adam', lr=1e-4)
+    if device == 'cuda':
+        assert cfg.optim_wrapper.loss_scale == 'dynamic'
+
+
+def test_amp_refusals_name_the_keyword(on_device, tmp_path):
+    on_device('cpu')
+    for amp in ('fp16', 'float16'):
+        with pytest.raises(ValueError, match=f'`amp` {amp}: float16 .*'
+                           'CUDA.*bfloat16 only'):
+            build_train_cfg(_cfg(), work_dir=str(tmp_path / 'wd'), amp=amp)
+    with pytest.raises(ValueError, match="`amp` must be True or one of "
+                       "bf16, bfloat16, fp16, float16; got 'fp8'"):
+        build_train_cfg(_cfg(), work_dir=str(tmp_path / 'wd'), amp='fp8')
+    for off in (False, None):
+        cfg = build_train_cfg(_cfg(), work_dir=str(tmp_path / 'wd'),
+                              amp=off)
+        assert 'type' not in cfg.optim_wrapper
+
+
+# -------------------------------------------------------------- compile
+@pytest.mark.parametrize('compile,expected', [
+    (True, True),
+    ('default', dict(mode='default')),
+    ('max-autotune', dict(mode='max-autotune')),
+    ('reduce-overhead', dict(mode='reduce-overhead')),
+    ('max-autotune-no-cudagraphs', dict(mode='max-autotune-no-cudagraphs')),
+    (dict(backend='aot_eager', dynamic=False),
+     dict(backend='aot_eager', dynamic=False)),
+])
+def test_compile_becomes_mmengines_cfg_compile(compile, expected, tmp_path):
+    """``--compile`` -> ``cfg.compile = True``, ``--compile MODE`` ->
+    ``dict(mode=MODE)`` (MMEngine's Runner compiles ``train_step``); a
+    library caller may pass torch.compile's arguments as a dict."""
+    cfg = build_train_cfg(_cfg(), work_dir=str(tmp_path / 'wd'),
+                          compile=compile)
+    assert cfg.compile == expected
+
+
+def test_compile_off_leaves_the_configs_own(tmp_path):
+    assert 'compile' not in build_train_cfg(_cfg(),
+                                            work_dir=str(tmp_path / 'wd'))
+    own = build_train_cfg(_cfg(compile=dict(backend='eager')),
+                          work_dir=str(tmp_path / 'wd'), compile=False)
+    assert own.compile == dict(backend='eager')
+    forced = build_train_cfg(_cfg(compile=dict(backend='eager')),
+                             work_dir=str(tmp_path / 'wd'), compile=True)
+    assert forced.compile is True
+
+
+def test_compile_refusals_name_the_keyword(monkeypatch, tmp_path):
+    with pytest.raises(ValueError, match="`compile` mode must be one of "
+                       "default, reduce-overhead, .*; got 'fast'"):
+        build_train_cfg(_cfg(), work_dir=str(tmp_path / 'wd'),
+                        compile='fast')
+    with pytest.raises(ValueError, match='`compile` must be True, a mode'):
+        build_train_cfg(_cfg(), work_dir=str(tmp_path / 'wd'), compile=3)
+    monkeypatch.delattr(torch, 'compile')
+    with pytest.raises(ValueError, match='`compile` needs torch.compile'):
+        build_train_cfg(_cfg(), work_dir=str(tmp_path / 'wd'),
+                        compile=True)
+
+
+def test_preprocessor_is_not_traced_by_torch_compile():
+    """``cfg.compile`` compiles ``train_step``, which runs the data
+    preprocessor: its copy of the samples (a deep copy of each metainfo,
+    ``BaseDataElement.to``) must stay out of the graph, as Dynamo fails on
+    NumPy values in it ("'ndarray' object has no attribute
+    '__deepcopy__'"; PyTorch 2.13, every time on this batch)."""
+    import numpy as np
+    from mmaction.structures import ActionDataSample
+
+    from backtal_mmaction.models.data_preprocessors import \
+        SnippetFeaturePreprocessor
+    samples = []
+    for i in range(2):
+        ds = ActionDataSample()
+        ds.set_metainfo(dict(video_name=f'v{i}', duration=12.0,
+                             gt_segments=np.array([[1.0, 2.0]])))
+        samples.append(ds)
+    x = [torch.randn(4, 6), torch.randn(4, 6)]
+    pp = SnippetFeaturePreprocessor()
+    step = torch.compile(
+        lambda d: pp(d, True)['inputs'].sum() * 2, backend='eager')
+    got = step(dict(inputs=x, data_samples=samples))
+    assert torch.allclose(got, torch.stack(x).sum() * 2)
+
+
+# ------------------------------------------------ pinned memory (CUDA)
+def _loaders_cfg(preprocessor=None, **loader):
+    """``_cfg()`` with train / val / test dataloaders (``loader``: extra
+    settings of each) and ``model.data_preprocessor``."""
+    loaders = {f'{s}_dataloader': dict(batch_size=2, num_workers=0,
+                                       dataset=dict(type='TALDataset'),
+                                       **loader)
+               for s in ('train', 'val', 'test')}
+    cfg = _cfg(**loaders)
+    cfg.model.data_preprocessor = preprocessor or dict(
+        type='SnippetFeaturePreprocessor')
+    return cfg
+
+
+def test_cuda_pins_memory_and_copies_without_blocking(on_device, tmp_path):
+    on_device('cuda')
+    cfg = build_train_cfg(_loaders_cfg(), work_dir=str(tmp_path / 'wd'))
+    for split in ('train', 'val', 'test'):
+        assert cfg[f'{split}_dataloader'].pin_memory is True
+    assert cfg.model.data_preprocessor == dict(
+        type='SnippetFeaturePreprocessor', non_blocking=True)
+    # AnchorFreeTAD's configs: the same preprocessor, with pad_batch
+    cfg = build_train_cfg(
+        _loaders_cfg(dict(type='SnippetFeaturePreprocessor',
+                          pad_batch=True)),
+        work_dir=str(tmp_path / 'wd'))
+    assert cfg.model.data_preprocessor == dict(
+        type='SnippetFeaturePreprocessor', pad_batch=True, non_blocking=True)
+
+
+def test_cuda_keeps_the_configs_own_settings(on_device, tmp_path):
+    on_device('cuda')
+    cfg = build_train_cfg(
+        _loaders_cfg(dict(type='SnippetFeaturePreprocessor',
+                          non_blocking=False), pin_memory=False),
+        work_dir=str(tmp_path / 'wd'), no_validate=True)
+    assert cfg.train_dataloader.pin_memory is False
+    assert cfg.test_dataloader.pin_memory is False
+    assert cfg.val_dataloader is None
+    assert cfg.model.data_preprocessor.non_blocking is False
+    # a preprocessor without the argument (MMAction2's) gets none
+    cfg = build_train_cfg(
+        _loaders_cfg(dict(type='ActionDataPreprocessor')),
+        work_dir=str(tmp_path / 'wd'))
+    assert cfg.model.data_preprocessor == dict(type='ActionDataPreprocessor')
+    assert cfg.train_dataloader.pin_memory is True
+
+
+def test_cpu_config_is_unchanged(on_device, tmp_path):
+    """No accelerator: nothing is pinned (PyTorch warns about pin_memory
+    without one) and the preprocessor blocks, as configured."""
+    on_device('cpu')
+    cfg = build_train_cfg(_loaders_cfg(), work_dir=str(tmp_path / 'wd'))
+    for split in ('train', 'val', 'test'):
+        assert 'pin_memory' not in cfg[f'{split}_dataloader']
+    assert cfg.model.data_preprocessor == dict(
+        type='SnippetFeaturePreprocessor')
+
+
+def test_test_cfg_pins_memory_on_cuda_only(on_device, tmp_path):
+    from backtal_mmaction.apis.test import build_test_cfg
+    ckpt = tmp_path / 'epoch_1.pth'
+    ckpt.write_bytes(b'')
+    on_device('cuda')
+    cfg = build_test_cfg(_loaders_cfg(), str(ckpt),
+                         work_dir=str(tmp_path / 'wd'))
+    assert cfg.test_dataloader.pin_memory is True
+    assert cfg.model.data_preprocessor.non_blocking is True
+    on_device('cpu')
+    cfg = build_test_cfg(_loaders_cfg(), str(ckpt),
+                         work_dir=str(tmp_path / 'wd'))
+    assert 'pin_memory' not in cfg.test_dataloader
+    assert 'non_blocking' not in cfg.model.data_preprocessor

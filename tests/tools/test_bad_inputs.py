@@ -44,6 +44,9 @@ outputs before and after; new files only where a successful run writes).
 | test_gt_without_fps | 5, 13 | a test video without `fps` | 1, names video + field, no config dump |
 | test_truncated_feature | 4, 13 | a truncated test `.npy` | 1, names the file |
 | train_amp_cpu | 12, 14 | `--amp` without CUDA | 0, trains under bf16 autocast (CPUAutocastOptimWrapper) |
+| train_amp_fp16_cpu | - | `--amp fp16` without CUDA | 1, names --amp and bf16, nothing written |
+| train_amp_bad_dtype | - | `--amp fp8` | 2, names the choices |
+| train_compile_bad_mode | - | `--compile fast` | 2, names the choices |
 | train_resume_copied_abs_pointer | 3 | copied work dir, old absolute pointer | 0, resumes the copy's file, says so |
 | train_resume_original_gone | 3 | moved work dir, old absolute pointer, original gone | 0, resumes the moved dir's file |
 | train_resume_copy_newest_deleted | 3 | same, newest checkpoint deleted in the copy | 1, names it and those present |
@@ -461,6 +464,25 @@ def _(e):
     if torch.cuda.is_available():
         pytest.skip('CUDA available: --amp is MMEngine AMP there')
     return _train(e, '--amp')
+
+
+@case('train_amp_fp16_cpu', 1, expect=['--amp fp16', '--amp bf16'],
+      absent=['`amp`'], no_dump=True)
+def _(e):
+    import torch
+    if torch.cuda.is_available():
+        pytest.skip('CUDA available: --amp fp16 is MMEngine AMP there')
+    return _train(e, '--amp', 'fp16')
+
+
+@case('train_amp_bad_dtype', 2, expect=["'fp8'", 'bf16', 'float16'])
+def _(e):
+    return _train(e, '--amp', 'fp8')
+
+
+@case('train_compile_bad_mode', 2, expect=["'fast'", 'max-autotune'])
+def _(e):
+    return _train(e, '--compile', 'fast')
 
 
 def _copy_with_absolute_pointer(e, delete_newest=False):

@@ -92,14 +92,16 @@ OPTS = {'a.b': 1}  # what `--cfg-options a.b=1` parses to
 # tool: (argv giving every flag a non-default value, the call expected)
 CALLS = {
     'train.py': (
-        ['c.py', '--work-dir', 'wd', '--resume', 'r.pth', '--amp',
-         '--tensorboard', '--no-validate', '--test', '--overwrite', '--seed',
-         '3', '--deterministic', '--cfg-options', 'a.b=1',
-         '--cfg-options-allow-new', '--launcher', 'pytorch'],
-        dict(config='c.py', work_dir='wd', resume='r.pth', amp=True,
-             tensorboard=True, no_validate=True, test=True, overwrite=True,
-             seed=3, deterministic=True, cfg_options=OPTS,
-             cfg_options_allow_new=True, launcher='pytorch')),
+        ['c.py', '--work-dir', 'wd', '--resume', 'r.pth', '--amp', 'bf16',
+         '--compile', 'max-autotune', '--tensorboard', '--no-validate',
+         '--test', '--overwrite', '--seed', '3', '--deterministic',
+         '--cfg-options', 'a.b=1', '--cfg-options-allow-new', '--launcher',
+         'pytorch'],
+        dict(config='c.py', work_dir='wd', resume='r.pth', amp='bf16',
+             compile='max-autotune', tensorboard=True, no_validate=True,
+             test=True, overwrite=True, seed=3, deterministic=True,
+             cfg_options=OPTS, cfg_options_allow_new=True,
+             launcher='pytorch')),
     'test.py': (
         ['c.py', 'k.pth', '--work-dir', 'wd', '--dump', 'p.pkl',
          '--out-json', 'r.json', '--save-raw', 'raw', '--vis-cas', '2',
@@ -200,3 +202,41 @@ def test_rule_flags_left_out_keep_the_rules_defaults(monkeypatch):
     assert run.exit_code == 1
     assert run.stderr.strip().splitlines()[-1] == (
         'error: PseudoLabelRules: topk must be >= 1, got 0')
+
+
+@pytest.mark.parametrize('argv,amp,compile', [
+    ([], False, False),
+    (['--amp', '--compile'], True, True),  # the device's defaults
+    (['--amp', 'fp16', '--compile', 'reduce-overhead'], 'fp16',
+     'reduce-overhead'),
+    (['--compile', '--amp', 'float16'], 'float16', True),
+])
+def test_train_amp_and_compile_take_an_optional_value(argv, amp, compile,
+                                                      monkeypatch):
+    """``--amp [DTYPE]`` / ``--compile [MODE]``: the bare flag is ``True``
+    (bare ``--amp`` as before it took a value), a value is passed as
+    given, no flag is ``False``."""
+    calls = []
+    monkeypatch.setattr(apis, 'train_localizer',
+                        lambda *a, **kw: calls.append(kw) or {})
+    monkeypatch.delenv('LOCAL_RANK', raising=False)
+    run = run_tool('train.py', ['c.py', *argv])
+    assert run.exit_code == 0, run.stderr[-2000:]
+    assert (calls[0]['amp'], calls[0]['compile']) == (amp, compile)
+
+
+def test_train_tool_choices_are_the_librarys():
+    """The values ``--amp`` / ``--compile`` offer (spelled out in the tool,
+    which imports no torch before parsing; read from its usage error) are
+    the ones the library accepts."""
+    from backtal_mmaction.apis.train import COMPILE_MODES
+    from backtal_mmaction.engine.amp import DTYPE_NAMES
+
+    def choices(flag):
+        run = run_tool('train.py', ['c.py', flag, 'bogus'])
+        assert run.exit_code == 2
+        offered = run.stderr.split('choose from ')[1].split(')')[0]
+        return tuple(re.findall(r"'([^']+)'", offered))
+
+    assert set(choices('--amp')) == set(DTYPE_NAMES)
+    assert choices('--compile') == COMPILE_MODES

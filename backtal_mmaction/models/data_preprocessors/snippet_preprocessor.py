@@ -8,6 +8,10 @@ from mmengine.model import BaseDataPreprocessor
 
 from ...utils import IGNORE_INDEX
 
+# ``torch.compiler.disable`` (PyTorch >= 2.1), else the identity.
+_not_compiled = getattr(getattr(torch, 'compiler', None), 'disable',
+                        lambda fn: fn)
+
 
 @MODELS.register_module()
 class SnippetFeaturePreprocessor(BaseDataPreprocessor):
@@ -29,8 +33,16 @@ class SnippetFeaturePreprocessor(BaseDataPreprocessor):
     whose losses honour ``valid_snippets`` (``AnchorFreeTAD``); test
     batches always stay lists.
 
+    :meth:`forward` is never traced by ``torch.compile`` (MMEngine's
+    ``cfg.compile`` compiles ``train_step``, which calls it): it only moves,
+    stacks and pads the batch, and tracing the deep copy of the samples'
+    metainfo (``BaseDataElement.to``) fails with NumPy values in it
+    ("'ndarray' object has no attribute '__deepcopy__'", PyTorch 2.13).
+
     Args:
         pad_batch (bool): Defaults to False.
+        non_blocking (bool): Copy the batch to the model's device without
+            blocking (pinned memory, CUDA). Defaults to False.
     """
 
     def __init__(self, pad_batch: bool = False,
@@ -59,6 +71,7 @@ class SnippetFeaturePreprocessor(BaseDataPreprocessor):
         return torch.stack([F.pad(x.float(), (0, T - x.shape[1]))
                             for x in inputs])
 
+    @_not_compiled
     def forward(self, data: dict, training: bool = False) -> dict:
         data = self.cast_data(data)
         inputs: Union[torch.Tensor, List[torch.Tensor]] = data['inputs']
