@@ -460,25 +460,27 @@ def part_epoch(s, a, ctx) -> None:
                                          variants, epochs=a.epochs)
     amp_name = {'cuda': 'fp16 + loss scale (AmpOptimWrapper)',
                 'cpu': 'bf16 autocast'}[a.device]
+    # epoch 1 (with the warm-up), then the last, steady one
+    epochs = ['epoch 1 s'] + ([f'epoch {a.epochs} s'] if a.epochs > 1 else [])
     rows = []
     for r in results:
         first, last = r['epochs'][0], r['epochs'][-1]
         t = r['test']
         rows.append([
             'config' if r['workers'] is None else r['workers'],
-            amp_name if r['amp'] else 'fp32', r['test_batch'],
-            fmt(first['seconds'], 2),
-            f"**{fmt(last['seconds'], 2)}**", fmt(last['data_wait'], 2),
-            fmt(last['videos'] / last['seconds']), fmt(t['seconds'], 2),
-            f"**{fmt(t['videos'] / t['seconds'])}**"])
+            amp_name if r['amp'] else 'fp32', r['test_batch']]
+            + [fmt(first['seconds'], 2)] * (len(epochs) - 1)
+            + [f"**{fmt(last['seconds'], 2)}**", fmt(last['data_wait'], 2),
+               fmt(last['videos'] / last['seconds']), fmt(t['seconds'], 2),
+               f"**{fmt(t['videos'] / t['seconds'])}**"])
     last = results[0]['epochs'][-1]
     table(f"Runner: training epochs and a test pass ({last['videos']} "
           f"training videos, batch {s['epoch_batch']}, "
           f"{results[0]['test']['videos']} test videos, T={s['T']}, "
           f"D={s['D']}; {osp.basename(s['config'])})",
-          ['loader workers', 'precision', 'test batch', 'epoch 1 s',
-           f"epoch {len(results[0]['epochs'])} s", 'waiting for data s',
-           'training videos/s', 'test pass s', 'test videos/s'], rows, load)
+          ['loader workers', 'precision', 'test batch'] + epochs
+          + ['waiting for data s', 'training videos/s', 'test pass s',
+             'test videos/s'], rows, load)
     print(f'\nData: {source}, official `.npz` layout. "loader workers": '
           '"config" is what the config sets (each loader its own, '
           'persistent), 0 loads in the main process. Epoch 1 includes the '

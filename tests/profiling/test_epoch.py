@@ -84,3 +84,36 @@ def test_test_batch_variant(tmp_path):
         epochs=1)
     assert four['test_batch'] == 4 and four['test']['videos'] == 6
     assert len(four['epochs']) == 1
+
+
+@pytest.mark.parametrize('epochs, header', [
+    (1, ['epoch 1 s']), (3, ['epoch 1 s', 'epoch 3 s'])])
+def test_epoch_table(monkeypatch, capsys, epochs, header):
+    """The Runner table from given timings: one epoch column per distinct
+    epoch shown, rates = videos / seconds (hand-computed below)."""
+    import argparse
+
+    from backtal_mmaction.profiling import benchmark
+    fake = [dict(workers=w, amp=False, test_batch=b,
+                 epochs=[dict(seconds=10.0, data_wait=1.0, iters=13,
+                              videos=200)] * (epochs - 1)
+                 + [dict(seconds=4.0, data_wait=0.5, iters=13, videos=200)],
+                 test=dict(seconds=0.42, videos=210, mAP=30.0))
+            for w, b in ((0, 1), (None, 16))]
+    monkeypatch.setattr(benchmark, 'time_runner_epochs',
+                        lambda *args, **kw: fake)
+    monkeypatch.setattr(benchmark, '_epoch_data', lambda *args: 'fake data')
+    monkeypatch.setattr(benchmark, 'cpu_bf16_hardware', lambda: ())
+    a = argparse.Namespace(device='cpu', epochs=epochs, epoch_data='x',
+                           shared_data=None)
+    size = dict(TINY, config=CONFIG, epoch_videos=None)
+    benchmark.part_epoch(size, a, {})
+    rows = [line.strip('| ').split(' | ') for line in
+            capsys.readouterr().out.splitlines() if line.startswith('| ')]
+    assert rows[0] == ['loader workers', 'precision', 'test batch'] + \
+        header + ['waiting for data s', 'training videos/s', 'test pass s',
+                  'test videos/s']
+    first = ['10.00'] if epochs > 1 else []
+    assert rows[1] == ['0', 'fp32', '1'] + first + [
+        '**4.00**', '0.50', '50.0', '0.42', '**500.0**']
+    assert rows[2][:3] == ['config', 'fp32', '16']
