@@ -4,10 +4,17 @@ the shipped configs, fed a batch of the shipped pipelines through the
 model's own data preprocessor (what the Runner does): every loss, every
 gradient, the tensor-mode outputs and the detections, fp32 to 1e-4.
 
+Mixed precision on the device: the losses under autocast stay finite and
+near fp32's, and ``tools/train.py``'s path (``train_localizer``) trains and
+tests through MMEngine's Runner on CUDA with pinned memory, non-blocking
+copies and ``--amp`` fp16 (its loss scaler in the checkpoint) or bf16.
+
 The accelerator cases are marked ``cuda`` (``pytest -m cuda`` runs only
-them) and skip without CUDA, so CI on CPU passes; the CPU-to-CPU case
-checks the comparison itself wherever the suite runs.
+them) and skip without CUDA, so CI on CPU passes; the CPU cases check the
+comparisons themselves (CPU against CPU, bf16 autocast on the CPU)
+wherever the suite runs.
 """
+import contextlib
 import copy
 
 import pytest
@@ -17,6 +24,9 @@ from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
 
 import backtal_mmaction.registration  # noqa: F401
+from backtal_mmaction.apis import train_localizer
+from backtal_mmaction.engine.checkpoint import load_checkpoint_file
+from backtal_mmaction.profiling.precision import PRECISIONS, precision_mode
 from tests.helpers import retargeted_cfg, shrink_cfg, synthetic_cfg
 
 CUDA = pytest.mark.skipif(not torch.cuda.is_available(),
@@ -145,8 +155,90 @@ def test_the_comparison_on_the_cpu(tiny_synthetic, name):
 @CUDA
 @pytest.mark.parametrize('name', list(MODELS_UNDER_TEST))
 def test_cuda_matches_the_cpu(tiny_synthetic, name):
-    # TF32 would round the GEMMs to 10 mantissa bits: compare true fp32
-    torch.backends.cuda.matmul.allow_tf32 = False
-    torch.backends.cudnn.allow_tf32 = False
     model, batches = _model_and_batches(tiny_synthetic, name)
-    _assert_same(_run(model, batches, 'cpu'), _run(model, batches, 'cuda'))
+    # TF32 would round the GEMMs to 10 mantissa bits: compare true fp32
+    with precision_mode(PRECISIONS['fp32'], 'cuda'):
+        _assert_same(_run(model, batches, 'cpu'),
+                     _run(model, batches, 'cuda'))
+
+
+def _autocast_losses(model, batches, device, dtype):
+    """The training losses of ``model`` on ``device`` in fp32 and under
+    ``torch.autocast(device, dtype)`` (eval mode: no dropout)."""
+    model = copy.deepcopy(model).to(device).eval()
+    out = {}
+    for name, amp in (('fp32', None), ('amp', dtype)):
+        data = model.data_preprocessor(copy.deepcopy(batches['train']), True)
+        autocast = (torch.autocast(device, dtype=amp) if amp is not None
+                    else contextlib.nullcontext())
+        with torch.no_grad(), precision_mode(PRECISIONS['fp32'], device), \
+                autocast:
+            out[name] = {k: float(v) for k, v in
+                         model(**data, mode='loss').items()}
+    return out
+
+
+def _assert_near_fp32(out, rtol):
+    assert set(out['amp']) == set(out['fp32'])
+    for k, ref in out['fp32'].items():
+        assert torch.isfinite(torch.tensor(out['amp'][k])), k
+        assert out['amp'][k] == pytest.approx(ref, rel=rtol, abs=1e-3), k
+
+
+@pytest.mark.parametrize('name', ['backtal_per_tap', 'anchor_free_tad'])
+def test_autocast_losses_on_the_cpu(tiny_synthetic, name):
+    """The comparison of the CUDA AMP test, with the CPU's bf16 autocast:
+    the losses move (so the check sees autocast), but not far."""
+    model, batches = _model_and_batches(tiny_synthetic, name)
+    out = _autocast_losses(model, batches, 'cpu', torch.bfloat16)
+    _assert_near_fp32(out, rtol=0.05)
+    assert out['amp'] != out['fp32']
+
+
+@pytest.mark.cuda
+@CUDA
+@pytest.mark.parametrize('dtype', ['float16', 'bfloat16'])
+@pytest.mark.parametrize('name', list(MODELS_UNDER_TEST))
+def test_cuda_autocast_losses_near_fp32(tiny_synthetic, name, dtype):
+    if dtype == 'bfloat16' and not torch.cuda.is_bf16_supported():
+        pytest.skip('no bf16 on this GPU')
+    model, batches = _model_and_batches(tiny_synthetic, name)
+    out = _autocast_losses(model, batches, 'cuda', getattr(torch, dtype))
+    _assert_near_fp32(out, rtol=0.05)
+
+
+def _train_tiny(data_root, work_dir, amp):
+    """``tools/train.py --test [--amp DTYPE]`` on the tiny benchmark (one
+    epoch): the config it ran, its test metrics and its checkpoint."""
+    cfg = synthetic_cfg(data_root, work_dir=work_dir, validate=False)
+    metrics = train_localizer(cfg, work_dir=str(work_dir), amp=amp,
+                              test=True, no_validate=True)
+    return metrics, load_checkpoint_file(str(work_dir / 'epoch_1.pth'))
+
+
+def test_train_localizer_amp_on_the_cpu(tiny_synthetic, tmp_path):
+    """The CUDA Runner test's checks, on the CPU's bf16 autocast (no loss
+    scaler: bf16 has fp32's exponent range)."""
+    metrics, ckpt = _train_tiny(tiny_synthetic, tmp_path / 'wd', 'bf16')
+    assert 0 <= metrics['tal/mAP_avg'] <= 100
+    assert 'loss_scaler' not in ckpt['optimizer']
+    assert all(v.device.type == 'cpu' for v in ckpt['state_dict'].values())
+
+
+@pytest.mark.cuda
+@CUDA
+@pytest.mark.parametrize('amp', [False, 'fp16', 'bf16'])
+def test_cuda_runner_trains_and_tests(tiny_synthetic, tmp_path, amp):
+    """MMEngine's Runner on CUDA through train_localizer: pinned batches,
+    non-blocking copies, fp32 or AMP (MMEngine's AmpOptimWrapper with a
+    dynamic loss scale, whose state the checkpoint carries)."""
+    from backtal_mmaction.apis.train import build_train_cfg
+    cfg = build_train_cfg(synthetic_cfg(tiny_synthetic, validate=False),
+                          work_dir=str(tmp_path / 'cfg'), amp=amp)
+    assert cfg.train_dataloader.pin_memory and cfg.test_dataloader.pin_memory
+    assert cfg.model.data_preprocessor.non_blocking is True
+    metrics, ckpt = _train_tiny(tiny_synthetic, tmp_path / 'wd', amp)
+    assert 0 <= metrics['tal/mAP_avg'] <= 100
+    assert ('loss_scaler' in ckpt['optimizer']) == bool(amp)
+    assert all(torch.isfinite(v).all() for v in ckpt['state_dict'].values()
+               if v.is_floating_point())
