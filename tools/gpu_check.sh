@@ -106,6 +106,7 @@ for log in "$OUT"/*.log; do
         | sed -n "s/.*\(tal\/mAP_avg: [0-9.]*\).*/$run \1/p" \
         >> "$OUT/summary.txt"
 done
-grep -h "stage 2\|stage 1\|final" "$OUT/two_stage.log" 2>/dev/null | tail -5 \
-    >> "$OUT/summary.txt"
+# the two-stage table: stage 1, each stage-2 round and the kept model
+grep -h "^| \(stage\|final\)" "$OUT/two_stage.log" 2>/dev/null \
+    | sed 's/^/two_stage /' >> "$OUT/summary.txt"
 cat "$OUT/summary.txt"
