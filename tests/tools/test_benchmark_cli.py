@@ -26,6 +26,9 @@ def test_quick_benchmark_report():
     assert any(r.startswith('| original formulation | fp32 |') and
                '**1.00x**' in r for r in rows)
     assert any(r.startswith('| ours | fp32 |') for r in rows)
+    # each step against its own precision's limit and the run's best one
+    assert ('| GFLOP/s | limit alongside | % of limit | % of best limit |'
+            in out)
     assert any('original: unfold + tile + matmul' in r for r in rows)
     assert any(r.startswith('| **total** |') for r in rows)
     loss = re.search(r'Same loss \(eval mode, fp32\): ours (\S+), original '
