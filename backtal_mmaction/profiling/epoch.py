@@ -20,8 +20,10 @@ from typing import Dict, List, Optional, Sequence
 from mmengine.config import Config
 from mmengine.hooks import Hook
 
+from ..cli.runner import build_runner, use_pinned_memory
 from ..datasets.config_utils import retarget_synthetic_config
 from ..datasets.synthetic.command import TOOL_DEFAULTS
+from ..engine.amp import configure_amp
 from .timing import sync
 
 __all__ = ['THUMOS14_FILES', 'thumos14_sized_options', 'EpochClockHook',
@@ -135,7 +137,6 @@ def epoch_config(config: str, data_root: str, size: dict, device: str,
     (:func:`~backtal_mmaction.engine.amp.configure_amp`); ``test_batch``
     sets the test batch size (None: the config's; videos of one length,
     as the official fixed-T features, then run as one forward pass)."""
-    from ..engine.amp import configure_amp
     cfg = Config.fromfile(config)
     retarget_synthetic_config(cfg, data_root)
     m = cfg.model
@@ -143,14 +144,11 @@ def epoch_config(config: str, data_root: str, size: dict, device: str,
     m.backbone.update(in_channels=size['D'], hidden_channels=size['H'])
     m.fg_filter.update(in_channels=size['D'], hidden_channels=size['hidden'])
     m.cls_head.update(in_channels=size['H'], num_classes=size['C'])
-    if device == 'cuda':
-        m.setdefault('data_preprocessor', {})['non_blocking'] = True
     for split in ('train', 'test'):
         loader = cfg[f'{split}_dataloader']
         if workers is not None:
             loader.update(num_workers=workers,
                           persistent_workers=workers > 0)
-        loader.pin_memory = device == 'cuda'
         for t in loader.dataset.pipeline:
             if t['type'] == 'LoadSnippetFeature':
                 t['feat_dim'] = size['D']
@@ -170,6 +168,8 @@ def epoch_config(config: str, data_root: str, size: dict, device: str,
     cfg.randomness = dict(seed=0)
     if amp:
         configure_amp(cfg, device)
+    # on CUDA pinned batches and non-blocking copies, as tools/train.py
+    use_pinned_memory(cfg, device)
     return cfg
 
 
@@ -197,7 +197,6 @@ def time_runner_epochs(config: str, data_root: str, size: dict,
         test batch size it ran), ``epochs`` (the :class:`EpochClockHook`
         records) and ``test`` (``seconds``, ``videos``, ``mAP``).
     """
-    from ..cli.runner import build_runner
     results = []
     for v in variants:
         with tempfile.TemporaryDirectory() as work_dir:

@@ -40,8 +40,8 @@ def test_epoch_config_devices_and_workers(tmp_path):
     assert (cpu.train_dataloader.num_workers,
             cpu.test_dataloader.num_workers) == (4, 2)
     assert cpu.train_dataloader.persistent_workers
-    assert not cpu.train_dataloader.pin_memory
-    assert 'non_blocking' not in cpu.model.get('data_preprocessor', {})
+    assert not cpu.train_dataloader.get('pin_memory')
+    assert 'non_blocking' not in cpu.model.data_preprocessor
     assert cpu.train_dataloader.batch_size == 4
     assert cpu.train_cfg.max_epochs == 3 and cpu.val_cfg is None
     assert cpu.model.backbone.in_channels == 16
