@@ -3,7 +3,9 @@ original formulation and against the machine's own limits, in one run.
 
 Example::
 
-    python tools/analysis/benchmark.py            # all parts, ~10 min
+    python tools/analysis/benchmark.py            # all parts (2 CPU cores:
+                                                  # ~30 min, 20 of them the
+                                                  # Runner part)
     python tools/analysis/benchmark.py --quick    # tiny sizes, < 1 min
     python tools/analysis/benchmark.py --parts limit train
 
