@@ -31,11 +31,11 @@ medians of ``repeats`` runs after a warm-up.
 import argparse
 import datetime
 import os
-import warnings
 import os.path as osp
 import sys
 import tempfile
 import time
+import warnings
 from typing import Dict, Optional, Sequence
 
 import numpy as np
@@ -59,7 +59,7 @@ from ..testing.backtal_original import (original_forward, original_inference,
 from ..testing.detection_evaluation import naive_evaluate_detections
 from ..testing.postprocessing import naive_postprocess
 from .batched_inference import batched_forward_features
-from .epoch import thumos14_sized_options, time_runner_epochs
+from .epoch import size_backtal, thumos14_sized_options, time_runner_epochs
 from .flops import count_forward_flops
 from .machine import cpu_bf16_hardware, cuda_summary, lscpu_summary
 from .memory import peak_memory
@@ -97,11 +97,7 @@ def table(title: str, header, rows, load=None) -> None:
 def build_model(s: dict, device: str):
     init_default_scope('mmaction')
     cfg = Config.fromfile(s['config']).model
-    D, H, hidden = s['D'], s['H'], s['hidden']
-    cfg.embedding.update(in_channels=D, hidden_channels=hidden)
-    cfg.backbone.update(in_channels=D, hidden_channels=H)
-    cfg.fg_filter.update(in_channels=D, hidden_channels=hidden)
-    cfg.cls_head.update(in_channels=H, num_classes=s['C'])
+    size_backtal(cfg, s)
     torch.manual_seed(0)
     return MODELS.build(cfg).to(device)
 
@@ -145,16 +141,15 @@ def part_limit(s, a, ctx) -> None:
           ['dtype', 'primitive', 'GFLOP/s'], rows, load)
 
 
-def _limit_now(s, a, ctx, name):
+def _limit_now(s, a, ctx, p):
     """The fastest primitive of the limit part (GFLOP/s in dtype ``name``),
     timed again now: the host's speed drifts between parts, so each row is
     compared with the limit measured next to it (None: no limit part)."""
-    if name not in ctx['best']:
+    if p.name not in ctx['best']:
         return None
-    p = {q.name: q for q in ctx['precisions']}[name]
     with precision_mode(p, a.device):
         return primitive_rates(s['B'], s['T'], s['D'], s['H'], p.dtype, 1,
-                               a.device, kinds=[ctx['best'][name]])['limit']
+                               a.device, kinds=[ctx['best'][p.name]])['limit']
 
 
 def part_conv(s, a, ctx) -> None:
@@ -194,7 +189,7 @@ def part_conv(s, a, ctx) -> None:
                     mib = peak_memory(run(fn), a.device)['tensor']
                 base = base or t
                 gf = flops / t / 1e9
-                lim = _limit_now(s, a, ctx, name)
+                lim = _limit_now(s, a, ctx, p)
                 rows.append([name, label, fmt(1e3 * t), fmt(gf), fmt(lim),
                              fmt(100 * gf / lim) if lim else 'n/a',
                              f'{base / t:.2f}x', fmt(mib, 0)])
@@ -247,8 +242,8 @@ def part_train(s, a, ctx) -> None:
             with precision_mode(p, a.device):
                 r = time_training_step(
                     fn, optim, a.repeats, a.device, p.autocast,
-                    between=(lambda n=name: alongside.append(
-                        _limit_now(s, a, ctx, n))) if name in ctx['best']
+                    between=(lambda p=p: alongside.append(
+                        _limit_now(s, a, ctx, p))) if name in ctx['best']
                     else None, loss_scale=p.loss_scale)
             base = base or r['pipelined']
             gf = flops / r['pipelined'] / 1e9
@@ -456,11 +451,11 @@ def part_epoch(s, a, ctx) -> None:
     # test pass in batches of the training batch size (the fixed-T videos
     # stack into one forward pass each, so the per-iteration work of the
     # loop is shared by 16 videos); AMP where it runs fast (CUDA, or a CPU
-    # with bf16 instructions)
+    # with bf16 instructions: an autocast precision of the run)
     many = min(8, os.cpu_count() or 1)
     variants = [dict(workers=0, amp=False), dict(workers=None, amp=False),
                 dict(workers=many, amp=False, test_batch=s['epoch_batch'])]
-    if a.device == 'cuda' or cpu_bf16_hardware():
+    if any(p.autocast for p in ctx['precisions']):
         variants.append(dict(workers=None, amp=True))
     with tempfile.TemporaryDirectory() as tmp:
         root = a.epoch_data or osp.join(tmp, 'data')

@@ -26,8 +26,8 @@ from ..datasets.synthetic.command import TOOL_DEFAULTS
 from ..engine.amp import configure_amp
 from .timing import sync
 
-__all__ = ['THUMOS14_FILES', 'thumos14_sized_options', 'EpochClockHook',
-           'epoch_config', 'time_runner_epochs']
+__all__ = ['THUMOS14_FILES', 'thumos14_sized_options', 'size_backtal',
+           'EpochClockHook', 'epoch_config', 'time_runner_epochs']
 
 # The real annotation files the THUMOS14-sized data read (shared data).
 THUMOS14_FILES = ('gt_thumos14.json',
@@ -72,6 +72,17 @@ def thumos14_sized_options(out: str, feat_dim: int, num_segments: int,
         options.update(num_videos=[0, min(n, 200), n], train_subset='val',
                        duration_range=list(SYNTHETIC_DURATIONS))
     return options
+
+
+def size_backtal(model_cfg, size: dict) -> None:
+    """Set a BackTAL model config's input dim ``D``, backbone width ``H``,
+    side-branch width ``hidden`` and classes ``C`` from ``size``, in
+    place (the benchmark's model and the epoch part's config)."""
+    D, H, hidden = size['D'], size['H'], size['hidden']
+    model_cfg.embedding.update(in_channels=D, hidden_channels=hidden)
+    model_cfg.backbone.update(in_channels=D, hidden_channels=H)
+    model_cfg.fg_filter.update(in_channels=D, hidden_channels=hidden)
+    model_cfg.cls_head.update(in_channels=H, num_classes=size['C'])
 
 
 class EpochClockHook(Hook):
@@ -139,11 +150,7 @@ def epoch_config(config: str, data_root: str, size: dict, device: str,
     as the official fixed-T features, then run as one forward pass)."""
     cfg = Config.fromfile(config)
     retarget_synthetic_config(cfg, data_root)
-    m = cfg.model
-    m.embedding.update(in_channels=size['D'], hidden_channels=size['hidden'])
-    m.backbone.update(in_channels=size['D'], hidden_channels=size['H'])
-    m.fg_filter.update(in_channels=size['D'], hidden_channels=size['hidden'])
-    m.cls_head.update(in_channels=size['H'], num_classes=size['C'])
+    size_backtal(cfg.model, size)
     for split in ('train', 'test'):
         loader = cfg[f'{split}_dataloader']
         if workers is not None:

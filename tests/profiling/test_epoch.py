@@ -8,6 +8,7 @@ from backtal_mmaction.datasets.synthetic.command import generate_from_options
 from backtal_mmaction.profiling.epoch import (THUMOS14_FILES, epoch_config,
                                               thumos14_sized_options,
                                               time_runner_epochs)
+from backtal_mmaction.profiling.precision import PRECISIONS
 from tests.helpers import REPO, SHARED_DATA
 
 CONFIG = str(REPO / 'configs/backtal/backtal_thumos14.py')
@@ -100,14 +101,16 @@ def test_epoch_table(monkeypatch, capsys, epochs, header):
                  + [dict(seconds=4.0, data_wait=0.5, iters=13, videos=200)],
                  test=dict(seconds=0.42, videos=210, mAP=30.0))
             for w, b in ((0, 1), (None, 16))]
+    seen = []
     monkeypatch.setattr(benchmark, 'time_runner_epochs',
-                        lambda *args, **kw: fake)
+                        lambda *args, **kw: seen.extend(args[4]) or fake)
     monkeypatch.setattr(benchmark, '_epoch_data', lambda *args: 'fake data')
-    monkeypatch.setattr(benchmark, 'cpu_bf16_hardware', lambda: ())
     a = argparse.Namespace(device='cpu', epochs=epochs, epoch_data='x',
                            shared_data=None)
     size = dict(TINY, config=CONFIG, epoch_videos=None)
-    benchmark.part_epoch(size, a, {})
+    # fp32 only (a CPU without bf16 instructions): no AMP variant
+    benchmark.part_epoch(size, a, dict(precisions=[PRECISIONS['fp32']]))
+    assert [v['amp'] for v in seen] == [False, False, False]
     rows = [line.strip('| ').split(' | ') for line in
             capsys.readouterr().out.splitlines() if line.startswith('| ')]
     assert rows[0] == ['loader workers', 'precision', 'test batch'] + \
