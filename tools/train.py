@@ -48,6 +48,7 @@ A thin command line over :func:`backtal_mmaction.apis.train_localizer`
 import argparse
 import os
 
+from backtal_mmaction.cli.argv import parse_with_bare_flags
 from backtal_mmaction.cli.errors import parse_cfg_options, run_cli
 from backtal_mmaction.utils.setup_env import enable_cpu_huge_pages
 
@@ -63,6 +64,8 @@ __all__ = ['AMP_DTYPES', 'COMPILE_MODES', 'build_parser', 'parse_args',
 AMP_DTYPES = ('bf16', 'bfloat16', 'fp16', 'float16')
 COMPILE_MODES = ('default', 'reduce-overhead', 'max-autotune',
                  'max-autotune-no-cudagraphs')
+# what a config file's name ends with (MMEngine's Config.fromfile)
+CONFIG_SUFFIXES = ('.py', '.json', '.yaml', '.yml')
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -118,10 +121,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _is_config(token: str) -> bool:
+    """Whether ``token`` names a config file, which no value of
+    ``--amp``, ``--compile`` or ``--resume`` (a checkpoint) is."""
+    return token.endswith(CONFIG_SUFFIXES)
+
+
 def parse_args(argv=None, parser=None):
-    """``argv`` parsed by ``parser`` (default: :func:`build_parser`)."""
+    """``argv`` parsed by ``parser`` (default: :func:`build_parser`).
+
+    ``--amp``, ``--compile`` and ``--resume`` may stand right before the
+    config without a value: a config file name is never their value
+    (:func:`~backtal_mmaction.cli.argv.parse_with_bare_flags`)."""
     parser = parser or build_parser()
-    args = parser.parse_args(argv)
+    args = parse_with_bare_flags(parser, argv, _is_config)
     args.cfg_options = parse_cfg_options(parser, args.cfg_options)
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)

@@ -225,6 +225,31 @@ def test_train_amp_and_compile_take_an_optional_value(argv, amp, compile,
     assert (calls[0]['amp'], calls[0]['compile']) == (amp, compile)
 
 
+@pytest.mark.parametrize('argv,amp,compile,resume', [
+    (['--amp', 'c.py'], True, False, None),
+    (['--compile', 'c.py', '--amp', 'bf16'], 'bf16', True, None),
+    (['--resume', 'c.py'], False, False, 'auto'),
+    (['--resume', '--amp', 'c.py'], True, False, 'auto'),
+    (['--cfg-options', 'a=1', '--amp', 'c.py'], True, False, None),
+    (['--resume', 'k.pth', 'c.py'], False, False, 'k.pth'),
+])
+def test_train_flags_with_optional_values_may_precede_the_config(
+        argv, amp, compile, resume, monkeypatch):
+    """``--amp CONFIG``: a config file name is never a dtype, compile
+    mode or checkpoint, so the flag before it is bare and the config is
+    the config (argparse alone reads it as the flag's value: "invalid
+    choice", or resuming from the config file)."""
+    calls = []
+    monkeypatch.setattr(apis, 'train_localizer',
+                        lambda *a, **kw: calls.append((a, kw)) or {})
+    monkeypatch.delenv('LOCAL_RANK', raising=False)
+    run = run_tool('train.py', argv)
+    assert run.exit_code == 0, run.stderr[-2000:]
+    (config, ), kw = calls[0]
+    assert config == 'c.py'
+    assert (kw['amp'], kw['compile'], kw['resume']) == (amp, compile, resume)
+
+
 def test_train_tool_choices_are_the_librarys():
     """The values ``--amp`` / ``--compile`` offer (spelled out in the tool,
     which imports no torch before parsing; read from its usage error) are
