@@ -81,7 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar='DTYPE',
         help='mixed precision; without DTYPE the device\'s default: bf16 '
         'autocast on CPU (fast with avx512_bf16/amx_bf16, warns otherwise), '
-        'MMEngine AMP fp16 (dynamic loss scale) on CUDA; DTYPE chooses: '
+        'MMEngine AMP fp16 (dynamic loss scale) on CUDA; DTYPE chooses '
+        '(bf16 never scales the loss): '
         f'{", ".join(AMP_DTYPES)} (fp16 needs CUDA)')
     parser.add_argument(
         '--compile', nargs='?', const=True, default=False,

@@ -92,9 +92,9 @@ def _enable_amp(cfg: Config, amp: Union[bool, str]) -> None:
             f'`amp` {amp}: {dtype} mixed precision needs a CUDA (or NPU / '
             'MLU / MUSA) device; on the CPU it is bfloat16 only (`amp` '
             'bf16, or `amp` without a dtype)')
-    # CPU: bf16 autocast (warns on a CPU without bf16 instructions);
-    # CUDA/NPU/MLU/MUSA: MMEngine's AmpOptimWrapper, fp16 + dynamic loss
-    # scale by default, or bf16.
+    # bf16 (the CPU's default; warns on a CPU without bf16 instructions):
+    # AutocastOptimWrapper, no loss scale; fp16 (CUDA/NPU/MLU/MUSA's
+    # default): MMEngine's AmpOptimWrapper with a dynamic loss scale.
     configure_amp(cfg, device=device, dtype=dtype)
 
 
@@ -219,7 +219,9 @@ def train_localizer(config: Union[str, Config],
             (fast only with ``avx512_bf16`` / ``amx_bf16``; a warning says
             so elsewhere), MMEngine's ``AmpOptimWrapper`` (fp16, dynamic
             loss scale) on CUDA. A dtype, ``'bf16'`` / ``'bfloat16'`` or
-            ``'fp16'`` / ``'float16'`` (CUDA only), chooses it.
+            ``'fp16'`` / ``'float16'`` (CUDA only), chooses it; bf16 is
+            :class:`~backtal_mmaction.engine.amp.AutocastOptimWrapper`
+            on every device (no loss scale).
         compile (bool | str | dict): ``--compile [MODE]``: ``torch.compile``
             the training step (MMEngine's ``cfg.compile``; validation and
             test run uncompiled). ``True``: torch.compile's defaults

@@ -1,18 +1,25 @@
-"""Mixed-precision training on CPU (bf16 autocast) and CUDA (MMEngine AMP).
+"""Mixed-precision training on CPU and CUDA.
 
-:func:`configure_amp` rewrites a config's ``optim_wrapper`` for the device:
+:func:`configure_amp` rewrites a config's ``optim_wrapper`` for the device
+and dtype:
 
-- **CUDA** (or NPU / MLU / MUSA): MMEngine's ``AmpOptimWrapper``, float16
-  with dynamic loss scaling by default, or bfloat16.
-- **CPU**: :class:`CPUAutocastOptimWrapper`, whose ``optim_context``
-  (MMEngine's hook around the forward and the loss) enters
-  ``torch.autocast('cpu', dtype=torch.bfloat16)``. MMEngine's
-  ``AmpOptimWrapper`` asserts an accelerator, and bf16 needs no loss
-  scaling (its exponent range is float32's), so none is done. Only a CPU
-  with bf16 instructions (``avx512_bf16`` or ``amx_bf16``) runs bf16 GEMMs
-  fast; elsewhere oneDNN emulates them and a training step was measured
-  84-88x *slower* (AVX2-only AMD EPYC, ``docs/benchmark.md``), so there a
-  warning says so. CPU training stays float32 unless AMP is asked for.
+- **bfloat16** (the CPU's only choice and its default; on CUDA with
+  ``dtype='bfloat16'``): :class:`AutocastOptimWrapper`, whose
+  ``optim_context`` (MMEngine's hook around the forward and the loss)
+  enters ``torch.autocast(device_type, dtype=torch.bfloat16)``, with no
+  loss scaling: bf16's exponent range is float32's, so gradients neither
+  underflow nor overflow where float32's would not. (MMEngine's
+  ``AmpOptimWrapper`` would scale a bf16 loss too, and its ``GradScaler``
+  reads the found-inf flag back to the host every step; on the CPU it
+  asserts an accelerator.)
+- **float16** (an accelerator's default: CUDA, NPU, MLU, MUSA): MMEngine's
+  ``AmpOptimWrapper`` with dynamic loss scaling, which float16's narrow
+  range needs.
+
+Only a CPU with bf16 instructions (``avx512_bf16`` or ``amx_bf16``) runs
+bf16 GEMMs fast; elsewhere oneDNN emulates them and a training step was
+measured 84-88x *slower* (AVX2-only AMD EPYC, ``docs/benchmark.md``), so
+there a warning says so. Training stays float32 unless AMP is asked for.
 
 What runs in which precision under autocast (the same on CPU and CUDA):
 
@@ -45,39 +52,76 @@ CUDA_DTYPES = ('float16', 'bfloat16')
 DTYPE_NAMES = {'bf16': 'bfloat16', 'bfloat16': 'bfloat16',
                'fp16': 'float16', 'float16': 'float16'}
 ACCELERATORS = ('cuda', 'npu', 'mlu', 'musa')
+# What AutocastOptimWrapper runs: the dtype that needs no loss scaling.
+UNSCALED_DTYPES = ('bfloat16', )
 # The wrapper types configure_amp replaces (anything else is refused).
 _PLAIN_WRAPPERS = (None, 'OptimWrapper', 'AmpOptimWrapper',
-                   'CPUAutocastOptimWrapper')
+                   'AutocastOptimWrapper', 'CPUAutocastOptimWrapper')
 
 
 @OPTIM_WRAPPERS.register_module()
-class CPUAutocastOptimWrapper(OptimWrapper):
+class AutocastOptimWrapper(OptimWrapper):
     """``OptimWrapper`` that runs the forward and the loss under
-    ``torch.autocast('cpu', dtype)`` (bfloat16 by default).
+    ``torch.autocast(device_type, dtype)``, bfloat16, without loss scaling.
 
     The backward and the optimizer step are those of ``OptimWrapper``: the
-    parameters, their gradients and Adam's state stay float32.
+    parameters, their gradients and Adam's state stay float32, and a step
+    syncs nothing back to the host. float16 is refused: without a loss
+    scale its small gradients flush to zero (use MMEngine's
+    ``AmpOptimWrapper``).
 
     Args:
-        dtype (str or torch.dtype): Autocast dtype. Defaults to bfloat16.
+        dtype (str or torch.dtype): Autocast dtype; bfloat16 (default).
+        device_type (str): ``torch.autocast``'s device type: ``'cpu'``
+            (default) or one of :data:`ACCELERATORS`.
+        **kwargs: Passed to ``OptimWrapper``.
+    """
+
+    def __init__(self, dtype: Union[str, torch.dtype] = 'bfloat16',
+                 device_type: str = 'cpu', **kwargs) -> None:
+        super().__init__(**kwargs)
+        name = type(self).__name__
+        if device_type not in ('cpu', ) + ACCELERATORS:
+            raise ValueError(f'{name}: device_type {device_type!r} is not '
+                             f"'cpu' or one of {ACCELERATORS}")
+        if isinstance(dtype, torch.dtype):
+            dtype = str(dtype).replace('torch.', '')
+        if dtype not in UNSCALED_DTYPES:
+            raise ValueError(f'{name}: dtype {dtype!r} is not one of '
+                             f'{UNSCALED_DTYPES} (float16 needs loss '
+                             "scaling: MMEngine's AmpOptimWrapper)")
+        self.cast_dtype = getattr(torch, dtype)
+        self.device_type = device_type
+
+    @contextmanager
+    def optim_context(self, model: nn.Module):
+        with super().optim_context(model), torch.autocast(
+                self.device_type, dtype=self.cast_dtype):
+            yield
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """``OptimWrapper.load_state_dict`` of a checkpoint that may come
+        from an ``AmpOptimWrapper`` run (e.g. ``--amp bf16`` on CUDA
+        before it used this wrapper): its ``loss_scaler`` state is
+        dropped, as no loss is scaled here."""
+        state_dict = dict(state_dict)
+        state_dict.pop('loss_scaler', None)
+        super().load_state_dict(state_dict)
+
+
+@OPTIM_WRAPPERS.register_module()
+class CPUAutocastOptimWrapper(AutocastOptimWrapper):
+    """:class:`AutocastOptimWrapper` on the CPU: the name that configs and
+    checkpoints of earlier versions (``--amp`` on a CPU) carry.
+
+    Args:
+        dtype (str or torch.dtype): Autocast dtype; bfloat16 (default).
         **kwargs: Passed to ``OptimWrapper``.
     """
 
     def __init__(self, dtype: Union[str, torch.dtype] = 'bfloat16',
                  **kwargs) -> None:
-        super().__init__(**kwargs)
-        if isinstance(dtype, str):
-            if dtype not in CPU_DTYPES:
-                raise ValueError(f'CPUAutocastOptimWrapper: dtype {dtype!r} '
-                                 f'is not one of {CPU_DTYPES}')
-            dtype = getattr(torch, dtype)
-        self.cast_dtype = dtype
-
-    @contextmanager
-    def optim_context(self, model: nn.Module):
-        with super().optim_context(model), torch.autocast(
-                'cpu', dtype=self.cast_dtype):
-            yield
+        super().__init__(dtype=dtype, device_type='cpu', **kwargs)
 
 
 def default_device() -> str:
@@ -130,14 +174,6 @@ def configure_amp(cfg, device: Optional[str] = None,
         if dtype not in CPU_DTYPES:
             raise ValueError(f'configure_amp: dtype {dtype!r} on CPU; only '
                              f'{CPU_DTYPES} runs fast there')
-        wrapper.pop('loss_scale', None)
-        wrapper.update(type='CPUAutocastOptimWrapper', dtype=dtype)
-        # So that a dumped config builds the wrapper in a new process.
-        if cfg.get('custom_imports') is None:
-            cfg.custom_imports = dict(imports=[], allow_failed_imports=False)
-        imports = list(cfg.custom_imports.get('imports', []))
-        if __name__ not in imports:
-            cfg.custom_imports.imports = imports + [__name__]
         if not cpu_bf16_hardware():
             warnings.warn(no_bf16_hardware_message(), stacklevel=2)
     elif device in ACCELERATORS:
@@ -145,9 +181,21 @@ def configure_amp(cfg, device: Optional[str] = None,
         if dtype not in CUDA_DTYPES:
             raise ValueError(f'configure_amp: dtype {dtype!r} is not one of '
                              f'{CUDA_DTYPES}')
-        wrapper.update(type='AmpOptimWrapper', dtype=dtype)
-        wrapper.setdefault('loss_scale', 'dynamic')
     else:
         raise ValueError(f"configure_amp: device {device!r} is not 'cpu' or "
                          f'one of {ACCELERATORS}')
+    if dtype in UNSCALED_DTYPES:
+        wrapper.pop('loss_scale', None)
+        wrapper.update(type='AutocastOptimWrapper', dtype=dtype,
+                       device_type=device)
+        # So that a dumped config builds the wrapper in a new process.
+        if cfg.get('custom_imports') is None:
+            cfg.custom_imports = dict(imports=[], allow_failed_imports=False)
+        imports = list(cfg.custom_imports.get('imports', []))
+        if __name__ not in imports:
+            cfg.custom_imports.imports = imports + [__name__]
+    else:
+        wrapper.pop('device_type', None)
+        wrapper.update(type='AmpOptimWrapper', dtype=dtype)
+        wrapper.setdefault('loss_scale', 'dynamic')
     return cfg

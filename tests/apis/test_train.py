@@ -87,25 +87,28 @@ def on_device(monkeypatch):
 
 
 @pytest.mark.parametrize('device,amp,wrapper,dtype', [
-    ('cpu', True, 'CPUAutocastOptimWrapper', 'bfloat16'),
-    ('cpu', 'bf16', 'CPUAutocastOptimWrapper', 'bfloat16'),
-    ('cpu', 'bfloat16', 'CPUAutocastOptimWrapper', 'bfloat16'),
+    ('cpu', True, 'AutocastOptimWrapper', 'bfloat16'),
+    ('cpu', 'bf16', 'AutocastOptimWrapper', 'bfloat16'),
+    ('cpu', 'bfloat16', 'AutocastOptimWrapper', 'bfloat16'),
     ('cuda', True, 'AmpOptimWrapper', 'float16'),
     ('cuda', 'fp16', 'AmpOptimWrapper', 'float16'),
     ('cuda', 'FLOAT16', 'AmpOptimWrapper', 'float16'),
-    ('cuda', 'bf16', 'AmpOptimWrapper', 'bfloat16'),
+    ('cuda', 'bf16', 'AutocastOptimWrapper', 'bfloat16'),
 ])
 def test_amp_dtype_per_device(device, amp, wrapper, dtype, on_device,
                               tmp_path):
     """``amp=True`` (bare ``--amp``) is the device's default as before; a
-    dtype name chooses (``--amp bf16|bfloat16|fp16|float16``)."""
+    dtype name chooses (``--amp bf16|bfloat16|fp16|float16``); only fp16
+    scales the loss."""
     on_device(device)
     cfg = build_train_cfg(_cfg(), work_dir=str(tmp_path / 'wd'), amp=amp)
     assert cfg.optim_wrapper.type == wrapper
     assert cfg.optim_wrapper.dtype == dtype
     assert cfg.optim_wrapper.optimizer == dict(type='Adam', lr=1e-4)
-    if device == 'cuda':
-        assert cfg.optim_wrapper.loss_scale == 'dynamic'
+    assert cfg.optim_wrapper.get('loss_scale') == (
+        'dynamic' if dtype == 'float16' else None)
+    if wrapper == 'AutocastOptimWrapper':
+        assert cfg.optim_wrapper.device_type == device
 
 
 def test_amp_refusals_name_the_keyword(on_device, tmp_path):

@@ -230,8 +230,9 @@ def test_train_localizer_amp_on_the_cpu(tiny_synthetic, tmp_path):
 @pytest.mark.parametrize('amp', [False, 'fp16', 'bf16'])
 def test_cuda_runner_trains_and_tests(tiny_synthetic, tmp_path, amp):
     """MMEngine's Runner on CUDA through train_localizer: pinned batches,
-    non-blocking copies, fp32 or AMP (MMEngine's AmpOptimWrapper with a
-    dynamic loss scale, whose state the checkpoint carries)."""
+    non-blocking copies, fp32 or AMP: fp16 in MMEngine's AmpOptimWrapper
+    with a dynamic loss scale, whose state the checkpoint carries; bf16 in
+    AutocastOptimWrapper, unscaled."""
     from backtal_mmaction.apis.train import build_train_cfg
     cfg = build_train_cfg(synthetic_cfg(tiny_synthetic, validate=False),
                           work_dir=str(tmp_path / 'cfg'), amp=amp)
@@ -239,6 +240,9 @@ def test_cuda_runner_trains_and_tests(tiny_synthetic, tmp_path, amp):
     assert cfg.model.data_preprocessor.non_blocking is True
     metrics, ckpt = _train_tiny(tiny_synthetic, tmp_path / 'wd', amp)
     assert 0 <= metrics['tal/mAP_avg'] <= 100
-    assert ('loss_scaler' in ckpt['optimizer']) == bool(amp)
+    assert ('loss_scaler' in ckpt['optimizer']) == (amp == 'fp16')
+    assert cfg.optim_wrapper.get('type', 'OptimWrapper') == {
+        False: 'OptimWrapper', 'fp16': 'AmpOptimWrapper',
+        'bf16': 'AutocastOptimWrapper'}[amp]
     assert all(torch.isfinite(v).all() for v in ckpt['state_dict'].values()
                if v.is_floating_point())
