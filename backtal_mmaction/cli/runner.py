@@ -18,6 +18,7 @@ from ..engine import amp as _amp
 from ..engine.checkpoint import (check_checkpoint_compatible,
                                  load_checkpoint_file)
 from ..evaluation.metrics import TALMetric
+from ..utils.file_io import check_output_path
 from .config import _lookup_type, accepted_kwargs
 
 __all__ = [
@@ -68,15 +69,12 @@ def move_aside_run(work_dir: str) -> Optional[str]:
     return dest
 
 
-def check_output_file(path: str, option: str, overwrite: bool) -> None:
-    """Refuse an output path that is a directory, or an existing file
-    without ``--overwrite`` (before anything runs)."""
-    if osp.isdir(path):
-        raise IsADirectoryError(f'{option} {path} is a directory; give a '
-                                'file name')
-    if osp.exists(path) and not overwrite:
-        raise FileExistsError(f'{option} {path} already exists; pass '
-                              '`overwrite` to replace it')
+def check_output_file(path: str, option: str, overwrite: bool,
+                      inputs=()) -> None:
+    """Refuse an output path that is a directory, one of the run's
+    ``inputs``, or an existing file without ``--overwrite`` (before
+    anything runs): :func:`~backtal_mmaction.utils.check_output_path`."""
+    check_output_path(path, option, overwrite, inputs)
 
 
 def find_test_evaluator(cfg):

@@ -6,10 +6,10 @@ torch at module level, so the metric and the data tools stay torch-free.
 """
 from .arrays import to_numpy
 from .constants import CLICK_TYPES, IGNORE_INDEX
-from .file_io import atomic_replace, atomic_write
+from .file_io import atomic_replace, atomic_write, check_output_path
 from .snippets import snippet_times
 
 __all__ = [
     'CLICK_TYPES', 'IGNORE_INDEX', 'atomic_replace', 'atomic_write',
-    'snippet_times', 'to_numpy'
+    'check_output_path', 'snippet_times', 'to_numpy'
 ]

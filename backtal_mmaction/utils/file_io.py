@@ -1,4 +1,11 @@
-"""Atomic file writing: a reader never sees a partial file.
+"""Safe file writing: nothing a user wrote is replaced by mistake, and a
+reader never sees a partial file.
+
+:func:`check_output_path` is the one rule every tool applies to an output
+path before anything runs: a file name, not a folder; an existing file only
+with ``--overwrite``; and never one of the files the run reads, even with
+``--overwrite`` (``--out gt.json`` next to a config that reads
+``gt.json`` would replace the annotations the numbers are computed on).
 
 Every writer of the plugin (checkpoints, click files, result JSON, raw
 outputs) goes through :func:`atomic_replace`: the content is written to a
@@ -9,7 +16,49 @@ names are on one file system (hence the same folder).
 import contextlib
 import os
 import os.path as osp
-from typing import Callable, Union
+from typing import Callable, Iterable, Optional, Union
+
+PathLike = Union[str, os.PathLike]
+
+
+def _same_file(a: str, b: str) -> bool:
+    """Whether two paths name one file (symbolic and hard links too)."""
+    try:
+        return osp.samefile(a, b)
+    except OSError:  # one of them does not exist
+        return osp.realpath(a) == osp.realpath(b)
+
+
+def check_output_path(path: PathLike, option: str, overwrite: bool,
+                      inputs: Iterable[Optional[PathLike]] = ()) -> None:
+    """Refuse an output file before anything is computed.
+
+    Args:
+        path (str | PathLike): The file the run will write.
+        option (str): How the user named it (``'--out'``, or a keyword in
+            backquotes, ``'`out`'``, which the tools print as the flag).
+        overwrite (bool): Whether an existing file may be replaced.
+        inputs (Iterable): The files the run reads (None entries are
+            skipped); ``path`` may be none of them.
+
+    Raises:
+        IsADirectoryError: ``path`` is a folder.
+        ValueError: ``path`` is one of ``inputs``.
+        FileExistsError: ``path`` exists and not ``overwrite``.
+    """
+    path = os.fspath(path)
+    if osp.isdir(path):
+        raise IsADirectoryError(f'{option} {path} is a directory; give a '
+                                'file name')
+    for source in inputs:
+        if source is not None and _same_file(path, os.fspath(source)):
+            raise ValueError(f'{option} {path} is also an input of this run '
+                             f'({os.fspath(source)}); writing it would '
+                             'replace what is being read: choose another '
+                             'file name')
+    if osp.exists(path) and not overwrite:
+        raise FileExistsError(f'{option} {path} already exists; pass '
+                              '`overwrite` to replace it')
 
 
 def _tmp_path(path: str, suffix: str = '') -> str:
