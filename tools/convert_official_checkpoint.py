@@ -35,21 +35,31 @@ def main(argv=None, args=None):
     from backtal_mmaction.engine.checkpoint import load_checkpoint_file
     from backtal_mmaction.engine.checkpoint.official import \
         convert_official_state_dict
-    if osp.exists(args.dst) and not args.overwrite:
-        raise SystemExit(f'{args.dst} exists; pass --overwrite to replace it')
+    from backtal_mmaction.utils import atomic_replace, check_output_path
+    check_output_path(args.dst, 'dst', args.overwrite, inputs=[args.src])
+    folder = osp.dirname(osp.abspath(args.dst))
+    if not osp.isdir(folder):
+        raise FileNotFoundError(f'dst {args.dst}: folder {folder} does not '
+                                'exist')
     # the safe loader (weights_only + exact allow-list): an official
     # checkpoint is plain tensors + an int epoch; a truncated or foreign file
     # is one `error:` line naming it
     ckpt = load_checkpoint_file(args.src, map_location='cpu')
     state_dict = ckpt.get('state_dict', ckpt) if isinstance(ckpt,
                                                             dict) else None
-    if not isinstance(state_dict, dict):
-        raise SystemExit(f'{args.src}: expected a dict with a state_dict')
-    converted = convert_official_state_dict(state_dict)
+    if not isinstance(state_dict, dict) or not all(
+            isinstance(v, torch.Tensor) for v in state_dict.values()):
+        raise ValueError(f'{args.src}: expected an official checkpoint, a '
+                         'dict of tensors or {epoch, state_dict}')
+    try:
+        converted = convert_official_state_dict(state_dict)
+    except ValueError as e:
+        raise ValueError(f'{args.src}: {e}') from e
     meta = dict(source=osp.abspath(args.src), epoch=ckpt.get('epoch'),
                 converted_by='backtal_mmaction',
                 note="use with model.backbone.affinity='official'")
-    torch.save(dict(meta=meta, state_dict=converted), args.dst)
+    atomic_replace(args.dst, lambda tmp: torch.save(
+        dict(meta=meta, state_dict=converted), tmp))
     print(f'converted {len(converted)} tensors -> {args.dst}')
 
 

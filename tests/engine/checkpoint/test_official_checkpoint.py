@@ -114,8 +114,32 @@ def test_per_tap_mode_does_not_reproduce_official():
 def test_unknown_keys_are_listed():
     sd = official_state_dict()
     sd['extra_module.fc.weight'] = torch.zeros(1)
-    with pytest.raises(KeyError, match='extra_module.fc.weight'):
+    with pytest.raises(ValueError, match='not from the official BackTAL '
+                       "layout: 'extra_module.fc.weight'$"):
         convert_official_state_dict(sd)
+
+
+def test_missing_official_parameters_are_listed():
+    """A partial checkpoint (here without the classifier and one filter
+    bias) used to convert "10 tensors" with exit status 0."""
+    sd = official_state_dict()
+    del sd['classifier_module.conv.0.weight']
+    del sd['filter_module.conv_2.0.bias']
+    with pytest.raises(ValueError, match="missing .*: 'fg_filter.conv_2.bias'"
+                       ", 'cls_head.conv.weight'$"):
+        convert_official_state_dict(sd)
+
+
+def test_empty_and_already_converted_are_refused():
+    with pytest.raises(ValueError, match='empty'):
+        convert_official_state_dict({})
+    converted = convert_official_state_dict(official_state_dict())
+    with pytest.raises(ValueError, match='already in backtal_mmaction.s '
+                       'layout .*no conversion needed'):
+        convert_official_state_dict(converted)
+    with pytest.raises(ValueError, match='already'):  # a DDP-wrapped save
+        convert_official_state_dict(
+            {f'module.{k}': v for k, v in converted.items()})
 
 
 def test_cli_roundtrip(tmp_path):
@@ -133,3 +157,47 @@ def test_cli_roundtrip(tmp_path):
     # refuses to overwrite
     res = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
     assert res.returncode != 0 and 'exists' in res.stderr
+
+
+def _convert(*argv):
+    from tests.helpers import run_tool
+    return run_tool('convert_official_checkpoint.py', [str(a) for a in argv])
+
+
+def test_cli_refuses_to_write_its_input(tmp_path):
+    """``dst`` = ``src`` destroyed the official checkpoint with
+    ``--overwrite``."""
+    src = tmp_path / 'official.pkl'
+    torch.save({'epoch': 1, 'state_dict': official_state_dict()}, src)
+    before = src.read_bytes()
+    run = _convert(src, src, '--overwrite')
+    assert run.exit_code == 1
+    assert run.stderr.strip().splitlines()[-1].startswith(
+        f'error: dst {src} is also an input of this run')
+    assert src.read_bytes() == before
+
+
+@pytest.mark.parametrize('content,expected', [
+    ({'epoch': 3}, 'expected an official checkpoint'),
+    ({'epoch': 3, 'state_dict': {}}, 'the state_dict is empty'),
+])
+def test_cli_names_the_file_of_a_foreign_checkpoint(tmp_path, content,
+                                                    expected):
+    src = tmp_path / 'odd.pkl'
+    torch.save(content, src)
+    run = _convert(src, tmp_path / 'out.pth')
+    assert run.exit_code == 1
+    last = run.stderr.strip().splitlines()[-1]
+    assert last.startswith(f'error: {src}: ') and expected in last
+    assert 'Traceback' not in run.stderr
+    assert not (tmp_path / 'out.pth').exists()
+
+
+def test_cli_names_a_missing_output_folder(tmp_path):
+    src = tmp_path / 'official.pkl'
+    torch.save({'epoch': 1, 'state_dict': official_state_dict()}, src)
+    run = _convert(src, tmp_path / 'nope' / 'out.pth')
+    assert run.exit_code == 1
+    assert run.stderr.strip().splitlines()[-1] == (
+        f'error: dst {tmp_path}/nope/out.pth: folder {tmp_path}/nope does '
+        'not exist')
