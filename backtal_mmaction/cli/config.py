@@ -23,6 +23,7 @@ Anything else needs the explicit escape hatch ``allow_new=True``
 import copy
 import difflib
 import inspect
+import sys
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from mmaction import registry as reg
@@ -221,6 +222,26 @@ def check_cfg_options(cfg, options: Optional[Dict[str, object]],
             'settings on purpose.')
 
 
+REGISTRATION = 'backtal_mmaction.registration'
+
+
+def _check_plugin_registered(path: str, cfg) -> None:
+    """Refuse a config whose ``custom_imports`` (imported by
+    ``Config.fromfile``) left the plugin unregistered: the Runner would
+    stop later with a registry ``KeyError`` ("LoadSnippetFeature is not in
+    the mmaction::transform registry") that does not say why. The usual
+    cause is a child config's ``imports`` list, which replaces the
+    base's."""
+    if REGISTRATION in sys.modules:
+        return
+    imports = (cfg.get('custom_imports') or {}).get('imports', [])
+    raise ValueError(
+        f"{path}: custom_imports {list(imports)!r} do not load "
+        f"'{REGISTRATION}', so the plugin's datasets, transforms and "
+        "models are not registered; add it to the list (a child config's "
+        "custom_imports.imports replaces its base's)")
+
+
 def load_config(config,
                 options: Optional[Dict[str, object]] = None,
                 allow_new: bool = False):
@@ -239,8 +260,11 @@ def load_config(config,
     Returns:
         mmengine.Config: The merged config.
     """
-    cfg = (copy.deepcopy(config) if isinstance(config, Config) else
-           Config.fromfile(config))
+    if isinstance(config, Config):
+        cfg = copy.deepcopy(config)
+    else:
+        cfg = Config.fromfile(config)
+        _check_plugin_registered(config, cfg)
     if options:
         check_cfg_options(cfg, options, allow_new=allow_new)
         cfg.merge_from_dict(options)

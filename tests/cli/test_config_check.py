@@ -97,3 +97,30 @@ def test_test_localizer_checks_keys(trained, tmp_path):
                        work_dir=str(tmp_path / 'wd'),
                        cfg_options={'model.post_processor.nms_thres': 0.6})
     assert not (tmp_path / 'wd').exists()
+
+
+def test_a_config_that_drops_the_plugin_registration_is_named(tmp_path):
+    """A child config whose ``custom_imports.imports`` replaces the base's
+    list without ``backtal_mmaction.registration`` (``import
+    backtal_mmaction`` registers nothing) stops with one line naming the
+    config and the fix, not a registry KeyError from deep in the Runner.
+    A fresh process: this one has the plugin registered already."""
+    import subprocess
+    import sys
+
+    from tests.helpers import REPO
+    child = tmp_path / 'child.py'
+    child.write_text(
+        f"_base_ = '{REPO}/configs/backtal/backtal_synthetic.py'\n"
+        "custom_imports = dict(imports=['backtal_mmaction'], "
+        "allow_failed_imports=False)\n")
+    res = subprocess.run(
+        [sys.executable, 'tools/train.py', str(child), '--work-dir',
+         str(tmp_path / 'wd')], cwd=REPO, capture_output=True, text=True)
+    assert res.returncode == 1, res.stderr[-2000:]
+    assert res.stderr.strip().splitlines()[-1] == (
+        f"error: {child}: custom_imports ['backtal_mmaction'] do not load "
+        "'backtal_mmaction.registration', so the plugin's datasets, "
+        "transforms and models are not registered; add it to the list (a "
+        "child config's custom_imports.imports replaces its base's)")
+    assert not (tmp_path / 'wd').exists()
