@@ -154,6 +154,7 @@ ambiguous_prediction_mask`). Read when the metric is built.
                 'exists; set overwrite_dump=True or choose another path')
         self._dumped = False
         self._warned_no_gt = False
+        self._warned_no_detections = False
         self._warned_float32 = False
         self._gt_cache = None
 
@@ -246,6 +247,21 @@ ambiguous_prediction_mask`). Read when the metric is built.
             self.tiou_thresholds,
             ambiguous=self.ambiguous)
 
+        if predictions and not self._warned_no_detections and not any(
+                len(p['scores']) for p in predictions.values()):
+            # All-zero tables look like a broken evaluation; the usual
+            # cause is an undertrained model (BackTAL on the bundled
+            # benchmark detects nothing before about 10 epochs). Once per
+            # metric: early validation rounds would repeat it.
+            self._warned_no_detections = True
+            print_log(
+                f'TALMetric: no detections on any of the {len(predictions)} '
+                'evaluated videos, so every mAP is 0: the model predicts '
+                'no class above the post-processor\'s thresholds (an '
+                'undertrained model, e.g. a smoke run of a few epochs, or '
+                'too strict a class_threshold)',
+                logger='current',
+                level=logging.WARNING)
         missing = result['classes_without_gt']
         if missing and not self._warned_no_gt:
             self._warned_no_gt = True

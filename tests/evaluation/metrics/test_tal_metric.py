@@ -1,5 +1,6 @@
 """TALMetric: process() of MMEngine-style outputs and compute_metrics()."""
 import json
+import logging
 
 import numpy as np
 import pytest
@@ -94,6 +95,30 @@ def test_warns_once_about_classes_without_gt(logs):
         metric.results.clear()
     warnings = [m for m, _ in logs if 'no ground truth' in str(m)]
     assert len(warnings) == 1
+
+
+def test_warns_when_no_video_has_a_detection(logs):
+    """A smoke run of a few epochs detects nothing: every mAP is 0 and the
+    metric says why instead of printing an all-zero table alone. One
+    detection anywhere, or no evaluated video, is no such case."""
+    empty = [sample(n, ([], [], []), ([[0, 10]], [0])) for n in ('v1', 'v2')]
+    metric = make_metric()
+    for _ in range(2):  # two validation rounds: said once
+        metric.process({}, empty)
+        out = metric.compute_metrics(metric.results)
+        metric.results.clear()
+    assert out['mAP_avg'] == 0.0
+    warned = [(m, kw) for m, kw in logs if 'no detections' in str(m)]
+    assert len(warned) == 1
+    assert 'on any of the 2 evaluated videos' in warned[0][0]
+    assert warned[0][1]['level'] == logging.WARNING
+    logs.clear()
+    metric = make_metric()
+    metric.process({}, empty[:1] + [HAND_SAMPLES[1]])
+    metric.compute_metrics(metric.results)
+    metric.results.clear()
+    metric.compute_metrics([])
+    assert not [m for m, _ in logs if 'no detections' in str(m)]
 
 
 def test_evaluate_adds_prefix_and_accepts_data_elements(logs):
