@@ -9,13 +9,16 @@ video, named after the video. Official BackTAL test ``.npz`` files carry
 ``frame_num`` / ``fps`` / ``duration``; for other files give ``--fps`` and
 ``--duration`` (one video), or only ``--fps``: the duration is then
 derived as ``T * --snippet-frames / fps`` (with a warning; exact only when
-the features cover the whole video in non-overlapping snippets).
+the features cover the whole video in non-overlapping snippets). A
+``--duration`` far from that (more than one snippet plus 10 %) warns.
+Numbers and ``--device`` are checked before the model loads.
 
 Writes an ActivityNet result JSON (``{"results": {video: [{"label",
 "segment", "score"}]}}``), never overwriting an existing file unless
-``--overwrite``. The class names come from ``--classes`` (a text file, one
-name per line), else from the config's test dataset (``classes`` or its GT
-file's class list).
+``--overwrite``, and never one the run reads (config, checkpoint, feature
+files, ``--classes``, the config's GT file) even with it. The class names
+come from ``--classes`` (a text file, one name per line), else from the
+config's test dataset (``classes`` or its GT file's class list).
 """
 import argparse
 from typing import Optional, Sequence

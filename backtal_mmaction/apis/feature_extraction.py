@@ -27,13 +27,14 @@ from mmaction.apis import init_recognizer
 from mmaction.registry import TRANSFORMS
 from mmengine.dataset import Compose, pseudo_collate
 
-from ..utils import atomic_replace
+from ..utils import atomic_replace, check_count, check_number
+from .inference import check_device
 
 __all__ = [
     'FEATURE_LAYOUTS', 'snippet_frame_indices', 'split_test_pipeline',
     'extract_video_features', 'rawframes_input', 'save_video_features',
     'extract_features_to_dir', 'collect_videos', 'VIDEO_EXTENSIONS',
-    'extract_features_with_recognizers'
+    'extract_features_with_recognizers', 'check_extraction_args'
 ]
 
 # Test-time multi-view crops; one feature per snippet needs one view.
@@ -328,6 +329,33 @@ def save_video_features(path: str,
     atomic_replace(path, lambda tmp: np.savez(tmp, **arrays), suffix='.npz')
 
 
+def check_extraction_args(out_dir: Optional[str] = None,
+                          snippet_len: int = 16,
+                          stride: int = 16,
+                          batch_size: int = 8,
+                          fps: Optional[float] = None,
+                          flow_start_index: int = 1) -> None:
+    """The settings of an extraction, checked before any model is built or
+    video read (keywords named in backquotes, which the tool prints as
+    flags).
+
+    Raises:
+        TypeError: a value of the wrong type (or an unknown keyword).
+        ValueError: ``snippet_len`` / ``stride`` / ``batch_size`` < 1,
+            ``fps`` not finite and > 0, ``flow_start_index`` < 0.
+        NotADirectoryError: ``out_dir`` is a file.
+    """
+    if out_dir is not None and osp.exists(out_dir) \
+            and not osp.isdir(out_dir):
+        raise NotADirectoryError(f'`out_dir` {out_dir} is a file, not a '
+                                 'folder')
+    check_count('snippet_len', snippet_len)
+    check_count('stride', stride)
+    check_count('batch_size', batch_size)
+    check_number('fps', fps)
+    check_count('flow_start_index', flow_start_index, minimum=0)
+
+
 def extract_features_to_dir(videos: Sequence[str],
                             out_dir: str,
                             model: torch.nn.Module,
@@ -365,7 +393,14 @@ def extract_features_to_dir(videos: Sequence[str],
     Returns:
         dict: ``written`` / ``skipped`` (output paths) and ``failed``
         (``(video, message)``).
+
+    Raises:
+        ValueError / TypeError / NotADirectoryError: bad settings
+            (:func:`check_extraction_args`, layout, flow stream) or videos
+            sharing a name, before any video is read.
     """
+    check_extraction_args(out_dir, fps=fps,
+                          flow_start_index=flow_start_index, **kwargs)
     if layout not in FEATURE_LAYOUTS:
         raise ValueError(f'layout must be one of {FEATURE_LAYOUTS}, got '
                          f'{layout!r}')
@@ -414,7 +449,17 @@ def collect_videos(inputs: Sequence[str],
                    list_file: Optional[str] = None) -> list:
     """Video paths: files as given, folders' videos (sorted, by
     :data:`VIDEO_EXTENSIONS`, hidden files left out), then the lines of
-    ``list_file`` (relative paths: to the list file's folder)."""
+    ``list_file`` (relative paths: to the list file's folder).
+
+    Raises:
+        FileNotFoundError / IsADirectoryError: ``list_file`` is missing or
+            a folder.
+    """
+    if list_file and not osp.isfile(list_file):
+        if osp.isdir(list_file):
+            raise IsADirectoryError(f'`list_file` {list_file} is a folder; '
+                                    'give a text file, one video per line')
+        raise FileNotFoundError(f'`list_file` not found: {list_file}')
     videos = []
     for item in inputs:
         if osp.isdir(item):
@@ -440,7 +485,14 @@ def extract_features_with_recognizers(
     """:func:`extract_features_to_dir` of :func:`collect_videos` ``(inputs,
     list_file)`` with MMAction2 ``init_recognizer`` models (``checkpoint``
     None: random weights; ``device`` None: ``cuda:0`` if available, else
-    ``cpu``). No video: ValueError before any model is built."""
+    ``cpu``). Bad settings (:func:`check_extraction_args`, a ``device``
+    this machine lacks, a missing ``list_file``) and no video at all raise
+    before any model is built."""
+    check_extraction_args(out_dir, **{k: kwargs[k] for k in (
+        'snippet_len', 'stride', 'batch_size', 'fps', 'flow_start_index')
+        if k in kwargs})
+    if device is not None:
+        device = check_device(device)
     videos = collect_videos(inputs, list_file)
     if not videos:
         raise ValueError(f'no video found in {list(inputs)} (extensions '

@@ -6,6 +6,8 @@ a set of feature files written as an ActivityNet result JSON
 (:func:`localize_feature_files`, behind ``tools/infer.py``).
 """
 import copy
+import math
+import numbers
 import os
 import os.path as osp
 import warnings
@@ -20,20 +22,90 @@ from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
 
 from ..cli.config import load_config
-from ..cli.runner import build_model_from_checkpoint, check_output_file
+from ..cli.runner import build_model_from_checkpoint
 from ..datasets.gt_io import class_names_from_gt, load_gt_database
+from ..datasets.transforms.loading import (check_float_features,
+                                          check_snippet_features)
 from ..evaluation.functional import dump_activitynet_results
+from ..utils import check_count, check_number, check_output_path
 
 __all__ = [
     'init_localizer', 'inference_localizer', 'predict_dataset',
     'localize_feature_files', 'build_dataset', 'split_as_test_dataset_cfg',
     'training_videos_dataset_cfg', 'collect_feature_files',
     'resolve_class_names', 'video_timing', 'filter_detections',
-    'FEATURE_EXTS'
+    'check_device', 'FEATURE_EXTS'
 ]
 
 # the feature files inference reads (``LoadSnippetFeature``'s formats)
 FEATURE_EXTS = ('.npy', '.npz')
+# Device types a localizer runs on; others (meta, lazy, ...) hold no data.
+DEVICE_TYPES = ('cpu', 'cuda', 'mps', 'xpu')
+# The timing a feature file may carry, by keyword: its name in the file.
+FILE_TIMING_KEYS = dict(fps='fps', duration='duration', num_frames='frame_num')
+# Timing consistency tolerance, relative to the expected value, on top of
+# one snippet: feature extractors drop (floor) or pad (ceil) the last
+# partial snippet, so a correct duration differs from T * snippet_frames /
+# fps by up to one snippet, and a frame count from duration * fps by up to
+# one snippet's frames; 10 % more leaves room for rounded durations and
+# resampled videos while a wrong unit or video (x2, /30) still stands out.
+TIMING_RTOL = 0.1
+
+
+def check_device(device) -> str:
+    """``device`` as a string after checking this machine can use it
+    (before anything is built or loaded).
+
+    Raises:
+        TypeError: ``device`` is not a string or ``torch.device``.
+        ValueError: not a torch device string, a device type a model cannot
+            run on, or a device this machine lacks (no CUDA, ``cuda:3`` on
+            a 2-GPU machine, no MPS / XPU).
+    """
+    if not isinstance(device, (str, torch.device)):
+        raise TypeError(f'`device` must be a string such as \'cpu\' or '
+                        f"'cuda:0', got {type(device).__name__}")
+    try:
+        dev = torch.device(device)
+    except RuntimeError:
+        raise ValueError(f'`device` {str(device)!r} is not a torch device '
+                         '(cpu, cuda, cuda:0, ...)') from None
+    if dev.type not in DEVICE_TYPES:
+        raise ValueError(f'`device` {str(device)!r}: a model runs on '
+                         f'{", ".join(DEVICE_TYPES)} (cuda:0, ...), not '
+                         f'{dev.type!r}')
+    if dev.type == 'cuda':
+        if not torch.cuda.is_available():
+            raise ValueError(f'`device` {dev}: CUDA is not available on '
+                             'this machine (use cpu)')
+        count = torch.cuda.device_count()
+        if dev.index is not None and dev.index >= count:
+            raise ValueError(f'`device` {dev}: this machine has {count} '
+                             f'CUDA device(s) (cuda:0 to cuda:{count - 1})')
+    elif dev.type == 'mps' and not torch.backends.mps.is_available():
+        raise ValueError(f'`device` {dev}: MPS is not available on this '
+                         'machine (use cpu)')
+    elif dev.type == 'xpu' and not (hasattr(torch, 'xpu')
+                                    and torch.xpu.is_available()):
+        raise ValueError(f'`device` {dev}: XPU is not available on this '
+                         'machine (use cpu)')
+    return str(dev)
+
+
+def _check_timing_args(fps=None, duration=None, num_frames=None,
+                       snippet_frames=16) -> None:
+    """The caller's timing keywords (see :func:`video_timing`)."""
+    check_number('fps', fps)
+    check_number('duration', duration)
+    check_count('num_frames', num_frames)
+    check_count('snippet_frames', snippet_frames)
+
+
+def _check_filter_args(topk=None, score_thr=None) -> None:
+    """``topk`` an integer >= 1, ``score_thr`` a finite number (a NaN
+    threshold would drop every detection)."""
+    check_count('topk', topk)
+    check_number('score_thr', score_thr, positive=False)
 
 
 def init_localizer(config: Union[str, Config],
@@ -45,7 +117,12 @@ def init_localizer(config: Union[str, Config],
 
     Returns:
         nn.Module: the model, with the config as ``model.cfg``.
+
+    Raises:
+        ValueError: ``device`` is no torch device or one this machine lacks
+            (:func:`check_device`), checked before anything loads.
     """
+    device = check_device(device)
     cfg = Config.fromfile(config) if isinstance(config, str) else config
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
@@ -156,44 +233,122 @@ def resolve_class_names(cfg, classes_file: Optional[str] = None) -> List[str]:
     return [str(c) for c in class_names_from_gt(load_gt_database(ann_file))]
 
 
+def _timing_label(key: str, value, given) -> str:
+    """A timing value in a message, named by where it came from: a keyword
+    of the caller (```fps` 30``) or a field of the feature file."""
+    if key in given:
+        return f'`{key}` {value:g}'
+    return f'{FILE_TIMING_KEYS[key]} {value:g} (in the file)'
+
+
+def _annotation_files(cfg) -> List[str]:
+    """The GT file of the config's test dataset (which
+    :func:`resolve_class_names` may read), as written and under the
+    dataset's ``data_root``: an output must never replace it."""
+    dataset = cfg.test_dataloader.dataset
+    ann_file = dataset.get('ann_file')
+    if not ann_file:
+        return []
+    files = [ann_file]
+    if dataset.get('data_root') and not osp.isabs(ann_file):
+        files.append(osp.join(dataset.data_root, ann_file))
+    return files
+
+
 def video_timing(source: str,
                  num_snippets: int,
                  fps: Optional[float] = None,
                  duration: Optional[float] = None,
                  num_frames: Optional[int] = None,
-                 snippet_frames: int = 16) -> tuple:
-    """``(num_frames, duration, fps)`` of one video.
+                 snippet_frames: int = 16,
+                 given=('fps', 'duration', 'num_frames')) -> tuple:
+    """``(num_frames, duration, fps)`` of one video, checked.
 
     A missing duration is derived as ``T * snippet_frames / fps`` with a
     warning (exact only when the features cover the whole video in
     non-overlapping snippets); a missing frame count as
-    ``round(duration * fps)``. ``source`` names the video in messages.
+    ``round(duration * fps)``.
+
+    Consistency (tolerance: one snippet plus :data:`TIMING_RTOL` of the
+    expected value, see there):
+
+    - a given ``duration`` far from ``T * snippet_frames / fps`` warns
+      (UserWarning): the detections would be spread over the wrong length;
+    - a ``num_frames`` far from ``duration * fps`` raises ValueError.
+
+    Args:
+        source (str): Names the video in messages.
+        num_snippets (int): ``T`` of the features.
+        fps, duration, num_frames: Known timing (None: unknown).
+        snippet_frames (int): Frames per feature snippet.
+        given (collection of str): Which of ``fps`` / ``duration`` /
+            ``num_frames`` the caller gave (named as keywords in messages);
+            the others came from the feature file.
+
+    Raises:
+        TypeError / ValueError: a bad value (a given keyword is named, a
+            file value with ``source``), no fps to derive what is missing,
+            or a frame count that contradicts ``duration * fps``.
     """
+    timing = dict(fps=fps, duration=duration, num_frames=num_frames)
+    _check_timing_args(snippet_frames=snippet_frames,
+                       **{k: v for k, v in timing.items() if k in given})
+    for key, value in timing.items():
+        # the file's values: a number > 0 (a frame count need not be an
+        # int type: files store it as float too)
+        if key not in given and value is not None and not (
+                isinstance(value, numbers.Real) and math.isfinite(value)
+                and value > 0):
+            raise ValueError(f'{source}: invalid {FILE_TIMING_KEYS[key]} '
+                             f'{value!r} in the file')
+    implied = None if fps is None else num_snippets * snippet_frames / fps
     if duration is None:
-        if not fps:
+        if fps is None:
             raise ValueError(
-                f'{source}: the file carries no fps/duration; pass `fps` '
-                '(and `duration` for a single video)')
-        duration = num_snippets * snippet_frames / fps
+                f'{source}: no fps or duration known (the features carry '
+                'none); pass `fps` (and `duration` for a single video)')
+        duration = implied
         warnings.warn(
             f'{source}: no duration given, assuming T * {snippet_frames} '
             f'/ fps = {duration:.2f} s ({num_snippets} snippets); pass '
             '`duration` if the features do not cover the video exactly')
+    elif implied is not None and 'duration' in given and abs(
+            duration - implied) > (snippet_frames / fps
+                                   + TIMING_RTOL * implied):
+        warnings.warn(
+            f'{source}: `duration` {duration:g} s differs from the '
+            f'{implied:.2f} s the features imply ({num_snippets} snippets x '
+            f'`snippet_frames` {snippet_frames} / '
+            f'{_timing_label("fps", fps, given)}); the detections are '
+            'spread over `duration`: check `duration`, `fps` and '
+            '`snippet_frames`')
     if num_frames is None:
-        if not fps:
+        if fps is None:
             raise ValueError(f'{source}: cannot derive the frame count '
                              'without `fps`')
         num_frames = int(round(float(duration) * float(fps)))
-    if not (float(duration) > 0 and int(num_frames) >= 1):
-        raise ValueError(f'{source}: invalid duration {duration} / frame '
-                         f'count {num_frames}')
+    elif fps is not None:
+        expected = float(duration) * float(fps)
+        if abs(num_frames - expected) > snippet_frames \
+                + TIMING_RTOL * expected:
+            raise ValueError(
+                f'{source}: {_timing_label("num_frames", num_frames, given)}'
+                f' does not match {_timing_label("duration", duration, given)}'
+                f' * {_timing_label("fps", fps, given)} = {expected:.0f} '
+                'frames')
     return int(num_frames), float(duration), (float(fps) if fps else None)
 
 
 def filter_detections(det: Dict[str, np.ndarray], topk: Optional[int],
                       score_thr: Optional[float]) -> Dict[str, np.ndarray]:
     """Score threshold, then the ``topk`` best (descending score, ties in
-    the post-processor's order)."""
+    the post-processor's order).
+
+    Raises:
+        TypeError / ValueError: ``topk`` not an integer >= 1, ``score_thr``
+            not a finite number.
+    """
+    _check_filter_args(topk, score_thr)
     order = np.argsort(-det['scores'], kind='stable')
     if score_thr is not None:
         order = order[det['scores'][order] >= score_thr]
@@ -202,19 +357,58 @@ def filter_detections(det: Dict[str, np.ndarray], topk: Optional[int],
     return {k: v[order] for k, v in det.items()}
 
 
+def _model_feat_dim(model) -> Optional[int]:
+    """The feature dim D the model's config expects (its first part with
+    ``in_channels``), None when unknown."""
+    cfg = getattr(model, 'cfg', None)
+    if cfg is None:
+        return None
+    for part in ('backbone', 'embedding', 'fg_filter'):
+        dim = (cfg.model.get(part) or {}).get('in_channels')
+        if dim is not None:
+            return int(dim)
+    return None
+
+
 def _feature_loader(model, layout: str, axis: str,
                     array_key: Optional[str]):
-    feat_dim = None
-    for part in ('backbone', 'embedding', 'fg_filter'):
-        dim = (model.cfg.model.get(part) or {}).get('in_channels') \
-            if getattr(model, 'cfg', None) is not None else None
-        if dim is not None:
-            feat_dim = int(dim)
-            break
     return TRANSFORMS.build(
         dict(type='LoadSnippetFeature', layout=layout, axis=axis,
-             feat_dim=feat_dim, array_key=array_key,
+             feat_dim=_model_feat_dim(model), array_key=array_key,
              load_point_label=False))
+
+
+def _array_features(features, source: str, feat_dim: Optional[int],
+                    axis: str) -> np.ndarray:
+    """An in-memory feature array checked as ``LoadSnippetFeature`` checks
+    a file: floating point, 2-D, ``D`` = ``feat_dim`` (with a hint when
+    the array looks transposed), ``T >= 1``, finite.
+
+    Args:
+        features (np.ndarray | Tensor): ``(T, D)`` (``axis='TC'``) or
+            ``(D, T)`` (``'CT'``).
+        source (str): Names the input in messages.
+
+    Returns:
+        np.ndarray: ``(D, T)`` contiguous float32, the model's layout.
+    """
+    if isinstance(features, torch.Tensor):
+        arr = features.detach().cpu()
+        # bfloat16 has no NumPy dtype; every float is read as float32 anyway
+        arr = arr.float().numpy() if arr.is_floating_point() else arr.numpy()
+    elif isinstance(features, np.ndarray):
+        arr = features
+    else:
+        raise TypeError(f'`features` must be a .npy/.npz file path, a numpy '
+                        f'array or a torch tensor, got '
+                        f'{type(features).__name__}')
+    check_float_features(arr, source)
+    if arr.ndim != 2:
+        layout = '(T, C)' if axis == 'TC' else '(C, T)'
+        raise ValueError(f'{source}: features must be {layout} (2-D, '
+                         f'`axis` {axis!r}), got shape {arr.shape}')
+    return check_snippet_features(arr.T if axis == 'TC' else arr, source,
+                                  feat_dim)
 
 
 def inference_localizer(model,
@@ -234,47 +428,62 @@ def inference_localizer(model,
 
     Args:
         model: A localizer from :func:`init_localizer` (eval mode).
-        features: ``(T, C)`` snippet features (array or tensor), or a
-            ``.npy`` / ``.npz`` file read by ``LoadSnippetFeature`` with
-            ``layout`` / ``axis`` / ``array_key`` (official BackTAL test
-            files carry ``fps`` / ``duration`` / ``frame_num``).
-        video_name: Defaults to the file name (or ``'video'``).
+        features: ``(T, C)`` snippet features (numpy array or tensor;
+            ``(C, T)`` with ``axis='CT'``), or a ``.npy`` / ``.npz`` file
+            read by ``LoadSnippetFeature`` with ``layout`` / ``axis`` /
+            ``array_key`` (official BackTAL test files carry ``fps`` /
+            ``duration`` / ``frame_num``). Arrays get the file checks:
+            float dtype, 2-D, the model's feature dim, finite values.
+        video_name: Names the video in messages; defaults to the file name
+            (arrays: ``'array input'``).
         fps, duration, num_frames: Timing of the video when the features
-            do not carry it (see :func:`video_timing`).
+            do not carry it (see :func:`video_timing`; a value the file
+            carries wins, with a warning when the caller's differs).
         topk, score_thr: Optional output filter (:func:`filter_detections`).
 
     Returns:
         dict: ``segments`` ``(K, 2)`` seconds, ``scores`` ``(K,)``,
         ``labels`` ``(K,)`` class indices, sorted by descending score.
+
+    Raises:
+        TypeError: ``features`` or a timing keyword of the wrong type.
+        ValueError: bad features (naming the file / video), bad or
+            inconsistent timing, bad ``topk`` / ``score_thr``.
     """
+    _check_timing_args(fps, duration, num_frames, snippet_frames)
+    _check_filter_args(topk, score_thr)
+    caller = dict(fps=fps, duration=duration, num_frames=num_frames)
     if isinstance(features, (str, os.PathLike)):
         path = os.fspath(features)
         name = video_name or osp.splitext(osp.basename(path))[0]
         results = _feature_loader(model, layout, axis, array_key)(
             dict(feature_path=path, video_name=name))
         # the loader's (D, T), as the test pipeline packs it
-        feats, source = torch.from_numpy(results['features']), path
-        num_snippets = int(results['num_snippets'])
-        fps = results.get('fps') or fps
-        duration = results.get('duration') or duration
-        num_frames = results.get('num_frames') or num_frames
+        feats, source = results['features'], path
+        in_file = {k: results[k] for k in caller if results.get(k)
+                   is not None}
+        for key, value in in_file.items():
+            if caller[key] is not None and not math.isclose(
+                    caller[key], value, rel_tol=1e-6):
+                warnings.warn(f'{source}: `{key}` {caller[key]:g} ignored: '
+                              f'the file carries {FILE_TIMING_KEYS[key]} '
+                              f'{value:g}')
     else:
-        name, source = video_name or 'video', f'video {video_name!r}'
-        if features.ndim != 2:
-            raise ValueError(f'{source}: features must be (T, C), got '
-                             f'shape {tuple(features.shape)}')
-        # (T, C) in, the model's (D, T) layout inside
-        feats = torch.as_tensor(features, dtype=torch.float32).t() \
-            .contiguous()
-        num_snippets = int(features.shape[0])
-    num_frames, duration, fps = video_timing(source, num_snippets, fps,
-                                             duration, num_frames,
-                                             snippet_frames)
+        name = video_name or 'array input'
+        source = f'video {video_name!r}' if video_name else 'array input'
+        feats, in_file = _array_features(features, source,
+                                         _model_feat_dim(model), axis), {}
+    timing = dict(caller, **in_file)
+    num_frames, duration, fps = video_timing(
+        source, int(feats.shape[1]), timing['fps'], timing['duration'],
+        timing['num_frames'], snippet_frames,
+        given={k for k, v in caller.items() if v is not None} - set(in_file))
     sample = ActionDataSample()
     sample.set_metainfo(dict(video_name=name, duration=duration,
                              num_frames=num_frames, fps=fps))
     with torch.no_grad():
-        out = model.test_step(dict(inputs=[feats], data_samples=[sample]))[0]
+        out = model.test_step(dict(inputs=[torch.from_numpy(feats)],
+                                   data_samples=[sample]))[0]
     pred = out.pred_instances
     det = dict(segments=pred.segments.cpu().numpy().reshape(-1, 2),
                scores=pred.scores.cpu().numpy(),
@@ -335,19 +544,29 @@ def localize_feature_files(config: str,
         labels (N,))}`` (numpy arrays), as written to ``out``.
 
     Raises:
-        ValueError: ``topk < 1``, ``duration`` with several files, class
-            names that do not match the model, bad feature files.
+        TypeError / ValueError: a bad number (``topk`` < 1, a non-finite
+            or non-positive ``fps`` / ``duration``, ``snippet_frames`` < 1,
+            a non-finite ``score_thr``), a ``device`` this machine lacks,
+            ``duration`` with several files, class names that do not
+            match the model, bad feature files; all but the last two
+            before anything loads.
         FileExistsError / IsADirectoryError: ``out`` exists (without
-            ``overwrite``) or is a directory.
+            ``overwrite``) or is a directory; ValueError: ``out`` is one
+            of the run's inputs (config, checkpoint, a feature file, the
+            classes file or the config's GT file), even with
+            ``overwrite``.
     """
-    if topk is not None and topk < 1:
-        raise ValueError(f'`topk` must be >= 1, got {topk}')
-    check_output_file(out, '`out`', overwrite=overwrite)
+    _check_filter_args(topk, score_thr)
+    _check_timing_args(fps, duration, snippet_frames=snippet_frames)
+    check_device(device)
     files = collect_feature_files(features)
     if duration is not None and len(files) != 1:
         raise ValueError('`duration` applies to a single video; got '
                          f'{len(files)} feature files')
     cfg = load_config(config, cfg_options, cfg_options_allow_new)
+    check_output_path(out, '`out`', overwrite,
+                      inputs=[config, checkpoint, classes, *files,
+                              *_annotation_files(cfg)])
     class_names = resolve_class_names(cfg, classes)
     model = init_localizer(cfg, checkpoint, device)
     if model.num_classes != len(class_names):

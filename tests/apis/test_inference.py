@@ -68,7 +68,9 @@ def test_infer_topk_score_threshold_and_derived_duration(test_run, tmp_path):
         [d['scores'] for d in preds.values()])))
     preds = localize_feature_files(
         test_run['cfg_file'], test_run['ckpt'], files[:1], str(out),
-        overwrite=True, fps=30, duration=12.0, score_thr=thr)
+        overwrite=True, fps=30,
+        duration=_gt_info(data, 'video_test_0000000')['duration'],
+        score_thr=thr)
     assert np.all(preds['video_test_0000000']['scores'] >= thr)
 
 

@@ -41,7 +41,8 @@ def test_hooks_work_dir_and_the_callers_config_left_alone(tmp_path):
 
 def test_default_work_dir_is_named_after_the_config_file(tmp_path):
     path = tmp_path / 'my_tiny_cfg.py'
-    _cfg().dump(str(path))
+    _cfg(custom_imports=dict(imports=['backtal_mmaction.registration'],
+                             allow_failed_imports=False)).dump(str(path))
     assert build_train_cfg(str(path)).work_dir == './work_dirs/my_tiny_cfg'
     own = build_train_cfg(_cfg(work_dir=str(tmp_path / 'mine')))
     assert own.work_dir == str(tmp_path / 'mine')

@@ -19,17 +19,20 @@ def test_infer_command_line(test_run, tmp_path, sub_env):
     arguments."""
     data = Path(test_run['data'])
     npy = str(data / 'features' / 'video_test_0000002.npy')
+    # the video's own duration: one far from T * 16 / fps would warn
+    duration = json.loads((data / 'gt.json').read_text())['database'][
+        'video_test_0000002']['duration']
     out = tmp_path / 'cli.json'
     res = subprocess.run(
         [sys.executable, str(REPO / 'tools/infer.py'), test_run['cfg_file'],
          test_run['ckpt'], npy, '--out', str(out), '--fps', '30',
-         '--duration', '12.0', '--topk', '3', '--score-thr', '0.01'],
+         '--duration', str(duration), '--topk', '3', '--score-thr', '0.01'],
         cwd=REPO, capture_output=True, text=True, env=sub_env, timeout=300)
     assert res.returncode == 0, res.stderr[-2000:]
     assert f'video(s) to {out}' in res.stdout
     expected = localize_feature_files(
         test_run['cfg_file'], test_run['ckpt'], [npy],
-        str(tmp_path / 'api.json'), fps=30.0, duration=12.0, topk=3,
+        str(tmp_path / 'api.json'), fps=30.0, duration=duration, topk=3,
         score_thr=0.01)['video_test_0000002']
     got = json.loads(out.read_text())['results']['video_test_0000002']
     assert 0 < len(got) <= 3

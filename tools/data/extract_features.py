@@ -29,8 +29,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help='video files and/or folders of videos')
     parser.add_argument('--checkpoint', help='recognizer weights (path or '
                         'URL); without it the weights are random (tests)')
-    parser.add_argument('--list', help='text file, one video path per line '
-                        '(relative paths: to the list file)')
+    # dest = the library keyword, so its messages name the flag
+    parser.add_argument('--list', dest='list_file', help='text file, one '
+                        'video path per line (relative paths: to the list '
+                        'file)')
     parser.add_argument('--out-dir', required=True, help='output folder')
     parser.add_argument('--layout', default='npy', choices=['npy',
                                                             'official'])
@@ -67,7 +69,7 @@ def parse_args(argv=None, parser=None):
         parser.error('--layout official stores RGB and flow (feat_spa / '
                      'feat_tem): give --flow-config and --flow-frames-dir, '
                      'or use --layout npy')
-    if not args.inputs and not args.list:
+    if not args.inputs and not args.list_file:
         parser.error('give video files / folders or --list')
     return args
 
@@ -89,7 +91,7 @@ def main(argv=None):
             args.inputs, args.out_dir, args.config,
             checkpoint=args.checkpoint, flow_config=args.flow_config,
             flow_checkpoint=args.flow_checkpoint, device=args.device,
-            list_file=args.list, layout=args.layout,
+            list_file=args.list_file, layout=args.layout,
             flow_frames_dir=args.flow_frames_dir, flow_tmpl=args.flow_tmpl,
             flow_start_index=args.flow_start_index, fps=args.fps,
             overwrite=args.overwrite, snippet_len=args.snippet_len,
@@ -102,7 +104,8 @@ def main(argv=None):
             print(f'error: {message}', file=sys.stderr)
         return 1 if summary['failed'] else 0
 
-    # OSError too (an unreadable --list), as before run_cli.
+    # OSError too (an unreadable --list, --out-dir a file), as before
+    # run_cli.
     sys.exit(run_cli(run, errors=(ValueError, OSError), parser=parser))
 
 

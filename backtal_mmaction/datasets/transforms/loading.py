@@ -27,6 +27,40 @@ def check_float_features(arr: np.ndarray, where: str) -> None:
                          f'must be floating point ({"/".join(FLOAT_DTYPES)})')
 
 
+def check_snippet_features(feat: np.ndarray, source: str,
+                           feat_dim: Optional[int] = None) -> np.ndarray:
+    """The checks every feature array gets, read from a file or given in
+    memory: 2-D ``(D, T)``, ``D == feat_dim`` (with a hint when the array
+    looks transposed), ``T >= 1``, finite values.
+
+    Args:
+        feat (np.ndarray): ``(D, T)`` floating-point features.
+        source (str): Names the video / file in messages.
+        feat_dim (int, optional): The ``D`` the config expects.
+
+    Returns:
+        np.ndarray: ``(D, T)`` contiguous float32.
+    """
+    if feat.ndim != 2:
+        raise ValueError(f'{source}: features must be 2-D, got shape '
+                         f'{feat.shape}')
+    dim, length = feat.shape
+    if feat_dim is not None and dim != feat_dim:
+        hint = (' (is `axis` right? the array looks transposed)'
+                if length == feat_dim else '')
+        raise ValueError(f'{source} has feature dim {dim} but the config '
+                         f'expects feat_dim={feat_dim}{hint}')
+    if length == 0:
+        raise ValueError(f'{source} has 0 snippets (T=0)')
+    feat = np.ascontiguousarray(feat, dtype=np.float32)
+    bad = ~np.isfinite(feat)
+    if bad.any():
+        raise ValueError(
+            f'{source} holds {int(bad.sum())} NaN/Inf values (first at '
+            f'snippet {int(np.argwhere(bad)[0][1])})')
+    return feat
+
+
 @TRANSFORMS.register_module()
 class LoadSnippetFeature(BaseTransform):
     """Load ``results['feature_path']`` into ``results['features']`` ``(D, T)``.
@@ -136,24 +170,9 @@ class LoadSnippetFeature(BaseTransform):
                 f'video {name!r}: cannot read feature file {path} '
                 f'(truncated, corrupt or not a NumPy .npy/.npz file): '
                 f'{type(e).__name__}: {e}') from None
-        if feat.ndim != 2:
-            raise ValueError(f'video {name!r}: features in {path} must be '
-                             f'2-D, got shape {feat.shape}')
-        dim, length = feat.shape
-        if self.feat_dim is not None and dim != self.feat_dim:
-            hint = (' (is `axis` right? the array looks transposed)'
-                    if length == self.feat_dim else '')
-            raise ValueError(
-                f'video {name!r}: {path} has feature dim {dim} but the '
-                f'config expects feat_dim={self.feat_dim}{hint}')
-        if length == 0:
-            raise ValueError(f'video {name!r}: {path} has 0 snippets (T=0)')
-        feat = np.ascontiguousarray(feat, dtype=np.float32)
-        bad = ~np.isfinite(feat)
-        if bad.any():
-            raise ValueError(
-                f'video {name!r}: {path} holds {int(bad.sum())} NaN/Inf '
-                f'values (first at snippet {int(np.argwhere(bad)[0][1])})')
+        feat = check_snippet_features(feat, f'video {name!r}: {path}',
+                                      self.feat_dim)
+        length = feat.shape[1]
         pl = results.get('point_label')
         if pl is not None and len(pl) != length:
             raise ValueError(f'video {name!r}: point_label in {path} has '
