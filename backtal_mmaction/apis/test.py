@@ -15,7 +15,10 @@ behind ``tools/analysis/postprocess_raw.py``).
 - the checkpoint must match the model built from the config (keys and
   shapes) and ``cfg_options`` keys must exist; both fail before testing;
 - ``out_json`` / ``dump`` files and ``save_raw`` / ``vis_dir`` directories
-  that already hold results are never replaced without ``overwrite``;
+  that already hold results are never replaced without ``overwrite``, and
+  ``out_json`` / ``dump`` are never one of the run's input files (the
+  config, the checkpoint, the files the test dataset and evaluator read:
+  :func:`files_read_by_test`), even with ``overwrite``;
 - on CUDA the test dataloader pins its batches and the data preprocessor
   copies them to the GPU without blocking (unless the config says
   otherwise).
@@ -27,10 +30,15 @@ reproduces the mAP of the test run exactly (same post-processor, same
 float32 detections, same video order). GT: ``gt`` (+ ``subset``), else the
 test evaluator's ``ann_file``
 (:func:`~backtal_mmaction.cli.runner.find_test_evaluator`), else
-the GT stored with each video (what the metric saw).
+the GT stored with each video (what the metric saw); the report says which
+and why. The raw outputs must be those of a model the config's
+post-processor can read (BackTAL's ``cas_supp`` ...); ``out_json`` is never
+one of the files read (raw outputs, config, GT).
 """
+import os
 import os.path as osp
 import time
+import zipfile
 from inspect import signature as _signature
 from typing import Callable, Dict, List, Optional, Sequence, Union
 
@@ -40,8 +48,8 @@ from mmengine.config import Config
 
 from ..cli.config import load_config
 from ..cli.runner import (add_custom_hook, build_runner, check_datasets,
-                          check_output_file, find_test_evaluator,
-                          prepare_launcher, use_pinned_memory)
+                          find_test_evaluator, prepare_launcher,
+                          use_pinned_memory)
 from ..datasets.gt_io import load_gt_database
 from ..engine.hooks.cas_visualization_hook import check_no_figures
 from ..engine.hooks.raw_outputs import (RAW_META_FILE, find_raw_files,
@@ -49,10 +57,60 @@ from ..engine.hooks.raw_outputs import (RAW_META_FILE, find_raw_files,
 from ..evaluation.functional.detection_map import (
     DEFAULT_TIOU_THRESHOLDS, dump_activitynet_results, evaluate_detections,
     format_detection_table, load_activitynet_gt)
+from ..utils import check_output_path
 from .train import default_work_dir
 
-__all__ = ['build_test_cfg', 'test_localizer', 'load_raw_dir',
-           'postprocess_records', 'postprocess_raw_outputs']
+__all__ = ['build_test_cfg', 'test_localizer', 'files_read_by_test',
+           'load_raw_dir', 'postprocess_records', 'postprocess_raw_outputs']
+
+
+def _files_named_in(node, data_root: Optional[str] = None) -> List[str]:
+    """The ``*_file`` paths (``ann_file``, ``click_file``,
+    ``ambiguous_file`` ...) of a dataset / evaluator config, nested ones
+    (dataset wrappers, evaluator lists) included; a relative path is also
+    taken under the node's ``data_root``, where MMEngine's datasets look."""
+    found = []
+    if isinstance(node, (list, tuple)):
+        for item in node:
+            found += _files_named_in(item, data_root)
+    elif isinstance(node, dict):
+        data_root = node.get('data_root') or data_root
+        for key, value in node.items():
+            paths = [value] if isinstance(value, str) else (
+                value if isinstance(value, (list, tuple)) else [])
+            if key.endswith('_file'):
+                for path in paths:
+                    if isinstance(path, str) and path:
+                        found.append(path)
+                        if data_root and not osp.isabs(path):
+                            found.append(osp.join(data_root, path))
+            elif isinstance(value, (dict, list, tuple)):
+                found += _files_named_in(value, data_root)
+    return found
+
+
+def files_read_by_test(cfg: Config,
+                       config: Union[str, Config, None] = None,
+                       checkpoint: Optional[str] = None) -> List[str]:
+    """The files a test run reads, which none of its outputs may be.
+
+    Args:
+        cfg (Config): The loaded config.
+        config (str | Config, optional): The config as given (a path is
+            an input; a loaded config's ``filename`` too).
+        checkpoint (str, optional): The checkpoint.
+
+    Returns:
+        list[str]: the config file, the checkpoint, and every ``*_file`` of
+        the test dataset and the test evaluator(s) (GT, clicks, ambiguous
+        segments).
+    """
+    files = [config if isinstance(config, (str, os.PathLike)) else
+             getattr(cfg, 'filename', None), checkpoint]
+    loader = cfg.get('test_dataloader') or {}
+    files += _files_named_in(loader.get('dataset'))
+    files += _files_named_in(cfg.get('test_evaluator'))
+    return [os.fspath(f) for f in files if f]
 
 
 def build_test_cfg(config: Union[str, Config],
@@ -80,7 +138,9 @@ def build_test_cfg(config: Union[str, Config],
         FileNotFoundError: the checkpoint (a local path) does not exist.
         FileExistsError / IsADirectoryError: an output exists (without
             ``overwrite``) or is a directory.
-        ValueError: ``dump`` without a ``.pkl`` / ``.pickle`` suffix,
+        ValueError: ``out_json`` or ``dump`` is one of the run's inputs
+            (:func:`files_read_by_test`), ``dump`` without a ``.pkl`` /
+            ``.pickle`` suffix,
             ``vis_dir`` without ``vis_cas``, or ``out_json`` and the config
             has no test evaluator.
     """
@@ -91,9 +151,10 @@ def build_test_cfg(config: Union[str, Config],
         default_work_dir(cfg, config)
     cfg.load_from = checkpoint
     cfg.resume = False
+    inputs = files_read_by_test(cfg, config, checkpoint)
     for option, path in (('`out_json`', out_json), ('`dump`', dump)):
         if path:
-            check_output_file(path, option, overwrite=overwrite)
+            check_output_path(path, option, overwrite, inputs)
     if out_json:
         evaluator = find_test_evaluator(cfg)
         if evaluator is None:
@@ -248,6 +309,82 @@ def _stored_gt(records: Sequence[dict]) -> Dict[str, dict]:
     }
 
 
+_BACKTAL_RAW_KEYS = ('cas_supp', 'video_scores_supp')
+
+
+def _reads_backtal_raw(post_processor_cls) -> bool:
+    """Whether a post-processor class is called as
+    :func:`postprocess_records` calls it: ``(cas, video_scores, magnitude,
+    num_frames=, duration=)``, the interface of BackTAL's raw outputs."""
+    try:
+        _signature(post_processor_cls.__call__).bind(
+            None, None, None, None, num_frames=1, duration=1.0)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _check_raw_writer(post_processor, cfg: Config, where: str, raw_dir: str,
+                      raw_file: str, meta: dict) -> None:
+    """Refuse raw outputs that the config's post-processor cannot read.
+
+    The writer is the post-processor ``raw_outputs_meta.json`` records,
+    else what the keys of a raw file show (BackTAL's ``cas_supp``,
+    ``video_scores_supp``, or another model's).
+
+    Raises:
+        ValueError: naming the writer and the config's post-processor.
+    """
+    saved = meta.get('post_processor')
+    saved = saved.get('type') if isinstance(saved, dict) else None
+    if isinstance(saved, str):
+        saved_cls = MODELS.get(saved)
+        backtal_raw = saved_cls is None or _reads_backtal_raw(saved_cls)
+        writer = f'a model post-processed by {saved}'
+        if meta.get('load_from'):
+            writer += f" (checkpoint {meta['load_from']})"
+    else:  # an older meta file, or none: the arrays say who wrote them
+        try:
+            with np.load(raw_file, allow_pickle=False) as npz:
+                keys = sorted(npz.files)
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+            return  # load_raw_dir names the unreadable file
+        backtal_raw = all(k in keys for k in _BACKTAL_RAW_KEYS)
+        writer = f"a model whose raw outputs are {', '.join(keys)}"
+    this = (f"{where}'s model {cfg.model.get('type')} post-processes with "
+            f'{type(post_processor).__name__}')
+    if not backtal_raw:
+        raise ValueError(
+            f'{raw_dir} holds raw outputs of {writer}; postprocess_raw '
+            "re-runs post-processors that read BackTAL's raw outputs "
+            f'({", ".join(_BACKTAL_RAW_KEYS)}) only ({this})')
+    if not _reads_backtal_raw(type(post_processor)):
+        takes = list(_signature(type(post_processor).__call__).parameters)
+        raise ValueError(
+            f'{raw_dir} holds raw outputs of {writer}, but {this}, which '
+            f'cannot read them (it takes {", ".join(takes[1:])}); use the '
+            'config the raw outputs were saved with')
+
+
+def _stored_gt_message(raw_dir: str, cfg: Config, where: str,
+                       meta: dict) -> str:
+    """Say that the GT saved with the raw outputs is scored, and why (the
+    config names no GT file for the metric); the test dataset's GT file,
+    which is not read, is named too."""
+    msg = (f'GT: the segments saved with each video in {raw_dir} (what the '
+           f'test metric saw'
+           + (f" with checkpoint {meta['load_from']}"
+              if meta.get('load_from') else '')
+           + f"), since the test evaluator of {where} names no ann_file")
+    dataset = (cfg.get('test_dataloader') or {}).get('dataset') or {}
+    ann_file = dataset.get('ann_file') if isinstance(dataset, dict) else None
+    if ann_file:
+        state = '' if osp.isfile(ann_file) else ' (absent here)'
+        msg += (f"; the config's test dataset file {ann_file}{state} is "
+                'not read')
+    return msg + '. Pass `gt` FILE to score against a GT file.'
+
+
 def _not_in_gt_message(videos: List[str], raw_dir: str, gt: Optional[str],
                        subset: Optional[str], evaluator: dict) -> str:
     """Name raw-output videos the GT lacks, and the GT subset they are in
@@ -300,48 +437,67 @@ def postprocess_raw_outputs(config: Union[str, Config],
         per_class (bool): ``not --no-per-class``: per-class AP in the table.
         cfg_options (dict, optional): parsed ``--cfg-options``.
         cfg_options_allow_new (bool): ``--cfg-options-allow-new``.
-        log (callable): receives the report lines (default: ``print``).
+        log (callable): receives the report lines (default: ``print``),
+            the GT used and why among them.
 
     Returns:
         dict: ``evaluate_detections``' result (``mAP`` per tIoU,
         ``average_mAP``, fractions in [0, 1], ...) plus ``predictions``
         (``{video: dict(segments, scores, labels)}``) and ``class_names``.
+
+    Raises:
+        FileExistsError / IsADirectoryError / ValueError: ``out_json``
+            exists (without ``overwrite``), is a folder, or is one of the
+            files read (raw outputs, config, GT), checked first.
+        ValueError: raw outputs the config's post-processor cannot read
+            (written by another model), videos missing on either side.
     """
     if subset and not gt:
         raise ValueError(
             '`subset` applies to `gt` only: pass `gt` FILE `subset` S '
             "(without `gt` the GT is the test evaluator's ann_file, else the "
             'GT saved with the raw outputs)')
-    if out_json and osp.isdir(out_json):
-        raise IsADirectoryError(f'`out_json` {out_json} is a directory')
-    if out_json and osp.exists(out_json) and not overwrite:
-        raise FileExistsError(f'{out_json} already exists; pass '
-                              '`overwrite` to replace it')
     start = time.perf_counter()
     cfg = load_config(config, cfg_options, cfg_options_allow_new)
+    where = config if isinstance(config, str) else 'the config'
     pp_cfg = cfg.model.get('post_processor')
     if pp_cfg is None:
-        where = config if isinstance(config, str) else 'the config'
         raise ValueError(f'{where}: model has no post_processor')
+    evaluator = dict(find_test_evaluator(cfg) or {})
+    raw_files = find_raw_files(raw_dir)
+    if out_json:  # before anything is computed; never one of the inputs
+        check_output_path(
+            out_json, '`out_json`', overwrite,
+            [*raw_files, osp.join(raw_dir, RAW_META_FILE), gt,
+             *files_read_by_test(cfg, config)])
     post_processor = MODELS.build(pp_cfg)
+    meta = read_raw_meta(raw_dir) or {}
+    _check_raw_writer(post_processor, cfg, where, raw_dir, raw_files[0],
+                      meta)
 
     records = load_raw_dir(raw_dir)
-    meta = read_raw_meta(raw_dir) or {}
-    evaluator = dict(find_test_evaluator(cfg) or {})
     class_names = meta.get('classes') or None
     if gt:
         gt_videos, class_names = load_activitynet_gt(
             gt, subset=subset, class_names=class_names)
+        log(f'GT: {gt}' + (f' (subset {subset!r})' if subset else '')
+            + ', given as `gt`')
     elif evaluator.get('ann_file'):
         gt_videos, class_names = load_activitynet_gt(
             evaluator['ann_file'], subset=evaluator.get('subset'),
             class_names=class_names)
+        ev_subset = evaluator.get('subset')
+        log(f"GT: {evaluator['ann_file']}"
+            + (f' (subset {ev_subset!r})' if ev_subset else '')
+            + f", the ann_file of {where}'s test evaluator (pass `gt` for "
+            'another file)')
     else:
         if not class_names:
             raise ValueError(
                 f'{raw_dir}: no class list ({osp.basename(raw_dir)}'
                 '/raw_outputs_meta.json missing); pass `gt`')
         gt_videos = _stored_gt(records)
+        log(_stored_gt_message(raw_dir, cfg, where, meta))
     saved = {r['video_name'] for r in records}
     extra = sorted(saved - set(gt_videos))
     if extra:
@@ -376,7 +532,7 @@ def postprocess_raw_outputs(config: Union[str, Config],
     log(format_detection_table(result, class_names, per_class=per_class))
     if out_json:
         dump_activitynet_results(predictions, class_names, out_json,
-                                 overwrite=overwrite)
+                                 overwrite=overwrite)  # checked above
         log(f'wrote {out_json}')
     result['predictions'] = predictions
     result['class_names'] = class_names

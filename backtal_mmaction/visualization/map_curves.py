@@ -4,17 +4,76 @@ E.g. weak supervision vs BackTAL vs two-stage on THUMOS14: one line per
 result, x = the evaluated tIoU thresholds, y = mAP (%), the average mAP in
 the legend. Drawn with matplotlib's Agg canvas (no display, no pyplot
 state), imported only when a chart is drawn.
+
+:func:`check_figure_path` is the output rule of every chart writer of the
+plugin (this one, the training curves): the file is saved in the format its
+extension names (``.pdf``, ``.svg``, ``.png``, ...; none: PNG), and an
+extension matplotlib cannot write is refused before anything is computed.
 """
 import os.path as osp
-from typing import Optional, Sequence
+import shutil
+from typing import Iterable, List, Optional, Sequence
 
 import numpy as np
 
-from ..utils import atomic_replace
+from ..utils import atomic_replace, check_output_path
 
-__all__ = ['plot_map_curves']
+__all__ = [
+    'check_figure_path', 'figure_formats', 'plot_map_curves', 'save_figure'
+]
 
 _MARKERS = ('o', 's', '^', 'D', 'v', 'P', 'X', '*')
+
+
+def figure_formats() -> List[str]:
+    """The file extensions matplotlib can write here (sorted): its canvas's
+    formats, less ``pgf`` unless its LaTeX program is installed."""
+    import matplotlib
+    from matplotlib.backend_bases import FigureCanvasBase
+    formats = set(FigureCanvasBase.get_supported_filetypes())
+    # pgf needs xelatex (or the configured TeX) at save time
+    if not shutil.which(matplotlib.rcParams['pgf.texsystem']):
+        formats.discard('pgf')
+    return sorted(formats)
+
+
+def check_figure_path(path: str, option: str, overwrite: bool,
+                      inputs: Iterable[Optional[str]] = ()) -> str:
+    """Check a chart's output file before anything is drawn.
+
+    Args:
+        path (str): The figure file.
+        option (str): How the user named it (``'--plot'``, ```out_file```).
+        overwrite (bool): Whether an existing file may be replaced.
+        inputs (Iterable[str]): The files the run reads; ``path`` may be
+            none of them.
+
+    Returns:
+        str: The format to save in: the extension's (lower case), ``'png'``
+        for a name without one.
+
+    Raises:
+        ValueError: an extension matplotlib cannot write (the message lists
+            the supported ones), or ``path`` is one of ``inputs``.
+        IsADirectoryError / FileExistsError: see
+            :func:`~backtal_mmaction.utils.check_output_path`.
+    """
+    check_output_path(path, option, overwrite, inputs)
+    ext = osp.splitext(str(path))[1][1:].lower()
+    if not ext:
+        return 'png'
+    formats = figure_formats()
+    if ext not in formats:
+        raise ValueError(f'{option} {path}: matplotlib cannot write .{ext} '
+                         'figures; use one of the extensions '
+                         f'{", ".join("." + f for f in formats)}')
+    return ext
+
+
+def save_figure(fig, path: str, fmt: str, **kwargs) -> None:
+    """Save ``fig`` as ``fmt`` (:func:`check_figure_path`), atomically."""
+    atomic_replace(path, lambda tmp: fig.savefig(tmp, format=fmt, **kwargs),
+                   '.' + fmt)
 
 
 def plot_map_curves(results: Sequence[dict],
@@ -30,8 +89,10 @@ def plot_map_curves(results: Sequence[dict],
 evaluate_detections` (``tiou_thresholds`` ``(K_r, )``, ``mAP``
             ``(K_r, )`` in ``[0, 1]``, ``average_mAP``).
         labels (Sequence[str]): ``R`` legend names.
-        out_file (str, optional): PNG to write (folders are created, the
-            file appears complete or not at all). None: only draw.
+        out_file (str, optional): Figure to write, in the format of its
+            extension (PNG without one; :func:`check_figure_path`); folders
+            are created, the file appears complete or not at all. None: only
+            draw.
         title (str, optional): Chart title.
         overwrite (bool): Replace an existing ``out_file``. Defaults to
             False: an existing file is never lost.
@@ -43,16 +104,17 @@ evaluate_detections` (``tiou_thresholds`` ``(K_r, )``, ``mAP``
     Raises:
         FileExistsError: ``out_file`` exists and ``overwrite`` is False
             (checked before drawing).
-        ValueError: no results, or not one label per result.
+        IsADirectoryError: ``out_file`` is a folder.
+        ValueError: no results, not one label per result, or an
+            ``out_file`` extension matplotlib cannot write.
     """
     if not results:
         raise ValueError('plot_map_curves: no results to plot')
     if len(labels) != len(results):
         raise ValueError(f'plot_map_curves: {len(results)} results but '
                          f'{len(labels)} labels')
-    if out_file is not None and osp.exists(out_file) and not overwrite:
-        raise FileExistsError(f'{out_file} already exists; pass `overwrite` '
-                              'to replace it')
+    if out_file is not None:
+        fmt = check_figure_path(out_file, '`out_file`', overwrite)
     # matplotlib (0.3 s to import) only when a figure is drawn
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -82,6 +144,5 @@ evaluate_detections` (``tiou_thresholds`` ``(K_r, )``, ``mAP``
         ax.set_title(title)
     fig.tight_layout()
     if out_file is not None:
-        atomic_replace(out_file, lambda tmp: fig.savefig(tmp, format='png'),
-                       '.png')
+        save_figure(fig, out_file, fmt)
     return fig

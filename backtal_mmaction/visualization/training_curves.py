@@ -14,7 +14,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ..utils import atomic_replace
+from .map_curves import check_figure_path, save_figure
 
 Curves = Dict[str, Tuple[np.ndarray, np.ndarray]]
 
@@ -34,32 +34,38 @@ def read_scalars(path: str) -> Tuple[Curves, Curves]:
         keys of the other lines (steps = epochs).
 
     Raises:
-        FileNotFoundError / ValueError: naming the file and the line.
+        FileNotFoundError / ValueError: naming the file (and the line); a
+            file that is not UTF-8 text (e.g. a PNG written over it) too.
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'scalars file not found: {path}')
     train: Dict[str, List[Tuple[float, float]]] = {}
     val: Dict[str, List[Tuple[float, float]]] = {}
-    with open(path, encoding='utf-8') as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
+    try:
+        with open(path, encoding='utf-8') as f:
+            lines = f.read().split('\n')
+    except UnicodeDecodeError as e:  # names neither file nor line
+        raise ValueError(f'{path}: not UTF-8 text, so not an MMEngine '
+                         f'scalars.json ({e})') from None
+    for lineno, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise ValueError(f'{path}, line {lineno}: not JSON ({e})') \
+                from None
+        if not isinstance(record, dict) or 'step' not in record:
+            raise ValueError(f'{path}, line {lineno}: expected an object '
+                             'with a "step" (MMEngine scalars.json)')
+        target = train if any(k.startswith('loss')
+                              for k in record) else val
+        for key, value in record.items():
+            if key in _NOT_CURVES or isinstance(value, bool) or \
+                    not isinstance(value, (int, float)):
                 continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise ValueError(f'{path}, line {lineno}: not JSON ({e})') \
-                    from None
-            if not isinstance(record, dict) or 'step' not in record:
-                raise ValueError(f'{path}, line {lineno}: expected an object '
-                                 'with a "step" (MMEngine scalars.json)')
-            target = train if any(k.startswith('loss')
-                                  for k in record) else val
-            for key, value in record.items():
-                if key in _NOT_CURVES or isinstance(value, bool) or \
-                        not isinstance(value, (int, float)):
-                    continue
-                target.setdefault(key, []).append(
-                    (float(record['step']), float(value)))
+            target.setdefault(key, []).append(
+                (float(record['step']), float(value)))
     if not train and not val:
         raise ValueError(f'{path}: no scalars in the file')
 
@@ -97,24 +103,34 @@ def plot_training_curves(runs: Sequence[str],
                          labels: Optional[Sequence[str]] = None,
                          keys: Optional[Sequence[str]] = None,
                          overwrite: bool = False):
-    """Plot losses (left) and validation metrics (right) of runs to a PNG.
+    """Plot losses (left) and validation metrics (right) of runs to a file.
 
     Args:
         runs: ``scalars.json`` files or folders (see :func:`find_scalars`).
-        out_file: PNG path; an existing file is kept unless ``overwrite``.
+        out_file: Figure path, saved in the format of its extension (PNG
+            without one; :func:`~.map_curves.check_figure_path`); an
+            existing file is kept unless ``overwrite``, and it may not be
+            one of the ``scalars.json`` files read.
         labels: Legend name per run; default the run paths.
         keys: Curves to draw; default every loss and every ``mAP_avg``
             metric.
 
     Returns:
         matplotlib.figure.Figure: The figure (its lines hold the data).
+
+    Raises:
+        FileNotFoundError: a run without ``scalars.json``.
+        FileExistsError / IsADirectoryError / ValueError: ``out_file``
+            exists (without ``overwrite``), is a folder, is one of the
+            scalars files, or has an extension matplotlib cannot write.
     """
-    if osp.exists(out_file) and not overwrite:
-        raise FileExistsError(f'{out_file} already exists; pass `overwrite` '
-                              'to replace it')
     labels = list(labels) if labels else list(runs)
     if len(labels) != len(runs):
         raise ValueError(f'{len(labels)} labels for {len(runs)} runs')
+    scalars = [find_scalars(run) for run in runs]
+    # Before drawing; the scalars are inputs: a figure written over the
+    # training log would lose it.
+    fmt = check_figure_path(out_file, '`out_file`', overwrite, scalars)
     # Agg canvas on a bare Figure: no pyplot state, no global backend
     # switch; matplotlib (0.3 s to import) only when a figure is drawn.
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -128,8 +144,8 @@ def plot_training_curves(runs: Sequence[str],
     palette = [f'C{i}' for i in range(10)]
     colors = {ax_loss: {}, ax_val: {}}
     drawn = 0
-    for r, (run, label) in enumerate(zip(runs, labels)):
-        train, val = read_scalars(find_scalars(run))
+    for r, (path, label) in enumerate(zip(scalars, labels)):
+        train, val = read_scalars(path)
         for curves, ax in ((train, ax_loss), (val, ax_val)):
             for key, (steps, values) in curves.items():
                 wanted = (key in keys) if keys else (
@@ -151,7 +167,5 @@ def plot_training_curves(runs: Sequence[str],
             ax.legend(fontsize=7)
         ax.grid(alpha=0.3)
     fig.tight_layout()
-    os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
-    atomic_replace(out_file, lambda tmp: fig.savefig(tmp, format='png',
-                                                     dpi=120), '.png')
+    save_figure(fig, out_file, fmt, dpi=120)
     return fig

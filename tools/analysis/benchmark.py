@@ -106,6 +106,10 @@ def parse_args(argv=None, parser=None):
     args = parser.parse_args(argv)
     if args.batch is not None and args.batch < 1:
         parser.error(f'--batch must be >= 1, got {args.batch}')
+    # torch.set_num_threads rejects < 1 deep in the run (and 0 would
+    # silently mean the default)
+    if args.threads is not None and args.threads < 1:
+        parser.error(f'--threads must be >= 1, got {args.threads}')
     return args
 
 

@@ -13,15 +13,20 @@ markdown table of the shares over the top ``--top-k-ratio`` x G false
 positives and the mAP gain of removing each type; with ``--out-dir`` also
 writes ``fp_analysis.md``, ``fp_analysis.json`` and the bar chart
 ``fp_analysis.png``. Works on any file ``TALMetric(dump_results=...)`` or
-``tools/test.py --out-json`` writes. The logic lives in
+``tools/test.py --out-json`` writes.
+
+The results are scored against the GT as ``eval_detections.py`` scores
+them: without ``--subset``, against the one subset all result videos
+belong to (results spanning several subsets, or none, are refused), so
+mAP and the gains match that tool's at ``--tiou``. The logic lives in
 ``backtal_mmaction.evaluation.analysis.error_report``.
 """
 import argparse
 from typing import Optional, Sequence
 
-from backtal_mmaction.cli.errors import run_cli
+from backtal_mmaction.cli.errors import flag_message, run_cli
 from backtal_mmaction.evaluation.analysis.error_report import (
-    diagnose_result_file, save_error_analysis)
+    diagnose_result_file, report_paths, save_error_analysis)
 from backtal_mmaction.evaluation.analysis.false_positives import \
     format_error_table
 
@@ -33,7 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('result', help='ActivityNet result JSON')
     parser.add_argument('gt', help='ground-truth JSON with a "database"')
     parser.add_argument('--subset', default=None,
-                        help='GT subset the results belong to (e.g. test)')
+                        help='GT subset the results belong to (e.g. test); '
+                        'default: the one subset the result videos belong '
+                        'to, as eval_detections.py infers it')
     parser.add_argument('--tiou', type=float, default=0.5,
                         help='tIoU threshold of a true positive (0.5)')
     parser.add_argument(
@@ -61,21 +68,26 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     args = parse_args(argv, parser)
 
     def run(_):
+        inputs = [args.result, args.gt]
+        if args.out_dir:  # before the analysis
+            report_paths(args.out_dir, inputs)
         result = diagnose_result_file(
             args.result,
             args.gt,
             subset=args.subset,
             tiou_threshold=args.tiou,
             top_k_ratio=args.top_k_ratio,
-            rank_by=args.rank_by)
+            rank_by=args.rank_by,
+            log=lambda msg: print(flag_message(msg, parser)))
         print(format_error_table(result))
         if args.out_dir:
             paths = save_error_analysis(
                 result,
                 args.out_dir,
+                inputs=inputs,
                 result=args.result,
                 gt=args.gt,
-                subset=args.subset)
+                subset=result['subset'])
             print(f"wrote {paths['png']} and fp_analysis.{{md,json}} to "
                   f'{args.out_dir}')
         return result

@@ -14,7 +14,8 @@ wrote, it reproduces the in-memory numbers bit for bit.
 Without ``--subset`` the subset is inferred from the result file: when all
 its videos belong to one subset of the GT (e.g. ``test``), only that
 subset's GT is scored (scoring the other subsets too would count their GT
-as missed); results spanning several subsets are refused.
+as missed); results spanning several subsets are refused (pass
+``--subset``), and so is a result file without any video.
 
 ``--ambiguous FILE`` removes predictions overlapping the segments of a
 THUMOS14 ``Ambiguous_test.txt``-style file before matching (CO2-Net /
@@ -22,17 +23,22 @@ HR-Pro rule, see ``ambiguous_prediction_mask``).
 
 Several result files (``RESULT [RESULT ...] GT``) are evaluated in turn;
 ``--plot out.png`` draws their mAP vs tIoU on one chart (legend: the file
-names or ``--labels``); an existing PNG is kept unless ``--overwrite``.
+names or ``--labels``), in the format its extension names (``.png``,
+``.pdf``, ``.svg``, ...); an existing file is kept unless ``--overwrite``,
+and an input file is never written over.
 The logic lives in ``backtal_mmaction.evaluation.offline``.
 """
 import argparse
 import os.path as osp
 from typing import List, Optional, Sequence
 
-from backtal_mmaction.cli.errors import run_cli
+from backtal_mmaction.cli.errors import flag_message, run_cli
+from backtal_mmaction.evaluation.analysis.error_report import \
+    check_result_videos
 from backtal_mmaction.evaluation.functional import DEFAULT_TIOU_THRESHOLDS
 from backtal_mmaction.evaluation.offline import evaluate_result_file
-from backtal_mmaction.visualization.map_curves import plot_map_curves
+from backtal_mmaction.visualization.map_curves import (check_figure_path,
+                                                       plot_map_curves)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -69,9 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
         help='print only the mAP summary, not the per-class table')
     parser.add_argument(
         '--plot',
-        metavar='PNG',
+        metavar='FIGURE',
         default=None,
-        help='draw mAP vs tIoU of every result file on one chart')
+        help='draw mAP vs tIoU of every result file on one chart (.png, '
+        '.pdf, .svg, ...: the format of the extension)')
     parser.add_argument(
         '--labels',
         nargs='+',
@@ -109,24 +116,29 @@ def main(argv: Optional[Sequence[str]] = None) -> List[dict]:
     """Evaluate, print the tables (and plot); returns the result dicts."""
     parser = build_parser()
     args = parse_args(argv, parser)
-    # heavy import after parsing: --help and usage errors need no torch
-    from backtal_mmaction.cli.runner import check_output_file
-
     def run(_):
         if args.plot is not None:  # before minutes of evaluation
-            check_output_file(args.plot, '--plot', args.overwrite)
+            check_figure_path(args.plot, '--plot', args.overwrite,
+                              inputs=[*args.result, args.gt, args.ambiguous])
         results = []
         for path in args.result:
             if len(args.result) > 1:
                 print(f'\n== {path}')
-            results.append(
-                evaluate_result_file(
-                    path,
-                    args.gt,
-                    subset=args.subset,
-                    tiou_thresholds=args.tiou or DEFAULT_TIOU_THRESHOLDS,
-                    ambiguous_file=args.ambiguous,
-                    per_class=not args.no_per_class))
+            # The report is held back until the file is known to hold
+            # videos: an empty one would be scored 0 against every GT video.
+            report = []
+            result = evaluate_result_file(
+                path,
+                args.gt,
+                subset=args.subset,
+                tiou_thresholds=args.tiou or DEFAULT_TIOU_THRESHOLDS,
+                ambiguous_file=args.ambiguous,
+                per_class=not args.no_per_class,
+                log=report.append)
+            check_result_videos(result['num_result_videos'], path)
+            # library keywords in the report (`subset`) as this tool's flags
+            print(flag_message('\n'.join(report), parser))
+            results.append(result)
         if args.plot is not None:
             labels = args.labels or [
                 osp.splitext(osp.basename(p))[0] for p in args.result

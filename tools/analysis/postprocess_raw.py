@@ -13,7 +13,11 @@ then tune the post-processing in seconds::
 With the config's own settings it reproduces the mAP of the test run
 exactly (same post-processor, same float32 detections, same video order).
 GT: ``--gt FILE [--subset S]``, else the test evaluator's ``ann_file``,
-else the GT stored with each video (what the metric saw).
+else the GT stored with each video (what the metric saw); the report's
+``GT:`` line says which and why. Raw outputs of another model than the
+config's (e.g. BackTAL's with an AnchorFreeTAD config) are refused, naming
+both; ``--out-json`` is never one of the files read (the raw outputs, the
+config, the GT), even with ``--overwrite``.
 
 A thin command line over
 :func:`backtal_mmaction.apis.postprocess_raw_outputs`
@@ -22,7 +26,8 @@ A thin command line over
 import argparse
 from typing import Optional, Sequence
 
-from backtal_mmaction.cli.errors import parse_cfg_options, run_cli
+from backtal_mmaction.cli.errors import (flag_message, parse_cfg_options,
+                                         run_cli)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,7 +83,9 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         tiou=args.tiou, allow_missing=args.allow_missing,
         out_json=args.out_json, overwrite=args.overwrite,
         per_class=not args.no_per_class, cfg_options=args.cfg_options,
-        cfg_options_allow_new=args.cfg_options_allow_new), parser=parser)
+        cfg_options_allow_new=args.cfg_options_allow_new,
+        # library keywords in the report (`gt`) as this tool's flags
+        log=lambda msg: print(flag_message(msg, parser))), parser=parser)
 
 
 if __name__ == '__main__':

@@ -8,20 +8,35 @@ its GT, run :func:`~.false_positives.diagnose_false_positives`, and write
 import json
 import os
 import os.path as osp
-from typing import Optional
+from typing import Callable, Iterable, Optional
 
 import numpy as np
 
 from ...datasets.gt_io import load_gt
-from ...utils import atomic_replace, atomic_write
+from ...utils import atomic_replace, atomic_write, check_output_path
 from ..offline import results_against_gt
 from .false_positives import diagnose_false_positives, format_error_table
 
 __all__ = [
-    'diagnose_result_file', 'plot_error_breakdown', 'save_error_analysis'
+    'check_result_videos', 'diagnose_result_file', 'plot_error_breakdown',
+    'report_paths', 'save_error_analysis'
 ]
 
 _COLORS = ('#8c564b', '#d62728', '#1f77b4', '#9467bd', '#7f7f7f')
+
+
+def check_result_videos(num_videos: int, result_file: str) -> None:
+    """Refuse a result file without any video.
+
+    Scored, it would give mAP 0 against every GT video: a wrong number
+    rather than the hint that the file is not the one meant.
+
+    Raises:
+        ValueError: ``num_videos`` is 0 (the message names the file).
+    """
+    if not num_videos:
+        raise ValueError(f'{result_file}: no videos in results (its '
+                         '"results" object is empty); nothing to evaluate')
 
 
 def diagnose_result_file(result_file: str,
@@ -29,29 +44,48 @@ def diagnose_result_file(result_file: str,
                          subset: Optional[str] = None,
                          tiou_threshold: float = 0.5,
                          top_k_ratio: float = 1.0,
-                         rank_by: str = 'class') -> dict:
+                         rank_by: str = 'class',
+                         log: Callable[[str], None] = print) -> dict:
     """DETAD false-positive breakdown of an ActivityNet result file.
+
+    The results are scored against the GT exactly as
+    :func:`~backtal_mmaction.evaluation.offline.evaluate_result_file`
+    scores them (``tools/analysis/eval_detections.py``), subset inference
+    included, so the mAP here is that tool's at ``tiou_threshold``.
 
     Args:
         result_file (str): Result JSON (labels must be GT class names).
         gt_file (str): GT JSON; the class list is the whole file's.
         subset (str, optional): GT subset the results belong to; every
-            result video must be in it. Defaults to all GT videos.
+            result video must be in it. Default: the one subset the result
+            videos belong to (inferred and logged), all videos for a GT
+            with a single subset.
         tiou_threshold, top_k_ratio, rank_by: See
             :func:`~.false_positives.diagnose_false_positives`.
+        log (callable): Receives the "subset inferred" message.
 
     Returns:
-        dict: The :func:`~.false_positives.diagnose_false_positives` result.
+        dict: The :func:`~.false_positives.diagnose_false_positives` result,
+        plus ``subset`` (the subset scored, None = all GT videos).
+
+    Raises:
+        ValueError: results spanning several subsets without ``subset``,
+            a result video outside the scored GT, or a result file without
+            videos.
     """
-    gt = load_gt(gt_file, subset=subset)
-    predictions, gt_dets, _ = results_against_gt(result_file, gt, subset)
-    return diagnose_false_positives(
+    gt = load_gt(gt_file)
+    predictions, gt_dets, subset = results_against_gt(
+        result_file, gt, subset, infer=True, log=log)
+    check_result_videos(len(predictions), result_file)
+    result = diagnose_false_positives(
         gt_dets,
         predictions,
         len(gt.class_names),
         tiou_threshold=tiou_threshold,
         top_k_ratio=top_k_ratio,
         rank_by=rank_by)
+    result['subset'] = subset
+    return result
 
 
 def plot_error_breakdown(result: dict, path: str):
@@ -93,22 +127,55 @@ def plot_error_breakdown(result: dict, path: str):
     return fig
 
 
-def save_error_analysis(breakdown: dict, out_dir: str, **meta) -> dict:
-    """Write ``fp_analysis.{md,json,png}`` of a breakdown to ``out_dir``.
+def report_paths(out_dir: str,
+                 inputs: Iterable[Optional[str]] = ()) -> dict:
+    """The report files of ``out_dir``, checked (call it before the
+    analysis runs to fail early).
 
     Args:
-        breakdown (dict): A :func:`diagnose_false_positives` result.
-        out_dir (str): Folder (created); the three files in it are replaced.
-        **meta: Extra JSON fields (e.g. ``result``, ``gt``, ``subset``).
+        out_dir (str): The report folder.
+        inputs (Iterable[str]): The files the analysis reads.
 
     Returns:
-        dict: ``md``, ``json`` and ``png`` -> the paths written.
+        dict: ``md``, ``json`` and ``png`` -> ``out_dir/fp_analysis.<ext>``.
+
+    Raises:
+        ValueError / IsADirectoryError: a report file is one of ``inputs``
+            or a folder. Existing report files are this tool's own and are
+            replaced.
     """
-    os.makedirs(out_dir, exist_ok=True)
     paths = {
         ext: osp.join(out_dir, f'fp_analysis.{ext}')
         for ext in ('md', 'json', 'png')
     }
+    inputs = list(inputs)
+    for path in paths.values():
+        check_output_path(path, '`out_dir`', True, inputs)
+    return paths
+
+
+def save_error_analysis(breakdown: dict, out_dir: str,
+                        inputs: Iterable[Optional[str]] = (),
+                        **meta) -> dict:
+    """Write ``fp_analysis.{md,json,png}`` of a breakdown to ``out_dir``.
+
+    Args:
+        breakdown (dict): A :func:`diagnose_false_positives` result.
+        out_dir (str): Folder (created); the three files in it are replaced
+            (they are this report's own), unless one is in ``inputs``.
+        inputs (Iterable[str]): The files the analysis read (result, GT):
+            none of them is written over.
+        **meta: Extra JSON fields (e.g. ``result``, ``gt``, ``subset``).
+
+    Returns:
+        dict: ``md``, ``json`` and ``png`` -> the paths written.
+
+    Raises:
+        ValueError / IsADirectoryError: a report file is one of ``inputs``
+            or a folder (checked before anything is written).
+    """
+    paths = report_paths(out_dir, inputs)
+    os.makedirs(out_dir, exist_ok=True)
     atomic_write(paths['md'], format_error_table(breakdown) + '\n')
     summary = {
         k: (v.tolist() if isinstance(v, np.ndarray) else v)

@@ -268,8 +268,11 @@ def format_error_table(result: dict) -> str:
     """Markdown table of a :func:`diagnose_false_positives` result."""
     thr = result['tiou_threshold']
     scope = ('per class' if result['rank_by'] == 'class' else 'overall')
+    subset = result.get('subset')  # set by diagnose_result_file
+    where = '' if subset is None else f' (subset {subset!r})'
     lines = [
-        f"False-positive analysis at tIoU {thr:g}: {result['num_gt']} GT, "
+        f"False-positive analysis at tIoU {thr:g}: {result['num_gt']} GT"
+        f"{where}, "
         f"{result['num_tp']} true / {result['num_fp']} false positives, "
         f"mAP@{thr:g} = {100 * result['map']:.2f}%. Shares over the top "
         f"{result['num_top']} false positives (top "

@@ -7,14 +7,13 @@ Result format: ``{"version": ..., "results": {video: [{"label": name,
 readers return the detection dicts of :mod:`.detections`.
 """
 import json
-import os.path as osp
 from collections.abc import Mapping
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from ...datasets.gt_io import GroundTruth, load_gt, load_json
-from ...utils import atomic_write
+from ...utils import atomic_write, check_output_path
 from .detections import flatten_detections
 
 __all__ = [
@@ -152,7 +151,8 @@ def load_activitynet_results(
 def dump_activitynet_results(predictions: Dict[str, dict],
                              class_names: Sequence[str],
                              path: str,
-                             overwrite: bool = False) -> str:
+                             overwrite: bool = False,
+                             inputs: Iterable[Optional[str]] = ()) -> str:
     """Write detections as an ActivityNet result JSON.
 
     Args:
@@ -161,13 +161,18 @@ def dump_activitynet_results(predictions: Dict[str, dict],
         class_names (Sequence[str]): Name of each label index.
         path (str): Output file; parent folders are created.
         overwrite (bool): Replace an existing file. Defaults to False.
+        inputs (Iterable[str]): Files the caller's run read (GT, config,
+            ...): ``path`` may be none of them, even with ``overwrite``.
 
     Returns:
         str: ``path``.
+
+    Raises:
+        FileExistsError / IsADirectoryError / ValueError: ``path`` exists
+            (without ``overwrite``), is a folder or is one of ``inputs``
+            (:func:`~backtal_mmaction.utils.check_output_path`).
     """
-    if osp.exists(path) and not overwrite:
-        raise FileExistsError(f'{path} already exists; refusing to overwrite '
-                              'it (pass overwrite=True to replace it)')
+    check_output_path(path, '`path`', overwrite, inputs)
     class_names = [str(x) for x in class_names]
     names, vid, seg, lab, scores = flatten_detections(
         predictions, 'predictions', len(class_names), with_scores=True)

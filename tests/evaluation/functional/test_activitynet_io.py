@@ -78,7 +78,7 @@ def test_dump_overwrite_protection(tmp_path):
     dump_activitynet_results(pred, ['a'], path)
     before = Path(path).read_text()
     pred['v1']['scores'] = [0.25]
-    with pytest.raises(FileExistsError, match='overwrite=True'):
+    with pytest.raises(FileExistsError, match='`overwrite`'):
         dump_activitynet_results(pred, ['a'], path)
     assert Path(path).read_text() == before  # untouched
     dump_activitynet_results(pred, ['a'], path, overwrite=True)
