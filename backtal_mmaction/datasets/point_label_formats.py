@@ -29,11 +29,13 @@ class, a time that is not a finite number or lies outside
 import csv
 import json
 import math
+import os
 import warnings
 from collections import Counter
 from pathlib import Path
 from typing import Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
+from ..utils import check_output_path
 from .clicks import (click_statistics, convert_thumos_csv, dump_click_file,
                      load_ground_truth, merge_click_files, validate_clicks)
 
@@ -111,12 +113,15 @@ class _ClickCollector:
         self.background_label = background_label
         self.clicks: Dict[str, List[dict]] = {}
         self.skipped: List[Tuple[int, str]] = []
+        self.rows = 0  # data rows read (not the header, not blank lines)
 
     def where(self, line: int, video: str) -> str:
         return f"{self.path}, line {line}, video '{video}'"
 
     def known_video(self, line: int, video: str) -> bool:
-        """Whether ``video`` is in the GT; records or raises otherwise."""
+        """Whether ``video`` is in the GT; records or raises otherwise
+        (called once per data row: counts them)."""
+        self.rows += 1
         if not video:
             raise ValueError(f'{self.path}, line {line}: empty video name')
         if video in self.gt:
@@ -143,13 +148,17 @@ class _ClickCollector:
 
     def video_fps(self, line: int, video: str,
                   overrides: Optional[Mapping[str, float]]) -> float:
-        fps = (overrides or {}).get(video, self.gt[video].get('fps'))
-        if isinstance(fps, bool) or not isinstance(fps, (int, float)) \
-                or not math.isfinite(fps) or fps <= 0:
+        overridden = video in (overrides or {})
+        fps = overrides[video] if overridden else self.gt[video].get('fps')
+        if not _positive(fps):
+            # name where the bad value comes from
+            source = ('fps_overrides gives' if overridden else
+                      'the ground truth has')
+            hint = '' if overridden else \
+                ' (give it in fps_overrides / --fps-json)'
             raise ValueError(
                 f"{self.where(line, video)}: frame indices need the video's "
-                f"fps, but the ground truth has 'fps' {fps!r} for it (give "
-                'it in fps_overrides / --fps-json)')
+                f"fps, but {source} 'fps' {fps!r} for it{hint}")
         return float(fps)
 
     def add(self, line: int, video: str, time: float, label: str) -> None:
@@ -175,7 +184,15 @@ class _ClickCollector:
             dict(time=time, type=ctype, label=name, annotator=self.annotator))
 
     def result(self) -> Dict[str, List[dict]]:
-        """The clicks; warns once with the count of skipped rows."""
+        """The clicks; warns once with the count of skipped rows.
+
+        Raises:
+            ValueError: The file has no data row (a header-only CSV, an
+                empty SF-Net file): nothing to convert.
+        """
+        if not self.rows:
+            raise ValueError(f'{self.path}: no rows (no point label to '
+                             'convert)')
         if self.skipped:
             shown = ', '.join(f"line {line} '{video}'"
                               for line, video in self.skipped[:_SHOWN])
@@ -186,6 +203,13 @@ class _ClickCollector:
                 f'{len({v for _, v in self.skipped})} video(s) not in the '
                 f'ground truth: {shown}{more}', UserWarning, stacklevel=3)
         return self.clicks
+
+
+def _positive(value) -> bool:
+    """Whether ``value`` is a finite number > 0 (bools and strings
+    excluded): a frame rate."""
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and math.isfinite(value) and value > 0)
 
 
 def _existing(path) -> Path:
@@ -364,13 +388,20 @@ def convert_point_labels(fmt: str,
         dict[str, list[dict]]: video -> clicks of all files, sorted by time
         (``merge_click_files``: a row repeated exactly in one file is kept
         once).
+
+    Raises:
+        ValueError: A file given twice, a file without rows, no click at
+            all (every row skipped), or a problem of a row (naming file,
+            line and video).
     """
     if fmt not in POINT_LABEL_FORMATS:
         raise ValueError(f'unknown point-label format {fmt!r}; choose one of '
                          f'{POINT_LABEL_FORMATS}')
-    paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
+    paths = [paths] if isinstance(paths, (str, os.PathLike)) else \
+        list(paths)
     if not paths:
         raise ValueError('no point-label file given')
+    _check_distinct(paths)
     if annotators is None:
         annotators = default_annotators(fmt, len(paths))
     if len(annotators) != len(paths):
@@ -380,18 +411,69 @@ def convert_point_labels(fmt: str,
         raise ValueError(f'annotator ids must differ between files (each '
                          f'file is one annotator), got {annotators}')
     extra = dict(fps_overrides=fps_overrides) if fmt == 'lacp' else {}
-    return merge_click_files(*[
+    clicks = merge_click_files(*[
         _READERS[fmt](path, gt_database, class_names, annotator=who,
                       unknown_videos=unknown_videos, **extra)
         for path, who in zip(paths, annotators)
     ])
+    if not any(clicks.values()):
+        # every row skipped: the files are of other videos than the GT's
+        raise ValueError(
+            f"no row of {', '.join(str(p) for p in paths)} is of a video in "
+            f'the ground truth ({len(gt_database)} videos): another '
+            "dataset's or split's labels?")
+    return clicks
 
 
-def _load_fps_json(path) -> Dict[str, float]:
-    with open(path, encoding='utf-8') as f:
-        fps = json.load(f)
+def _check_distinct(paths: Sequence) -> None:
+    """ValueError if one file is given twice (as two names too): each file
+    is one annotator, so it would count as two identical annotators."""
+    seen: Dict[str, str] = {}
+    for path in paths:
+        key = os.path.realpath(os.fspath(path))
+        if key in seen:
+            also = '' if seen[key] == os.fspath(path) else \
+                f' (also as {seen[key]})'
+            raise ValueError(
+                f'label file {os.fspath(path)} is given twice{also}; each '
+                'file is one annotator, so the same file twice would make '
+                'two identical annotators')
+        seen[key] = os.fspath(path)
+
+
+def _load_fps_json(path, gt_database: Mapping) -> Dict[str, float]:
+    """``video -> fps`` of an fps JSON (LACP's ``fps_dict.json``).
+
+    Warns (UserWarning) naming a few of its videos that are not in the GT
+    (ignored: a file of another dataset?).
+
+    Raises:
+        FileNotFoundError: No such file.
+        ValueError: Not a JSON object, or a value that is not a number
+            > 0 (``0``, ``"30"``); the message names the file and the video.
+    """
+    where = f'`fps_json` {path}'
+    if not Path(path).is_file():
+        raise FileNotFoundError(f'{where}: file not found')
+    try:
+        with open(path, encoding='utf-8') as f:
+            fps = json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ValueError(f'{where}: not a JSON file ({e})') from e
     if not isinstance(fps, dict):
-        raise ValueError(f'{path}: expected a JSON object video -> fps')
+        raise ValueError(f'{where}: expected a JSON object video -> fps')
+    for video, value in fps.items():
+        if not _positive(value):
+            raise ValueError(f"{where}, video '{video}': fps {value!r} is "
+                             'not a number > 0')
+    unknown = [video for video in fps if video not in gt_database]
+    if unknown:
+        more = (f' and {len(unknown) - _SHOWN} more'
+                if len(unknown) > _SHOWN else '')
+        warnings.warn(
+            f'{where}: {len(unknown)} of its {len(fps)} video(s) are not in '
+            f'the ground truth, ignored: {unknown[:_SHOWN]}{more}',
+            UserWarning, stacklevel=2)
     return fps
 
 
@@ -406,10 +488,13 @@ def convert_point_label_files(fmt: str, paths: Sequence, gt_file, out_file,
         fmt, paths, annotators: As for :func:`convert_point_labels`.
         gt_file (str): ActivityNet-style GT JSON (videos, fps, classes).
         out_file (str): Output click JSON; refused before anything is read
-            if it exists and not ``overwrite``.
+            if it exists and not ``overwrite``, and always if it is one of
+            the files read (``paths``, ``gt_file``, ``fps_json``).
         skip_unknown_videos (bool): Drop rows of videos absent from the GT
             (counted in a warning) instead of failing.
-        fps_json (str, optional): ``'lacp'`` only: JSON ``video -> fps``.
+        fps_json (str, optional): ``'lacp'`` only: JSON ``video -> fps``,
+            each a number > 0; its videos absent from the GT are ignored
+            with a warning.
 
     Returns:
         dict: ``clicks`` (video -> clicks), ``warnings`` (list[str], the
@@ -417,23 +502,24 @@ def convert_point_label_files(fmt: str, paths: Sequence, gt_file, out_file,
         and ``summary`` (str, one line: counts per type and annotator, the
         share of action clicks inside a GT instance of their class).
     """
-    if Path(out_file).exists() and not overwrite:
-        raise FileExistsError(f'{out_file} already exists; refusing to '
-                              'overwrite it (pass `overwrite`)')
+    paths = [paths] if isinstance(paths, (str, os.PathLike)) else \
+        list(paths)
+    inputs = [*paths, gt_file, fps_json]
+    check_output_path(out_file, '`out_file`', overwrite, inputs)
     if fps_json is not None and fmt != 'lacp':
-        raise ValueError(f'fps_json applies to the lacp format only, not '
+        raise ValueError(f'`fps_json` applies to the lacp format only, not '
                          f'{fmt!r}')
     database, class_names = load_ground_truth(gt_file)
-    fps = _load_fps_json(fps_json) if fps_json else None
     # Recorded, not shown: the caller reports them (a CLI as one
     # "warning: ..." line each).
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter('always')
+        fps = _load_fps_json(fps_json, database) if fps_json else None
         clicks = convert_point_labels(
             fmt, paths, database, class_names, annotators=annotators,
             unknown_videos='skip' if skip_unknown_videos else 'error',
             fps_overrides=fps)
-    dump_click_file(clicks, out_file, overwrite=overwrite)
+    dump_click_file(clicks, out_file, overwrite=overwrite, inputs=inputs)
     stats = click_statistics(clicks, database)
     who = Counter(c['annotator'] for v in clicks.values() for c in v)
     inside = stats['action_inside_fraction']

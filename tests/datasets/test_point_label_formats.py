@@ -266,9 +266,8 @@ def test_files_to_click_file_with_warnings_and_summary(tmp_path):
         'v30': [(1.0, 'action', 'Jump', 'SF1'),
                 (4.5, 'action', 'Jump', 'SF2')]}
     before = out.read_bytes()
-    with pytest.raises(FileExistsError, match=r'clicks\.json already '
-                       r'exists; refusing to overwrite it \(pass '
-                       r'`overwrite`\)'):
+    with pytest.raises(FileExistsError, match=r'^`out_file` .*clicks\.json '
+                       r'already exists; pass `overwrite` to replace it$'):
         convert_point_label_files('sfnet', [a], gt, out)
     assert out.read_bytes() == before
 
@@ -287,7 +286,7 @@ def test_files_to_click_file_fps_json(tmp_path):
                        'object video -> fps'):
         convert_point_label_files('lacp', [lacp], gt, out, fps_json=bad,
                                   overwrite=True)
-    with pytest.raises(ValueError, match=r"fps_json applies to the lacp "
+    with pytest.raises(ValueError, match=r"`fps_json` applies to the lacp "
                        r"format only, not 'sfnet'"):
         convert_point_label_files('sfnet', [lacp], gt, out, fps_json=fps,
                                   overwrite=True)

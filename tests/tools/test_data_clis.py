@@ -177,8 +177,8 @@ def test_cli_help_and_errors(tmp_path):
         r'EXIT error: Ground-truth file not found: .*missing\.json\n',
         out[4]), out[4]
     assert re.fullmatch(
-        r'EXIT error: .*exists\.json already exists; refusing to '
-        r'overwrite[^\n]*\n', out[5]), out[5]
+        r'EXIT error: --out .*exists\.json already exists; pass '
+        r'--overwrite to replace it\n', out[5]), out[5]
     assert existing.read_text() == '{}'
     # A bad option value: argparse's usage error, exit status 2.
     assert out[6] == 'EXIT 2\n'

@@ -35,12 +35,15 @@ def build_parser() -> argparse.ArgumentParser:
         'CSV video_id,timestamp,action_label (label background = a '
         'background click); backtal = the BackTAL click CSV.')
     parser.add_argument('files', nargs='+', help='label file(s); several '
-                        'files of one format become several annotators')
+                        'files of one format become several annotators '
+                        '(each file once)')
     parser.add_argument('--format', required=True, choices=POINT_LABEL_FORMATS)
     parser.add_argument('--gt', required=True,
                         help='ActivityNet-style GT JSON (videos, duration, '
                         'fps, classes)')
-    parser.add_argument('--out', required=True, help='output click JSON')
+    # dest = the library's keyword: its messages then name --out
+    parser.add_argument('--out', dest='out_file', required=True,
+                        help='output click JSON (never one of the inputs)')
     parser.add_argument(
         '--annotator', action='append', default=None,
         help='annotator id, once per file (default: LACP / SF / AAPL / A1 '
@@ -49,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help='drop rows of videos absent from the GT with a '
                         'warning and a count (default: error)')
     parser.add_argument('--fps-json', help="lacp only: JSON video -> fps "
-                        "overriding the GT's fps (e.g. LACP's "
+                        "(numbers > 0) overriding the GT's fps (e.g. LACP's "
                         'fps_dict.json)')
     parser.add_argument('--overwrite', action='store_true',
                         help='replace --out if it exists (default: refuse)')
@@ -72,7 +75,7 @@ def main(argv=None):
 
     def run(_):
         result = convert_point_label_files(
-            args.format, args.files, args.gt, args.out,
+            args.format, args.files, args.gt, args.out_file,
             annotators=args.annotator,
             skip_unknown_videos=args.skip_unknown_videos,
             fps_json=args.fps_json, overwrite=args.overwrite)

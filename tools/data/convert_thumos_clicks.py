@@ -7,14 +7,17 @@ Example::
         --gt ../shared/data/gt_thumos14.json --out data/thumos14/clicks_A1.json
 """
 import argparse
+import sys
+import warnings
 
-from backtal_mmaction.cli.errors import run_cli
+from backtal_mmaction.cli.errors import flag_message, run_cli
 from backtal_mmaction.datasets.clicks import (click_statistics,
                                               convert_thumos_csv,
                                               dump_click_file,
                                               format_click_summary,
                                               load_ground_truth,
                                               validate_clicks)
+from backtal_mmaction.utils import check_output_path
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         '--overwrite',
         action='store_true',
-        help='replace --out if it exists (default: refuse)')
+        help='replace --out if it exists (default: refuse; never an input)')
     return parser
 
 
@@ -50,11 +53,23 @@ def main(argv=None):
     args = parse_args(argv, parser)
 
     def run(_):
+        inputs = [args.csv, args.gt]
+        # before anything is read: never an input, nor a file without
+        # --overwrite
+        check_output_path(args.out, '`out`', args.overwrite, inputs)
         database, class_names = load_ground_truth(args.gt)
-        clicks = convert_thumos_csv(
-            args.csv, annotator=args.annotator, class_names=class_names)
+        # rows the converter resolves (an End far from Start, ...): one
+        # "warning: ..." line each, as convert_point_labels.py
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter('always')
+            clicks = convert_thumos_csv(
+                args.csv, annotator=args.annotator, class_names=class_names)
+        for warning in caught:
+            print(f'warning: {flag_message(str(warning.message), parser)}',
+                  file=sys.stderr)
         validate_clicks(clicks, database, class_names, args.csv)
-        dump_click_file(clicks, args.out, overwrite=args.overwrite)
+        dump_click_file(clicks, args.out, overwrite=args.overwrite,
+                        inputs=inputs)
         print(format_click_summary(
             args.out, click_statistics(clicks, database)))
         return clicks

@@ -57,8 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
         '--num-classes',
         type=int,
         default=20,
-        help='synthetic classes, in sibling pairs sharing a venue '
-        '(default 20, as THUMOS14)')
+        help='synthetic classes (>= 1), in sibling pairs sharing a venue; '
+        'an odd count leaves the last class without a sibling (default 20, '
+        'as THUMOS14; not with --gt-file)')
     parser.add_argument(
         '--num-videos',
         type=int,
@@ -66,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar=('TRAIN', 'VAL', 'TEST'),
         default=[200, 20, 200],
         help='synthetic videos per subset (default: 200 20 200, the '
-        'THUMOS14 split sizes)')
+        'THUMOS14 split sizes; not with --gt-file)')
     parser.add_argument(
         '--feat-dim', type=int, default=128, help='D, even (default 128)')
     parser.add_argument(
@@ -76,8 +77,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=[30.0, 120.0],
         metavar=('MIN', 'MAX'),
         help='synthetic video durations in s, '
-        f'{MIN_VIDEO_SECONDS:g} <= MIN <= MAX (default: 30 120)')
-    parser.add_argument('--fps', type=float, default=30)
+        f'{MIN_VIDEO_SECONDS:g} <= MIN <= MAX (default: 30 120; not with '
+        '--gt-file)')
+    parser.add_argument('--fps', type=float, default=30,
+                        help='frame rate (> 0) of the synthetic videos and '
+                        'of --gt-file videos without one (default 30)')
     parser.add_argument('--frames-per-snippet', type=int, default=16)
     parser.add_argument(
         '--num-segments',
@@ -98,13 +102,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         '--subsets',
         nargs='+',
-        help='real-GT subsets to use, optionally renamed SRC:DST '
-        '(e.g. val:train test:test)')
+        help='--gt-file only: real-GT subsets to use, optionally renamed '
+        'SRC:DST (e.g. val:train test:test)')
     parser.add_argument(
         '--max-videos',
         type=int,
         default=None,
-        help='real GT: first N videos of each subset')
+        help='--gt-file or --preset only: first N (>= 1) videos of each '
+        'subset')
     parser.add_argument(
         '--train-subset',
         default=None,
@@ -125,7 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         '--overwrite',
         action='store_true',
-        help='write into a non-empty --out (only its own files are replaced)')
+        help='write into a non-empty --out (only its own files are '
+        'replaced; its feature files of the other --layout are removed)')
     parser.add_argument(
         '--exist-ok',
         action='store_true',

@@ -10,6 +10,7 @@ Example (ActivityNet 1.2, background clicks only, 5% annotation noise)::
 import argparse
 
 from backtal_mmaction.cli.errors import run_cli
+from backtal_mmaction.utils import check_output_path
 from backtal_mmaction.datasets.clicks import (click_statistics,
                                               dump_click_file,
                                               format_click_summary,
@@ -50,10 +51,13 @@ def build_parser() -> argparse.ArgumentParser:
         default='auto',
         help="'auto' (one click per background gap, default) or N per video")
     kind = parser.add_mutually_exclusive_group()
+    # dest = the library's keyword: its messages then name these flags
     kind.add_argument(
-        '--no-action', action='store_true', help='no action clicks')
+        '--no-action', dest='action', action='store_false',
+        help='no action clicks')
     kind.add_argument(
-        '--no-background', action='store_true', help='no background clicks')
+        '--no-background', dest='background', action='store_false',
+        help='no background clicks')
     parser.add_argument(
         '--inside-noise',
         type=float,
@@ -64,15 +68,17 @@ def build_parser() -> argparse.ArgumentParser:
         '--extra-background',
         type=float,
         default=0.0,
-        help='auto mode: expected extra background clicks per gap '
-        '(default 0)')
+        help='--num-background auto only: expected extra background clicks '
+        'per gap (default 0)')
     parser.add_argument('--seed', type=int, default=0, help='random seed')
     parser.add_argument(
         '--annotator-prefix',
         default='sim',
-        help='annotator ids are PREFIX-bg and PREFIX-action (default: sim)')
+        help='annotator ids are PREFIX-bg and PREFIX-action (not empty; '
+        'default: sim)')
     parser.add_argument(
-        '--overwrite', action='store_true', help='replace --out if it exists')
+        '--overwrite', action='store_true', help='replace --out if it exists '
+        '(never the GT it reads)')
     return parser
 
 
@@ -87,19 +93,23 @@ def main(argv=None):
     args = parse_args(argv, parser)
 
     def run(_):
+        # before anything is read: never the GT, nor a file without
+        # --overwrite
+        check_output_path(args.out, '`out`', args.overwrite, [args.gt])
         database, class_names = load_ground_truth(args.gt)
         clicks = simulate_clicks(
             database,
             class_names,
             subset=args.subset,
             num_background=args.num_background,
-            background=not args.no_background,
-            action=not args.no_action,
+            background=args.background,
+            action=args.action,
             inside_noise=args.inside_noise,
             extra_background=args.extra_background,
             seed=args.seed,
             annotator_prefix=args.annotator_prefix)
-        dump_click_file(clicks, args.out, overwrite=args.overwrite)
+        dump_click_file(clicks, args.out, overwrite=args.overwrite,
+                        inputs=[args.gt])
         print(format_click_summary(
             args.out, click_statistics(clicks, database)))
         return clicks

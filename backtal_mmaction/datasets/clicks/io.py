@@ -3,9 +3,9 @@
 import json
 import os
 from pathlib import Path
-from typing import Dict, Iterable, List, Union
+from typing import Dict, Iterable, List, Optional, Union
 
-from ...utils import atomic_write
+from ...utils import atomic_write, check_output_path
 from .schema import (CLICK_FILE_VERSION, Click, Clicks, PathLike,
                      normalize_clicks, parse_clicks)
 
@@ -49,7 +49,8 @@ def _click_to_json(click: Click) -> str:
 
 def dump_click_file(clicks: Clicks,
                     path: PathLike,
-                    overwrite: bool = False) -> None:
+                    overwrite: bool = False,
+                    inputs: Iterable[Optional[PathLike]] = ()) -> None:
     """Write clicks as a ``backtal-clicks/1.0`` file, one click per line.
 
     The clicks are schema-checked first, so an invalid file is never written.
@@ -60,19 +61,19 @@ def dump_click_file(clicks: Clicks,
         clicks: video -> clicks.
         path: Output path; parent folders are created.
         overwrite: Replace an existing file. Defaults to False.
+        inputs: The files the clicks were made from (a GT, a CSV): ``path``
+            may be none of them, even with ``overwrite``
+            (:func:`~backtal_mmaction.utils.check_output_path`).
 
     Raises:
         FileExistsError: ``path`` exists and ``overwrite`` is False.
-        ValueError: ``clicks`` violate the schema.
+        IsADirectoryError: ``path`` is a folder.
+        ValueError: ``path`` is one of ``inputs``, or ``clicks`` violate
+            the schema.
     """
+    check_output_path(path, '`path`', overwrite, inputs)
     path = Path(path)
     clicks = normalize_clicks(clicks, source=f'clicks for {path}')
-    if path.exists() and not overwrite:
-        raise FileExistsError(
-            f'{path} already exists; refusing to overwrite it (pass '
-            '`overwrite` to replace it)')
-    if path.is_dir():
-        raise IsADirectoryError(f'{path} is a directory, not a file path')
     videos = []
     for video, vclicks in clicks.items():
         body = ',\n'.join('    ' + _click_to_json(c) for c in vclicks)

@@ -1,6 +1,7 @@
 """Simulated background (BackTAL) and action (SF-Net) clicks from a GT."""
+import math
 import zlib
-from numbers import Integral
+from numbers import Integral, Real
 from typing import List, Optional, Sequence, Union
 
 import numpy as np
@@ -80,9 +81,11 @@ def simulate_clicks(gt_database: dict,
             inside actions. Defaults to 0.
         seed (int): Random seed. Defaults to 0.
         annotator_prefix (str): Annotator ids are ``f'{prefix}-bg'`` and
-            ``f'{prefix}-action'``. Defaults to 'sim'.
+            ``f'{prefix}-action'``; not empty. Defaults to 'sim'.
         extra_background (float): Expected extra background clicks per gap
-            in 'auto' mode. Defaults to 0.
+            in 'auto' mode (with ``num_background`` N, a value > 0 is an
+            error, as is any background setting with ``background``
+            False). Defaults to 0.
         min_gap (float): In 'auto' mode, gaps not longer than this (seconds)
             get no dedicated click. Defaults to 0.
         background_annotator (str, optional): Overrides the background id.
@@ -91,8 +94,16 @@ def simulate_clicks(gt_database: dict,
     Returns:
         dict[str, list[dict]]: every selected video (possibly with no
         clicks) -> its clicks sorted by time.
+
+    Raises:
+        ValueError: A value out of range (NaN included), a setting that
+            would be ignored, or no click kind at all; the message names
+            the keyword in backquotes.
     """
-    _check_simulation_args(num_background, inside_noise, extra_background)
+    _check_simulation_args(num_background, inside_noise, extra_background,
+                           min_gap, background, action, seed,
+                           annotator_prefix, background_annotator,
+                           action_annotator)
     bg_id = background_annotator or f'{annotator_prefix}-bg'
     act_id = action_annotator or f'{annotator_prefix}-action'
     out: Clicks = {}
@@ -118,16 +129,63 @@ def simulate_clicks(gt_database: dict,
     return out
 
 
+def _finite(value) -> bool:
+    """Whether ``value`` is a finite real number (bools excluded)."""
+    return (isinstance(value, Real) and not isinstance(value, bool)
+            and math.isfinite(value))
+
+
 def _check_simulation_args(num_background, inside_noise: float,
-                           extra_background: float) -> None:
+                           extra_background: float, min_gap: float,
+                           background: bool, action: bool, seed,
+                           annotator_prefix, background_annotator,
+                           action_annotator) -> None:
+    """ValueError naming the keyword of a bad value, or of a setting that
+    would be ignored (the 'auto'-only ones with ``num_background`` N, the
+    background ones without background clicks)."""
     if num_background != 'auto' and not is_count(num_background):
-        raise ValueError("num_background must be 'auto' or an int >= 0, got "
-                         f'{num_background!r}')
-    if not 0.0 <= float(inside_noise) <= 1.0:
-        raise ValueError(f'inside_noise must be in [0, 1], got {inside_noise}')
-    if extra_background < 0:
-        raise ValueError(f'extra_background must be >= 0, got '
-                         f'{extra_background}')
+        raise ValueError("`num_background` must be 'auto' or an int >= 0, "
+                         f'got {num_background!r}')
+    if not (_finite(inside_noise) and 0 <= inside_noise <= 1):
+        raise ValueError(f'`inside_noise` must be in [0, 1], got '
+                         f'{inside_noise!r}')
+    for name, value in (('extra_background', extra_background),
+                        ('min_gap', min_gap)):
+        if not (_finite(value) and value >= 0):
+            raise ValueError(f'`{name}` must be a finite number >= 0, got '
+                             f'{value!r}')
+    if not is_count(seed):  # numpy seeds are non-negative
+        raise ValueError(f'`seed` must be an int >= 0, got {seed!r}')
+    if not (background or action):
+        raise ValueError('nothing to simulate: `background` and `action` '
+                         'are both off')
+    shaping = [f'`{name}`' for name, given in (
+        ('num_background', num_background != 'auto'),
+        ('inside_noise', inside_noise > 0),
+        ('extra_background', extra_background > 0),
+        ('min_gap', min_gap > 0)) if given]
+    if shaping and not background:
+        verb = 'shapes' if len(shaping) == 1 else 'shape'
+        raise ValueError(f'{", ".join(shaping)} {verb} background clicks, '
+                         'and there are none: `background` turns them off')
+    auto_only = [n for n in shaping if n in ('`extra_background`',
+                                             '`min_gap`')]
+    if auto_only and num_background != 'auto':
+        verb = 'applies' if len(auto_only) == 1 else 'apply'
+        raise ValueError(
+            f"{', '.join(auto_only)} {verb} only with `num_background` "
+            f"'auto' (clicks per background gap), not with "
+            f'`num_background` {num_background}')
+    for kind, on, override in (('background', background,
+                                background_annotator),
+                               ('action', action, action_annotator)):
+        if on and not override and not (isinstance(annotator_prefix, str)
+                                        and annotator_prefix.strip()):
+            raise ValueError(
+                f'`annotator_prefix` must be a non-empty string (the '
+                f'{kind} clicks\' annotator id is PREFIX-'
+                f"{'bg' if kind == 'background' else 'action'}), got "
+                f'{annotator_prefix!r}')
 
 
 def _background_times(rng: np.random.Generator, segs: np.ndarray,

@@ -1,12 +1,18 @@
 """The THUMOS14 human click CSV of the BackTAL release -> clicks."""
 import csv
 import math
+import warnings
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from .schema import Clicks, PathLike
 
 THUMOS_CSV_REQUIRED_COLUMNS = ('URLID', 'Tag', 'Start')
+# Largest End - Start (s) taken as a slight drag of the click: the real A1
+# file has End = Start except 4 rows with End 0.5-1 s after Start.
+THUMOS_CSV_MAX_DRAG = 1.0
+# Rows listed in a warning.
+_SHOWN = 3
 THUMOS_BACKGROUND_TAGS = ('background', 'background_background')
 THUMOS14_CLASSES = ('BaseballPitch', 'BasketballDunk', 'Billiards',
                     'CleanAndJerk', 'CliffDiving', 'CricketBowling',
@@ -44,8 +50,14 @@ def convert_thumos_csv(csv_path: PathLike,
     The CSV (UTF-8, optionally with a BOM) has the header
     ``URLID,URL,TagID,Tag,Start,End,Time,State`` and one row per click; only
     ``URLID`` (video name), ``Tag`` and ``Start`` (click time in seconds)
-    are used and required. ``End`` is ignored: it equals ``Start`` except
-    for a handful of rows where the annotator dragged slightly.
+    are used and required. The click is at ``Start``; ``End`` equals it
+    except for a handful of rows where the annotator dragged slightly (at
+    most :data:`THUMOS_CSV_MAX_DRAG` s later in the real A1 file). Rows
+    whose optional columns disagree with the ones used (an ``End`` that is
+    not a number, before ``Start`` or more than
+    :data:`THUMOS_CSV_MAX_DRAG` s after it; a ``URL`` naming another video
+    than ``URLID``) are kept as read, with one UserWarning listing the
+    first few (line, video).
 
     Args:
         csv_path: Path of the CSV file.
@@ -59,10 +71,11 @@ def convert_thumos_csv(csv_path: PathLike,
 
     Raises:
         FileNotFoundError: ``csv_path`` does not exist.
-        ValueError: Missing header columns (naming the column), a row with
-            fewer or more fields than the header (naming the line), a
-            non-numeric ``Start`` (naming line and video) or an unknown tag
-            (naming line and tag); every message names the file.
+        ValueError: Missing header columns (naming the column), no row
+            after the header, a row with fewer or more fields than the
+            header (naming the line), a non-numeric ``Start`` (naming line
+            and video) or an unknown tag (naming line and tag); every
+            message names the file.
     """
     path = Path(csv_path)
     if not path.is_file():
@@ -76,13 +89,18 @@ def convert_thumos_csv(csv_path: PathLike,
     with open(path, encoding='utf-8-sig', newline='') as f:
         reader = csv.reader(f)
         header = _read_header(reader, path)
-        col = {c: header.index(c) for c in THUMOS_CSV_REQUIRED_COLUMNS}
+        col = {c: header.index(c) for c in header}
+        disagreeing: List[str] = []
         for row in reader:
             if not any(cell.strip() for cell in row):
                 continue
             where = f'{path}, line {reader.line_num}'
             _check_row_length(row, len(header), where)
             video, time = _video_and_time(row, col, where)
+            issue = _disagreement(row, col, video, time)
+            if issue:
+                disagreeing.append(
+                    f"line {reader.line_num}, video '{video}': {issue}")
             where = f"{where}, video '{video}'"
             ctype, label = _click_kind(row[col['Tag']], lookup, class_names,
                                        where)
@@ -92,7 +110,46 @@ def convert_thumos_csv(csv_path: PathLike,
                 'label': label,
                 'annotator': annotator
             })
+    if not clicks:
+        raise ValueError(f'{path}: no rows after the header (a click CSV '
+                         'holds one row per click)')
+    if disagreeing:
+        more = (f'; and {len(disagreeing) - _SHOWN} more'
+                if len(disagreeing) > _SHOWN else '')
+        warnings.warn(
+            f'{path}: {len(disagreeing)} row(s) whose fields disagree, '
+            'kept with the click at Start of the URLID video: '
+            f"{'; '.join(disagreeing[:_SHOWN])}{more}", UserWarning,
+            stacklevel=2)
     return clicks
+
+
+def _disagreement(row: List[str], col: Dict[str, int], video: str,
+                  start: float) -> Optional[str]:
+    """What an optional column of a row says against ``URLID`` / ``Start``
+    (None: nothing). ``End`` is the end of the click's drag: a number, from
+    ``Start`` to at most :data:`THUMOS_CSV_MAX_DRAG` s later; ``URL`` is
+    the video's file (``<URLID>.mp4``), any folder or extension."""
+    issues = []
+    end = row[col['End']].strip() if 'End' in col else ''
+    if end:
+        try:
+            value = float(end)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value):
+            issues.append(f'End {end!r} is not a number')
+        elif value < start:
+            issues.append(f'End {value:g} is before Start {start:g}')
+        elif value - start > THUMOS_CSV_MAX_DRAG:
+            issues.append(f'End {value:g} is {value - start:g} s after '
+                          f'Start {start:g} (a click, not a segment?)')
+    url = row[col['URL']].strip() if 'URL' in col else ''
+    if url:
+        name = url.replace('\\', '/').rsplit('/', 1)[-1]
+        if name != video and name.rsplit('.', 1)[0] != video:
+            issues.append(f'URL {url!r} names another video')
+    return ', '.join(issues) or None
 
 
 def _read_header(reader, path: Path) -> List[str]:

@@ -8,17 +8,19 @@ and simulated), :func:`_write_features` (one file per video) and
 import json
 from collections import Counter
 from pathlib import Path
-from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Dict, List, NamedTuple, Optional, Sequence, Set, Tuple
 
 import numpy as np
 
-from ...utils import IGNORE_INDEX, atomic_replace, atomic_write
+from ...utils import (IGNORE_INDEX, atomic_replace, atomic_write,
+                      check_output_path)
 from ..clicks import Clicks, dump_click_file, merge_click_files
 from .clicks import human_like_clicks
 from .config import (GT_VERSION, SyntheticBenchmarkConfig, SyntheticConfig,
                      as_config, stream_rng)
 from .features import num_snippets, synthesize_video_features
 from .ground_truth import synthesize_gt
+from .presets import preset_input_files
 from .prototypes import make_prototypes
 from ..gt_io import load_gt
 from .real_gt import load_real_gt, read_click_files, resolve_train_subset
@@ -68,14 +70,90 @@ def _official_arrays(video: str, entry: dict, feats: np.ndarray,
     return arrays
 
 
-def _check_out_dir(out_dir: Path, overwrite: bool) -> None:
+# The feature file of a video in each layout.
+FEATURE_SUFFIX = dict(npy='.npy', official='.npz')
+# Stale files listed in a message.
+_SHOWN = 3
+
+
+def check_benchmark_outputs(out_dir, config: SyntheticBenchmarkConfig,
+                            overwrite: bool,
+                            option: str = '`out_dir`') -> None:
+    """Refuse an output folder before anything is generated.
+
+    Args:
+        out_dir (str | Path): Where the benchmark goes.
+        config (SyntheticBenchmarkConfig): Its settings (the files it
+            reads: ``gt_file``, ``click_file``).
+        overwrite (bool): Whether a non-empty folder may be written into.
+        option (str): How the caller names the folder (the tool: ```out```).
+
+    Raises:
+        NotADirectoryError: ``out_dir`` is a file.
+        FileExistsError: ``out_dir`` is not empty and not ``overwrite``.
+        ValueError: ``gt.json`` or ``clicks.json`` of ``out_dir`` is one of
+            the files the run reads (``--gt-file data/x/gt.json --out
+            data/x --overwrite`` would replace the real GT).
+    """
+    out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
-        raise NotADirectoryError(f'{out_dir} exists and is not a directory')
+        raise NotADirectoryError(f'{option} {out_dir} exists and is not a '
+                                 'directory')
     if out_dir.is_dir() and any(out_dir.iterdir()) and not overwrite:
         raise FileExistsError(
             f'{out_dir} is not empty; refusing to write into it (pass '
             '`overwrite` to replace the files this '
             'generator writes; other files are left alone)')
+    inputs = preset_input_files(config)
+    for name in ('gt.json', 'clicks.json'):
+        # the folder rule above decides about existing files
+        check_output_path(out_dir / name, f'{option} file', True, inputs)
+
+
+def _generated_videos(out_dir: Path) -> Set[str]:
+    """The videos of ``out_dir/gt.json`` if this generator wrote it (its
+    ``version``), else none: the generator wrote one feature file per video
+    of that GT."""
+    try:
+        with open(out_dir / 'gt.json', encoding='utf-8') as f:
+            gt = json.load(f)
+    except (OSError, ValueError):  # absent, unreadable or not JSON
+        return set()
+    if not (isinstance(gt, dict) and
+            str(gt.get('version', '')).startswith('backtal-synthetic/')
+            and isinstance(gt.get('database'), dict)):
+        return set()
+    return set(gt['database'])
+
+
+def _other_layout_files(out_dir: Path, videos, layout: str) -> List[Path]:
+    """The feature files of ``videos`` in the other layout that this
+    generator wrote before (with ``overwrite``, the layout changed).
+
+    Raises:
+        FileExistsError: Such a file of a video this generator did not
+            write (not in the previous ``gt.json``): it is not removed, and
+            left beside the new file a reader would find two feature files
+            for that video.
+    """
+    other = next(s for k, s in FEATURE_SUFFIX.items() if k != layout)
+    stale = [path for path in (out_dir / 'features' / f'{video}{other}'
+                               for video in videos) if path.is_file()]
+    if not stale:
+        return []
+    own = _generated_videos(out_dir)
+    foreign = [path for path in stale if path.stem not in own]
+    if foreign:
+        shown = ', '.join(str(p) for p in foreign[:_SHOWN])
+        more = f' and {len(foreign) - _SHOWN} more' if len(foreign) > \
+            _SHOWN else ''
+        raise FileExistsError(
+            f'{len(foreign)} feature file(s) of the generated videos exist '
+            f"in the other layout ({other}), not written by this generator: "
+            f'{shown}{more}; `layout` {layout} writes '
+            f'{FEATURE_SUFFIX[layout]} files, and readers (tools/infer.py) '
+            'refuse a video with two feature files: move them away first')
+    return stale
 
 
 def _write_json(path: Path, data: dict) -> None:
@@ -254,7 +332,11 @@ def generate_synthetic_benchmark(out_dir,
         config (SyntheticBenchmarkConfig, optional): What to generate (see
             its attributes). Defaults to ``SyntheticBenchmarkConfig()``.
         overwrite (bool): Write into a non-empty ``out_dir``, replacing
-            only the files this function writes. Defaults to False.
+            only the files this function writes, and removing the feature
+            files of the generated videos in the other layout that it wrote
+            before (a ``.npy`` beside the new ``.npz``; such a file it did
+            not write is a FileExistsError). Never replaces the files it
+            reads (``gt_file``, ``click_file``). Defaults to False.
         **settings: Not accepted (a TypeError saying to pass
             ``config=SyntheticBenchmarkConfig(...)``): the former keyword
             form of ``config``.
@@ -268,11 +350,16 @@ def generate_synthetic_benchmark(out_dir,
     c = _the_config(config, settings)
     model = as_config(c.model)
     out_dir = Path(out_dir)
-    _check_out_dir(out_dir, overwrite)
+    check_benchmark_outputs(out_dir, c, overwrite)
     gt = _ground_truth(c, model)
+    stale = _other_layout_files(out_dir, gt.database, c.layout)
     clicks = _clicks(c, model, gt)
     feature_dir = out_dir / 'features'
     total_snippets = _write_features(c, model, gt, clicks, feature_dir)
+    # The previous run's files of these videos in the other layout: with
+    # them, a reader would see two feature files per video.
+    for path in stale:
+        path.unlink()
     gt_path, click_path = _write_annotations(out_dir, gt, clicks)
     per_annotator = Counter(k['annotator'] for vclicks in clicks.values()
                             for k in vclicks)

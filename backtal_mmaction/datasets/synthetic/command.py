@@ -36,9 +36,8 @@ import os
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
-from .benchmark import generate_synthetic_benchmark
-from .config import (GT_VERSION, MIN_VIDEO_SECONDS, SyntheticBenchmarkConfig,
-                     SyntheticConfig)
+from .benchmark import check_benchmark_outputs, generate_synthetic_benchmark
+from .config import GT_VERSION, SyntheticBenchmarkConfig, SyntheticConfig
 from .presets import (DEFAULT_SHARED_DATA, PRESETS, preset_config,
                       preset_input_files)
 
@@ -63,6 +62,13 @@ TOOL_DEFAULTS = dict(
     num_segments=None, seed=0, gt_file=None, click_file=None, subsets=None,
     max_videos=None, train_subset=None, inside_noise=0.077,
     action_outside_noise=0.03)
+# The options of a synthetic GT: with ``gt_file`` the real GT sets them, so
+# a value other than the default would be ignored (an error).
+SYNTHETIC_GT_OPTIONS = ('num_classes', 'num_videos', 'duration_range')
+# SyntheticBenchmarkConfig fields whose option has another name (the
+# config's messages name the field).
+_FIELD_OPTIONS = dict(max_videos_per_subset='max_videos',
+                      subsets_from_gt='subsets')
 # Options that apply on top of a preset -> its SyntheticBenchmarkConfig
 # field (seed and feat_dim always: the tool's defaults equal the presets').
 PRESET_OVERRIDES = dict(seed='seed', feat_dim='feat_dim',
@@ -134,8 +140,19 @@ def click_files(value) -> Union[None, str, List[str]]:
     return value[0] if len(value) == 1 else value
 
 
-def check_options(options: Mapping[str, Any]) -> None:
-    """Raise ValueError naming the option and its rule."""
+def check_options(
+        options: Mapping[str, Any]) -> SyntheticBenchmarkConfig:
+    """Raise ValueError naming the option and its rule: a preset combined
+    with other content options, a synthetic-GT option
+    (:data:`SYNTHETIC_GT_OPTIONS`) or a real-GT one (``subsets``,
+    ``max_videos``, ``click_file``) that the GT in use would ignore, or a
+    value its :class:`SyntheticBenchmarkConfig` refuses (a count, a frame
+    rate, a duration, a fraction out of range, NaN or infinite).
+
+    Returns:
+        SyntheticBenchmarkConfig: The settings of the options
+        (:func:`benchmark_config_of`).
+    """
     preset = options.get('preset')
     if preset is None:
         if options.get('shared_data') is not None:
@@ -155,16 +172,29 @@ def check_options(options: Mapping[str, Any]) -> None:
                 f'{", ".join(_option(n) for n in given)} cannot be '
                 'combined with it (only `out`, `seed`, `feat_dim`, '
                 '`max_videos`, `shared_data`, `exist_ok`, `overwrite`)')
-    lo, hi = options['duration_range']
-    if options['gt_file'] is None and not MIN_VIDEO_SECONDS <= lo <= hi:
-        raise ValueError(
-            f'`duration_range` MIN MAX must satisfy {MIN_VIDEO_SECONDS:g} '
-            f'<= MIN <= MAX (seconds), got {lo:g} {hi:g}')
-    for name in ('inside_noise', 'action_outside_noise'):
-        value = options[name]
-        if not 0.0 <= value <= 1.0:
-            raise ValueError(f'{_option(name)} must be in [0, 1], got '
-                             f'{value:g}')
+    if options['gt_file'] is not None:
+        given = [name for name in SYNTHETIC_GT_OPTIONS
+                 if not _same(options[name], TOOL_DEFAULTS[name])]
+        if given:
+            verb = 'shapes' if len(given) == 1 else 'shape'
+            raise ValueError(
+                f'{", ".join(_option(n) for n in given)} {verb} a synthetic '
+                'GT; `gt_file` gives the videos, durations and classes '
+                'itself (drop the option)')
+    counts = options['num_videos']
+    if not (isinstance(counts, (list, tuple)) and len(counts) == 3):
+        raise ValueError('`num_videos` must be three counts TRAIN VAL TEST, '
+                         f'got {counts!r}')
+    try:
+        return benchmark_config_of(options)
+    except ValueError as err:
+        # the config's field names -> the options' names
+        text = str(err)
+        for field, name in _FIELD_OPTIONS.items():
+            text = text.replace(_option(field), _option(name))
+        if text == str(err):
+            raise
+        raise ValueError(text) from err
 
 
 def _shared_data(options: Mapping[str, Any]) -> str:
@@ -289,13 +319,13 @@ def generate_from_options(options: Mapping[str, Any]) -> List[str]:
         what was written (GT, clicks, features).
     """
     _check_keys(options)
-    check_options(options)
+    config = check_options(options)
     out = options['out']
     if options['exist_ok'] and already_generated(options):
         return [f'{out} already holds this benchmark; reusing it '
                 '(`exist_ok`)']
+    check_benchmark_outputs(out, config, options['overwrite'], '`out`')
     # The stamp is written last: a failed generation leaves none.
-    config = benchmark_config_of(options)
     summary = generate_synthetic_benchmark(out, config,
                                            overwrite=options['overwrite'])
     with open(os.path.join(out, STAMP), 'w') as f:

@@ -3,7 +3,9 @@ feature and GT model (:class:`SyntheticConfig`, see the package docstring
 for what each models), everything one benchmark is made of
 (:class:`SyntheticBenchmarkConfig`) and the per-stream random generators."""
 import dataclasses
+import math
 import zlib
+from numbers import Real
 from typing import Dict, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -15,6 +17,22 @@ DEFAULT_NUM_VIDEOS = dict(train=200, val=20, test=200)
 # Shortest synthetic video: room for one minimal instance with background on
 # both sides at the 0.1 s GT grid.
 MIN_VIDEO_SECONDS = 2.0
+# Settings that select from a real GT (``gt_file``); without one they would
+# be ignored.
+_REAL_GT_ONLY = ('click_file', 'subsets_from_gt', 'max_videos_per_subset',
+                 'classes')
+
+
+def _finite(value) -> bool:
+    """Whether ``value`` is a finite real number (bools excluded)."""
+    return (isinstance(value, Real) and not isinstance(value, bool)
+            and math.isfinite(value))
+
+
+def _require(ok: bool, name: str, rule: str, value) -> None:
+    """ValueError ```name` must be <rule>, got <value>`` unless ``ok``."""
+    if not ok:
+        raise ValueError(f'`{name}` must be {rule}, got {value!r}')
 
 
 @dataclasses.dataclass
@@ -77,8 +95,10 @@ class SyntheticBenchmarkConfig:
     not: ``out_dir`` / ``overwrite`` are its own arguments).
 
     Attributes:
-        num_classes (int): Classes of a synthetic GT (``class00``...).
-            Ignored with ``gt_file``. Defaults to 20 (THUMOS14).
+        num_classes (int): Classes of a synthetic GT (``class00``...),
+            >= 1, in sibling pairs (an odd count leaves the last class
+            without a sibling). Ignored with ``gt_file``. Defaults to 20
+            (THUMOS14).
         num_videos (dict, optional): subset -> number of synthetic videos.
             None: :data:`DEFAULT_NUM_VIDEOS` (200 / 20 / 200). Ignored with
             ``gt_file``.
@@ -86,14 +106,14 @@ class SyntheticBenchmarkConfig:
         duration_range (tuple): Uniform range of synthetic durations (s),
             ``MIN_VIDEO_SECONDS <= min <= max``.
         fps (float): Frame rate of synthetic videos (and of real-GT videos
-            without ``fps``). Defaults to 30.
+            without ``fps``), finite and > 0. Defaults to 30.
         alt_fps (float) / alt_fps_ratio (float): Fraction of synthetic
             videos at ``alt_fps`` instead. Defaults to 25 / 0.1.
         frames_per_snippet (int): Frames per feature snippet. Defaults to 16.
         num_segments (int, optional): Use this fixed T for every video
             (the official code batches fixed-length features, e.g. 750)
             instead of ``round(duration * fps / frames_per_snippet)``.
-        seed (int): Random seed. Defaults to 0.
+        seed (int): Random seed, >= 0. Defaults to 0.
         layout (str): 'npy' or 'official'. Defaults to 'npy'.
         gt_file (str, optional): Shape the benchmark on this real
             ActivityNet-style GT (videos, durations, fps, segments, classes).
@@ -105,9 +125,10 @@ class SyntheticBenchmarkConfig:
             clicks of all files are merged; their background and/or action
             clicks replace the simulated ones of that kind; clicks for
             videos not generated are dropped.
-        subsets_from_gt: Real-GT subsets to use: None (all), a name, a list
-            of names, or a dict renaming them (``{'val': 'train',
-            'test': 'test'}`` for THUMOS14).
+        subsets_from_gt: Real-GT subsets to use: None (all), a name, a
+            list of names, or a dict renaming them (``{'val': 'train',
+            'test': 'test'}`` for THUMOS14). With ``gt_file`` only, as
+            ``click_file``, ``max_videos_per_subset`` and ``classes``.
         max_videos_per_subset (int, optional): Keep only the first N videos
             (GT order) of each output subset.
         classes (list[str], optional): With ``gt_file``: keep only the
@@ -133,8 +154,10 @@ class SyntheticBenchmarkConfig:
             dict names some of its fields). Defaults to ``SyntheticConfig()``.
 
     The settings are checked when the config is made (and again by the
-    generator, in case one was changed since): a bad one is a ValueError
-    naming it (a ``model`` of another type, a TypeError).
+    generator, in case one was changed since): a bad one (a NaN or infinite
+    number included), or a real-GT setting without ``gt_file``, is a
+    ValueError naming it in backquotes (a ``model`` of another type, a
+    TypeError).
     """
     num_classes: int = 20
     num_videos: Optional[Dict[str, int]] = None
@@ -166,53 +189,92 @@ class SyntheticBenchmarkConfig:
         self.validate()
 
     def validate(self) -> None:
-        """Check the settings (ValueError naming the bad one); the
-        synthetic-GT ones (``num_classes``, ``num_videos``,
-        ``duration_range``) only without ``gt_file``."""
+        """Check the settings (ValueError naming the bad one in backquotes,
+        e.g. ```fps` must be a finite number > 0``); the synthetic-GT ones
+        (``num_classes``, ``num_videos``, ``duration_range``) only without
+        ``gt_file``, and the real-GT ones (``subsets_from_gt``,
+        ``max_videos_per_subset``, ``classes``, ``click_file``) only with
+        it: a setting that would be ignored is an error."""
         as_config(self.model)
         self._check_shape()
-        if not 0.0 <= float(self.action_outside_noise) <= 1.0:
-            raise ValueError(f'action_outside_noise must be in [0, 1], got '
-                             f'{self.action_outside_noise}')
-        if self.click_file is not None and self.gt_file is None:
-            raise ValueError('click_file needs gt_file (real clicks only '
-                             'make sense on the real GT)')
+        self._check_numbers()
         if self.gt_file is None:
+            for name in _REAL_GT_ONLY:
+                if getattr(self, name) is not None:
+                    raise ValueError(
+                        f'`{name}` needs `gt_file` (it selects from a real '
+                        'GT; a synthetic GT would ignore it)')
             self._check_synthetic_gt()
 
     def _check_shape(self) -> None:
         """``layout``, ``feat_dim``, ``frames_per_snippet``,
         ``num_segments``."""
         if self.layout not in ('npy', 'official'):
-            raise ValueError(f"layout must be 'npy' or 'official', got "
+            raise ValueError(f"`layout` must be 'npy' or 'official', got "
                              f'{self.layout!r}')
         feat_dim = self.feat_dim
-        if not isinstance(feat_dim, int) or feat_dim < 2 or feat_dim % 2:
-            raise ValueError(f'feat_dim must be an even int >= 2 (RGB and '
+        if not is_count(feat_dim) or feat_dim < 2 or feat_dim % 2:
+            raise ValueError(f'`feat_dim` must be an even int >= 2 (RGB and '
                              f'flow halves), got {feat_dim!r}')
-        if self.frames_per_snippet <= 0:
-            raise ValueError(f'frames_per_snippet must be > 0, got '
-                             f'{self.frames_per_snippet}')
-        if self.num_segments is not None and self.num_segments < 1:
-            raise ValueError(f'num_segments must be >= 1, got '
-                             f'{self.num_segments}')
+        _require(is_count(self.frames_per_snippet)
+                 and self.frames_per_snippet >= 1, 'frames_per_snippet',
+                 'an int >= 1', self.frames_per_snippet)
+        _require(self.num_segments is None or
+                 (is_count(self.num_segments) and self.num_segments >= 1),
+                 'num_segments', 'an int >= 1 (or None)', self.num_segments)
+
+    def _check_numbers(self) -> None:
+        """Frame rates, fractions, seed and ``max_videos_per_subset``: a
+        NaN, an infinity or a value out of range would give wrong numbers
+        (``fps`` 0: one snippet per video) or fail deep inside numpy."""
+        for name in ('fps', 'alt_fps'):
+            value = getattr(self, name)
+            _require(_finite(value) and value > 0, name,
+                     'a finite number > 0', value)
+        for name in ('alt_fps_ratio', 'two_class_ratio', 'inside_noise',
+                     'action_outside_noise'):
+            value = getattr(self, name)
+            _require(_finite(value) and 0 <= value <= 1, name, 'in [0, 1]',
+                     value)
+        for name in ('extra_background', 'min_gap'):
+            value = getattr(self, name)
+            _require(_finite(value) and value >= 0, name,
+                     'a finite number >= 0', value)
+        # numpy seeds are non-negative integers
+        _require(is_count(self.seed), 'seed', 'an int >= 0', self.seed)
+        _require(self.max_videos_per_subset is None or
+                 (is_count(self.max_videos_per_subset)
+                  and self.max_videos_per_subset >= 1),
+                 'max_videos_per_subset', 'an int >= 1 (or None)',
+                 self.max_videos_per_subset)
 
     def _check_synthetic_gt(self) -> None:
         """``num_classes``, ``num_videos`` and ``duration_range`` of a
         synthetic GT."""
-        if self.num_classes < 1:
-            raise ValueError(f'num_classes must be >= 1, got '
-                             f'{self.num_classes}')
-        for subset, count in self.videos_per_subset().items():
+        # Any count >= 1 works: classes are grouped in sibling pairs, an
+        # odd count leaves the last class without a sibling (and one class
+        # gives no two-class videos).
+        _require(is_count(self.num_classes) and self.num_classes >= 1,
+                 'num_classes', 'an int >= 1', self.num_classes)
+        videos = self.videos_per_subset()
+        for subset, count in videos.items():
             if not is_count(count):
-                raise ValueError(f'num_videos[{subset!r}] must be an int >= '
-                                 f'0, got {count!r}')
-        lo, hi = self.duration_range
+                raise ValueError(f'`num_videos`[{subset!r}] must be an int '
+                                 f'>= 0, got {count!r}')
+        if not sum(videos.values()):
+            raise ValueError(f'`num_videos` must hold at least one video, '
+                             f'got {videos}')
+        span = self.duration_range
+        if not (isinstance(span, (list, tuple)) and len(span) == 2
+                and all(_finite(x) for x in span)):
+            raise ValueError('`duration_range` must be two finite numbers '
+                             f'MIN MAX (seconds), got {span!r}')
+        lo, hi = span
+        # a video needs room for one action with background around it
         if not MIN_VIDEO_SECONDS <= lo <= hi:
             raise ValueError(
-                f'duration_range must satisfy {MIN_VIDEO_SECONDS:g} <= min '
-                f'<= max (seconds; a video needs room for one action with '
-                f'background around it), got {tuple(self.duration_range)}')
+                f'`duration_range` MIN MAX must satisfy {MIN_VIDEO_SECONDS:g} '
+                f'<= MIN <= MAX (seconds), got {lo:g} {hi:g}')
 
     def videos_per_subset(self) -> Dict[str, int]:
         """``num_videos`` as a new dict, :data:`DEFAULT_NUM_VIDEOS` if

@@ -168,10 +168,10 @@ def test_extra_background_adds_clicks(thumos_gt):
 
 
 @pytest.mark.parametrize('kwargs, match', [
-    (dict(num_background=-1), r"num_background must be 'auto' or an int"),
-    (dict(num_background='many'), r"num_background must be 'auto'"),
-    (dict(num_background=True), r"num_background must be 'auto'"),
-    (dict(inside_noise=1.5), r'inside_noise must be in \[0, 1\]'),
+    (dict(num_background=-1), r"`num_background` must be 'auto' or an int"),
+    (dict(num_background='many'), r"`num_background` must be 'auto'"),
+    (dict(num_background=True), r"`num_background` must be 'auto'"),
+    (dict(inside_noise=1.5), r'`inside_noise` must be in \[0, 1\]'),
     (dict(subset='val'), r"ground truth: no video in subset 'val'; "
      r"available subsets: \['test', 'train'\]"),
 ])

@@ -60,11 +60,11 @@ def test_settings_only_as_config(tmp_path):
     with pytest.raises(TypeError, match=r'config must be a '
                        r'SyntheticBenchmarkConfig, got dict'):
         generate_synthetic_benchmark(tmp_path / 'c', dict(seed=1))
-    with pytest.raises(ValueError, match=r'feat_dim must be an even int'):
+    with pytest.raises(ValueError, match=r'`feat_dim` must be an even int'):
         SyntheticBenchmarkConfig(feat_dim=7)
     config = SyntheticBenchmarkConfig(num_videos=dict(train=1), feat_dim=8)
     config.layout = 'hdf5'
-    with pytest.raises(ValueError, match=r"layout must be 'npy' or"):
+    with pytest.raises(ValueError, match=r"`layout` must be 'npy' or"):
         generate_synthetic_benchmark(tmp_path / 'c', config)
     # A model dict is the SyntheticConfig of its fields: the same files.
     kw = dict(num_classes=3, num_videos=dict(train=2, test=1), feat_dim=8,
@@ -457,15 +457,16 @@ def test_overwrite_protection(tmp_path):
 
 
 @pytest.mark.parametrize('kwargs, error, match', [
-    (dict(layout='hdf5'), ValueError, r"layout must be 'npy' or 'official'"),
-    (dict(feat_dim=7), ValueError, r'feat_dim must be an even int'),
+    (dict(layout='hdf5'), ValueError,
+     r"`layout` must be 'npy' or 'official'"),
+    (dict(feat_dim=7), ValueError, r'`feat_dim` must be an even int'),
     (dict(num_videos=dict(train=-1)), ValueError,
-     r"num_videos\['train'\] must be an int >= 0"),
+     r"`num_videos`\['train'\] must be an int >= 0"),
     (dict(model=dict(context_strength=2)), ValueError,
      r"unknown synthetic config key\(s\) \['context_strength'\]"),
     (dict(train_subset='dev'), ValueError,
      r"train_subset 'dev' is not one of the generated subsets"),
-    (dict(click_file='x.txt'), ValueError, r'click_file needs gt_file'),
+    (dict(click_file='x.txt'), ValueError, r'`click_file` needs `gt_file`'),
 ])
 def test_bad_arguments(tmp_path, kwargs, error, match):
     kw = dict(num_videos=dict(train=1, test=1), feat_dim=8)
@@ -572,8 +573,9 @@ def _options(out, **changes):
 
 
 def test_duration_range_rule(tmp_path):
-    with pytest.raises(ValueError, match=r'duration_range must satisfy '
-                       r'2 <= min <= max .*got \(0\.1, 0\.2\)'):
+    with pytest.raises(ValueError, match=r'^`duration_range` MIN MAX must '
+                       r'satisfy 2 <= MIN <= MAX \(seconds\), got 0\.1 '
+                       r'0\.2$'):
         generate_synthetic_benchmark(
             tmp_path / 'o',
             SyntheticBenchmarkConfig(num_videos=dict(train=1),
@@ -608,11 +610,16 @@ def test_command_options_to_config():
                                                     'test': 'test'}
     config = benchmark_config_of(_options(
         'x', num_videos=[3, 1, 2], duration_range=[10.0, 20.0],
-        subsets=['val:train'], max_videos=4, layout='official'))
+        layout='official'))
     assert config == SyntheticBenchmarkConfig(
         num_videos=dict(train=3, val=1, test=2), duration_range=(10.0, 20.0),
-        subsets_from_gt={'val': 'train'}, max_videos_per_subset=4,
         layout='official')
+    config = benchmark_config_of(_options(
+        'x', gt_file='gt.json', subsets=['val:train'], max_videos=4))
+    assert config == SyntheticBenchmarkConfig(
+        gt_file='gt.json', subsets_from_gt={'val': 'train'},
+        max_videos_per_subset=4, num_videos=dict(train=200, val=20,
+                                                 test=200))
     with pytest.raises(ValueError, match=r"`inside_noise` must be in "
                        r"\[0, 1\], got 1\.5"):
         generate_from_options(_options('x', inside_noise=1.5))
