@@ -9,11 +9,15 @@ action clicks covered, cut at background clicks, soft weights, and with
 ``--instance-seeds`` one segment per action click walled by the background
 clicks) are listed in ``backtal_mmaction/pseudo_labels/rules.py``.
 ``--label-click-types background action`` reads both kinds of clicks of
-the training split (default: the clicks the model was trained with). Where
-the training GT has segments (a benchmark), the pseudo-labels' precision,
-GT recall and length ratio are printed. The output reads with
-``ClickTALDataset`` unchanged (point a stage-2 config's training
-``ann_file`` at it). Never overwrites without ``--overwrite``.
+the training split (default: the clicks the model was trained with);
+``--instance-seeds`` needs action clicks, so it is an error while the
+labelling reads none. Where the training GT has segments (a benchmark), the
+pseudo-labels' precision, GT recall and length ratio are printed. A model
+that gives no pseudo-segment at all (no detections) is an error: stage 2
+would train on an empty GT. The output reads with ``ClickTALDataset``
+unchanged (point a stage-2 config's training ``ann_file`` at it). Never
+overwrites without ``--overwrite``, and never the config, the checkpoint or
+a GT / click file the config's datasets read, even with it.
 
 A thin command line over :func:`backtal_mmaction.workflows.write_pseudo_gt`
 (keyword arguments = the flags).

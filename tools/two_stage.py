@@ -6,8 +6,11 @@ training rounds) -> test, printing stage 1 vs stage 2.
         --work-dir work_dirs/two_stage_synthetic [--seed 0] [--rounds 1]
 
 Each step is skipped when its output exists in the work dir and a training
-step interrupted midway resumes, so re-running the command continues the
-pipeline. See ``backtal_mmaction/workflows/two_stage.py`` for the layout.
+step interrupted midway resumes, so re-running the command (or with a
+larger ``--rounds``) continues the pipeline. A work dir holds one run: a
+later run with another ``--seed`` or config stops with an error naming
+what differs (give it a new ``--work-dir``). See
+``backtal_mmaction/workflows/two_stage.py`` for the layout.
 
 A thin command line over :func:`backtal_mmaction.workflows.run_two_stage_config`
 (keyword arguments = the flags).
@@ -28,7 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--seed', type=int, default=None,
                    help='seed of both stages')
     p.add_argument('--rounds', type=int, default=None,
-                   help='self-training rounds (default: the config\'s)')
+                   help='self-training rounds, >= 0 (default: the '
+                   'config\'s)')
     p.add_argument('--no-test', action='store_true')
     return p
 

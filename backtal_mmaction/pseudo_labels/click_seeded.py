@@ -35,7 +35,9 @@ pseudo-segment, and the clicks bound where its boundaries may lie:
    split (the caller normalises, see :func:`normalise_weights`), floored
    at ``min_weight`` so no clicked instance is dropped.
 """
-from dataclasses import dataclass
+import math
+import numbers
+from dataclasses import dataclass, fields
 from typing import Dict, Optional, Sequence
 
 import numpy as np
@@ -43,6 +45,76 @@ import numpy as np
 __all__ = ['ClickSeedRules', 'softmax_class_curves', 'detection_class_curves',
            'best_contrast_range', 'click_seeded_segments',
            'normalise_weights']
+
+
+def check_rule_value(owner: str, name: str, value, low=None, high=None,
+                     low_open: bool = False, high_open: bool = False,
+                     integer: bool = False) -> None:
+    """Refuse a rule setting that is not a finite number in its range.
+
+    The message names the setting as a keyword in backquotes (the tools
+    print it as their flag, ``--nms-thr``), e.g. ``PseudoLabelRules:
+    `nms_thr` must be in [0, 1], got 2.0``.
+
+    Args:
+        owner (str): The settings' class, for the message.
+        name (str): The keyword.
+        value: Its value.
+        low, high: The bounds (None: unbounded on that side).
+        low_open, high_open: Whether the bound itself is excluded.
+        integer (bool): Whether an integer is required.
+
+    Raises:
+        ValueError: ``value`` is not a (finite) number, an integer where
+            one is required, or out of range.
+    """
+    kind = numbers.Integral if integer else numbers.Real
+    # a bool is an int to Python, never a meaningful threshold or count
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, kind):
+        raise ValueError(f'{owner}: `{name}` must be '
+                         f'{"an integer" if integer else "a number"}, got '
+                         f'{value!r}')
+    if not math.isfinite(value):
+        raise ValueError(f'{owner}: `{name}` must be a finite number, got '
+                         f'{value}')
+    above = low is None or (value > low if low_open else value >= low)
+    below = high is None or (value < high if high_open else value <= high)
+    if above and below:
+        return
+    if low is not None and high is not None:
+        where = (f'in {"(" if low_open else "["}{low:g}, {high:g}'
+                 f'{")" if high_open else "]"}')
+    elif low is not None:
+        where = f'{">" if low_open else ">="} {low:g}'
+    else:
+        where = f'{"<" if high_open else "<="} {high:g}'
+    raise ValueError(f'{owner}: `{name}` must be {where}, got {value}')
+
+
+def rules_from_dict(cls, settings: Optional[dict], where: str):
+    """``cls(**settings)`` for a settings dataclass, every error prefixed
+    with ``where`` (e.g. ``two_stage.pseudo_labels``: where the settings
+    came from) and an unknown key named (with the known ones) as a
+    ValueError instead of Python's TypeError.
+
+    Raises:
+        ValueError: ``settings`` is not a dict, has an unknown key, or a
+            value out of range (the class's own check).
+    """
+    if settings is None:
+        settings = {}
+    if not isinstance(settings, dict):
+        raise ValueError(f'{where} must be a dict of {cls.__name__} '
+                         f'settings, got {type(settings).__name__}')
+    known = [f.name for f in fields(cls)]
+    unknown = sorted(set(settings) - set(known))
+    if unknown:
+        raise ValueError(f'{where}: unknown {cls.__name__} setting(s) '
+                         f'{unknown}; known: {known}')
+    try:
+        return cls(**settings)
+    except ValueError as err:
+        raise ValueError(f'{where}: {err}') from None
 
 
 @dataclass
@@ -55,15 +127,16 @@ class ClickSeedRules:
     min_weight: float = 0.1
 
     def __post_init__(self):
-        if not 0 < self.outer_ratio <= 1:
-            raise ValueError('ClickSeedRules: outer_ratio must be in (0, 1], '
-                             f'got {self.outer_ratio}')
-        if self.max_span <= 0 or self.fallback_length <= 0:
-            raise ValueError('ClickSeedRules: max_span and fallback_length '
-                             'must be > 0')
-        if not 0 < self.min_weight <= 1:
-            raise ValueError('ClickSeedRules: min_weight must be in (0, 1], '
-                             f'got {self.min_weight}')
+        owner = 'ClickSeedRules'
+        check_rule_value(owner, 'outer_ratio', self.outer_ratio, 0, 1,
+                         low_open=True)
+        check_rule_value(owner, 'max_span', self.max_span, 0, low_open=True)
+        # a contrast is a difference of two means of [0, 1] curves
+        check_rule_value(owner, 'min_contrast', self.min_contrast, -1, 1)
+        check_rule_value(owner, 'fallback_length', self.fallback_length, 0,
+                         low_open=True)
+        check_rule_value(owner, 'min_weight', self.min_weight, 0, 1,
+                         low_open=True)
 
 
 def softmax_class_curves(cas: np.ndarray) -> np.ndarray:

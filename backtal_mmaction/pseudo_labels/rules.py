@@ -24,8 +24,8 @@ clicks are human evidence, so they overrule the model:
    the video, with weight ``click_weight``.
 5. **Background clicks cut**: a segment containing a background click
    (strictly inside) is cut there into the pieces on either side; pieces
-   (and segments) not longer than ``min_length`` seconds are dropped. So no pseudo-segment
-   ever contains a background click.
+   (and segments) not longer than ``min_length`` seconds are dropped. So
+   no pseudo-segment ever contains a background click.
 6. **Soft weights**: a segment's ``score`` is its detection score divided
    by the best score of its (video, class), in ``(0, 1]`` (1 for the best
    one; pieces of a cut segment keep the weight of the whole). Where a
@@ -52,8 +52,9 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 
 from ..models.postprocessing.nms import temporal_nms
-from .click_seeded import (ClickSeedRules, click_seeded_segments,
-                           detection_class_curves, normalise_weights)
+from .click_seeded import (ClickSeedRules, check_rule_value,
+                           click_seeded_segments, detection_class_curves,
+                           normalise_weights, rules_from_dict)
 
 __all__ = ['PseudoLabelRules', 'select_detections', 'cover_action_clicks',
            'cut_at_background_clicks', 'pseudo_label_video',
@@ -62,7 +63,9 @@ __all__ = ['PseudoLabelRules', 'select_detections', 'cover_action_clicks',
 
 @dataclass
 class PseudoLabelRules:
-    """Settings of the rules in the module docstring."""
+    """Settings of the rules in the module docstring; each is checked at
+    construction (a ValueError naming the keyword: thresholds and weights
+    in their ranges, ``topk`` an integer >= 1, lengths finite)."""
     rel_score_thr: float = 0.5
     topk: int = 10
     nms_thr: float = 0.3
@@ -73,25 +76,36 @@ class PseudoLabelRules:
     seed_rules: Optional[dict] = None
 
     def __post_init__(self):
-        if not 0 <= self.rel_score_thr <= 1:
-            raise ValueError('PseudoLabelRules: rel_score_thr must be in '
-                             f'[0, 1], got {self.rel_score_thr}')
-        if self.topk < 1:
-            raise ValueError(f'PseudoLabelRules: topk must be >= 1, got '
-                             f'{self.topk}')
-        if self.min_length < 0 or self.click_segment_length <= 0:
-            raise ValueError('PseudoLabelRules: min_length must be >= 0 and '
-                             'click_segment_length > 0')
-        if not 0 < self.click_weight <= 1:
-            raise ValueError('PseudoLabelRules: click_weight must be in '
-                             f'(0, 1], got {self.click_weight}')
+        owner = 'PseudoLabelRules'
+        check_rule_value(owner, 'rel_score_thr', self.rel_score_thr, 0, 1)
+        check_rule_value(owner, 'topk', self.topk, 1, integer=True)
+        # a tIoU: 1 keeps every overlap but exact duplicates, 0 keeps no
+        # overlapping pair
+        check_rule_value(owner, 'nms_thr', self.nms_thr, 0, 1)
+        check_rule_value(owner, 'min_length', self.min_length, 0)
+        check_rule_value(owner, 'click_segment_length',
+                         self.click_segment_length, 0, low_open=True)
+        check_rule_value(owner, 'click_weight', self.click_weight, 0, 1,
+                         low_open=True)
+        if not isinstance(self.instance_seeds, (bool, np.bool_)):
+            raise ValueError(f'{owner}: `instance_seeds` must be True or '
+                             f'False, got {self.instance_seeds!r}')
         # checked here, not at the first video with action clicks
         self.seed_config
+
+    @classmethod
+    def from_dict(cls, settings: Optional[dict],
+                  where: str = 'pseudo_labels') -> 'PseudoLabelRules':
+        """The rules of a config dict (e.g. a pipeline's
+        ``two_stage.pseudo_labels``; None: the defaults), an unknown key
+        named with ``where`` as a ValueError."""
+        return rules_from_dict(cls, settings, where)
 
     @property
     def seed_config(self) -> ClickSeedRules:
         """The rules of 7 (:class:`ClickSeedRules`, from ``seed_rules``)."""
-        return ClickSeedRules(**(self.seed_rules or {}))
+        return rules_from_dict(ClickSeedRules, self.seed_rules,
+                               '`seed_rules`')
 
 
 def _empty():
@@ -309,8 +323,19 @@ def build_pseudo_gt(videos: List[dict], class_names: Sequence[str],
     Returns:
         dict: ``{'version', 'activity_list', 'database', 'pseudo_labels'}``;
         the last records the rules and counts for provenance.
+
+    Raises:
+        ValueError: ``rules.instance_seeds`` and no video has an action
+            click (rule 7 could not run).
     """
     C = len(class_names)
+    if rules.instance_seeds and not any(
+            (_clicks_of(v)[1] < C).any() for v in videos):
+        # rule 7 would never run: the output would equal a run without it
+        raise ValueError(
+            f'`instance_seeds` needs action clicks, but none of the '
+            f'{len(videos)} labelled videos has one (does the labelling '
+            "read the 'action' click type?)")
     # rules 1-3 once per video; rule 4 needs all videos' lengths first
     selected = [
         select_detections(v['detections']['segments'],

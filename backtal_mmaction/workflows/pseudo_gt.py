@@ -7,8 +7,9 @@ ActivityNet-style GT JSON (behind ``tools/pseudo_labels.py``), which
 ``ann_file`` at it).
 """
 import json
+import os
 import os.path as osp
-from typing import Callable, Optional, Sequence
+from typing import Callable, List, Optional, Sequence
 
 import numpy as np
 from mmengine.config import Config
@@ -20,10 +21,119 @@ from ..evaluation.functional.pseudo_label_quality import (
     format_pseudo_label_quality, pseudo_label_quality)
 from ..pseudo_labels import (PseudoLabelRules, build_pseudo_gt,
                              softmax_class_curves)
-from ..utils import atomic_write, to_numpy
+from ..utils import CLICK_TYPES, atomic_write, check_output_path, to_numpy
 
 __all__ = ['sample_record', 'predict_training_videos', 'generate_pseudo_gt',
-           'write_pseudo_gt', 'log_pseudo_label_quality']
+           'write_pseudo_gt', 'log_pseudo_label_quality',
+           'config_input_files', 'check_label_clicks',
+           'pseudo_gt_from_records']
+
+# the config sections whose datasets / evaluators read annotation files
+_DATA_SECTIONS = ('train_dataloader', 'val_dataloader', 'test_dataloader',
+                  'val_evaluator', 'test_evaluator')
+
+
+def config_input_files(cfg) -> List[str]:
+    """The annotation and click files a config's datasets and evaluators
+    read (every ``ann_file`` / ``click_file`` under its dataloaders and
+    evaluators, wrapped datasets included; a relative ``ann_file`` joined to
+    its dataset's ``data_root`` as MMEngine does), for the output guard:
+    no output may replace one of them.
+
+    Args:
+        cfg (Config | dict): A config.
+
+    Returns:
+        list[str]: The paths, in config order (duplicates kept).
+    """
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            root = node.get('data_root') or ''
+            for key, value in node.items():
+                if key in ('ann_file', 'click_file') and value:
+                    one = isinstance(value, (str, os.PathLike))
+                    for path in ([value] if one else value):
+                        path = os.fspath(path)
+                        if key == 'ann_file' and root and not osp.isabs(path):
+                            path = osp.join(root, path)
+                        found.append(path)
+                else:
+                    walk(value)
+        elif isinstance(node, (list, tuple)):
+            for value in node:
+                walk(value)
+
+    for section in _DATA_SECTIONS:
+        walk(cfg.get(section))
+    return found
+
+
+def check_label_clicks(rules: PseudoLabelRules, dataset_cfg: dict,
+                       hint: str = 'add `label_click_types` background '
+                       'action') -> None:
+    """Refuse ``instance_seeds`` when the labelling dataset reads no action
+    clicks (rule 7 would never run and the output would equal a run without
+    it), before any model runs.
+
+    Args:
+        rules (PseudoLabelRules): The labelling rules.
+        dataset_cfg (dict): The labelling dataset (``click_file``,
+            ``click_types``: default both kinds, as ``ClickTALDataset``).
+        hint (str): How to make it read action clicks (the caller's
+            setting), for the message.
+
+    Raises:
+        ValueError: ``rules.instance_seeds`` and no action click is read.
+    """
+    if not rules.instance_seeds:
+        return
+    if not dataset_cfg.get('click_file'):
+        raise ValueError('`instance_seeds` needs action clicks; the '
+                         'labelling dataset reads no click file '
+                         '(its `click_file` is not set)')
+    types = dataset_cfg.get('click_types', CLICK_TYPES)
+    types = [types] if isinstance(types, str) else list(types)
+    if 'action' not in types:
+        raise ValueError(f'`instance_seeds` needs action clicks; the '
+                         f'labelling reads {types} ({hint})')
+
+
+def pseudo_gt_from_records(records: List[dict], classes: Sequence[str],
+                           rules: PseudoLabelRules, model: str) -> dict:
+    """:func:`build_pseudo_gt` on a model's records, refusing a pseudo-GT
+    without a single segment (stage 2 would train on an empty GT).
+
+    Args:
+        records (list[dict]): :func:`sample_record` per video.
+        classes (Sequence[str]): The class names.
+        rules (PseudoLabelRules): The labelling rules.
+        model (str): The labelling model as the message names it, e.g.
+            ``'the stage-1 model (work/stage1/epoch_5.pth)'``.
+
+    Raises:
+        ValueError: no video to label, or no pseudo-segment at all (the
+            message says whether the model detected nothing).
+    """
+    if not records:
+        raise ValueError(f'{model} labelled no video: the training split '
+                         'is empty')
+    gt = build_pseudo_gt(records, classes, rules)
+    if gt['pseudo_labels']['segments']:
+        # rule 7 seeds segments from the class curves even where the
+        # model's post-processing kept no detection
+        return gt
+    n_det = sum(len(r['detections']['scores']) for r in records)
+    if not n_det:
+        raise ValueError(
+            f'{model} made no detections on any of the {len(records)} '
+            'training videos: nothing to train stage 2 on (trained too '
+            'briefly, or a post-processing threshold that keeps nothing?)')
+    raise ValueError(
+        f'{model} made {n_det} detections on the {len(records)} training '
+        'videos but the pseudo-label rules kept none (none of a class of '
+        'its video\'s label): nothing to train stage 2 on')
 
 
 def sample_record(sample, subset: str) -> dict:
@@ -81,11 +191,21 @@ def generate_pseudo_gt(config, checkpoint: str,
     supervision the model was trained with. ``dataset_cfg`` overrides
     that dataset (self-training: a stage-2 model labels the videos of the
     *real* training GT, whose video labels its pseudo-GT may have lost).
+
+    Raises:
+        ValueError: ``rules.instance_seeds`` without action clicks read
+            (:func:`check_label_clicks`), or no pseudo-segment at all
+            (:func:`pseudo_gt_from_records`).
     """
     rules = rules or PseudoLabelRules()
+    cfg = Config.fromfile(config) if isinstance(config, str) else config
+    dataset_cfg = dataset_cfg or training_videos_dataset_cfg(cfg)
+    # before the model runs: a labelling without action clicks cannot seed
+    check_label_clicks(rules, dataset_cfg)
     records, classes = predict_training_videos(
-        config, checkpoint, device, dataset_cfg, curves=rules.instance_seeds)
-    return build_pseudo_gt(records, classes, rules)
+        cfg, checkpoint, device, dataset_cfg, curves=rules.instance_seeds)
+    return pseudo_gt_from_records(records, classes, rules,
+                                  f'the model ({checkpoint})')
 
 
 def write_pseudo_gt(config: str,
@@ -125,18 +245,26 @@ def write_pseudo_gt(config: str,
 
     Raises:
         FileExistsError: ``out`` exists and not ``overwrite``.
+        IsADirectoryError: ``out`` is a folder.
         FileNotFoundError: the config or the checkpoint does not exist.
-        ValueError: rules out of range.
+        ValueError: ``out`` is one of the run's inputs (the config, the
+            checkpoint, an annotation or click file of the config's
+            datasets); ``rules.instance_seeds`` while the labelling reads
+            no action clicks; the model made no pseudo-segment.
     """
-    if osp.exists(out) and not overwrite:
-        raise FileExistsError(f'{out} exists; pass `overwrite` to '
-                              'replace it')
+    # the inputs named on the command line first: no config needs loading
+    # to refuse an existing `out`
+    check_output_path(out, '`out`', overwrite, inputs=[config, checkpoint])
     for what, path in (('config', config), ('checkpoint', checkpoint)):
         if not osp.isfile(path):
             raise FileNotFoundError(f'{what} not found: {path}')
     cfg = Config.fromfile(config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
+    # and every GT / click file the config reads (`out` = the training GT
+    # would replace the annotations with the model's guesses)
+    check_output_path(out, '`out`', overwrite,
+                      inputs=config_input_files(cfg))
     rules = rules or PseudoLabelRules()
     videos = training_videos_dataset_cfg(cfg)
     if label_click_types:
@@ -146,8 +274,10 @@ def write_pseudo_gt(config: str,
                             dataset_cfg=videos)
     atomic_write(out, json.dumps(gt))
     info = gt['pseudo_labels']
-    log(f'{info["segments"]} pseudo-segments on {info["videos"]} videos '
-        f'written to {out}')
+    seeded = (f' ({info["click_seeded_segments"]} seeded by action clicks)'
+              if rules.instance_seeds else '')
+    log(f'{info["segments"]} pseudo-segments on {info["videos"]} videos'
+        f'{seeded} written to {out}')
     log_pseudo_label_quality(gt, videos, log)
     return gt
 
@@ -161,5 +291,9 @@ def log_pseudo_label_quality(pseudo: dict, dataset_cfg: dict,
     if not any(len(v['segments']) for v in gt.videos.values()):
         return None
     q = pseudo_label_quality(pseudo, gt)
-    log(format_pseudo_label_quality(q))
+    if not q['num_pseudo']:
+        # precision and lengths of nothing are NaN: no "nan %" line
+        log(f'pseudo-labels vs GT: no segments / {q["num_gt"]} instances')
+    else:
+        log(format_pseudo_label_quality(q))
     return q

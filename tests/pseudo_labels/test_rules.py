@@ -176,3 +176,40 @@ def test_pseudo_gt_scores_reach_the_detector_as_weights(tmp_path):
     path.write_text(json.dumps(gt))
     with pytest.raises(ValueError, match='every annotation'):
         ClickTALDataset(str(path), pipeline=[], check_files=False)
+
+
+@pytest.mark.parametrize('kwargs,message', [
+    (dict(nms_thr=2), r'`nms_thr` must be in \[0, 1\], got 2'),
+    (dict(nms_thr=-0.1), r'`nms_thr` must be in \[0, 1\], got -0.1'),
+    (dict(topk=2.5), '`topk` must be an integer, got 2.5'),
+    (dict(topk=True), '`topk` must be an integer, got True'),
+    (dict(topk=0), '`topk` must be >= 1, got 0'),
+    (dict(min_length=float('nan')), '`min_length` must be a finite number'),
+    (dict(min_length=-1), '`min_length` must be >= 0, got -1'),
+    (dict(click_segment_length=float('inf')),
+     '`click_segment_length` must be a finite number'),
+    (dict(click_weight=0), r'`click_weight` must be in \(0, 1\], got 0'),
+    (dict(rel_score_thr='0.5'), "`rel_score_thr` must be a number, got "
+     "'0.5'"),
+    (dict(instance_seeds='yes'), "`instance_seeds` must be True or False"),
+    (dict(seed_rules=dict(max_span=-1)),
+     '`seed_rules`: ClickSeedRules: `max_span` must be > 0, got -1'),
+    (dict(seed_rules=dict(span=3)),
+     r"`seed_rules`: unknown ClickSeedRules setting\(s\) \['span'\]"),
+])
+def test_rules_out_of_range_name_the_keyword(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        PseudoLabelRules(**kwargs)
+
+
+def test_rules_from_a_config_dict_name_where_they_came_from():
+    assert PseudoLabelRules.from_dict(None) == PseudoLabelRules()
+    assert PseudoLabelRules.from_dict(dict(topk=3)).topk == 3
+    with pytest.raises(ValueError, match=r"^two_stage.pseudo_labels: "
+                       r"unknown PseudoLabelRules setting\(s\) \['nms'\]; "
+                       r"known: \['rel_score_thr'"):
+        PseudoLabelRules.from_dict(dict(nms=0.5), 'two_stage.pseudo_labels')
+    with pytest.raises(ValueError, match='^x: PseudoLabelRules: `nms_thr`'):
+        PseudoLabelRules.from_dict(dict(nms_thr=1.5), 'x')
+    with pytest.raises(ValueError, match='^x must be a dict'):
+        PseudoLabelRules.from_dict([1], 'x')

@@ -201,7 +201,7 @@ def test_rule_flags_left_out_keep_the_rules_defaults(monkeypatch):
                    ['c.py', 'k.pth', '--out', 'g.json', '--topk', '0'])
     assert run.exit_code == 1
     assert run.stderr.strip().splitlines()[-1] == (
-        'error: PseudoLabelRules: topk must be >= 1, got 0')
+        'error: PseudoLabelRules: --topk must be >= 1, got 0')
 
 
 @pytest.mark.parametrize('argv,amp,compile', [
