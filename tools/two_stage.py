@@ -3,7 +3,8 @@ stage 1 train -> click-checked pseudo-labels -> stage 2 train (-> self-
 training rounds) -> test, printing stage 1 vs stage 2.
 
     python tools/two_stage.py configs/two_stage/backtal_then_anchor_free_synthetic.py \
-        --work-dir work_dirs/two_stage_synthetic [--seed 0] [--rounds 1]
+        --work-dir work_dirs/two_stage_synthetic [--seed 0] [--rounds 1] \
+        [--cfg-options k=v ...] [--stage1-cfg-options k=v ...]
 
 Each step is skipped when its output exists in the work dir and a training
 step interrupted midway resumes, so re-running the command (or with a
@@ -17,7 +18,7 @@ A thin command line over :func:`backtal_mmaction.workflows.run_two_stage_config`
 """
 import argparse
 
-from backtal_mmaction.cli.errors import run_cli
+from backtal_mmaction.cli.errors import parse_cfg_options, run_cli
 from backtal_mmaction.utils.setup_env import enable_cpu_huge_pages
 
 # huge pages for large CPU tensors: set before anything imports torch
@@ -34,12 +35,25 @@ def build_parser() -> argparse.ArgumentParser:
                    help='self-training rounds, >= 0 (default: the '
                    'config\'s)')
     p.add_argument('--no-test', action='store_true')
+    p.add_argument(
+        '--cfg-options', nargs='+', metavar='KEY=VALUE',
+        help='override settings of the pipeline config (stage 2 and '
+        'two_stage), e.g. train_cfg.max_epochs=2; every key must exist')
+    p.add_argument(
+        '--stage1-cfg-options', nargs='+', metavar='KEY=VALUE',
+        help='override settings of the stage-1 config, e.g. '
+        'train_cfg.max_epochs=2; every key must exist')
     return p
 
 
 def parse_args(argv=None, parser=None):
     """``argv`` parsed by ``parser`` (default: :func:`build_parser`)."""
-    return (parser or build_parser()).parse_args(argv)
+    parser = parser or build_parser()
+    args = parser.parse_args(argv)
+    args.cfg_options = parse_cfg_options(parser, args.cfg_options)
+    args.stage1_cfg_options = parse_cfg_options(
+        parser, args.stage1_cfg_options, '--stage1-cfg-options')
+    return args
 
 
 def main(argv=None) -> dict:
@@ -52,7 +66,9 @@ def main(argv=None) -> dict:
     from backtal_mmaction.workflows import run_two_stage_config
     return run_cli(lambda _: run_two_stage_config(
         args.config, work_dir=args.work_dir, seed=args.seed,
-        rounds=args.rounds, no_test=args.no_test), parser=parser)
+        rounds=args.rounds, no_test=args.no_test,
+        cfg_options=args.cfg_options,
+        stage1_cfg_options=args.stage1_cfg_options), parser=parser)
 
 
 if __name__ == '__main__':

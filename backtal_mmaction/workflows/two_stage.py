@@ -75,6 +75,7 @@ import numpy as np
 from mmengine.config import Config
 
 from ..apis.inference import build_dataset, training_videos_dataset_cfg
+from ..cli.config import load_config
 from ..cli.runner import build_runner
 from ..evaluation.functional.click_score import (click_score,
                                                  compare_click_scores)
@@ -716,6 +717,8 @@ def run_two_stage_config(config: str,
                          seed: Optional[int] = None,
                          rounds: Optional[int] = None,
                          no_test: bool = False,
+                         cfg_options: Optional[dict] = None,
+                         stage1_cfg_options: Optional[dict] = None,
                          log: Callable[[str], None] = print) -> dict:
     """Run (or continue) the pipeline of a ``configs/two_stage/`` config
     file and log the stage table: ``tools/two_stage.py``.
@@ -729,6 +732,12 @@ def run_two_stage_config(config: str,
         rounds (int, optional): ``--rounds`` of self-training (default: the
             config's).
         no_test (bool): ``--no-test``: train and label only.
+        cfg_options (dict, optional): ``--cfg-options`` of the pipeline
+            config (stage 2 and its ``two_stage`` settings), checked as
+            ``tools/train.py`` checks them (every key must exist).
+        stage1_cfg_options (dict, optional): ``--stage1-cfg-options`` of
+            the stage-1 config, checked the same way (e.g. a short smoke
+            run: ``train_cfg.max_epochs=2`` for both).
         log (callable): receives the table (default: ``print``).
 
     Returns:
@@ -744,14 +753,17 @@ def run_two_stage_config(config: str,
     """
     if not osp.isfile(config):
         raise FileNotFoundError(f'config not found: {config}')
-    cfg = Config.fromfile(config)
+    cfg = load_config(config, cfg_options)
     if not cfg.get('two_stage'):
         raise ValueError(f'{config} has no `two_stage` settings '
                          '(is it a configs/two_stage/ pipeline config?)')
+    # loaded here so that its options are checked like the pipeline's;
+    # the options change both stages' fingerprints in the run record
+    stage1 = load_config(stage1_config_path(cfg), stage1_cfg_options)
     work_dir = work_dir or osp.join(
         'work_dirs', osp.splitext(osp.basename(config))[0])
     result = run_two_stage(cfg, work_dir, seed=seed, rounds=rounds,
-                           test=not no_test)
+                           test=not no_test, stage1=stage1)
     if 'metrics' in result:
         log(format_stage_metrics(result['metrics']))
     return result

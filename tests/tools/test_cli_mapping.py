@@ -125,8 +125,10 @@ CALLS = {
              cfg_options=OPTS, cfg_options_allow_new=True)),
     'two_stage.py': (
         ['p.py', '--work-dir', 'wd', '--seed', '3', '--rounds', '2',
-         '--no-test'],
-        dict(config='p.py', work_dir='wd', seed=3, rounds=2, no_test=True)),
+         '--no-test', '--cfg-options', 'a.b=1', '--stage1-cfg-options',
+         'c.d=x'],
+        dict(config='p.py', work_dir='wd', seed=3, rounds=2, no_test=True,
+             cfg_options=OPTS, stage1_cfg_options={'c.d': 'x'})),
     'pseudo_labels.py': (
         ['c.py', 'k.pth', '--out', 'g.json', '--rel-score-thr', '0.4',
          '--topk', '7', '--nms-thr', '0.5', '--min-length', '1.5',

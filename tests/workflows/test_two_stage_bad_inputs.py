@@ -323,3 +323,32 @@ def test_pipeline_output_never_replaces_an_input(finished, tmp_path):
                       test=False, stage1=stage1, log=print)
     assert gt.read_bytes() == before
     assert sorted(p.name for p in work.iterdir()) == ['pseudo_gt_round0.json']
+
+
+def test_cfg_options_shorten_both_stages_and_enter_the_run_record(
+        tiny_synthetic, tmp_path):
+    """``--cfg-options`` / ``--stage1-cfg-options`` reach the pipeline
+    config and the stage-1 config (a smoke run shortened from the command
+    line: no wrapper config needed); they are part of the run's identity,
+    so a rerun without them is refused; a mistyped key stops before
+    anything runs, naming it."""
+    config = _tiny_pipeline(tiny_synthetic, tmp_path / 'cfg',
+                            stage2_epochs=2)
+    work = tmp_path / 'work'
+    bad = run_tool('two_stage.py', [config, '--work-dir', work, '--no-test',
+                                    '--stage1-cfg-options',
+                                    'train_cfg.max_epoch=1'])
+    assert "'train_cfg.max_epoch'" in _error(bad)
+    assert not work.exists()
+    run = run_tool('two_stage.py', [
+        config, '--work-dir', work, '--no-test', '--cfg-options',
+        'train_cfg.max_epochs=1', '--stage1-cfg-options',
+        'model.post_processor.max_detections=50'])
+    assert run.exit_code == 0, run.stderr[-2000:]
+    assert (work / 'stage2_round0' / 'epoch_1.pth').is_file()
+    assert not (work / 'stage2_round0' / 'epoch_2.pth').exists()
+    record = json.loads((work / 'two_stage_run.json').read_text())
+    assert 'train_cfg.max_epochs' not in json.dumps(record)  # fingerprints
+    again = run_tool('two_stage.py', [config, '--work-dir', work,
+                                      '--no-test'])
+    assert 'train_cfg.max_epochs: 1 there, 2 now' in _error(again)
