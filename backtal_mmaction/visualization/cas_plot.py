@@ -22,7 +22,7 @@ from typing import Dict, Optional, Sequence
 import numpy as np
 
 # The plugin's one snippet grid; re-exported here for existing imports.
-from ..utils import snippet_times
+from ..utils import check_count, snippet_times
 
 __all__ = [
     'render_cas_figure', 'cas_plot_inputs', 'snippet_times', 'save_rgb_png'
@@ -116,6 +116,9 @@ def render_cas_figure(cas: np.ndarray,
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
+    # a negative count would slice off the last items silently
+    check_count('max_classes', max_classes)
+    check_count('max_detections', max_detections, minimum=0)
     cas = _check_cas(cas, class_names, duration, video_name)
     num_classes, num_snippets = cas.shape[0] - 1, cas.shape[1]
     times = snippet_times(num_snippets, duration)

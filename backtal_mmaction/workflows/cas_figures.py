@@ -20,6 +20,7 @@ from ..cli.config import load_config
 from ..cli.runner import build_model_from_checkpoint
 from ..engine.hooks.cas_visualization_hook import safe_file_stem
 from ..visualization import cas_plot_inputs, render_cas_figure, save_rgb_png
+from ..utils import check_count
 
 __all__ = ['build_split_dataset', 'select_indices', 'draw_cas_figures']
 
@@ -87,6 +88,9 @@ def draw_cas_figures(config: Union[str, Config],
     Returns:
         list[str]: the PNG paths written, in drawing order.
     """
+    # before the dataset and model are built (each figure checks them too)
+    check_count('max_classes', max_classes)
+    check_count('max_detections', max_detections, minimum=0)
     cfg = load_config(config, cfg_options, cfg_options_allow_new)
     dataset = build_split_dataset(cfg, split)
     names = [

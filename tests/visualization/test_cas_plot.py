@@ -48,6 +48,26 @@ def test_render_rejects_bad_input():
         render_cas_figure(**dict(kw, duration=0.0))
     with pytest.raises(ValueError, match=r'\(C\+1, T\)'):
         render_cas_figure(**dict(kw, cas=np.zeros(5)))
+    # a negative count sliced off the last detections / classes silently
+    with pytest.raises(ValueError, match='`max_detections` must be an '
+                       'integer >= 0, got -1'):
+        render_cas_figure(**dict(kw, max_detections=-1))
+    with pytest.raises(ValueError, match='`max_classes` must be an integer '
+                       '>= 1, got 0'):
+        render_cas_figure(**dict(kw, max_classes=0))
+
+
+def test_visualize_cas_names_a_bad_count_before_loading(tmp_path):
+    """Checked before the config is read (here: it does not exist), named
+    as the tool's flag."""
+    from tests.helpers import run_tool
+    run = run_tool('visualize_cas.py', [tmp_path / 'no.py', tmp_path / 'k',
+                                        '--out-dir', tmp_path / 'figs',
+                                        '--max-detections', '-1'])
+    assert run.exit_code == 1
+    assert run.stderr.strip().splitlines()[-1] == (
+        'error: --max-detections must be an integer >= 0, got -1')
+    assert not (tmp_path / 'figs').exists()
 
 
 def test_visualize_cas_with_clicks(trained, tmp_path):
