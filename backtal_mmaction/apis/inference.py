@@ -23,6 +23,7 @@ from mmengine.registry import init_default_scope
 
 from ..cli.config import load_config
 from ..cli.runner import build_model_from_checkpoint
+from ..datasets.config_utils import config_input_files
 from ..datasets.gt_io import class_names_from_gt, load_gt_database
 from ..datasets.transforms.loading import (check_float_features,
                                           check_snippet_features)
@@ -239,20 +240,6 @@ def _timing_label(key: str, value, given) -> str:
     if key in given:
         return f'`{key}` {value:g}'
     return f'{FILE_TIMING_KEYS[key]} {value:g} (in the file)'
-
-
-def _annotation_files(cfg) -> List[str]:
-    """The GT file of the config's test dataset (which
-    :func:`resolve_class_names` may read), as written and under the
-    dataset's ``data_root``: an output must never replace it."""
-    dataset = cfg.test_dataloader.dataset
-    ann_file = dataset.get('ann_file')
-    if not ann_file:
-        return []
-    files = [ann_file]
-    if dataset.get('data_root') and not osp.isabs(ann_file):
-        files.append(osp.join(dataset.data_root, ann_file))
-    return files
 
 
 def video_timing(source: str,
@@ -564,9 +551,10 @@ def localize_feature_files(config: str,
         raise ValueError('`duration` applies to a single video; got '
                          f'{len(files)} feature files')
     cfg = load_config(config, cfg_options, cfg_options_allow_new)
-    check_output_path(out, '`out`', overwrite,
-                      inputs=[config, checkpoint, classes, *files,
-                              *_annotation_files(cfg)])
+    # the test dataset's GT is read when `classes` is not given
+    check_output_path(out, '`out`', overwrite, inputs=[
+        config, checkpoint, classes, *files,
+        *config_input_files(cfg, ('test_dataloader', ))])
     class_names = resolve_class_names(cfg, classes)
     model = init_localizer(cfg, checkpoint, device)
     if model.num_classes != len(class_names):

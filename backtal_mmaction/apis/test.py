@@ -50,6 +50,7 @@ from ..cli.config import load_config
 from ..cli.runner import (add_custom_hook, build_runner, check_datasets,
                           find_test_evaluator, prepare_launcher,
                           use_pinned_memory)
+from ..datasets.config_utils import config_input_files
 from ..datasets.gt_io import load_gt_database
 from ..engine.hooks.cas_visualization_hook import check_no_figures
 from ..engine.hooks.raw_outputs import (RAW_META_FILE, find_raw_files,
@@ -62,31 +63,6 @@ from .train import default_work_dir
 
 __all__ = ['build_test_cfg', 'test_localizer', 'files_read_by_test',
            'load_raw_dir', 'postprocess_records', 'postprocess_raw_outputs']
-
-
-def _files_named_in(node, data_root: Optional[str] = None) -> List[str]:
-    """The ``*_file`` paths (``ann_file``, ``click_file``,
-    ``ambiguous_file`` ...) of a dataset / evaluator config, nested ones
-    (dataset wrappers, evaluator lists) included; a relative path is also
-    taken under the node's ``data_root``, where MMEngine's datasets look."""
-    found = []
-    if isinstance(node, (list, tuple)):
-        for item in node:
-            found += _files_named_in(item, data_root)
-    elif isinstance(node, dict):
-        data_root = node.get('data_root') or data_root
-        for key, value in node.items():
-            paths = [value] if isinstance(value, str) else (
-                value if isinstance(value, (list, tuple)) else [])
-            if key.endswith('_file'):
-                for path in paths:
-                    if isinstance(path, str) and path:
-                        found.append(path)
-                        if data_root and not osp.isabs(path):
-                            found.append(osp.join(data_root, path))
-            elif isinstance(value, (dict, list, tuple)):
-                found += _files_named_in(value, data_root)
-    return found
 
 
 def files_read_by_test(cfg: Config,
@@ -107,9 +83,7 @@ def files_read_by_test(cfg: Config,
     """
     files = [config if isinstance(config, (str, os.PathLike)) else
              getattr(cfg, 'filename', None), checkpoint]
-    loader = cfg.get('test_dataloader') or {}
-    files += _files_named_in(loader.get('dataset'))
-    files += _files_named_in(cfg.get('test_evaluator'))
+    files += config_input_files(cfg, ('test_dataloader', 'test_evaluator'))
     return [os.fspath(f) for f in files if f]
 
 

@@ -18,12 +18,11 @@ from ..engine import amp as _amp
 from ..engine.checkpoint import (check_checkpoint_compatible,
                                  load_checkpoint_file)
 from ..evaluation.metrics import TALMetric
-from ..utils.file_io import check_output_path
 from .config import _lookup_type, accepted_kwargs
 
 __all__ = [
     'add_custom_hook', 'build_model_from_checkpoint', 'build_runner',
-    'check_datasets', 'check_output_file', 'ensure_unique_experiment_name',
+    'check_datasets', 'ensure_unique_experiment_name',
     'find_test_evaluator', 'holds_a_run', 'move_aside_run', 'prepare_launcher',
     'use_atomic_checkpoints', 'use_pinned_memory'
 ]
@@ -67,14 +66,6 @@ def move_aside_run(work_dir: str) -> Optional[str]:
         f'({", ".join(files[:6])}{" ..." if len(files) > 6 else ""}) to '
         f'{dest}', logger='current')
     return dest
-
-
-def check_output_file(path: str, option: str, overwrite: bool,
-                      inputs=()) -> None:
-    """Refuse an output path that is a directory, one of the run's
-    ``inputs``, or an existing file without ``--overwrite`` (before
-    anything runs): :func:`~backtal_mmaction.utils.check_output_path`."""
-    check_output_path(path, option, overwrite, inputs)
 
 
 def find_test_evaluator(cfg):

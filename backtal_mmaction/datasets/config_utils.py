@@ -11,6 +11,53 @@ SPLITS = ('train', 'val', 'test')
 GENERATOR_STAMP = '.generate_synthetic_args.json'
 # Top-level pipeline lists a config may define beside its dataloaders.
 TOP_LEVEL_PIPELINES = ('train_pipeline', 'val_pipeline', 'test_pipeline')
+# The config sections whose datasets / evaluators read annotation files.
+DATA_SECTIONS = ('train_dataloader', 'val_dataloader', 'test_dataloader',
+                 'val_evaluator', 'test_evaluator')
+
+
+def files_named_in(node, data_root: Optional[str] = None) -> List[str]:
+    """The ``*_file`` paths (``ann_file``, ``click_file``,
+    ``ambiguous_file`` ...) of a dataset / evaluator / dataloader config,
+    nested ones (dataset wrappers, evaluator lists) included; a relative
+    path is also taken under the node's ``data_root``, where MMEngine's
+    datasets look."""
+    found = []
+    if isinstance(node, (list, tuple)):
+        for item in node:
+            found += files_named_in(item, data_root)
+    elif isinstance(node, dict):
+        data_root = node.get('data_root') or data_root
+        for key, value in node.items():
+            paths = [value] if isinstance(value, str) else (
+                value if isinstance(value, (list, tuple)) else [])
+            if key.endswith('_file'):
+                for path in paths:
+                    if isinstance(path, str) and path:
+                        found.append(path)
+                        if data_root and not osp.isabs(path):
+                            found.append(osp.join(data_root, path))
+            elif isinstance(value, (dict, list, tuple)):
+                found += files_named_in(value, data_root)
+    return found
+
+
+def config_input_files(cfg, sections=DATA_SECTIONS) -> List[str]:
+    """The annotation, click and other ``*_file`` paths that the datasets
+    and evaluators of ``cfg``'s ``sections`` read (:func:`files_named_in`),
+    for the output guards: no output may replace one of them.
+
+    Args:
+        cfg (Config | dict): A config.
+        sections (Sequence[str]): Its dataloader / evaluator keys.
+
+    Returns:
+        list[str]: The paths, in config order (duplicates kept).
+    """
+    found = []
+    for section in sections:
+        found += files_named_in(cfg.get(section))
+    return found
 
 
 def benchmark_layout(data_root: str) -> Optional[str]:

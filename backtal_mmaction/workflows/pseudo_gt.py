@@ -7,7 +7,6 @@ ActivityNet-style GT JSON (behind ``tools/pseudo_labels.py``), which
 ``ann_file`` at it).
 """
 import json
-import os
 import os.path as osp
 from typing import Callable, List, Optional, Sequence
 
@@ -16,6 +15,7 @@ from mmengine.config import Config
 
 from ..apis.inference import (build_dataset, init_localizer, predict_dataset,
                               training_videos_dataset_cfg)
+from ..datasets.config_utils import config_input_files
 from ..datasets.gt_io import load_gt
 from ..evaluation.functional.pseudo_label_quality import (
     format_pseudo_label_quality, pseudo_label_quality)
@@ -25,50 +25,7 @@ from ..utils import CLICK_TYPES, atomic_write, check_output_path, to_numpy
 
 __all__ = ['sample_record', 'predict_training_videos', 'generate_pseudo_gt',
            'write_pseudo_gt', 'log_pseudo_label_quality',
-           'config_input_files', 'check_label_clicks',
-           'pseudo_gt_from_records']
-
-# the config sections whose datasets / evaluators read annotation files
-_DATA_SECTIONS = ('train_dataloader', 'val_dataloader', 'test_dataloader',
-                  'val_evaluator', 'test_evaluator')
-
-
-def config_input_files(cfg) -> List[str]:
-    """The annotation and click files a config's datasets and evaluators
-    read (every ``ann_file`` / ``click_file`` under its dataloaders and
-    evaluators, wrapped datasets included; a relative ``ann_file`` joined to
-    its dataset's ``data_root`` as MMEngine does), for the output guard:
-    no output may replace one of them.
-
-    Args:
-        cfg (Config | dict): A config.
-
-    Returns:
-        list[str]: The paths, in config order (duplicates kept).
-    """
-    found = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            root = node.get('data_root') or ''
-            for key, value in node.items():
-                if key in ('ann_file', 'click_file') and value:
-                    one = isinstance(value, (str, os.PathLike))
-                    for path in ([value] if one else value):
-                        path = os.fspath(path)
-                        if key == 'ann_file' and root and not osp.isabs(path):
-                            path = osp.join(root, path)
-                        found.append(path)
-                else:
-                    walk(value)
-        elif isinstance(node, (list, tuple)):
-            for value in node:
-                walk(value)
-
-    for section in _DATA_SECTIONS:
-        walk(cfg.get(section))
-    return found
-
+           'check_label_clicks', 'pseudo_gt_from_records']
 
 def check_label_clicks(rules: PseudoLabelRules, dataset_cfg: dict,
                        hint: str = 'add `label_click_types` background '

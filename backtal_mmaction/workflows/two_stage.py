@@ -77,13 +77,13 @@ from mmengine.config import Config
 from ..apis.inference import build_dataset, training_videos_dataset_cfg
 from ..cli.config import load_config
 from ..cli.runner import build_runner
+from ..datasets.config_utils import config_input_files
 from ..evaluation.functional.click_score import (click_score,
                                                  compare_click_scores)
 from ..pseudo_labels import PseudoLabelRules
 from ..utils import atomic_replace, atomic_write, check_output_path
-from .pseudo_gt import (check_label_clicks, config_input_files,
-                        log_pseudo_label_quality, predict_training_videos,
-                        pseudo_gt_from_records)
+from .pseudo_gt import (check_label_clicks, log_pseudo_label_quality,
+                        predict_training_videos, pseudo_gt_from_records)
 
 __all__ = ['load_stage1_config', 'stage1_config_path', 'run_two_stage',
            'run_two_stage_config', 'final_checkpoint', 'stage2_config',
