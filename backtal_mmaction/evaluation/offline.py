@@ -45,12 +45,16 @@ def results_against_gt(
         subset used (None = all videos).
 
     Raises:
-        ValueError: a result video outside the scored GT (the message says
-            which subset it is in), results spanning several subsets when
-            inferring, or a malformed result file.
+        ValueError: a result file without any video (scored, it would give
+            mAP 0 against every GT video), a result video outside the scored
+            GT (the message says which subset it is in), results spanning
+            several subsets when inferring, or a malformed result file.
     """
     predictions, _ = load_activitynet_results(
         result_file, class_names=gt.class_names)
+    if not predictions:
+        raise ValueError(f'{result_file}: no videos in results (its '
+                         '"results" object is empty); nothing to evaluate')
     videos = list(predictions)
     if subset is None and infer:
         subset = infer_subset(gt.database, videos, gt.path)

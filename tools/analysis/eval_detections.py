@@ -33,8 +33,6 @@ import os.path as osp
 from typing import List, Optional, Sequence
 
 from backtal_mmaction.cli.errors import flag_message, run_cli
-from backtal_mmaction.evaluation.analysis.error_report import \
-    check_result_videos
 from backtal_mmaction.evaluation.functional import DEFAULT_TIOU_THRESHOLDS
 from backtal_mmaction.evaluation.offline import evaluate_result_file
 from backtal_mmaction.visualization.map_curves import (check_figure_path,
@@ -124,9 +122,6 @@ def main(argv: Optional[Sequence[str]] = None) -> List[dict]:
         for path in args.result:
             if len(args.result) > 1:
                 print(f'\n== {path}')
-            # The report is held back until the file is known to hold
-            # videos: an empty one would be scored 0 against every GT video.
-            report = []
             result = evaluate_result_file(
                 path,
                 args.gt,
@@ -134,10 +129,9 @@ def main(argv: Optional[Sequence[str]] = None) -> List[dict]:
                 tiou_thresholds=args.tiou or DEFAULT_TIOU_THRESHOLDS,
                 ambiguous_file=args.ambiguous,
                 per_class=not args.no_per_class,
-                log=report.append)
-            check_result_videos(result['num_result_videos'], path)
-            # library keywords in the report (`subset`) as this tool's flags
-            print(flag_message('\n'.join(report), parser))
+                # library keywords in the report (`subset`) as this
+                # tool's flags
+                log=lambda msg: print(flag_message(msg, parser)))
             results.append(result)
         if args.plot is not None:
             labels = args.labels or [

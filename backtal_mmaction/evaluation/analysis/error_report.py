@@ -18,25 +18,11 @@ from ..offline import results_against_gt
 from .false_positives import diagnose_false_positives, format_error_table
 
 __all__ = [
-    'check_result_videos', 'diagnose_result_file', 'plot_error_breakdown',
-    'report_paths', 'save_error_analysis'
+    'diagnose_result_file', 'plot_error_breakdown', 'report_paths',
+    'save_error_analysis'
 ]
 
 _COLORS = ('#8c564b', '#d62728', '#1f77b4', '#9467bd', '#7f7f7f')
-
-
-def check_result_videos(num_videos: int, result_file: str) -> None:
-    """Refuse a result file without any video.
-
-    Scored, it would give mAP 0 against every GT video: a wrong number
-    rather than the hint that the file is not the one meant.
-
-    Raises:
-        ValueError: ``num_videos`` is 0 (the message names the file).
-    """
-    if not num_videos:
-        raise ValueError(f'{result_file}: no videos in results (its '
-                         '"results" object is empty); nothing to evaluate')
 
 
 def diagnose_result_file(result_file: str,
@@ -76,7 +62,6 @@ def diagnose_result_file(result_file: str,
     gt = load_gt(gt_file)
     predictions, gt_dets, subset = results_against_gt(
         result_file, gt, subset, infer=True, log=log)
-    check_result_videos(len(predictions), result_file)
     result = diagnose_false_positives(
         gt_dets,
         predictions,
