@@ -7,7 +7,14 @@ tools print as their flag (``--fps must be ...``, see
 import math
 import numbers
 
-__all__ = ['check_number', 'check_count']
+__all__ = ['check_number', 'check_count', 'is_finite_number']
+
+
+def is_finite_number(value) -> bool:
+    """Whether ``value`` is a finite real number (bools excluded: a
+    Python bool is an int, never a meaningful setting)."""
+    return (isinstance(value, numbers.Real) and not isinstance(value, bool)
+            and math.isfinite(value))
 
 
 def check_number(name: str, value, positive: bool = True) -> None:

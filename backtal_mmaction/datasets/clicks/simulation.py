@@ -1,11 +1,11 @@
 """Simulated background (BackTAL) and action (SF-Net) clicks from a GT."""
-import math
 import zlib
-from numbers import Integral, Real
+from numbers import Integral
 from typing import List, Optional, Sequence, Union
 
 import numpy as np
 
+from ...utils import is_finite_number
 from ..gt_io import select_subset
 from ..segments import background_gaps, merge_segments, sample_in_intervals
 from .ground_truth import video_gt_segments
@@ -129,12 +129,6 @@ def simulate_clicks(gt_database: dict,
     return out
 
 
-def _finite(value) -> bool:
-    """Whether ``value`` is a finite real number (bools excluded)."""
-    return (isinstance(value, Real) and not isinstance(value, bool)
-            and math.isfinite(value))
-
-
 def _check_simulation_args(num_background, inside_noise: float,
                            extra_background: float, min_gap: float,
                            background: bool, action: bool, seed,
@@ -146,12 +140,12 @@ def _check_simulation_args(num_background, inside_noise: float,
     if num_background != 'auto' and not is_count(num_background):
         raise ValueError("`num_background` must be 'auto' or an int >= 0, "
                          f'got {num_background!r}')
-    if not (_finite(inside_noise) and 0 <= inside_noise <= 1):
+    if not (is_finite_number(inside_noise) and 0 <= inside_noise <= 1):
         raise ValueError(f'`inside_noise` must be in [0, 1], got '
                          f'{inside_noise!r}')
     for name, value in (('extra_background', extra_background),
                         ('min_gap', min_gap)):
-        if not (_finite(value) and value >= 0):
+        if not (is_finite_number(value) and value >= 0):
             raise ValueError(f'`{name}` must be a finite number >= 0, got '
                              f'{value!r}')
     if not is_count(seed):  # numpy seeds are non-negative

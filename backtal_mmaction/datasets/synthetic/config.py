@@ -3,13 +3,12 @@ feature and GT model (:class:`SyntheticConfig`, see the package docstring
 for what each models), everything one benchmark is made of
 (:class:`SyntheticBenchmarkConfig`) and the per-stream random generators."""
 import dataclasses
-import math
 import zlib
-from numbers import Real
 from typing import Dict, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from ...utils import is_finite_number
 from ..clicks import is_count
 
 GT_VERSION = 'backtal-synthetic/2.0'
@@ -21,12 +20,6 @@ MIN_VIDEO_SECONDS = 2.0
 # be ignored.
 _REAL_GT_ONLY = ('click_file', 'subsets_from_gt', 'max_videos_per_subset',
                  'classes')
-
-
-def _finite(value) -> bool:
-    """Whether ``value`` is a finite real number (bools excluded)."""
-    return (isinstance(value, Real) and not isinstance(value, bool)
-            and math.isfinite(value))
 
 
 def _require(ok: bool, name: str, rule: str, value) -> None:
@@ -229,16 +222,16 @@ class SyntheticBenchmarkConfig:
         (``fps`` 0: one snippet per video) or fail deep inside numpy."""
         for name in ('fps', 'alt_fps'):
             value = getattr(self, name)
-            _require(_finite(value) and value > 0, name,
+            _require(is_finite_number(value) and value > 0, name,
                      'a finite number > 0', value)
         for name in ('alt_fps_ratio', 'two_class_ratio', 'inside_noise',
                      'action_outside_noise'):
             value = getattr(self, name)
-            _require(_finite(value) and 0 <= value <= 1, name, 'in [0, 1]',
+            _require(is_finite_number(value) and 0 <= value <= 1, name, 'in [0, 1]',
                      value)
         for name in ('extra_background', 'min_gap'):
             value = getattr(self, name)
-            _require(_finite(value) and value >= 0, name,
+            _require(is_finite_number(value) and value >= 0, name,
                      'a finite number >= 0', value)
         # numpy seeds are non-negative integers
         _require(is_count(self.seed), 'seed', 'an int >= 0', self.seed)
@@ -266,7 +259,7 @@ class SyntheticBenchmarkConfig:
                              f'got {videos}')
         span = self.duration_range
         if not (isinstance(span, (list, tuple)) and len(span) == 2
-                and all(_finite(x) for x in span)):
+                and all(is_finite_number(x) for x in span)):
             raise ValueError('`duration_range` must be two finite numbers '
                              f'MIN MAX (seconds), got {span!r}')
         lo, hi = span
