@@ -31,9 +31,11 @@ float32 detections, same video order). GT: ``gt`` (+ ``subset``), else the
 test evaluator's ``ann_file``
 (:func:`~backtal_mmaction.cli.runner.find_test_evaluator`), else
 the GT stored with each video (what the metric saw); the report says which
-and why. The raw outputs must be those of a model the config's
-post-processor can read (BackTAL's ``cas_supp`` ...); ``out_json`` is never
-one of the files read (raw outputs, config, GT).
+and why. Any detector's raw outputs are decoded by its post-processor's
+``from_raw`` (:class:`BasePostProcessor`: BackTAL's ``cas_supp`` ...,
+AnchorFreeTAD's ``cls_logits`` ...); raw outputs that lack the arrays the
+config's post-processor reads are refused; ``out_json`` is never one of
+the files read (raw outputs, config, GT).
 """
 import os
 import os.path as osp
@@ -43,6 +45,7 @@ from inspect import signature as _signature
 from typing import Callable, Dict, List, Optional, Sequence, Union
 
 import numpy as np
+import torch
 from mmaction.registry import MODELS
 from mmengine.config import Config
 
@@ -58,6 +61,7 @@ from ..engine.hooks.raw_outputs import (RAW_META_FILE, find_raw_files,
 from ..evaluation.functional.detection_map import (
     DEFAULT_TIOU_THRESHOLDS, dump_activitynet_results, evaluate_detections,
     format_detection_table, load_activitynet_gt)
+from ..models.postprocessing.base import BasePostProcessor
 from ..utils import check_output_path
 from .train import default_work_dir
 
@@ -241,31 +245,32 @@ def load_raw_dir(raw_dir: str) -> List[dict]:
 
 
 def postprocess_records(post_processor, records: Sequence[dict],
-                        num_classes: int) -> Dict[str, dict]:
-    """Detections of every raw record, stored as ``BackTAL.predict`` stores
-    them (float32 segments ``(N, 2)`` and scores ``(N,)``, int64 labels
-    ``(N,)``), so the mAP matches the test run.
+                        num_classes: int,
+                        pred_dtype=np.float32) -> Dict[str, dict]:
+    """Detections of every raw record (``post_processor.from_raw``), stored
+    as the detector's ``predict`` stores them (segments ``(N, 2)`` and
+    scores ``(N,)`` as its ``pred_dtype``, int64 labels ``(N,)``), so the
+    mAP matches the test run.
+
+    Args:
+        post_processor: A :class:`BasePostProcessor`.
+        records (Sequence[dict]): ``load_raw_record`` dicts.
+        num_classes (int): The class count the raw arrays must have.
+        pred_dtype: NumPy dtype of the stored segments and scores (the
+            detector class's ``pred_dtype``; BackTAL: float32,
+            AnchorFreeTAD: float64).
 
     Raises:
-        ValueError: a record's ``cas_supp`` is not ``(num_classes + 1, T)``
-            or it lacks ``num_frames`` / ``duration``.
+        ValueError: naming the video: a raw array the post-processor reads
+            is missing or of the wrong shape (another class count), or the
+            record lacks the metadata it needs.
     """
     predictions = {}
     for rec in records:
-        name, cas = rec['video_name'], rec['cas_supp']
-        if cas.ndim != 2 or cas.shape[0] != num_classes + 1:
-            raise ValueError(
-                f'video {name!r}: raw cas_supp has shape {cas.shape}, '
-                f'expected ({num_classes + 1}, T) for {num_classes} classes')
-        if rec['num_frames'] is None or rec['duration'] is None:
-            raise ValueError(f'video {name!r}: raw outputs lack num_frames '
-                             'or duration')
-        det = post_processor(
-            cas, rec['video_scores_supp'], rec.get('magnitude'),
-            num_frames=rec['num_frames'], duration=rec['duration'])
-        predictions[name] = dict(
-            segments=np.asarray(det['segments'], np.float32).reshape(-1, 2),
-            scores=np.asarray(det['scores'], np.float32),
+        det = post_processor.from_raw(rec, num_classes)
+        predictions[rec['video_name']] = dict(
+            segments=np.asarray(det['segments'], pred_dtype).reshape(-1, 2),
+            scores=np.asarray(det['scores'], pred_dtype),
             labels=np.asarray(det['labels'], np.int64))
     return predictions
 
@@ -283,61 +288,56 @@ def _stored_gt(records: Sequence[dict]) -> Dict[str, dict]:
     }
 
 
-_BACKTAL_RAW_KEYS = ('cas_supp', 'video_scores_supp')
-
-
-def _reads_backtal_raw(post_processor_cls) -> bool:
-    """Whether a post-processor class is called as
-    :func:`postprocess_records` calls it: ``(cas, video_scores, magnitude,
-    num_frames=, duration=)``, the interface of BackTAL's raw outputs."""
+def _raw_keys_of(raw_file: str) -> Optional[List[str]]:
+    """The array names of one raw file (None if unreadable: load_raw_dir
+    names it)."""
     try:
-        _signature(post_processor_cls.__call__).bind(
-            None, None, None, None, num_frames=1, duration=1.0)
-    except (TypeError, ValueError):
-        return False
-    return True
+        with np.load(raw_file, allow_pickle=False) as npz:
+            return sorted(npz.files)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+        return None
 
 
 def _check_raw_writer(post_processor, cfg: Config, where: str, raw_dir: str,
                       raw_file: str, meta: dict) -> None:
     """Refuse raw outputs that the config's post-processor cannot read.
 
-    The writer is the post-processor ``raw_outputs_meta.json`` records,
-    else what the keys of a raw file show (BackTAL's ``cas_supp``,
-    ``video_scores_supp``, or another model's).
+    The post-processor reads its ``raw_keys``; the raw files must hold them
+    (checked on the first file here, on every file by ``from_raw``). The
+    writer is named from ``raw_outputs_meta.json`` (model and
+    post-processor), else from the arrays of the file.
 
     Raises:
         ValueError: naming the writer and the config's post-processor.
     """
+    this = (f"{where}'s model {cfg.model.get('type')} post-processes with "
+            f'{type(post_processor).__name__}')
+    if not isinstance(post_processor, BasePostProcessor):
+        raise ValueError(
+            f'{this}, which cannot decode saved raw outputs (it is not a '
+            'BasePostProcessor with `raw_keys` and `_from_raw`)')
+    keys = _raw_keys_of(raw_file)
+    if keys is None:
+        return
+    missing = [k for k in post_processor.raw_keys if k not in keys]
+    if not missing:
+        return
     saved = meta.get('post_processor')
     saved = saved.get('type') if isinstance(saved, dict) else None
     if isinstance(saved, str):
-        saved_cls = MODELS.get(saved)
-        backtal_raw = saved_cls is None or _reads_backtal_raw(saved_cls)
         writer = f'a model post-processed by {saved}'
+        details = [str(meta['model'])] if meta.get('model') else []
         if meta.get('load_from'):
-            writer += f" (checkpoint {meta['load_from']})"
+            details.append(f"checkpoint {meta['load_from']}")
+        if details:
+            writer += f" ({', '.join(details)})"
     else:  # an older meta file, or none: the arrays say who wrote them
-        try:
-            with np.load(raw_file, allow_pickle=False) as npz:
-                keys = sorted(npz.files)
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile):
-            return  # load_raw_dir names the unreadable file
-        backtal_raw = all(k in keys for k in _BACKTAL_RAW_KEYS)
         writer = f"a model whose raw outputs are {', '.join(keys)}"
-    this = (f"{where}'s model {cfg.model.get('type')} post-processes with "
-            f'{type(post_processor).__name__}')
-    if not backtal_raw:
-        raise ValueError(
-            f'{raw_dir} holds raw outputs of {writer}; postprocess_raw '
-            "re-runs post-processors that read BackTAL's raw outputs "
-            f'({", ".join(_BACKTAL_RAW_KEYS)}) only ({this})')
-    if not _reads_backtal_raw(type(post_processor)):
-        takes = list(_signature(type(post_processor).__call__).parameters)
-        raise ValueError(
-            f'{raw_dir} holds raw outputs of {writer}, but {this}, which '
-            f'cannot read them (it takes {", ".join(takes[1:])}); use the '
-            'config the raw outputs were saved with')
+    raise ValueError(
+        f'{raw_dir} holds raw outputs of {writer}, but {this}, which reads '
+        f'{", ".join(post_processor.raw_keys)} (missing: '
+        f'{", ".join(missing)}); use the config the raw outputs were saved '
+        'with')
 
 
 def _stored_gt_message(raw_dir: str, cfg: Config, where: str,
@@ -434,7 +434,12 @@ def postprocess_raw_outputs(config: Union[str, Config],
     start = time.perf_counter()
     cfg = load_config(config, cfg_options, cfg_options_allow_new)
     where = config if isinstance(config, str) else 'the config'
+    model_cls = MODELS.get(cfg.model.get('type'))
     pp_cfg = cfg.model.get('post_processor')
+    if pp_cfg is None and hasattr(model_cls, 'post_processor_cfg'):
+        # e.g. AnchorFreeTAD's older test_cfg spelling, or its defaults
+        pp_cfg = model_cls.post_processor_cfg(None,
+                                              cfg.model.get('test_cfg'))
     if pp_cfg is None:
         raise ValueError(f'{where}: model has no post_processor')
     evaluator = dict(find_test_evaluator(cfg) or {})
@@ -494,8 +499,11 @@ def postprocess_raw_outputs(config: Union[str, Config],
             f'{" ..." if len(unsaved) > 5 else ""}. Pass `allow_missing` '
             'to evaluate the others.')
 
+    # Stored as the detector's predict stores them, for the same mAP.
+    pred_dtype = torch.empty(0, dtype=getattr(
+        model_cls, 'pred_dtype', torch.float32)).numpy().dtype
     predictions = postprocess_records(post_processor, records,
-                                      len(class_names))
+                                      len(class_names), pred_dtype)
     tiou = tiou or evaluator.get('tiou_thresholds', DEFAULT_TIOU_THRESHOLDS)
     result = evaluate_detections(gt_videos, predictions, len(class_names),
                                  tiou)

@@ -192,6 +192,55 @@ def _check_one(cfg_dict: dict, key: str, allow_new: bool) -> Optional[str]:
     return None
 
 
+DELETE_SUFFIX = '._delete_'
+
+
+def _replace_deleted(cfg_dict: dict,
+                     options: Dict[str, object]) -> Tuple[List[str], tuple]:
+    """Apply MMEngine's ``KEY._delete_=True`` (replace the dict ``KEY``
+    whole, e.g. ``model.post_processor.nms._delete_=True
+    model.post_processor.nms.type=hard``) to ``cfg_dict``, so the other
+    keys are checked against the new dict: one holding only its ``type``
+    (the new one, else the old), whose registered class names the keys it
+    takes.
+
+    Returns:
+        tuple: a message per ``_delete_`` key whose ``KEY`` is not a dict
+        of the config, and the ``KEY.`` prefixes under which any key is
+        new by intent (the new dict has no registered ``type``: whatever
+        reads it checks its keys).
+    """
+    problems, free = [], []
+    for key in sorted((k for k in options if k.endswith(DELETE_SUFFIX)),
+                      key=len):
+        prefix = key[:-len(DELETE_SUFFIX)]
+        msg = _check_one(cfg_dict, prefix, allow_new=False)
+        if msg is not None:
+            problems.append(msg.replace(repr(prefix), repr(key), 1))
+            continue
+        *parents, last = prefix.split('.')
+        node = cfg_dict
+        for part in parents:
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        old = node[int(last)] if isinstance(node, list) else node[last]
+        if not isinstance(old, dict):
+            problems.append(f'{key!r}: {prefix} holds {old!r}, not a dict, '
+                            'so there is nothing to replace')
+            continue
+        if not options[key]:
+            continue
+        new = {}
+        if 'type' in old or f'{prefix}.type' in options:
+            new['type'] = options.get(f'{prefix}.type', old.get('type'))
+        if isinstance(node, list):
+            node[int(last)] = new
+        else:
+            node[last] = new
+        if _lookup_type(new.get('type')) is None:
+            free.append(prefix + '.')
+    return problems, tuple(free)
+
+
 def check_cfg_options(cfg, options: Optional[Dict[str, object]],
                       allow_new: bool = False) -> None:
     """Check every ``--cfg-options`` key path against the loaded config.
@@ -210,8 +259,11 @@ def check_cfg_options(cfg, options: Optional[Dict[str, object]],
     if not options:
         return
     cfg_dict = cfg.to_dict() if hasattr(cfg, 'to_dict') else dict(cfg)
-    problems = [
-        msg for msg in (_check_one(cfg_dict, k, allow_new) for k in options)
+    problems, free = _replace_deleted(cfg_dict, options)
+    problems += [
+        msg for msg in (_check_one(cfg_dict, k, allow_new) for k in options
+                        if not k.endswith(DELETE_SUFFIX)
+                        and not k.startswith(free))
         if msg is not None
     ]
     if problems:
@@ -219,7 +271,8 @@ def check_cfg_options(cfg, options: Optional[Dict[str, object]],
             'Unknown `cfg_options` key(s), nothing was run:\n  ' +
             '\n  '.join(problems) +
             '\nFix the key, or pass `cfg_options_allow_new` to add new '
-            'settings on purpose.')
+            'settings on purpose; to replace a dict whole (e.g. with '
+            'another `type`), set `KEY._delete_=True` too.')
 
 
 REGISTRATION = 'backtal_mmaction.registration'

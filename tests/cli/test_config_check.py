@@ -71,6 +71,39 @@ def test_all_problems_reported_and_escape_hatch(cfg):
     check_cfg_options(cfg, None)
 
 
+def test_delete_replaces_a_dict_whole():
+    """MMEngine's ``KEY._delete_=True``: the other keys under KEY are
+    checked against the new dict (its registered type's arguments), and
+    any key is new under a dict whose type no registry holds."""
+    af = Config.fromfile(
+        str(REPO / 'configs/anchor_free_tad/anchor_free_tad_synthetic_full_gt.py'))
+    nms = 'model.post_processor.nms'
+    switch = {f'{nms}._delete_': True, f'{nms}.type': 'hard',
+              f'{nms}.iou_thr': 0.5}
+    with pytest.raises(UnknownConfigKeyError, match="has no key 'iou_thr'"):
+        check_cfg_options(af, {k: v for k, v in switch.items()
+                               if '_delete_' not in k})  # a merge: refused
+    check_cfg_options(af, switch)
+    merged = Config.fromfile(af.filename)
+    merged.merge_from_dict(switch)  # what the Runner then builds from
+    assert merged.model.post_processor.nms == dict(type='hard', iou_thr=0.5)
+    # a registered type: its arguments, typos refused
+    pp = 'model.post_processor'
+    check_cfg_options(af, {f'{pp}._delete_': True,
+                           f'{pp}.type': 'AnchorFreePostProcessor',
+                           f'{pp}.max_per_video': 100})
+    with pytest.raises(UnknownConfigKeyError, match="'max_per_vid'"):
+        check_cfg_options(af, {f'{pp}._delete_': True,
+                               f'{pp}.type': 'AnchorFreePostProcessor',
+                               f'{pp}.max_per_vid': 100})
+    # nothing to replace
+    with pytest.raises(UnknownConfigKeyError,
+                       match=r"'model.nothing._delete_': .* no key 'nothing'"):
+        check_cfg_options(af, {'model.nothing._delete_': True})
+    with pytest.raises(UnknownConfigKeyError, match='not a dict, so there'):
+        check_cfg_options(af, {'model.head.num_classes._delete_': True})
+
+
 def test_accepted_kwargs_walks_the_init_chain():
     from backtal_mmaction.datasets import ClickTALDataset
     names, closed = accepted_kwargs(ClickTALDataset)

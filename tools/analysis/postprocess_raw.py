@@ -1,23 +1,30 @@
-"""Re-run BackTAL post-processing + mAP from saved raw outputs (no network).
+"""Re-run any detector's post-processing + mAP from saved raw outputs (no
+network).
 
 First save the raw outputs once::
 
     python tools/test.py CONFIG CKPT --save-raw work_dirs/raw
 
-then tune the post-processing in seconds::
+then tune the post-processing in seconds (BackTAL, then AnchorFreeTAD with
+its ``nms`` dict replaced whole)::
 
     python tools/analysis/postprocess_raw.py CONFIG work_dirs/raw \\
         --cfg-options model.post_processor.nms_thr=0.6 \\
                       model.post_processor.nms_method=soft_gaussian
+    python tools/analysis/postprocess_raw.py AF_CONFIG work_dirs/af_raw \\
+        --cfg-options model.post_processor.nms._delete_=True \\
+                      model.post_processor.nms.type=hard \\
+                      model.post_processor.nms.iou_thr=0.5
 
 With the config's own settings it reproduces the mAP of the test run
-exactly (same post-processor, same float32 detections, same video order).
-GT: ``--gt FILE [--subset S]``, else the test evaluator's ``ann_file``,
-else the GT stored with each video (what the metric saw); the report's
-``GT:`` line says which and why. Raw outputs of another model than the
-config's (e.g. BackTAL's with an AnchorFreeTAD config) are refused, naming
-both; ``--out-json`` is never one of the files read (the raw outputs, the
-config, the GT), even with ``--overwrite``.
+exactly (same post-processor, the detections in the model's own dtype,
+same video order). GT: ``--gt FILE [--subset S]``, else the test
+evaluator's ``ann_file``, else the GT stored with each video (what the
+metric saw); the report's ``GT:`` line says which and why. Raw outputs
+that lack what the config's post-processor reads (e.g. BackTAL's with an
+AnchorFreeTAD config) are refused, naming both; ``--out-json`` is never
+one of the files read (the raw outputs, the config, the GT), even with
+``--overwrite``.
 
 A thin command line over
 :func:`backtal_mmaction.apis.postprocess_raw_outputs`

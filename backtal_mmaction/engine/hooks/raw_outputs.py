@@ -5,8 +5,9 @@ each output sample when ``model.keep_raw_outputs`` is True: ``BackTAL``
 its ``cas_supp`` ``(C+1, T)``, ``video_scores_supp`` ``(C+1,)``,
 ``magnitude`` ``(T,)``, ``fg_weights`` ``(T,)``, ``cas_base``,
 ``video_scores_base``; ``AnchorFreeTAD`` its ``cls_logits`` ``(C, P)``,
-``distances`` ``(2, P)``, ``points`` ``(P, 3)`` (re-running its
-post-processing offline, ``postprocess_raw``, reads BackTAL's keys only).
+``distances`` ``(2, P)``, ``points`` ``(P, 3)``. Each post-processor
+decodes them again offline (``BasePostProcessor.from_raw``, behind
+``tools/analysis/postprocess_raw.py``).
 Several hooks may want them (saving, visualization);
 :func:`attach_raw_consumer` wraps the model's ``test_step`` once so that
 every registered consumer sees the samples right after the forward pass,
@@ -155,8 +156,9 @@ def load_raw_record(path: str) -> dict:
             pickle.UnpicklingError) as e:
         raise ValueError(f'{path}: not a raw-output .npz file (truncated or '
                          f'corrupt?): {type(e).__name__}: {e}') from None
-    missing = [k for k in ('video_name', 'cas_supp', 'video_scores_supp',
-                           'duration', 'num_frames') if k not in rec]
+    # The arrays a post-processor reads are checked by it (from_raw).
+    missing = [k for k in ('video_name', 'duration', 'num_frames')
+               if k not in rec]
     if missing:
         raise ValueError(f'{path}: raw-output file lacks {missing} (has '
                          f'{sorted(rec)})')
@@ -179,7 +181,8 @@ class SaveRawOutputsHook(Hook):
 
     Every rank writes its own videos (names are unique), so it works under
     any launcher. Rank 0 also writes ``raw_outputs_meta.json`` (class
-    names, the model's ``post_processor`` config, the test evaluator) so
+    names, the model type, its ``post_processor`` config, the test
+    evaluator) so
     ``tools/analysis/postprocess_raw.py`` can re-run post-processing and mAP
     from the directory alone.
 
@@ -229,6 +232,7 @@ class SaveRawOutputsHook(Hook):
         meta = dict(
             classes=[str(c) for c in classes],
             video_order=order,
+            model=model_cfg.get('type'),
             post_processor=model_cfg.get('post_processor'),
             test_evaluator=evaluator,
             load_from=runner.cfg.get('load_from'),

@@ -62,7 +62,9 @@ class AnchorFreeTAD(BaseSnippetLocalizer):
             ``AnchorFreePostProcessor``'s defaults (Gaussian soft-NMS).
         keep_raw_outputs (bool): Also return each video's ``cls_logits``
             ``(C, P)``, ``distances`` ``(2, P)`` and ``points`` ``(P, 3)``
-            as float32 NumPy ``raw_outputs``. Defaults to False.
+            as float32 NumPy ``raw_outputs`` (``tools/test.py --save-raw``;
+            ``postprocess_raw`` decodes them again with any
+            ``AnchorFreePostProcessor`` setting). Defaults to False.
     """
 
     # ``points`` (P, 3) is one tensor for the whole batch.
@@ -90,8 +92,8 @@ class AnchorFreeTAD(BaseSnippetLocalizer):
         super().__init__(
             losses=losses, data_preprocessor=data_preprocessor,
             init_cfg=init_cfg,
-            post_processor=self._post_processor_cfg(post_processor,
-                                                    test_cfg),
+            post_processor=self.post_processor_cfg(post_processor,
+                                                   test_cfg),
             keep_raw_outputs=keep_raw_outputs)
         self.embedding = MODELS.build(embedding) if embedding else None
         self.backbone = MODELS.build(backbone)
@@ -101,9 +103,10 @@ class AnchorFreeTAD(BaseSnippetLocalizer):
             assigner or dict(type='PointTargetAssigner'))
 
     @staticmethod
-    def _post_processor_cfg(post_processor: Optional[dict],
-                            test_cfg: Optional[dict]) -> dict:
-        """The ``post_processor`` config, from either spelling."""
+    def post_processor_cfg(post_processor: Optional[dict],
+                           test_cfg: Optional[dict]) -> dict:
+        """The ``post_processor`` config, from either spelling (also read
+        by ``postprocess_raw``, which builds no model)."""
         if post_processor is not None and test_cfg is not None:
             raise ValueError(
                 'AnchorFreeTAD: got both `post_processor` and `test_cfg`, '

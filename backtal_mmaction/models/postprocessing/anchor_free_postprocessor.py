@@ -5,6 +5,7 @@ import numpy as np
 import torch
 from mmaction.registry import MODELS
 
+from .base import BasePostProcessor
 from .nms import matrix_nms, soft_nms, temporal_nms
 
 NMS_TYPES = ('hard', 'soft', 'matrix')
@@ -37,11 +38,12 @@ def check_nms(nms: dict, where: str) -> None:
         raise ValueError(
             f'{where} of type {nms_type!r} takes '
             f'{sorted(NMS_ARGS[nms_type])}, got also {sorted(extra)} '
-            '(replace the whole nms dict)')
+            '(replace the whole nms dict: add `_delete_=True` to it; on '
+            'the command line, KEY._delete_=True with KEY the nms dict)')
 
 
 @MODELS.register_module()
-class AnchorFreePostProcessor:
+class AnchorFreePostProcessor(BasePostProcessor):
     """Turn one video's point scores and boundary distances into temporal
     detections, as :class:`AnchorFreeTAD` decodes (FCOS / ActionFormer).
 
@@ -70,6 +72,10 @@ class AnchorFreePostProcessor:
             mean probability (over the level-0 points) to the given power.
     """
 
+    # What it decodes from saved raw outputs (AnchorFreeTAD's): see
+    # :meth:`BasePostProcessor.from_raw`.
+    raw_keys = ('cls_logits', 'distances', 'points')
+
     def __init__(self,
                  score_thr: float = 0.001,
                  pre_nms_topk: int = 2000,
@@ -89,6 +95,35 @@ class AnchorFreePostProcessor:
     def __repr__(self) -> str:
         args = ', '.join(f'{k}={v!r}' for k, v in vars(self).items())
         return f'{self.__class__.__name__}({args})'
+
+    def _from_raw(self, raw, num_classes):
+        """The call on AnchorFreeTAD's saved ``cls_logits`` ``(C, P)``,
+        ``distances`` ``(2, P)`` and ``points`` ``(P, 3)``; T is the number
+        of level-0 points (one per input snippet, as :meth:`__call__`
+        reads them)."""
+        logits, dists, points = (raw[k] for k in self.raw_keys)
+        expected_c = 'C' if num_classes is None else str(num_classes)
+        self._check_shape(
+            raw, 'cls_logits', logits.ndim == 2 and logits.shape[1] >= 1
+            and (num_classes is None or logits.shape[0] == num_classes),
+            f'({expected_c}, P)'
+            + (f' for {num_classes} classes' if num_classes else ''))
+        P = logits.shape[1]
+        self._check_shape(raw, 'distances', dists.shape == (2, P),
+                          f'(2, {P}) to match cls_logits')
+        self._check_shape(raw, 'points', points.shape == (P, 3),
+                          f'({P}, 3) to match cls_logits')
+        level0 = points[:, 2] == 0
+        num_snippets = int(level0.sum())
+        if num_snippets < 1 or not level0[:num_snippets].all():
+            raise ValueError(
+                f"video {raw.get('video_name')!r}: raw points do not start "
+                'with the level-0 points (one per snippet)')
+        duration = self._raw_meta(raw, 'duration', type(self).__name__)
+        return self(torch.from_numpy(np.ascontiguousarray(logits)),
+                    torch.from_numpy(np.ascontiguousarray(dists)),
+                    torch.from_numpy(np.ascontiguousarray(points)),
+                    num_snippets, duration)
 
     def __call__(self, cls_logits: torch.Tensor, distances: torch.Tensor,
                  points: torch.Tensor, num_snippets: int,

@@ -7,6 +7,7 @@ import torch
 from mmaction.registry import MODELS
 
 from backtal_mmaction.utils import to_numpy
+from .base import BasePostProcessor
 from .nms import NMS_MODES, soft_nms, temporal_nms
 from .proposals import (Proposals, concat_proposals, empty_proposals,
                         magnitude_proposals, minmax_normalize,
@@ -50,7 +51,7 @@ def _empty_result() -> Dict[str, np.ndarray]:
 
 
 @MODELS.register_module()
-class BackTALPostProcessor:
+class BackTALPostProcessor(BasePostProcessor):
     """Turn one video's CAS into temporal detections, as in BackTAL.
 
     Steps: video probabilities (softmax, background dropped) select the
@@ -99,6 +100,10 @@ class BackTALPostProcessor:
             supervision reaches the background logit but not the action
             logits (e.g. the adversarial model of ablation row 8).
     """
+
+    # What it decodes from saved raw outputs (BackTAL's; ``magnitude`` is
+    # read when present): see :meth:`BasePostProcessor.from_raw`.
+    raw_keys = ('cas_supp', 'video_scores_supp')
 
     def __init__(self,
                  class_threshold: float = 0.25,
@@ -298,6 +303,20 @@ class BackTALPostProcessor:
         segments, scores, labels = self._to_seconds(props, kept, num_frames,
                                                     duration)
         return self._nms(segments, scores, labels)
+
+    def _from_raw(self, raw, num_classes):
+        """The call on BackTAL's saved ``cas_supp`` ``(C+1, T)``,
+        ``video_scores_supp`` ``(C+1,)`` and ``magnitude`` ``(T,)``."""
+        cas = raw['cas_supp']
+        if num_classes is not None:
+            self._check_shape(
+                raw, 'cas_supp', cas.ndim == 2
+                and cas.shape[0] == num_classes + 1,
+                f'({num_classes + 1}, T) for {num_classes} classes')
+        owner = type(self).__name__
+        return self(cas, raw['video_scores_supp'], raw.get('magnitude'),
+                    num_frames=self._raw_meta(raw, 'num_frames', owner),
+                    duration=self._raw_meta(raw, 'duration', owner))
 
     def _to_seconds(self, props: Proposals, kept: np.ndarray, num_frames: int,
                     duration: float):

@@ -128,7 +128,7 @@ def test_bad_nms_settings_are_refused_at_build():
     # sigma left over when a config switches soft -> hard
     with pytest.raises(ValueError, match=r"nms of type 'hard' takes "
                        r"\['iou_thr', 'mode'\], got also \['sigma'\] "
-                       r'\(replace the whole nms dict\)'):
+                       r'\(replace the whole nms dict: add `_delete_=True`'):
         AnchorFreePostProcessor(nms=dict(type='hard', iou_thr=0.5,
                                          sigma=0.5))
     with pytest.raises(ValueError, match=r"got also \['iou_thr'\]"):
