@@ -40,6 +40,11 @@ import numpy as np
 # Files already warned about by :func:`warn_segments_outside_video`: the
 # dataset, the click tools and the metric all read the same GT file.
 _WARNED_OUTSIDE = set()
+# Seconds a segment may pass the video's bounds without a warning:
+# ActivityNet writes durations and segments rounded to 0.01 s, so 180 of
+# its 185 segments past the end are past it by less (rounding, not
+# annotation errors); THUMOS14's four run seconds past it.
+OUTSIDE_TOLERANCE = 0.01
 
 Subset = Union[None, str, Sequence[str]]
 
@@ -162,11 +167,14 @@ def load_gt_database(path: str) -> dict:
     return data
 
 
-def segments_outside_video(database: dict) -> List[tuple]:
-    """GT segments that start before 0 or end after the video's duration.
+def segments_outside_video(database: dict,
+                           tolerance: float = 0.0) -> List[tuple]:
+    """GT segments that start before 0 or end after the video's duration
+    by more than ``tolerance`` seconds.
 
     Args:
         database (dict): The ``database`` object of a GT file.
+        tolerance (float): Seconds of overshoot passed over (>= 0).
 
     Returns:
         list[tuple]: ``(video, annotation index, [start, end], duration)``
@@ -185,13 +193,15 @@ def segments_outside_video(database: dict) -> List[tuple]:
             seg = ann.get('segment') if isinstance(ann, dict) else None
             if (isinstance(seg, (list, tuple)) and len(seg) == 2
                     and all(_is_number(x) for x in seg)
-                    and (seg[0] < 0 or seg[1] > duration)):
+                    and (seg[0] < -tolerance
+                         or seg[1] > duration + tolerance)):
                 out.append((name, i, list(seg), duration))
     return out
 
 
 def warn_segments_outside_video(database: dict, path: str) -> int:
-    """Warn once per file about GT segments outside ``[0, duration]``.
+    """Warn once per file about GT segments outside ``[0, duration]`` by
+    more than :data:`OUTSIDE_TOLERANCE` (rounding to 0.01 s).
 
     Such segments are kept as they are (the reference evaluators score them
     as given, and the real THUMOS14 GT has 4 test segments past their
@@ -201,7 +211,7 @@ def warn_segments_outside_video(database: dict, path: str) -> int:
     Returns:
         int: Number of such segments.
     """
-    bad = segments_outside_video(database)
+    bad = segments_outside_video(database, OUTSIDE_TOLERANCE)
     key = osp.abspath(path)
     if bad and key not in _WARNED_OUTSIDE:
         _WARNED_OUTSIDE.add(key)
@@ -211,7 +221,8 @@ def warn_segments_outside_video(database: dict, path: str) -> int:
         more = f'; and {len(bad) - 3} more' if len(bad) > 3 else ''
         warnings.warn(
             f'{path}: {len(bad)} GT segment(s) in {videos} video(s) start '
-            f'before 0 or end after the video duration; kept as they are: '
+            f'before 0 or end after the video duration (by more than '
+            f'{OUTSIDE_TOLERANCE} s); kept as they are: '
             f'{shown}{more}',
             UserWarning,
             stacklevel=2)

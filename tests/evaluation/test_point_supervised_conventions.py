@@ -398,3 +398,29 @@ def test_gt_outside_video_hand_case(tmp_path, monkeypatch):
     assert gt_io.segments_outside_video(json.loads(
         path.read_text())['database']) == [('a', 0, [-0.5, 2], 10.0),
                                            ('a', 2, [8, 10.5], 10.0)]
+
+
+def test_rounding_overshoot_is_not_reported(tmp_path):
+    """ActivityNet rounds durations and segments to 0.01 s: a segment
+    past the end by less is rounding, not an annotation error."""
+    database = {
+        'a': {'subset': 'test', 'duration': 47.02, 'annotations': [
+            {'segment': [0.0, 47.02041], 'label': 'x'},   # 0.0004 s
+            {'segment': [-0.004, 3.0], 'label': 'x'},     # 0.004 s
+            {'segment': [40.0, 47.05], 'label': 'x'}]}}   # 0.03 s
+    assert gt_io.segments_outside_video(database) == [
+        ('a', 0, [0.0, 47.02041], 47.02), ('a', 1, [-0.004, 3.0], 47.02),
+        ('a', 2, [40.0, 47.05], 47.02)]
+    assert gt_io.segments_outside_video(
+        database, gt_io.OUTSIDE_TOLERANCE) == [('a', 2, [40.0, 47.05],
+                                                47.02)]
+    path = tmp_path / 'gt.json'
+    path.write_text(json.dumps({'database': database}))
+    with pytest.warns(UserWarning) as record:
+        load_activitynet_gt(str(path))
+    msgs = [str(w.message) for w in record
+            if 'GT segment(s)' in str(w.message)]
+    assert len(msgs) == 1
+    assert msgs[0].startswith(f'{path}: 1 GT segment(s) in 1 video(s)')
+    assert 'by more than 0.01 s' in msgs[0]
+    assert "'a' annotations[2] [40.0, 47.05]" in msgs[0]
