@@ -37,6 +37,7 @@ AnchorFreeTAD's ``cls_logits`` ...); raw outputs that lack the arrays the
 config's post-processor reads are refused; ``out_json`` is never one of
 the files read (raw outputs, config, GT).
 """
+import itertools
 import os
 import os.path as osp
 import time
@@ -66,7 +67,8 @@ from ..utils import check_output_path
 from .train import default_work_dir
 
 __all__ = ['build_test_cfg', 'test_localizer', 'files_read_by_test',
-           'load_raw_dir', 'postprocess_records', 'postprocess_raw_outputs']
+           'load_raw_dir', 'postprocess_records', 'postprocess_raw_outputs',
+           'grid_settings']
 
 
 def files_read_by_test(cfg: Config,
@@ -378,62 +380,9 @@ def _not_in_gt_message(videos: List[str], raw_dir: str, gt: Optional[str],
     return msg
 
 
-def postprocess_raw_outputs(config: Union[str, Config],
-                            raw_dir: str,
-                            gt: Optional[str] = None,
-                            subset: Optional[str] = None,
-                            tiou: Optional[Sequence[float]] = None,
-                            allow_missing: bool = False,
-                            out_json: Optional[str] = None,
-                            overwrite: bool = False,
-                            per_class: bool = True,
-                            cfg_options: Optional[dict] = None,
-                            cfg_options_allow_new: bool = False,
-                            log: Callable[[str], None] = print) -> dict:
-    """Post-process saved raw outputs with the config's
-    ``model.post_processor`` and evaluate the mAP:
-    ``tools/analysis/postprocess_raw.py``.
-
-    Args:
-        config (str | Config): Config (its ``model.post_processor`` and
-            test evaluator); a loaded config is copied.
-        raw_dir (str): Folder written by ``save_raw`` / ``--save-raw``.
-        gt (str, optional): ``--gt``: GT JSON (default: the test
-            evaluator's ``ann_file``, else the GT saved with the outputs).
-        subset (str, optional): ``--subset``, with ``gt`` only.
-        tiou (sequence of float, optional): ``--tiou`` thresholds (default:
-            the test evaluator's, else the standard 0.1:0.7).
-        allow_missing (bool): ``--allow-missing``: evaluate even if GT
-            videos have no raw outputs (they count as missed).
-        out_json (str, optional): ``--out-json``: also write the detections
-            (ActivityNet JSON).
-        overwrite (bool): ``--overwrite``: allow replacing ``out_json``.
-        per_class (bool): ``not --no-per-class``: per-class AP in the table.
-        cfg_options (dict, optional): parsed ``--cfg-options``.
-        cfg_options_allow_new (bool): ``--cfg-options-allow-new``.
-        log (callable): receives the report lines (default: ``print``),
-            the GT used and why among them.
-
-    Returns:
-        dict: ``evaluate_detections``' result (``mAP`` per tIoU,
-        ``average_mAP``, fractions in [0, 1], ...) plus ``predictions``
-        (``{video: dict(segments, scores, labels)}``) and ``class_names``.
-
-    Raises:
-        FileExistsError / IsADirectoryError / ValueError: ``out_json``
-            exists (without ``overwrite``), is a folder, or is one of the
-            files read (raw outputs, config, GT), checked first.
-        ValueError: raw outputs the config's post-processor cannot read
-            (written by another model), videos missing on either side.
-    """
-    if subset and not gt:
-        raise ValueError(
-            '`subset` applies to `gt` only: pass `gt` FILE `subset` S '
-            "(without `gt` the GT is the test evaluator's ann_file, else the "
-            'GT saved with the raw outputs)')
-    start = time.perf_counter()
-    cfg = load_config(config, cfg_options, cfg_options_allow_new)
-    where = config if isinstance(config, str) else 'the config'
+def _post_processor_of(cfg: Config, where: str):
+    """The config's post-processor, built, and the model class (whose
+    ``pred_dtype`` the detections are stored in)."""
     model_cls = MODELS.get(cfg.model.get('type'))
     pp_cfg = cfg.model.get('post_processor')
     if pp_cfg is None and hasattr(model_cls, 'post_processor_cfg'):
@@ -442,19 +391,17 @@ def postprocess_raw_outputs(config: Union[str, Config],
                                               cfg.model.get('test_cfg'))
     if pp_cfg is None:
         raise ValueError(f'{where}: model has no post_processor')
-    evaluator = dict(find_test_evaluator(cfg) or {})
-    raw_files = find_raw_files(raw_dir)
-    if out_json:  # before anything is computed; never one of the inputs
-        check_output_path(
-            out_json, '`out_json`', overwrite,
-            [*raw_files, osp.join(raw_dir, RAW_META_FILE), gt,
-             *files_read_by_test(cfg, config)])
-    post_processor = MODELS.build(pp_cfg)
-    meta = read_raw_meta(raw_dir) or {}
-    _check_raw_writer(post_processor, cfg, where, raw_dir, raw_files[0],
-                      meta)
+    return MODELS.build(pp_cfg), model_cls
 
-    records = load_raw_dir(raw_dir)
+
+def _load_gt_for_raw(raw_dir: str, records: Sequence[dict], meta: dict,
+                     cfg: Config, where: str, gt: Optional[str],
+                     subset: Optional[str], evaluator: dict,
+                     allow_missing: bool, log: Callable[[str], None]):
+    """The GT the raw outputs are scored against (``gt``, else the test
+    evaluator's ``ann_file``, else the GT saved with each video; the
+    report says which and why) and its class names, checked against the
+    saved videos."""
     class_names = meta.get('classes') or None
     if gt:
         gt_videos, class_names = load_activitynet_gt(
@@ -498,24 +445,197 @@ def postprocess_raw_outputs(config: Union[str, Config],
             f'file in {raw_dir}: {unsaved[:5]}'
             f'{" ..." if len(unsaved) > 5 else ""}. Pass `allow_missing` '
             'to evaluate the others.')
+    return gt_videos, class_names
 
+
+def grid_settings(grid: Dict[str, object]) -> List[Dict[str, object]]:
+    """Every combination of a ``grid`` ``{key: alternatives}``, the last
+    key varying fastest. A list or tuple value lists alternatives (a
+    list-valued setting's alternatives are lists: ``[[0, 0.1], [0, 0.2]]``);
+    any other value is the one alternative.
+
+    Raises:
+        ValueError: an empty ``grid`` or an empty list of alternatives.
+    """
+    if not grid:
+        raise ValueError('`grid` names no setting')
+    keys = list(grid)
+    alternatives = [list(v) if isinstance(v, (list, tuple)) else [v]
+                    for v in grid.values()]
+    empty = [k for k, alts in zip(keys, alternatives) if not alts]
+    if empty:
+        raise ValueError(f'`grid` gives no value for {", ".join(empty)}')
+    return [dict(zip(keys, combo))
+            for combo in itertools.product(*alternatives)]
+
+
+def _option_text(value) -> str:
+    """A value as typed after ``KEY=`` on the command line (MMEngine's
+    ``DictAction`` reads it back: strings bare, lists without spaces)."""
+    if isinstance(value, (list, tuple)):
+        return repr(value).replace(' ', '')
+    return str(value)
+
+
+def _grid_table(rows: List[dict], keys: List[str], tiou: Sequence[float],
+                best: int) -> str:
+    """One line per grid setting: the values, mAP (%) per tIoU and the
+    average; ``*`` marks the best average."""
+    # Column names: the keys without their common dotted prefix.
+    parts = [k.split('.') for k in keys]
+    common = 0
+    while (len(parts) > 1 and all(len(p) > common + 1 for p in parts)
+           and len({p[common] for p in parts}) == 1):
+        common += 1
+    if len(parts) == 1:
+        common = len(parts[0]) - 1
+    names = ['.'.join(p[common:]) for p in parts]
+    header = names + [f'mAP@{t:.2f}' for t in tiou] + ['avg', '']
+    lines = ['| ' + ' | '.join(header) + ' |',
+             '|' + '---|' * len(header)]
+    for i, row in enumerate(rows):
+        cells = [_option_text(row['settings'][k]) for k in keys]
+        cells += [f'{100 * v:.2f}' for v in row['mAP']]
+        cells += [f"{100 * row['average_mAP']:.2f}",
+                  '*' if i == best else '']
+        lines.append('| ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
+
+
+def postprocess_raw_outputs(config: Union[str, Config],
+                            raw_dir: str,
+                            gt: Optional[str] = None,
+                            subset: Optional[str] = None,
+                            tiou: Optional[Sequence[float]] = None,
+                            allow_missing: bool = False,
+                            out_json: Optional[str] = None,
+                            overwrite: bool = False,
+                            per_class: bool = True,
+                            cfg_options: Optional[dict] = None,
+                            cfg_options_allow_new: bool = False,
+                            grid: Optional[Dict[str, object]] = None,
+                            log: Callable[[str], None] = print) -> dict:
+    """Post-process saved raw outputs with the config's
+    ``model.post_processor`` and evaluate the mAP:
+    ``tools/analysis/postprocess_raw.py``.
+
+    Args:
+        config (str | Config): Config (its ``model.post_processor`` and
+            test evaluator); a loaded config is copied.
+        raw_dir (str): Folder written by ``save_raw`` / ``--save-raw``.
+        gt (str, optional): ``--gt``: GT JSON (default: the test
+            evaluator's ``ann_file``, else the GT saved with the outputs).
+        subset (str, optional): ``--subset``, with ``gt`` only.
+        tiou (sequence of float, optional): ``--tiou`` thresholds (default:
+            the test evaluator's, else the standard 0.1:0.7).
+        allow_missing (bool): ``--allow-missing``: evaluate even if GT
+            videos have no raw outputs (they count as missed).
+        out_json (str, optional): ``--out-json``: also write the detections
+            (ActivityNet JSON).
+        overwrite (bool): ``--overwrite``: allow replacing ``out_json``.
+        per_class (bool): ``not --no-per-class``: per-class AP in the table.
+        cfg_options (dict, optional): parsed ``--cfg-options``.
+        cfg_options_allow_new (bool): ``--cfg-options-allow-new``.
+        grid (dict, optional): ``--grid``: ``{key: alternatives}``
+            (:func:`grid_settings`); every combination is scored as if
+            added to ``cfg_options`` (the raw outputs and the GT are read
+            once), and one table shows them all, the best average mAP
+            marked. Not with ``out_json`` (choose, then write that one).
+        log (callable): receives the report lines (default: ``print``),
+            the GT used and why among them.
+
+    Returns:
+        dict: ``evaluate_detections``' result (``mAP`` per tIoU,
+        ``average_mAP``, fractions in [0, 1], ...) plus ``predictions``
+        (``{video: dict(segments, scores, labels)}``) and ``class_names``;
+        with ``grid``, that of the best setting plus ``grid`` (a list of
+        ``dict(settings, mAP, average_mAP)`` in grid order) and ``best``
+        (its index; ties: the first).
+
+    Raises:
+        FileExistsError / IsADirectoryError / ValueError: ``out_json``
+            exists (without ``overwrite``), is a folder, or is one of the
+            files read (raw outputs, config, GT), checked first.
+        ValueError: raw outputs the config's post-processor cannot read
+            (written by another model), videos missing on either side,
+            ``grid`` with ``out_json``.
+    """
+    if subset and not gt:
+        raise ValueError(
+            '`subset` applies to `gt` only: pass `gt` FILE `subset` S '
+            "(without `gt` the GT is the test evaluator's ann_file, else the "
+            'GT saved with the raw outputs)')
+    if grid is not None and out_json:
+        raise ValueError(
+            '`grid` scores several settings and `out_json` writes the '
+            'detections of one: choose with `grid`, then write with '
+            '`cfg_options`')
+    start = time.perf_counter()
+    settings = grid_settings(grid) if grid is not None else [{}]
+    options = dict(cfg_options or {})
+    cfg = load_config(config, options, cfg_options_allow_new)
+    # Every grid setting's keys are checked before anything is read.
+    configs = [cfg] if grid is None else [
+        load_config(config, {**options, **extra}, cfg_options_allow_new)
+        for extra in settings]
+    where = config if isinstance(config, str) else 'the config'
+    base_pp, model_cls = _post_processor_of(cfg, where)
+    evaluator = dict(find_test_evaluator(cfg) or {})
+    raw_files = find_raw_files(raw_dir)
+    if out_json:  # before anything is computed; never one of the inputs
+        check_output_path(
+            out_json, '`out_json`', overwrite,
+            [*raw_files, osp.join(raw_dir, RAW_META_FILE), gt,
+             *files_read_by_test(cfg, config)])
+    meta = read_raw_meta(raw_dir) or {}
+    _check_raw_writer(base_pp, cfg, where, raw_dir, raw_files[0], meta)
+
+    records = load_raw_dir(raw_dir)
+    gt_videos, class_names = _load_gt_for_raw(
+        raw_dir, records, meta, cfg, where, gt, subset, evaluator,
+        allow_missing, log)
+    tiou = tiou or evaluator.get('tiou_thresholds', DEFAULT_TIOU_THRESHOLDS)
     # Stored as the detector's predict stores them, for the same mAP.
     pred_dtype = torch.empty(0, dtype=getattr(
         model_cls, 'pred_dtype', torch.float32)).numpy().dtype
-    predictions = postprocess_records(post_processor, records,
-                                      len(class_names), pred_dtype)
-    tiou = tiou or evaluator.get('tiou_thresholds', DEFAULT_TIOU_THRESHOLDS)
-    result = evaluate_detections(gt_videos, predictions, len(class_names),
-                                 tiou)
+
+    table, result, best = [], None, 0
+    for i, (extra, cfg_i) in enumerate(zip(settings, configs)):
+        post_processor = base_pp
+        if extra:
+            post_processor, _ = _post_processor_of(cfg_i, where)
+            _check_raw_writer(post_processor, cfg_i, where, raw_dir,
+                              raw_files[0], meta)
+        predictions = postprocess_records(post_processor, records,
+                                          len(class_names), pred_dtype)
+        scored = evaluate_detections(gt_videos, predictions,
+                                     len(class_names), tiou)
+        table.append(dict(settings=extra, mAP=scored['mAP'],
+                          average_mAP=scored['average_mAP']))
+        # Only the best setting's detections are kept (ties: the first).
+        if result is None or scored['average_mAP'] > result['average_mAP']:
+            result, best = scored, i
+            result['predictions'] = predictions
+            result['class_names'] = class_names
     seconds = time.perf_counter() - start
-    log(f'post_processor: {post_processor!r}')
-    log(f'{len(predictions)} videos post-processed and evaluated in '
-        f'{seconds:.2f} s')
-    log(format_detection_table(result, class_names, per_class=per_class))
-    if out_json:
-        dump_activitynet_results(predictions, class_names, out_json,
-                                 overwrite=overwrite)  # checked above
-        log(f'wrote {out_json}')
-    result['predictions'] = predictions
-    result['class_names'] = class_names
+    if grid is None:
+        log(f'post_processor: {base_pp!r}')
+        log(f'{len(result["predictions"])} videos post-processed and '
+            f'evaluated in {seconds:.2f} s')
+        log(format_detection_table(result, class_names, per_class=per_class))
+        if out_json:
+            dump_activitynet_results(result['predictions'], class_names,
+                                     out_json, overwrite=overwrite)
+            log(f'wrote {out_json}')
+        return result
+    log(f'post_processor: {base_pp!r}, with each grid setting:')
+    log(f'{len(table)} settings x {len(result["predictions"])} videos '
+        f'post-processed and evaluated in {seconds:.2f} s')
+    log(_grid_table(table, list(settings[0]), tiou, best))
+    log('best avg mAP {:.2f}: `cfg_options` {}'.format(
+        100 * result['average_mAP'], ' '.join(
+            f'{k}={_option_text(v)}'
+            for k, v in {**options, **settings[best]}.items())))
+    result['grid'] = table
+    result['best'] = best
     return result

@@ -59,3 +59,72 @@ def test_postprocess_raw_input_errors(test_run, tmp_path):
         postprocess_raw_outputs(test_run['cfg_file'], str(partial),
                                 gt=str(Path(test_run['data']) / 'gt.json'),
                                 subset='test')
+
+
+# ------------------------------------------------------------------ grid
+def test_grid_rows_equal_separate_runs(test_run):
+    """Every grid row is what a separate run with those cfg_options gives;
+    the result is the best row's, the last key varies fastest."""
+    grid = {'model.post_processor.nms_thr': [0.4, 0.6],
+            'model.post_processor.class_threshold': [0.0, 0.5]}
+    lines = []
+    result = postprocess_raw_outputs(test_run['cfg_file'], test_run['raw'],
+                                     grid=grid, log=lines.append)
+    expected_settings = [
+        {'model.post_processor.nms_thr': a,
+         'model.post_processor.class_threshold': b}
+        for a in (0.4, 0.6) for b in (0.0, 0.5)]
+    assert [row['settings'] for row in result['grid']] == expected_settings
+    separate = [postprocess_raw_outputs(test_run['cfg_file'],
+                                        test_run['raw'], cfg_options=opts,
+                                        log=lambda _: None)
+                for opts in expected_settings]
+    for row, single in zip(result['grid'], separate):
+        assert np.array_equal(row['mAP'], single['mAP'])
+        assert row['average_mAP'] == single['average_mAP']
+    averages = [s['average_mAP'] for s in separate]
+    assert len(set(averages)) > 1  # the grid compares different numbers
+    best = int(np.argmax(averages))
+    assert result['best'] == best
+    assert result['average_mAP'] == averages[best]
+    for video, det in separate[best]['predictions'].items():
+        assert np.array_equal(result['predictions'][video]['scores'],
+                              det['scores'])
+    table = [ln for msg in lines for ln in msg.splitlines()
+             if ln.startswith('|')]
+    assert table[0].startswith('| nms_thr | class_threshold | mAP@0.10')
+    assert len(table) == 2 + 4
+    assert table[2 + best].endswith('| * |')
+    assert sum(ln.endswith('| * |') for ln in table) == 1
+    b = expected_settings[best]
+    assert lines[-1] == (
+        f'best avg mAP {100 * averages[best]:.2f}: `cfg_options` '
+        f"model.post_processor.nms_thr={b['model.post_processor.nms_thr']} "
+        'model.post_processor.class_threshold='
+        f"{b['model.post_processor.class_threshold']}")
+
+
+def test_grid_settings():
+    from backtal_mmaction.apis.test import grid_settings
+    assert grid_settings({'a': [1, 2], 'b': 'x'}) == [
+        {'a': 1, 'b': 'x'}, {'a': 2, 'b': 'x'}]
+    # a list-valued setting's alternatives are lists
+    assert grid_settings({'t': [[0, 0.1], [0, 0.2]]}) == [
+        {'t': [0, 0.1]}, {'t': [0, 0.2]}]
+    with pytest.raises(ValueError, match='`grid` names no setting'):
+        grid_settings({})
+    with pytest.raises(ValueError, match='`grid` gives no value for a'):
+        grid_settings({'a': []})
+
+
+def test_grid_input_errors(test_run, tmp_path):
+    with pytest.raises(ValueError, match='choose with `grid`, then write'):
+        postprocess_raw_outputs(test_run['cfg_file'], test_run['raw'],
+                                grid={'model.post_processor.nms_thr': [0.5]},
+                                out_json=str(tmp_path / 'det.json'))
+    assert not (tmp_path / 'det.json').exists()
+    from backtal_mmaction.cli.config import UnknownConfigKeyError
+    with pytest.raises(UnknownConfigKeyError, match="'nms_thres'"):
+        postprocess_raw_outputs(
+            test_run['cfg_file'], str(tmp_path / 'never_read'),
+            grid={'model.post_processor.nms_thres': [0.5, 0.6]})

@@ -158,3 +158,28 @@ def test_the_tool_switches_the_nms_from_the_command_line(af_run):
     assert "has no key 'iou_thr'" in run.stderr + run.stdout
     assert 'KEY._delete_=True' in run.stderr + run.stdout
     assert 'Traceback' not in run.stderr
+
+
+def test_grid_on_top_of_cfg_options_from_the_command_line(af_run):
+    """--grid values are added to --cfg-options: a grid over hard NMS's
+    threshold after switching the nms dict with _delete_."""
+    nms = 'model.post_processor.nms'
+    run = run_tool('analysis/postprocess_raw.py', [
+        af_run['cfg_file'], af_run['raw'], '--cfg-options',
+        f'{nms}._delete_=True', f'{nms}.type=hard', f'{nms}.iou_thr=0.5',
+        '--grid', f'{nms}.iou_thr=0.3,0.7'])
+    assert run.exit_code == 0, run.stderr
+    rows = [ln for ln in run.stdout.splitlines() if ln.startswith('| 0.')]
+    assert [r.split(' | ')[0] for r in rows] == ['| 0.3', '| 0.7']
+    single = postprocess_raw_outputs(
+        af_run['cfg_file'], str(af_run['raw']), log=lambda _: None,
+        cfg_options={f'{nms}._delete_': True, f'{nms}.type': 'hard',
+                     f'{nms}.iou_thr': 0.7})
+    assert rows[1].split(' | ')[-2] == f"{100 * single['average_mAP']:.2f}"
+    assert 'best avg mAP' in run.stdout and '--cfg-options' in run.stdout
+    # a --grid item without '=' is a usage error
+    run = run_tool('analysis/postprocess_raw.py', [
+        af_run['cfg_file'], af_run['raw'], '--grid', f'{nms}.iou_thr'])
+    assert run.exit_code == 2
+    assert "--grid: 'model.post_processor.nms.iou_thr' is not KEY=VALUE" \
+        in run.stderr

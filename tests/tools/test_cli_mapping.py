@@ -155,11 +155,11 @@ CALLS = {
         ['c.py', 'raw', '--cfg-options', 'a.b=1', '--cfg-options-allow-new',
          '--gt', 'g.json', '--subset', 'val', '--tiou', '0.3', '0.5',
          '--allow-missing', '--out-json', 'o.json', '--overwrite',
-         '--no-per-class'],
+         '--no-per-class', '--grid', 'x.y=1,2'],
         dict(config='c.py', raw_dir='raw', gt='g.json', subset='val',
              tiou=[0.3, 0.5], allow_missing=True, out_json='o.json',
              overwrite=True, per_class=False, cfg_options=OPTS,
-             cfg_options_allow_new=True)),
+             cfg_options_allow_new=True, grid={'x.y': [1, 2]})),
 }
 
 

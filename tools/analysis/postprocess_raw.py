@@ -6,7 +6,7 @@ First save the raw outputs once::
     python tools/test.py CONFIG CKPT --save-raw work_dirs/raw
 
 then tune the post-processing in seconds (BackTAL, then AnchorFreeTAD with
-its ``nms`` dict replaced whole)::
+its ``nms`` dict replaced whole, then a grid of settings in one table)::
 
     python tools/analysis/postprocess_raw.py CONFIG work_dirs/raw \\
         --cfg-options model.post_processor.nms_thr=0.6 \\
@@ -15,6 +15,9 @@ its ``nms`` dict replaced whole)::
         --cfg-options model.post_processor.nms._delete_=True \\
                       model.post_processor.nms.type=hard \\
                       model.post_processor.nms.iou_thr=0.5
+    python tools/analysis/postprocess_raw.py CONFIG work_dirs/raw \\
+        --grid model.post_processor.nms_thr=0.5,0.6,0.7 \\
+               model.post_processor.class_threshold=0.1,0.25
 
 With the config's own settings it reproduces the mAP of the test run
 exactly (same post-processor, the detections in the model's own dtype,
@@ -48,6 +51,13 @@ def build_parser() -> argparse.ArgumentParser:
         help='override settings, e.g. model.post_processor.nms_thr=0.6')
     parser.add_argument('--cfg-options-allow-new', action='store_true',
                         help='accept --cfg-options keys not in the config')
+    parser.add_argument(
+        '--grid', nargs='+', metavar='KEY=V1,V2,...',
+        help='score every combination of these values (each as if added '
+        'to --cfg-options) in one table, the best average mAP marked, e.g. '
+        'model.post_processor.nms_thr=0.5,0.6,0.7 (a list-valued '
+        "setting's alternatives: KEY=[[0,0.1],[0,0.2]]); not with "
+        '--out-json')
     parser.add_argument('--gt', help='GT JSON (default: the test '
                         "evaluator's ann_file, else the GT saved with the "
                         'raw outputs)')
@@ -74,6 +84,7 @@ def parse_args(argv: Optional[Sequence[str]] = None,
     parser = parser or build_parser()
     args = parser.parse_args(argv)
     args.cfg_options = parse_cfg_options(parser, args.cfg_options)
+    args.grid = parse_cfg_options(parser, args.grid, '--grid')
     return args
 
 
@@ -90,7 +101,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         tiou=args.tiou, allow_missing=args.allow_missing,
         out_json=args.out_json, overwrite=args.overwrite,
         per_class=not args.no_per_class, cfg_options=args.cfg_options,
-        cfg_options_allow_new=args.cfg_options_allow_new,
+        cfg_options_allow_new=args.cfg_options_allow_new, grid=args.grid,
         # library keywords in the report (`gt`) as this tool's flags
         log=lambda msg: print(flag_message(msg, parser))), parser=parser)
 
