@@ -35,7 +35,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
-from ..utils import check_output_path
+from ..utils import check_output_path, is_finite_number
 from .clicks import (click_statistics, convert_thumos_csv, dump_click_file,
                      load_ground_truth, merge_click_files, validate_clicks)
 
@@ -150,7 +150,7 @@ class _ClickCollector:
                   overrides: Optional[Mapping[str, float]]) -> float:
         overridden = video in (overrides or {})
         fps = overrides[video] if overridden else self.gt[video].get('fps')
-        if not _positive(fps):
+        if not (is_finite_number(fps) and fps > 0):
             # name where the bad value comes from
             source = ('fps_overrides gives' if overridden else
                       'the ground truth has')
@@ -203,13 +203,6 @@ class _ClickCollector:
                 f'{len({v for _, v in self.skipped})} video(s) not in the '
                 f'ground truth: {shown}{more}', UserWarning, stacklevel=3)
         return self.clicks
-
-
-def _positive(value) -> bool:
-    """Whether ``value`` is a finite number > 0 (bools and strings
-    excluded): a frame rate."""
-    return (isinstance(value, (int, float)) and not isinstance(value, bool)
-            and math.isfinite(value) and value > 0)
 
 
 def _existing(path) -> Path:
@@ -463,7 +456,7 @@ def _load_fps_json(path, gt_database: Mapping) -> Dict[str, float]:
     if not isinstance(fps, dict):
         raise ValueError(f'{where}: expected a JSON object video -> fps')
     for video, value in fps.items():
-        if not _positive(value):
+        if not (is_finite_number(value) and value > 0):
             raise ValueError(f"{where}, video '{video}': fps {value!r} is "
                              'not a number > 0')
     unknown = [video for video in fps if video not in gt_database]

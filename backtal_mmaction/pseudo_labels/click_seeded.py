@@ -35,60 +35,16 @@ pseudo-segment, and the clicks bound where its boundaries may lie:
    split (the caller normalises, see :func:`normalise_weights`), floored
    at ``min_weight`` so no clicked instance is dropped.
 """
-import math
-import numbers
 from dataclasses import dataclass, fields
 from typing import Dict, Optional, Sequence
 
 import numpy as np
 
+from ..utils import check_range
+
 __all__ = ['ClickSeedRules', 'softmax_class_curves', 'detection_class_curves',
            'best_contrast_range', 'click_seeded_segments',
            'normalise_weights']
-
-
-def check_rule_value(owner: str, name: str, value, low=None, high=None,
-                     low_open: bool = False, high_open: bool = False,
-                     integer: bool = False) -> None:
-    """Refuse a rule setting that is not a finite number in its range.
-
-    The message names the setting as a keyword in backquotes (the tools
-    print it as their flag, ``--nms-thr``), e.g. ``PseudoLabelRules:
-    `nms_thr` must be in [0, 1], got 2.0``.
-
-    Args:
-        owner (str): The settings' class, for the message.
-        name (str): The keyword.
-        value: Its value.
-        low, high: The bounds (None: unbounded on that side).
-        low_open, high_open: Whether the bound itself is excluded.
-        integer (bool): Whether an integer is required.
-
-    Raises:
-        ValueError: ``value`` is not a (finite) number, an integer where
-            one is required, or out of range.
-    """
-    kind = numbers.Integral if integer else numbers.Real
-    # a bool is an int to Python, never a meaningful threshold or count
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, kind):
-        raise ValueError(f'{owner}: `{name}` must be '
-                         f'{"an integer" if integer else "a number"}, got '
-                         f'{value!r}')
-    if not math.isfinite(value):
-        raise ValueError(f'{owner}: `{name}` must be a finite number, got '
-                         f'{value}')
-    above = low is None or (value > low if low_open else value >= low)
-    below = high is None or (value < high if high_open else value <= high)
-    if above and below:
-        return
-    if low is not None and high is not None:
-        where = (f'in {"(" if low_open else "["}{low:g}, {high:g}'
-                 f'{")" if high_open else "]"}')
-    elif low is not None:
-        where = f'{">" if low_open else ">="} {low:g}'
-    else:
-        where = f'{"<" if high_open else "<="} {high:g}'
-    raise ValueError(f'{owner}: `{name}` must be {where}, got {value}')
 
 
 def rules_from_dict(cls, settings: Optional[dict], where: str):
@@ -128,15 +84,15 @@ class ClickSeedRules:
 
     def __post_init__(self):
         owner = 'ClickSeedRules'
-        check_rule_value(owner, 'outer_ratio', self.outer_ratio, 0, 1,
-                         low_open=True)
-        check_rule_value(owner, 'max_span', self.max_span, 0, low_open=True)
+        check_range('outer_ratio', self.outer_ratio, 0, 1, low_open=True,
+                    owner=owner)
+        check_range('max_span', self.max_span, 0, low_open=True, owner=owner)
         # a contrast is a difference of two means of [0, 1] curves
-        check_rule_value(owner, 'min_contrast', self.min_contrast, -1, 1)
-        check_rule_value(owner, 'fallback_length', self.fallback_length, 0,
-                         low_open=True)
-        check_rule_value(owner, 'min_weight', self.min_weight, 0, 1,
-                         low_open=True)
+        check_range('min_contrast', self.min_contrast, -1, 1, owner=owner)
+        check_range('fallback_length', self.fallback_length, 0,
+                    low_open=True, owner=owner)
+        check_range('min_weight', self.min_weight, 0, 1, low_open=True,
+                    owner=owner)
 
 
 def softmax_class_curves(cas: np.ndarray) -> np.ndarray:

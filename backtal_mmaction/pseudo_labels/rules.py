@@ -52,9 +52,10 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 
 from ..models.postprocessing.nms import temporal_nms
-from .click_seeded import (ClickSeedRules, check_rule_value,
-                           click_seeded_segments, detection_class_curves,
-                           normalise_weights, rules_from_dict)
+from ..utils import check_range
+from .click_seeded import (ClickSeedRules, click_seeded_segments,
+                           detection_class_curves, normalise_weights,
+                           rules_from_dict)
 
 __all__ = ['PseudoLabelRules', 'select_detections', 'cover_action_clicks',
            'cut_at_background_clicks', 'pseudo_label_video',
@@ -77,16 +78,16 @@ class PseudoLabelRules:
 
     def __post_init__(self):
         owner = 'PseudoLabelRules'
-        check_rule_value(owner, 'rel_score_thr', self.rel_score_thr, 0, 1)
-        check_rule_value(owner, 'topk', self.topk, 1, integer=True)
+        check_range('rel_score_thr', self.rel_score_thr, 0, 1, owner=owner)
+        check_range('topk', self.topk, 1, integer=True, owner=owner)
         # a tIoU: 1 keeps every overlap but exact duplicates, 0 keeps no
         # overlapping pair
-        check_rule_value(owner, 'nms_thr', self.nms_thr, 0, 1)
-        check_rule_value(owner, 'min_length', self.min_length, 0)
-        check_rule_value(owner, 'click_segment_length',
-                         self.click_segment_length, 0, low_open=True)
-        check_rule_value(owner, 'click_weight', self.click_weight, 0, 1,
-                         low_open=True)
+        check_range('nms_thr', self.nms_thr, 0, 1, owner=owner)
+        check_range('min_length', self.min_length, 0, owner=owner)
+        check_range('click_segment_length', self.click_segment_length, 0,
+                    low_open=True, owner=owner)
+        check_range('click_weight', self.click_weight, 0, 1, low_open=True,
+                    owner=owner)
         if not isinstance(self.instance_seeds, (bool, np.bool_)):
             raise ValueError(f'{owner}: `instance_seeds` must be True or '
                              f'False, got {self.instance_seeds!r}')

@@ -6,8 +6,10 @@ tools print as their flag (``--fps must be ...``, see
 """
 import math
 import numbers
+from typing import Optional
 
-__all__ = ['check_number', 'check_count', 'is_finite_number']
+__all__ = ['check_number', 'check_count', 'check_range', 'check_seed',
+           'is_finite_number']
 
 
 def is_finite_number(value) -> bool:
@@ -40,3 +42,84 @@ def check_count(name: str, value, minimum: int = 1) -> None:
     if value < minimum:
         raise ValueError(f'`{name}` must be an integer >= {minimum}, got '
                          f'{value}')
+
+
+# The largest seed ``np.random.seed`` takes (a training seed goes there,
+# through mmengine's ``set_random_seed``); every seed gets this one range so
+# that a seed one tool accepts works in all of them.
+MAX_SEED = 2**32 - 1
+
+
+def _bound_text(low, high, low_open: bool, high_open: bool) -> str:
+    """The range of :func:`check_range` in words: ``in [0, 1)``, ``> 0``."""
+    if low is not None and high is not None:
+        return (f'in {"(" if low_open else "["}{low:g}, {high:g}'
+                f'{")" if high_open else "]"}')
+    if low is not None:
+        return f'{">" if low_open else ">="} {low:g}'
+    return f'{"<" if high_open else "<="} {high:g}'
+
+
+def check_range(name: str, value, low=None, high=None,
+                low_open: bool = False, high_open: bool = False,
+                integer: bool = False, owner: Optional[str] = None) -> None:
+    """Refuse a setting that is not a finite number in its range.
+
+    Unlike :func:`check_number`, None is refused too, and every refusal is
+    a ValueError (a setting of the wrong type is a bad value of a config
+    or a flag, e.g. ```nms_thr` must be in [0, 1], got 2.0``).
+
+    Args:
+        name (str): The keyword, named in backquotes.
+        value: Its value.
+        low (float, optional): The lower bound (None: unbounded below).
+        high (float, optional): The upper bound (None: unbounded above).
+        low_open (bool): Whether ``low`` itself is excluded.
+        high_open (bool): Whether ``high`` itself is excluded.
+        integer (bool): Whether an integer is required.
+        owner (str, optional): Prefix of the message (``Owner: ``), e.g.
+            the settings' class.
+
+    Raises:
+        ValueError: ``value`` is not a finite number (a bool, a NaN, an
+            infinity, a string), not an integer where one is required, or
+            out of range.
+    """
+    prefix = f'{owner}: ' if owner else ''
+    kind = numbers.Integral if integer else numbers.Real
+    # a bool is an int to Python, never a meaningful threshold or count
+    # (NumPy's bool is no number to ``numbers``, so it is refused anyway)
+    if isinstance(value, bool) or not isinstance(value, kind):
+        raise ValueError(f'{prefix}`{name}` must be '
+                         f'{"an integer" if integer else "a number"}, got '
+                         f'{value!r}')
+    if not math.isfinite(value):
+        raise ValueError(f'{prefix}`{name}` must be a finite number, got '
+                         f'{value}')
+    above = low is None or (value > low if low_open else value >= low)
+    below = high is None or (value < high if high_open else value <= high)
+    if not (above and below):
+        where = _bound_text(low, high, low_open, high_open)
+        raise ValueError(f'{prefix}`{name}` must be {where}, got {value}')
+
+
+def check_seed(name: str, value, optional: bool = True) -> None:
+    """A random seed: an integer in ``[0, 2**32 - 1]`` (NumPy integers
+    too, bools not).
+
+    Args:
+        name (str): The keyword, named in backquotes.
+        value: Its value.
+        optional (bool): Whether None passes (a run that draws its own
+            seed); callers that always seed a generator pass False.
+
+    Raises:
+        ValueError: ``value`` is not such an integer (None too, unless
+            ``optional``).
+    """
+    if value is None and optional:
+        return
+    if (isinstance(value, bool) or not isinstance(value, numbers.Integral)
+            or not 0 <= value <= MAX_SEED):
+        raise ValueError(f'`{name}` must be an integer in [0, 2**32 - 1], '
+                         f'got {value!r}')

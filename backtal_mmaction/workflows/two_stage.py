@@ -81,7 +81,8 @@ from ..datasets.config_utils import config_input_files
 from ..evaluation.functional.click_score import (click_score,
                                                  compare_click_scores)
 from ..pseudo_labels import PseudoLabelRules
-from ..utils import atomic_replace, atomic_write, check_output_path
+from ..utils import (atomic_replace, atomic_write, check_output_path,
+                     check_seed)
 from .pseudo_gt import (check_label_clicks, log_pseudo_label_quality,
                         predict_training_videos, pseudo_gt_from_records)
 
@@ -449,17 +450,6 @@ def _check_rounds(rounds, ts: dict) -> int:
     return int(rounds)
 
 
-def _check_seed(seed) -> None:
-    """``seed``: None, or an integer NumPy accepts as a seed."""
-    if seed is None:
-        return
-    if (isinstance(seed, (bool, np.bool_))
-            or not isinstance(seed, numbers.Integral)
-            or not 0 <= seed < 2**32):
-        raise ValueError(f'`seed` must be an integer in [0, 2**32 - 1], '
-                         f'got {seed!r}')
-
-
 def _stage_keys(rounds: int) -> List[str]:
     return ['stage1'] + [f'stage2_round{r}' for r in range(rounds + 1)]
 
@@ -600,7 +590,7 @@ def run_two_stage(cfg: Config, work_dir: str, seed: Optional[int] = None,
                          '`two_stage` settings')
     # everything is checked before the first step runs
     rounds = _check_rounds(rounds, ts)
-    _check_seed(seed)
+    check_seed('seed', seed)
     rules = PseudoLabelRules.from_dict(ts.get('pseudo_labels'),
                                        'two_stage.pseudo_labels')
     check = ts.get('click_check')

@@ -5,7 +5,7 @@ from typing import List, Optional, Sequence, Union
 
 import numpy as np
 
-from ...utils import is_finite_number
+from ...utils import check_range, check_seed
 from ..gt_io import select_subset
 from ..segments import background_gaps, merge_segments, sample_in_intervals
 from .ground_truth import video_gt_segments
@@ -140,16 +140,11 @@ def _check_simulation_args(num_background, inside_noise: float,
     if num_background != 'auto' and not is_count(num_background):
         raise ValueError("`num_background` must be 'auto' or an int >= 0, "
                          f'got {num_background!r}')
-    if not (is_finite_number(inside_noise) and 0 <= inside_noise <= 1):
-        raise ValueError(f'`inside_noise` must be in [0, 1], got '
-                         f'{inside_noise!r}')
-    for name, value in (('extra_background', extra_background),
-                        ('min_gap', min_gap)):
-        if not (is_finite_number(value) and value >= 0):
-            raise ValueError(f'`{name}` must be a finite number >= 0, got '
-                             f'{value!r}')
-    if not is_count(seed):  # numpy seeds are non-negative
-        raise ValueError(f'`seed` must be an int >= 0, got {seed!r}')
+    check_range('inside_noise', inside_noise, 0, 1)
+    check_range('extra_background', extra_background, 0)
+    check_range('min_gap', min_gap, 0)
+    # every video's generator is seeded from it: None is no seed here
+    check_seed('seed', seed, optional=False)
     if not (background or action):
         raise ValueError('nothing to simulate: `background` and `action` '
                          'are both off')

@@ -8,7 +8,7 @@ from typing import Dict, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from ...utils import is_finite_number
+from ...utils import check_range, check_seed, is_finite_number
 from ..clicks import is_count
 
 GT_VERSION = 'backtal-synthetic/2.0'
@@ -20,12 +20,6 @@ MIN_VIDEO_SECONDS = 2.0
 # be ignored.
 _REAL_GT_ONLY = ('click_file', 'subsets_from_gt', 'max_videos_per_subset',
                  'classes')
-
-
-def _require(ok: bool, name: str, rule: str, value) -> None:
-    """ValueError ```name` must be <rule>, got <value>`` unless ``ok``."""
-    if not ok:
-        raise ValueError(f'`{name}` must be {rule}, got {value!r}')
 
 
 @dataclasses.dataclass
@@ -106,7 +100,7 @@ class SyntheticBenchmarkConfig:
         num_segments (int, optional): Use this fixed T for every video
             (the official code batches fixed-length features, e.g. 750)
             instead of ``round(duration * fps / frames_per_snippet)``.
-        seed (int): Random seed, >= 0. Defaults to 0.
+        seed (int): Random seed, in [0, 2**32 - 1]. Defaults to 0.
         layout (str): 'npy' or 'official'. Defaults to 'npy'.
         gt_file (str, optional): Shape the benchmark on this real
             ActivityNet-style GT (videos, durations, fps, segments, classes).
@@ -183,7 +177,7 @@ class SyntheticBenchmarkConfig:
 
     def validate(self) -> None:
         """Check the settings (ValueError naming the bad one in backquotes,
-        e.g. ```fps` must be a finite number > 0``); the synthetic-GT ones
+        e.g. ```fps` must be > 0, got 0``); the synthetic-GT ones
         (``num_classes``, ``num_videos``, ``duration_range``) only without
         ``gt_file``, and the real-GT ones (``subsets_from_gt``,
         ``max_videos_per_subset``, ``classes``, ``click_file``) only with
@@ -209,37 +203,29 @@ class SyntheticBenchmarkConfig:
         if not is_count(feat_dim) or feat_dim < 2 or feat_dim % 2:
             raise ValueError(f'`feat_dim` must be an even int >= 2 (RGB and '
                              f'flow halves), got {feat_dim!r}')
-        _require(is_count(self.frames_per_snippet)
-                 and self.frames_per_snippet >= 1, 'frames_per_snippet',
-                 'an int >= 1', self.frames_per_snippet)
-        _require(self.num_segments is None or
-                 (is_count(self.num_segments) and self.num_segments >= 1),
-                 'num_segments', 'an int >= 1 (or None)', self.num_segments)
+        check_range('frames_per_snippet', self.frames_per_snippet, 1,
+                    integer=True)
+        if self.num_segments is not None:
+            check_range('num_segments', self.num_segments, 1, integer=True)
 
     def _check_numbers(self) -> None:
         """Frame rates, fractions, seed and ``max_videos_per_subset``: a
         NaN, an infinity or a value out of range would give wrong numbers
         (``fps`` 0: one snippet per video) or fail deep inside numpy."""
+        # check_range, not check_number: a config's bad setting is a
+        # ValueError whatever its type (see the class docstring)
         for name in ('fps', 'alt_fps'):
-            value = getattr(self, name)
-            _require(is_finite_number(value) and value > 0, name,
-                     'a finite number > 0', value)
+            check_range(name, getattr(self, name), 0, low_open=True)
         for name in ('alt_fps_ratio', 'two_class_ratio', 'inside_noise',
                      'action_outside_noise'):
-            value = getattr(self, name)
-            _require(is_finite_number(value) and 0 <= value <= 1, name, 'in [0, 1]',
-                     value)
+            check_range(name, getattr(self, name), 0, 1)
         for name in ('extra_background', 'min_gap'):
-            value = getattr(self, name)
-            _require(is_finite_number(value) and value >= 0, name,
-                     'a finite number >= 0', value)
-        # numpy seeds are non-negative integers
-        _require(is_count(self.seed), 'seed', 'an int >= 0', self.seed)
-        _require(self.max_videos_per_subset is None or
-                 (is_count(self.max_videos_per_subset)
-                  and self.max_videos_per_subset >= 1),
-                 'max_videos_per_subset', 'an int >= 1 (or None)',
-                 self.max_videos_per_subset)
+            check_range(name, getattr(self, name), 0)
+        # every stream's generator is seeded from it: None is no seed here
+        check_seed('seed', self.seed, optional=False)
+        if self.max_videos_per_subset is not None:
+            check_range('max_videos_per_subset', self.max_videos_per_subset,
+                        1, integer=True)
 
     def _check_synthetic_gt(self) -> None:
         """``num_classes``, ``num_videos`` and ``duration_range`` of a
@@ -247,8 +233,7 @@ class SyntheticBenchmarkConfig:
         # Any count >= 1 works: classes are grouped in sibling pairs, an
         # odd count leaves the last class without a sibling (and one class
         # gives no two-class videos).
-        _require(is_count(self.num_classes) and self.num_classes >= 1,
-                 'num_classes', 'an int >= 1', self.num_classes)
+        check_range('num_classes', self.num_classes, 1, integer=True)
         videos = self.videos_per_subset()
         for subset, count in videos.items():
             if not is_count(count):
