@@ -6,9 +6,11 @@
 
 - ``--out-json``: detections as ActivityNet result JSON (input of
   ``tools/analysis/eval_detections.py`` / ``diagnose_errors.py``);
-- ``--save-raw``: every video's raw outputs (CAS, video scores, magnitude,
-  foreground weights) as ``RAW_DIR/<video>.npz``, to re-tune the
-  post-processing offline with ``tools/analysis/postprocess_raw.py``;
+- ``--save-raw``: every video's raw outputs (what its post-processor
+  reads: BackTAL's CAS, video scores, magnitude, foreground weights;
+  AnchorFreeTAD's point logits, distances and points) as
+  ``RAW_DIR/<video>.npz``, to re-tune the post-processing offline with
+  ``tools/analysis/postprocess_raw.py``;
 - ``--vis-cas N``: CAS figures of the first N videos (per rank);
 - the checkpoint must match the model built from the config (keys and
   shapes) and ``--cfg-options`` keys must exist; both fail before testing;
@@ -45,8 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help='write detections as ActivityNet result JSON')
     parser.add_argument(
         '--save-raw', metavar='DIR',
-        help='save each video\'s raw outputs (CAS, video scores, magnitude, '
-        'foreground weights, metainfo) as DIR/<video>.npz for '
+        help='save each video\'s raw outputs (what its post-processor reads, '
+        "e.g. BackTAL's CAS and video scores, AnchorFreeTAD's point logits "
+        'and distances; metainfo) as DIR/<video>.npz for '
         'tools/analysis/postprocess_raw.py')
     parser.add_argument(
         '--vis-cas', type=int, metavar='N', default=0,

@@ -193,8 +193,10 @@ def test_localizer(config: Union[str, Config], checkpoint: str,
         out_json (str, optional): ``--out-json``: detections as ActivityNet
             result JSON.
         save_raw (str, optional): ``--save-raw``: folder for each video's
-            raw outputs (``<video>.npz``: CAS ``(C+1, T)``, video scores
-            ``(C+1,)``, magnitude / foreground weights ``(T,)``).
+            raw outputs (``<video>.npz``: the model's ``raw_outputs``, e.g.
+            BackTAL's CAS ``(C+1, T)``, video scores ``(C+1,)``, magnitude
+            / foreground weights ``(T,)``; AnchorFreeTAD's ``cls_logits``
+            ``(C, P)``, ``distances`` ``(2, P)``, ``points`` ``(P, 3)``).
         vis_cas (int): ``--vis-cas N``: CAS figures of the first N videos
             into the visualizer backends.
         vis_dir (str, optional): ``--vis-dir``: with ``vis_cas``, also
