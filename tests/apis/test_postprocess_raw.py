@@ -128,3 +128,30 @@ def test_grid_input_errors(test_run, tmp_path):
         postprocess_raw_outputs(
             test_run['cfg_file'], str(tmp_path / 'never_read'),
             grid={'model.post_processor.nms_thres': [0.5, 0.6]})
+
+
+def test_a_post_processor_that_cannot_decode_raw_outputs_is_named(test_run):
+    """A registered post-processor that is not a BasePostProcessor (a plain
+    callable, fine online) cannot re-decode saved raw outputs: refused
+    before anything is read, naming it."""
+    from mmaction.registry import MODELS
+
+    class PlainCallable:
+        def __call__(self, cas, video_scores, magnitude=None,
+                     num_frames=None, duration=None):
+            raise AssertionError('never called')
+
+    MODELS.register_module('PlainCallableForRawTest', module=PlainCallable,
+                           force=True)
+    try:
+        with pytest.raises(ValueError) as e:
+            postprocess_raw_outputs(
+                test_run['cfg_file'], test_run['raw'],
+                cfg_options={'model.post_processor._delete_': True,
+                             'model.post_processor.type':
+                             'PlainCallableForRawTest'})
+    finally:
+        MODELS._module_dict.pop('PlainCallableForRawTest')
+    assert 'post-processes with PlainCallable, which cannot decode saved ' \
+        'raw outputs' in str(e.value)
+    assert 'BasePostProcessor' in str(e.value)
