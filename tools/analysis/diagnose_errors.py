@@ -1,4 +1,5 @@
-"""DETAD-style false-positive analysis of an ActivityNet result JSON.
+"""DETAD-style false-positive (and sensitivity) analysis of an ActivityNet
+result JSON.
 
 Example::
 
@@ -12,7 +13,11 @@ label, localization error, wrong label + localization, or background error
 markdown table of the shares over the top ``--top-k-ratio`` x G false
 positives and the mAP gain of removing each type; with ``--out-dir`` also
 writes ``fp_analysis.md``, ``fp_analysis.json`` and the bar chart
-``fp_analysis.png``. Works on any file ``TALMetric(dump_results=...)`` or
+``fp_analysis.png``. With ``--sensitivity`` it also prints (and writes
+as ``sensitivity.{md,json}``) DETAD's sensitivity analysis: the
+normalized average mAP per bucket of GT coverage, length and instances per
+video (``backtal_mmaction/evaluation/analysis/sensitivity.py``). Works on
+any file ``TALMetric(dump_results=...)`` or
 ``tools/test.py --out-json`` writes.
 
 The results are scored against the GT as ``eval_detections.py`` scores
@@ -29,6 +34,8 @@ from backtal_mmaction.evaluation.analysis.error_report import (
     diagnose_result_file, report_paths, save_error_analysis)
 from backtal_mmaction.evaluation.analysis.false_positives import \
     format_error_table
+from backtal_mmaction.evaluation.analysis.sensitivity import \
+    format_sensitivity_table
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,8 +57,22 @@ def build_parser() -> argparse.ArgumentParser:
         '--rank-by', choices=['class', 'global'], default='class',
         help='take the top false positives per class (ratio x G_c, DETAD) '
         'or over all classes (ratio x G)')
+    parser.add_argument(
+        '--sensitivity', action='store_true',
+        help="also DETAD's sensitivity analysis: the normalized average "
+        'mAP (mAP_N) per bucket of GT coverage, length and instances per '
+        'video')
+    parser.add_argument(
+        '--bins', choices=['thumos14', 'activitynet'], default='thumos14',
+        help="with --sensitivity: DETAD's buckets for THUMOS14 (lengths "
+        '3/6/12/18 s, ...) or ActivityNet (30/60/120/180 s, ...)')
+    parser.add_argument(
+        '--sensitivity-tiou', type=float, nargs='+', metavar='T',
+        help='with --sensitivity: its tIoU thresholds, averaged (default: '
+        "--tiou; DETAD's ActivityNet setting is 0.5:0.95)")
     parser.add_argument('--out-dir',
-                        help='write fp_analysis.{md,json,png} here')
+                        help='write fp_analysis.{md,json,png} here (and '
+                        'sensitivity.{md,json} with --sensitivity)')
     return parser
 
 
@@ -59,7 +80,16 @@ def parse_args(argv: Optional[Sequence[str]] = None,
                parser: Optional[argparse.ArgumentParser] = None
                ) -> argparse.Namespace:
     """``argv`` parsed by ``parser`` (default: :func:`build_parser`)."""
-    return (parser or build_parser()).parse_args(argv)
+    parser = parser or build_parser()
+    args = parser.parse_args(argv)
+    if not args.sensitivity:
+        # flags that would be ignored
+        given = [f for f, v in (('--sensitivity-tiou', args.sensitivity_tiou),
+                                ('--bins', args.bins != 'thumos14'))
+                 if v]
+        if given:
+            parser.error(f'{" and ".join(given)} go with --sensitivity')
+    return args
 
 
 def main(argv: Optional[Sequence[str]] = None) -> dict:
@@ -70,7 +100,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     def run(_):
         inputs = [args.result, args.gt]
         if args.out_dir:  # before the analysis
-            report_paths(args.out_dir, inputs)
+            report_paths(args.out_dir, inputs, args.sensitivity)
         result = diagnose_result_file(
             args.result,
             args.gt,
@@ -78,8 +108,14 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
             tiou_threshold=args.tiou,
             top_k_ratio=args.top_k_ratio,
             rank_by=args.rank_by,
+            sensitivity=args.sensitivity,
+            sensitivity_tiou=args.sensitivity_tiou,
+            bins=args.bins,
             log=lambda msg: print(flag_message(msg, parser)))
         print(format_error_table(result))
+        if args.sensitivity:
+            print()
+            print(format_sensitivity_table(result['sensitivity']))
         if args.out_dir:
             paths = save_error_analysis(
                 result,
@@ -88,8 +124,9 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
                 result=args.result,
                 gt=args.gt,
                 subset=result['subset'])
-            print(f"wrote {paths['png']} and fp_analysis.{{md,json}} to "
-                  f'{args.out_dir}')
+            print(f"wrote {paths['png']} and fp_analysis.{{md,json}}"
+                  + (' and sensitivity.{md,json}' if args.sensitivity
+                     else '') + f' to {args.out_dir}')
         return result
 
     return run_cli(run, parser=parser)

@@ -1,14 +1,16 @@
-"""False-positive analysis of a result file, and its report files.
+"""False-positive (and sensitivity) analysis of a result file, and its
+report files.
 
 The logic of ``tools/analysis/diagnose_errors.py``: read a result JSON and
-its GT, run :func:`~.false_positives.diagnose_false_positives`, and write
+its GT, run :func:`~.false_positives.diagnose_false_positives` (and, on
+request, :func:`~.sensitivity.sensitivity_analysis`), and write
 ``fp_analysis.md`` (the table), ``fp_analysis.json`` (the numbers) and
-``fp_analysis.png`` (bar charts).
+``fp_analysis.png`` (bar charts), plus ``sensitivity.{md,json}``.
 """
 import json
 import os
 import os.path as osp
-from typing import Callable, Iterable, Optional
+from typing import Callable, Iterable, Optional, Sequence
 
 import numpy as np
 
@@ -16,6 +18,7 @@ from ...datasets.gt_io import load_gt
 from ...utils import atomic_replace, atomic_write, check_output_path
 from ..offline import results_against_gt
 from .false_positives import diagnose_false_positives, format_error_table
+from .sensitivity import format_sensitivity_table, sensitivity_analysis
 
 __all__ = [
     'diagnose_result_file', 'plot_error_breakdown', 'report_paths',
@@ -31,6 +34,9 @@ def diagnose_result_file(result_file: str,
                          tiou_threshold: float = 0.5,
                          top_k_ratio: float = 1.0,
                          rank_by: str = 'class',
+                         sensitivity: bool = False,
+                         sensitivity_tiou: Optional[Sequence[float]] = None,
+                         bins: str = 'thumos14',
                          log: Callable[[str], None] = print) -> dict:
     """DETAD false-positive breakdown of an ActivityNet result file.
 
@@ -48,11 +54,19 @@ def diagnose_result_file(result_file: str,
             with a single subset.
         tiou_threshold, top_k_ratio, rank_by: See
             :func:`~.false_positives.diagnose_false_positives`.
+        sensitivity (bool): Also run DETAD's sensitivity analysis
+            (:func:`~.sensitivity.sensitivity_analysis`) on the same
+            detections and GT.
+        sensitivity_tiou (sequence of float, optional): Its thresholds
+            (default: ``[tiou_threshold]``).
+        bins (str): Its bins, a key of
+            :data:`~.sensitivity.CHARACTERISTIC_BINS`.
         log (callable): Receives the "subset inferred" message.
 
     Returns:
         dict: The :func:`~.false_positives.diagnose_false_positives` result,
-        plus ``subset`` (the subset scored, None = all GT videos).
+        plus ``subset`` (the subset scored, None = all GT videos) and, with
+        ``sensitivity``, ``sensitivity`` (its result).
 
     Raises:
         ValueError: results spanning several subsets without ``subset``,
@@ -70,6 +84,10 @@ def diagnose_result_file(result_file: str,
         top_k_ratio=top_k_ratio,
         rank_by=rank_by)
     result['subset'] = subset
+    if sensitivity:
+        result['sensitivity'] = sensitivity_analysis(
+            gt_dets, predictions, len(gt.class_names),
+            sensitivity_tiou or [tiou_threshold], bins)
     return result
 
 
@@ -113,16 +131,20 @@ def plot_error_breakdown(result: dict, path: str):
 
 
 def report_paths(out_dir: str,
-                 inputs: Iterable[Optional[str]] = ()) -> dict:
+                 inputs: Iterable[Optional[str]] = (),
+                 sensitivity: bool = False) -> dict:
     """The report files of ``out_dir``, checked (call it before the
     analysis runs to fail early).
 
     Args:
         out_dir (str): The report folder.
         inputs (Iterable[str]): The files the analysis reads.
+        sensitivity (bool): Include the sensitivity analysis's files.
 
     Returns:
-        dict: ``md``, ``json`` and ``png`` -> ``out_dir/fp_analysis.<ext>``.
+        dict: ``md``, ``json`` and ``png`` -> ``out_dir/fp_analysis.<ext>``;
+        with ``sensitivity`` also ``sensitivity_md`` / ``sensitivity_json``
+        -> ``out_dir/sensitivity.<ext>``.
 
     Raises:
         ValueError / IsADirectoryError: a report file is one of ``inputs``
@@ -133,6 +155,10 @@ def report_paths(out_dir: str,
         ext: osp.join(out_dir, f'fp_analysis.{ext}')
         for ext in ('md', 'json', 'png')
     }
+    if sensitivity:
+        paths.update({f'sensitivity_{ext}': osp.join(out_dir,
+                                                     f'sensitivity.{ext}')
+                      for ext in ('md', 'json')})
     inputs = list(inputs)
     for path in paths.values():
         check_output_path(path, '`out_dir`', True, inputs)
@@ -142,7 +168,8 @@ def report_paths(out_dir: str,
 def save_error_analysis(breakdown: dict, out_dir: str,
                         inputs: Iterable[Optional[str]] = (),
                         **meta) -> dict:
-    """Write ``fp_analysis.{md,json,png}`` of a breakdown to ``out_dir``.
+    """Write ``fp_analysis.{md,json,png}`` of a breakdown to ``out_dir``
+    (and ``sensitivity.{md,json}`` when it holds a ``sensitivity`` result).
 
     Args:
         breakdown (dict): A :func:`diagnose_false_positives` result.
@@ -159,14 +186,21 @@ def save_error_analysis(breakdown: dict, out_dir: str,
         ValueError / IsADirectoryError: a report file is one of ``inputs``
             or a folder (checked before anything is written).
     """
-    paths = report_paths(out_dir, inputs)
+    sensitivity = breakdown.get('sensitivity')
+    paths = report_paths(out_dir, inputs, sensitivity is not None)
     os.makedirs(out_dir, exist_ok=True)
     atomic_write(paths['md'], format_error_table(breakdown) + '\n')
     summary = {
         k: (v.tolist() if isinstance(v, np.ndarray) else v)
-        for k, v in breakdown.items() if k not in ('detections', 'top_mask')
+        for k, v in breakdown.items()
+        if k not in ('detections', 'top_mask', 'sensitivity')
     }
     summary.update(meta)
     atomic_write(paths['json'], json.dumps(summary, indent=2))
     plot_error_breakdown(breakdown, paths['png'])
+    if sensitivity is not None:
+        atomic_write(paths['sensitivity_md'],
+                     format_sensitivity_table(sensitivity) + '\n')
+        atomic_write(paths['sensitivity_json'],
+                     json.dumps(dict(sensitivity, **meta), indent=2))
     return paths

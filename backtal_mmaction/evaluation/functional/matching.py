@@ -59,7 +59,8 @@ def rank_within_group(group: np.ndarray, num_groups: int) -> np.ndarray:
 
 def greedy_match(gt_group: np.ndarray, gt_segments: np.ndarray,
                   pred_group: np.ndarray, pred_segments: np.ndarray,
-                  tiou_thresholds: np.ndarray) -> np.ndarray:
+                  tiou_thresholds: np.ndarray,
+                  return_gt_index: bool = False):
     """ActivityNet greedy matching, all thresholds at once.
 
     Matching is only sequential inside a group (a video, or a
@@ -76,15 +77,21 @@ def greedy_match(gt_group: np.ndarray, gt_segments: np.ndarray,
         pred_segments (np.ndarray): ``(P, 2)``. Predictions must already be in
             processing (descending score) order within each group.
         tiou_thresholds (np.ndarray): ``(K, )``.
+        return_gt_index (bool): Also return which GT each true positive
+            matched (DETAD's sensitivity analysis needs it).
 
     Returns:
-        np.ndarray: ``(K, P)`` bool, True where the prediction is a true
-        positive at that threshold.
+        np.ndarray | tuple: ``(K, P)`` bool, True where the prediction is a
+        true positive at that threshold; with ``return_gt_index`` also the
+        ``(K, P)`` int64 index of the matched GT in the GT arrays (-1 for a
+        false positive).
     """
     num_thr, num_pred = len(tiou_thresholds), len(pred_group)
     tp = np.zeros((num_thr, num_pred), dtype=bool)
+    gt_index = np.full((num_thr, num_pred), -1, dtype=np.int64)
+    done = (tp, gt_index) if return_gt_index else tp
     if num_pred == 0 or len(gt_group) == 0:
-        return tp
+        return done
 
     # Compact ids over the groups that have GT. Predictions of other groups
     # can never match, so they stay false positives and skip the loop.
@@ -94,7 +101,7 @@ def greedy_match(gt_group: np.ndarray, gt_segments: np.ndarray,
     in_gt = groups[np.minimum(pos, len(groups) - 1)] == pred_group
     pred_idx = np.flatnonzero(in_gt)
     if pred_idx.size == 0:
-        return tp
+        return done
     pred_gid = pos[pred_idx]
     num_groups = len(groups)
 
@@ -106,6 +113,8 @@ def greedy_match(gt_group: np.ndarray, gt_segments: np.ndarray,
     valid = np.zeros((num_groups, max_gt), dtype=bool)
     padded[gt_gid, gt_slot] = gt_segments
     valid[gt_gid, gt_slot] = True
+    slot_gt = np.full((num_groups, max_gt), -1, dtype=np.int64)
+    slot_gt[gt_gid, gt_slot] = np.arange(len(gt_group))
 
     # Predictions bucketed by their rank inside their group.
     rank = rank_within_group(pred_gid, num_groups)
@@ -145,7 +154,9 @@ def greedy_match(gt_group: np.ndarray, gt_segments: np.ndarray,
         k_idx, n_idx = np.nonzero(hit)
         # ``gid`` is unique within one rank, so these writes never collide.
         matched[k_idx, gid[n_idx], best[k_idx, n_idx]] = True
-    return tp
+        gt_index[k_idx, pred_idx[sel][n_idx]] = slot_gt[gid[n_idx],
+                                                        best[k_idx, n_idx]]
+    return done
 
 
 def _break_gt_ties(tied: np.ndarray, cand: np.ndarray, iou: np.ndarray,

@@ -194,3 +194,39 @@ def test_report_of_dumped_results(test_run, tmp_path):
     # The mAP@0.5 of the analysis is the test run's.
     assert 100 * res['map'] == pytest.approx(
         test_run['metrics']['tal/mAP@0.50'], abs=1e-9)
+
+
+def test_sensitivity_through_the_tool(test_run, tmp_path):
+    """``diagnose_errors.py RESULT GT --sensitivity --out-dir DIR``: the
+    table printed and sensitivity.{md,json} written equal the library's
+    result on the same files; the flags that only go with --sensitivity
+    are refused without it."""
+    from backtal_mmaction.datasets.gt_io import load_gt
+    from backtal_mmaction.evaluation.analysis.sensitivity import (
+        format_sensitivity_table, sensitivity_analysis)
+    from backtal_mmaction.evaluation.offline import results_against_gt
+    from tests.helpers.tool_runner import run_tool
+    gt = str(Path(test_run['data']) / 'gt.json')
+    out = tmp_path / 'diag'
+    run = run_tool('analysis/diagnose_errors.py', [
+        test_run['json'], gt, '--sensitivity', '--sensitivity-tiou', '0.3',
+        '0.5', '--out-dir', out])
+    assert run.exit_code == 0, run.stderr
+    loaded = load_gt(gt)
+    preds, gt_dets, _ = results_against_gt(test_run['json'], loaded, 'test',
+                                           log=lambda _: None)
+    want = sensitivity_analysis(gt_dets, preds, len(loaded.class_names),
+                                [0.3, 0.5])
+    assert format_sensitivity_table(want) in run.stdout
+    assert (out / 'sensitivity.md').read_text() == \
+        format_sensitivity_table(want) + '\n'
+    saved = json.loads((out / 'sensitivity.json').read_text())
+    assert saved['base'] == want['base'] > 0
+    assert saved['tiou_thresholds'] == [0.3, 0.5]
+    assert saved['subset'] == 'test'
+    assert 'sensitivity.{md,json}' in run.stdout
+    for flags in (['--bins', 'activitynet'], ['--sensitivity-tiou', '0.5']):
+        run = run_tool('analysis/diagnose_errors.py',
+                       [test_run['json'], gt, *flags])
+        assert run.exit_code == 2
+        assert f'{flags[0]} go with --sensitivity' in run.stderr
