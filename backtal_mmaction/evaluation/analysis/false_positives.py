@@ -34,7 +34,7 @@ from typing import Dict, Optional
 import numpy as np
 
 from ..functional.detection_map import average_precision_curve
-from ..functional.detections import flatten_detections
+from ..functional.detections import flatten_against_gt
 from ..functional.matching import (greedy_match, rank_within_group,
                                    reference_order)
 from ..functional.tiou import pairwise_tiou
@@ -115,17 +115,8 @@ def classify_detections(gt: Dict[str, dict],
     if not 0 <= low_tiou < tiou_threshold:
         raise ValueError(f'low_tiou must be in [0, tiou_threshold), got '
                          f'{low_tiou}')
-    gt_names, gt_vid, gt_seg, gt_lab, _ = flatten_detections(
-        gt, 'gt', num_classes, with_scores=False)
-    pred_names, pred_vid, pred_seg, pred_lab, scores = flatten_detections(
-        predictions, 'predictions', num_classes, with_scores=True)
-    index = {name: i for i, name in enumerate(gt_names)}
-    unknown = [n for n in pred_names if n not in index]
-    if unknown:
-        raise ValueError(f'predictions contain {len(unknown)} video(s) that '
-                         f'are not in the ground truth, e.g. {unknown[:5]}')
-    pred_vid = np.array([index[n] for n in pred_names],
-                        dtype=np.int64)[pred_vid]
+    (gt_names, gt_vid, gt_seg, gt_lab, pred_vid, pred_seg, pred_lab,
+     scores) = flatten_against_gt(gt, predictions, num_classes)
 
     # Descending score, and within each class exactly the metric's
     # (reference) order, so tied scores are matched as the mAP matches them:

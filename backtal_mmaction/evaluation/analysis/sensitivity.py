@@ -40,7 +40,7 @@ from typing import Dict, Optional, Sequence
 import numpy as np
 
 from ..functional.detection_map import average_precision_curve
-from ..functional.detections import flatten_detections
+from ..functional.detections import flatten_against_gt
 from ..functional.matching import greedy_match, reference_order
 
 __all__ = [
@@ -160,18 +160,9 @@ def sensitivity_analysis(gt: Dict[str, dict],
                                           & (thresholds <= 1)):
         raise ValueError('`tiou_thresholds` must be values in (0, 1], got '
                          f'{list(tiou_thresholds)}')
-    names, gt_vid, gt_seg, gt_lab, _ = flatten_detections(
-        gt, 'gt', num_classes, with_scores=False)
+    (names, gt_vid, gt_seg, gt_lab, pred_vid, pred_seg, pred_lab,
+     scores) = flatten_against_gt(gt, predictions, num_classes)
     durations = np.array([_duration(gt[n], n) for n in names])
-    pred_names, pred_vid, pred_seg, pred_lab, scores = flatten_detections(
-        predictions, 'predictions', num_classes, with_scores=True)
-    index = {name: i for i, name in enumerate(names)}
-    unknown = [n for n in pred_names if n not in index]
-    if unknown:
-        raise ValueError(f'predictions contain {len(unknown)} video(s) that '
-                         f'are not in the ground truth, e.g. {unknown[:5]}')
-    pred_vid = np.array([index[n] for n in pred_names],
-                        dtype=np.int64)[pred_vid]
 
     # DETAD drops these instances when it reads the GT.
     traits = gt_characteristics(gt_vid, gt_seg, durations)

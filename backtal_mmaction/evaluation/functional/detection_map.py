@@ -17,7 +17,7 @@ from typing import Dict, Optional
 import numpy as np
 
 from .ambiguous import ambiguous_prediction_mask
-from .detections import check_segments, check_vector, flatten_detections
+from .detections import check_segments, check_vector, flatten_against_gt
 from .matching import greedy_match, reference_order
 from .tiou import (DEFAULT_TIOU_THRESHOLDS, check_tiou_thresholds,
                    tiou_ranges)
@@ -33,8 +33,6 @@ from .tables import format_detection_table, format_tiou  # noqa: F401
 from .tiou import TIOU_RANGES, temporal_iou  # noqa: F401
 
 __all__ = ['average_precision_curve', 'detection_ap', 'evaluate_detections']
-
-_MAX_NAMES_IN_ERROR = 5
 
 
 def average_precision_curve(precision, recall):
@@ -163,31 +161,17 @@ def evaluate_detections(gt: Dict[str, dict],
             f'num_classes must be a positive int, got {num_classes!r}')
     num_classes = int(num_classes)
     thr = check_tiou_thresholds(tiou_thresholds)
-    gt_names, gt_vid, gt_seg, gt_lab, _ = flatten_detections(
-        gt, 'gt', num_classes, with_scores=False)
-    pred_names, pred_vid, pred_seg, pred_lab, scores = flatten_detections(
-        predictions, 'predictions', num_classes, with_scores=True)
-
-    video_index = {name: i for i, name in enumerate(gt_names)}
-    unknown = [name for name in pred_names if name not in video_index]
-    if unknown:
-        shown = ', '.join(repr(n) for n in unknown[:_MAX_NAMES_IN_ERROR])
-        more = (f' and {len(unknown) - _MAX_NAMES_IN_ERROR} more'
-                if len(unknown) > _MAX_NAMES_IN_ERROR else '')
-        raise ValueError(f'predictions contain {len(unknown)} video(s) that '
-                         f'are not in the ground truth: {shown}{more}')
+    (gt_names, gt_vid, gt_seg, gt_lab, pred_vid, pred_seg, pred_lab,
+     scores) = flatten_against_gt(gt, predictions, num_classes)
 
     num_removed = None
     if ambiguous is not None:
-        drop = ambiguous_prediction_mask(pred_names, pred_vid, pred_seg,
+        drop = ambiguous_prediction_mask(gt_names, pred_vid, pred_seg,
                                          ambiguous)
         num_removed = int(drop.sum())
         keep = ~drop  # boolean indexing keeps the input order
         pred_vid, pred_seg = pred_vid[keep], pred_seg[keep]
         pred_lab, scores = pred_lab[keep], scores[keep]
-
-    pred_to_gt = np.array([video_index[n] for n in pred_names], dtype=np.int64)
-    pred_vid = pred_to_gt[pred_vid]
 
     # Class-major order, each class ranked by the reference's own call.
     order, ends = reference_order(pred_lab, scores, num_classes)

@@ -15,7 +15,8 @@ import numpy as np
 from ...structures import check_segments
 from ...utils import to_numpy
 
-__all__ = ['check_segments', 'check_vector', 'flatten_detections']
+__all__ = ['check_segments', 'check_vector', 'flatten_detections',
+           'flatten_against_gt']
 
 
 def check_vector(values,
@@ -99,3 +100,42 @@ def flatten_detections(entries, what: str, num_classes: int,
     else:
         scores = None
     return names, video_idx, segs, labels, scores
+
+
+# Unknown prediction videos named in an error, at most.
+_MAX_NAMES_IN_ERROR = 5
+
+
+def flatten_against_gt(gt, predictions, num_classes: int) -> tuple:
+    """:func:`flatten_detections` of a GT dict and of the predictions on
+    its videos, the predictions' videos indexed like the GT's.
+
+    Args:
+        gt (dict): ``{video: dict(segments, labels)}``.
+        predictions (dict): ``{video: dict(segments, labels, scores)}``.
+        num_classes (int): ``C``.
+
+    Returns:
+        tuple: ``(gt_names, gt_vid (G,), gt_seg (G, 2), gt_lab (G,),
+        pred_vid (P,), pred_seg (P, 2), pred_lab (P,), scores (P,))``;
+        ``pred_vid`` indexes ``gt_names``, entries keep the input order.
+
+    Raises:
+        ValueError: a prediction video is not in ``gt`` (the first ones
+            named), or what :func:`flatten_detections` raises.
+    """
+    gt_names, gt_vid, gt_seg, gt_lab, _ = flatten_detections(
+        gt, 'gt', num_classes, with_scores=False)
+    pred_names, pred_vid, pred_seg, pred_lab, scores = flatten_detections(
+        predictions, 'predictions', num_classes, with_scores=True)
+    index = {name: i for i, name in enumerate(gt_names)}
+    unknown = [name for name in pred_names if name not in index]
+    if unknown:
+        shown = ', '.join(repr(n) for n in unknown[:_MAX_NAMES_IN_ERROR])
+        more = (f' and {len(unknown) - _MAX_NAMES_IN_ERROR} more'
+                if len(unknown) > _MAX_NAMES_IN_ERROR else '')
+        raise ValueError(f'predictions contain {len(unknown)} video(s) that '
+                         f'are not in the ground truth: {shown}{more}')
+    to_gt = np.array([index[n] for n in pred_names], dtype=np.int64)
+    return (gt_names, gt_vid, gt_seg, gt_lab, to_gt[pred_vid], pred_seg,
+            pred_lab, scores)
