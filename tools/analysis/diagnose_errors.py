@@ -14,9 +14,9 @@ markdown table of the shares over the top ``--top-k-ratio`` x G false
 positives and the mAP gain of removing each type; with ``--out-dir`` also
 writes ``fp_analysis.md``, ``fp_analysis.json`` and the bar chart
 ``fp_analysis.png``. With ``--sensitivity`` it also prints (and writes
-as ``sensitivity.{md,json}``) DETAD's sensitivity analysis: the
-normalized average mAP per bucket of GT coverage, length and instances per
-video (``backtal_mmaction/evaluation/analysis/sensitivity.py``). Works on
+as ``sensitivity.{md,json}``) DETAD's sensitivity and false-negative
+analyses: the normalized average mAP and the false-negative rate per
+bucket of GT coverage, length and instances per video (``backtal_mmaction/evaluation/analysis/sensitivity.py``). Works on
 any file ``TALMetric(dump_results=...)`` or
 ``tools/test.py --out-json`` writes.
 
@@ -59,9 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
         'or over all classes (ratio x G)')
     parser.add_argument(
         '--sensitivity', action='store_true',
-        help="also DETAD's sensitivity analysis: the normalized average "
-        'mAP (mAP_N) per bucket of GT coverage, length and instances per '
-        'video')
+        help="also DETAD's sensitivity and false-negative analyses: the "
+        'normalized average mAP (mAP_N) and the share of undetected GT per '
+        'bucket of GT coverage, length and instances per video')
     parser.add_argument(
         '--bins', choices=['thumos14', 'activitynet'], default='thumos14',
         help="with --sensitivity: DETAD's buckets for THUMOS14 (lengths "

@@ -32,6 +32,12 @@ greedy_match`, done once over all GT). The AP is the ActivityNet
 interpolated AP, averaged over the tIoU thresholds, then over the classes
 with GT in the bucket. The base value is the same over all GT.
 
+Each bucket also gets DETAD's **false-negative rate** (its
+``false_negative_analysis.py``): the share of its GT that no prediction
+detects, averaged over the thresholds, where a match counts only while the
+normalized precision of the class's ranking is still above 0.05 at that
+prediction.
+
 As in DETAD, GT instances with ``coverage > 1`` (longer than their video)
 or ``end <= start`` are dropped before matching.
 """
@@ -124,7 +130,8 @@ def sensitivity_analysis(gt: Dict[str, dict],
                          predictions: Dict[str, dict],
                          num_classes: int,
                          tiou_thresholds: Sequence[float] = (0.5, ),
-                         bins='thumos14') -> dict:
+                         bins='thumos14',
+                         min_precision: float = 0.05) -> dict:
     """Normalized average mAP per bucket of each GT characteristic (DETAD).
 
     Args:
@@ -139,12 +146,18 @@ def sensitivity_analysis(gt: Dict[str, dict],
         bins (str | dict): A key of :data:`CHARACTERISTIC_BINS`, or a dict
             ``{characteristic: (edges, names)}`` of some of
             :data:`CHARACTERISTICS`.
+        min_precision (float): The false-negative rates count a GT as
+            detected only by a match made while its class's normalized
+            precision is above this (DETAD's false-negative analysis:
+            0.05).
 
     Returns:
         dict: ``base`` (average mAP_N over all GT, in [0, 1]),
-        ``characteristics`` ``{name: [dict(bucket, low, high, num_gt,
-        average_mAP_N), ...]}`` (``average_mAP_N`` None for a bucket
-        without GT), ``normalization`` (``N``), ``num_gt``, ``dropped_gt``
+        ``false_negative_rate`` (share of all GT undetected, averaged over
+        the thresholds), ``characteristics`` ``{name: [dict(bucket, low,
+        high, num_gt, average_mAP_N, false_negative_rate), ...]}`` (None
+        for a bucket without GT), ``normalization`` (``N``), ``num_gt``,
+        ``min_precision``, ``dropped_gt``
         (instances with coverage > 1 or no length), ``tiou_thresholds``
         and ``bins`` (the preset's name, or ``'custom'``).
 
@@ -198,6 +211,16 @@ def sensitivity_analysis(gt: Dict[str, dict],
             aps.append(_normalized_ap(m[:, keep], n_c, normalization).mean())
         return float(np.mean(aps)) if aps else None
 
+    detected = _detected_gt(matched, pred_lab, gt_lab, classes,
+                            normalization, min_precision)
+
+    def fn_rate(gt_in: np.ndarray) -> Optional[float]:
+        """Share of the GT in ``gt_in`` left undetected, averaged over
+        the thresholds."""
+        if not gt_in.any():
+            return None
+        return float(1 - detected[:, gt_in].mean(axis=1).mean())
+
     characteristics = {}
     for name, (edges, labels) in bin_spec.items():
         bucket = bucket_of(traits[name], edges)
@@ -207,13 +230,52 @@ def sensitivity_analysis(gt: Dict[str, dict],
             rows.append(dict(bucket=label, low=float(edges[b]),
                              high=float(edges[b + 1]),
                              num_gt=int(gt_in.sum()),
-                             average_mAP_N=average_map_n(gt_in)))
+                             average_mAP_N=average_map_n(gt_in),
+                             false_negative_rate=fn_rate(gt_in)))
         characteristics[name] = rows
-    return dict(base=average_map_n(np.ones(len(gt_lab), dtype=bool)),
+    everything = np.ones(len(gt_lab), dtype=bool)
+    return dict(base=average_map_n(everything),
+                false_negative_rate=fn_rate(everything),
+                min_precision=float(min_precision),
                 characteristics=characteristics,
                 normalization=float(normalization), num_gt=int(len(gt_lab)),
                 dropped_gt=dropped, tiou_thresholds=thresholds.tolist(),
                 bins=bins if isinstance(bins, str) else 'custom')
+
+
+def _detected_gt(matched: np.ndarray, pred_lab: np.ndarray,
+                 gt_lab: np.ndarray, classes: np.ndarray,
+                 normalization: float, min_precision: float) -> np.ndarray:
+    """Which GT count as detected (DETAD's false-negative analysis): a
+    match counts only while the normalized precision of its class's ranking
+    is above ``min_precision`` at that prediction (a match far down a long
+    ranking of false positives is no detection).
+
+    Args:
+        matched (np.ndarray): ``(K, P)`` matched GT (-1: none), predictions
+            class-major in ranking order.
+        pred_lab (np.ndarray): ``(P,)``.
+        gt_lab (np.ndarray): ``(G,)``.
+        classes (np.ndarray): The classes with GT.
+        normalization (float): ``N``.
+        min_precision (float): DETAD's
+            ``minimum_normalized_precision_threshold_for_detection``.
+
+    Returns:
+        np.ndarray: ``(K, G)`` bool.
+    """
+    detected = np.zeros((matched.shape[0], len(gt_lab)), dtype=bool)
+    for c in classes:
+        m = matched[:, pred_lab == c]
+        if not m.size:
+            continue
+        recall = np.cumsum(m >= 0, axis=1) / int((gt_lab == c).sum())
+        fp = np.cumsum(m < 0, axis=1)
+        precision = recall * normalization / (recall * normalization + fp)
+        hit = (m >= 0) & (precision > min_precision)
+        k_idx, p_idx = np.nonzero(hit)
+        detected[k_idx, m[k_idx, p_idx]] = True
+    return detected
 
 
 def _duration(entry, name: str) -> float:
@@ -258,18 +320,22 @@ def _range_text(low: float, high: float, first: bool) -> str:
 def format_sensitivity_table(result: dict) -> str:
     """Markdown table of a :func:`sensitivity_analysis` result: one row per
     bucket (its range, GT instances, average mAP_N in % and relative to the
-    base value)."""
+    base value, false-negative rate in %)."""
     base = result['base']
     tious = ', '.join(f'{t:g}' for t in result['tiou_thresholds'])
+    dropped = (f", {result['dropped_gt']} GT longer than their video or "
+               'without length left out' if result['dropped_gt'] else '')
     lines = [
         f"Sensitivity analysis (DETAD, {result['bins']} bins, tIoU {tious}): "
         f"average mAP_N over all {result['num_gt']} GT = "
-        f'{100 * base:.2f}% (N = {result["normalization"]:.2f} GT per '
-        'class' + (f", {result['dropped_gt']} GT longer than their video or "
-                   'without length left out' if result['dropped_gt'] else '')
-        + ').', '',
-        '| Characteristic | Bucket | Range | GT | avg mAP_N (%) | x base |',
-        '|---|---|---|---:|---:|---:|'
+        f'{100 * base:.2f}%, false negatives '
+        f"{100 * result['false_negative_rate']:.1f}% (N = "
+        f'{result["normalization"]:.2f} GT per class; a match detects while '
+        "the class's normalized precision is above "
+        f"{result['min_precision']:g}{dropped}).", '',
+        '| Characteristic | Bucket | Range | GT | avg mAP_N (%) | x base | '
+        'false negatives (%) |',
+        '|---|---|---|---:|---:|---:|---:|'
     ]
     for name, rows in result['characteristics'].items():
         for i, row in enumerate(rows):
@@ -277,8 +343,10 @@ def format_sensitivity_table(result: dict) -> str:
             shown = '–' if value is None else f'{100 * value:.2f}'
             ratio = ('–' if value is None or not base else
                      f'{value / base:.2f}')
+            fn = row['false_negative_rate']
+            fn = '–' if fn is None else f'{100 * fn:.1f}'
             lines.append(
                 f"| {name} | {row['bucket']} | "
                 f"{_range_text(row['low'], row['high'], i == 0)} | "
-                f"{row['num_gt']} | {shown} | {ratio} |")
+                f"{row['num_gt']} | {shown} | {ratio} | {fn} |")
     return '\n'.join(lines)

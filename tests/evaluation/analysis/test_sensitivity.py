@@ -52,11 +52,30 @@ def test_hand_worked_case():
     inst = _rows(res, 'num_instances')  # 2 instances: (1, 40] = S
     assert inst['S']['average_mAP_N'] == pytest.approx(5 / 6)
     assert inst['XS']['num_gt'] == 0
+    # both matches are made at normalized precision 1 and 2/3 > 0.05
+    assert res['false_negative_rate'] == 0.0
     table = format_sensitivity_table(res)
-    assert 'average mAP_N over all 2 GT = 83.33%' in table
-    assert '| length | XS | [0, 3] | 1 | 66.67 | 0.80 |' in table
-    assert '| length | XL | (18, inf] | 1 | 100.00 | 1.20 |' in table
-    assert '| length | S | (3, 6] | 0 | – | – |' in table
+    assert 'average mAP_N over all 2 GT = 83.33%, false negatives 0.0%' \
+        in table
+    assert '| length | XS | [0, 3] | 1 | 66.67 | 0.80 | 0.0 |' in table
+    assert '| length | XL | (18, inf] | 1 | 100.00 | 1.20 | 0.0 |' in table
+    assert '| length | S | (3, 6] | 0 | – | – | – |' in table
+
+
+@pytest.mark.parametrize('num_fp, detected', [(18, True), (20, False)])
+def test_a_match_below_the_precision_floor_is_no_detection(num_fp, detected):
+    """One GT (N = 1), ``num_fp`` false positives ranked above its match:
+    normalized precision there is 1 / (1 + num_fp): 1/19 > 0.05 detects,
+    1/21 <= 0.05 does not (DETAD's false-negative analysis)."""
+    gt = {'a': _det([[10, 20]], [0], duration=100.0)}
+    segs = [[50 + i, 51 + i] for i in range(num_fp)] + [[10, 20]]
+    scores = list(np.linspace(1, 0.5, num_fp)) + [0.1]
+    pred = {'a': _det(segs, [0] * (num_fp + 1), scores)}
+    res = sensitivity_analysis(gt, pred, 1)
+    assert res['false_negative_rate'] == (0.0 if detected else 1.0)
+    length = _rows(res, 'length')
+    assert length['M']['false_negative_rate'] == res['false_negative_rate']
+    assert length['XS']['false_negative_rate'] is None
 
 
 def test_num_instances_counts_every_class_of_the_video():
@@ -163,7 +182,33 @@ def _detad_reference(gt, pred, num_classes, thresholds, bins):
             aps.append(np.mean(ap))
         return float(np.mean(aps)) if aps else None
 
-    out = dict(base=map_n(lambda g: True), characteristics={})
+    # false negatives: matches made at normalized precision <= 0.05 are
+    # dropped (DETAD's minimum_normalized_precision_threshold_for_detection)
+    detected = [set() for _ in thresholds]
+    for c in classes:
+        n_c = sum(1 for g in inst if g['label'] == c)
+        cp = sorted((i for i, p in enumerate(preds) if p['label'] == c),
+                    key=lambda i: -preds[i]['score'])
+        for k in range(len(thresholds)):
+            tp = fp = 0
+            for i in cp:
+                if (k, i) in matched:
+                    tp += 1
+                else:
+                    fp += 1
+                r = tp / n_c
+                if (k, i) in matched and r * norm / (r * norm + fp) > 0.05:
+                    detected[k].add(matched[k, i])
+
+    def fn_rate(in_bucket):
+        ids = [g['id'] for g in inst if in_bucket(g)]
+        if not ids:
+            return None
+        return float(np.mean([1 - np.mean([i in d for i in ids])
+                              for d in detected]))
+
+    out = dict(base=map_n(lambda g: True), fn=fn_rate(lambda g: True),
+               characteristics={})
     for name, (edges, labels) in bins.items():
         rows = []
         for b, label in enumerate(labels):
@@ -172,7 +217,7 @@ def _detad_reference(gt, pred, num_classes, thresholds, bins):
             def inside(g, lo=lo, hi=hi, b=b):
                 x = g[name]
                 return (lo < x <= hi) or (b == 0 and x == lo)
-            rows.append(map_n(inside))
+            rows.append((map_n(inside), fn_rate(inside)))
         out['characteristics'][name] = rows
     return out
 
@@ -202,12 +247,16 @@ def test_equals_detad_restated_on_random_detections(seed):
     got = sensitivity_analysis(gt, pred, C, thresholds, bins=bins)
     want = _detad_reference(gt, pred, C, thresholds, bins)
     assert got['base'] == pytest.approx(want['base'], abs=1e-12)
+    assert got['false_negative_rate'] == pytest.approx(want['fn'], abs=1e-12)
+    assert 0 < want['fn'] < 1  # some GT found, some missed
     for name in bins:
-        values = [r['average_mAP_N'] for r in got['characteristics'][name]]
-        for v, w in zip(values, want['characteristics'][name]):
-            assert (v is None) == (w is None)
-            if v is not None:
-                assert v == pytest.approx(w, abs=1e-12)
+        rows = got['characteristics'][name]
+        for row, (w_map, w_fn) in zip(rows, want['characteristics'][name]):
+            for v, w in ((row['average_mAP_N'], w_map),
+                         (row['false_negative_rate'], w_fn)):
+                assert (v is None) == (w is None)
+                if v is not None:
+                    assert v == pytest.approx(w, abs=1e-12)
     assert got['bins'] == 'custom'
 
 
