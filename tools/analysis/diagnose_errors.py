@@ -14,7 +14,7 @@ markdown table of the shares over the top ``--top-k-ratio`` x G false
 positives and the mAP gain of removing each type; with ``--out-dir`` also
 writes ``fp_analysis.md``, ``fp_analysis.json`` and the bar chart
 ``fp_analysis.png``. With ``--sensitivity`` it also prints (and writes
-as ``sensitivity.{md,json}``) DETAD's sensitivity and false-negative
+as ``sensitivity.{md,json,png}``) DETAD's sensitivity and false-negative
 analyses: the normalized average mAP and the false-negative rate per
 bucket of GT coverage, length and instances per video (``backtal_mmaction/evaluation/analysis/sensitivity.py``). Works on
 any file ``TALMetric(dump_results=...)`` or
@@ -72,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--tiou; DETAD's ActivityNet setting is 0.5:0.95)")
     parser.add_argument('--out-dir',
                         help='write fp_analysis.{md,json,png} here (and '
-                        'sensitivity.{md,json} with --sensitivity)')
+                        'sensitivity.{md,json,png} with --sensitivity)')
     return parser
 
 
@@ -125,7 +125,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
                 gt=args.gt,
                 subset=result['subset'])
             print(f"wrote {paths['png']} and fp_analysis.{{md,json}}"
-                  + (' and sensitivity.{md,json}' if args.sensitivity
+                  + (' and sensitivity.{md,json,png}' if args.sensitivity
                      else '') + f' to {args.out_dir}')
         return result
 

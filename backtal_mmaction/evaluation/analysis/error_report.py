@@ -5,7 +5,7 @@ The logic of ``tools/analysis/diagnose_errors.py``: read a result JSON and
 its GT, run :func:`~.false_positives.diagnose_false_positives` (and, on
 request, :func:`~.sensitivity.sensitivity_analysis`), and write
 ``fp_analysis.md`` (the table), ``fp_analysis.json`` (the numbers) and
-``fp_analysis.png`` (bar charts), plus ``sensitivity.{md,json}``.
+``fp_analysis.png`` (bar charts), plus ``sensitivity.{md,json,png}``.
 """
 import json
 import os
@@ -21,8 +21,8 @@ from .false_positives import diagnose_false_positives, format_error_table
 from .sensitivity import format_sensitivity_table, sensitivity_analysis
 
 __all__ = [
-    'diagnose_result_file', 'plot_error_breakdown', 'report_paths',
-    'save_error_analysis'
+    'diagnose_result_file', 'plot_error_breakdown', 'plot_sensitivity',
+    'report_paths', 'save_error_analysis'
 ]
 
 _COLORS = ('#8c564b', '#d62728', '#1f77b4', '#9467bd', '#7f7f7f')
@@ -130,6 +130,58 @@ def plot_error_breakdown(result: dict, path: str):
     return fig
 
 
+def plot_sensitivity(sensitivity: dict, path: str):
+    """DETAD's sensitivity figure: per characteristic, one bar per bucket
+    of its average mAP_N (%), the base value as a dashed line; below, the
+    false-negative rate (%) of each bucket. Buckets without GT get no bar.
+
+    Args:
+        sensitivity (dict): A :func:`~.sensitivity.sensitivity_analysis`
+            result.
+        path (str): PNG to write (replaced atomically).
+
+    Returns:
+        matplotlib.figure.Figure: The figure (its bars hold the data, in
+        the order of the table).
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    chars = sensitivity['characteristics']
+    fig = Figure(figsize=(4 + 1.1 * sum(map(len, chars.values())), 6),
+                 dpi=100)
+    FigureCanvasAgg(fig)
+    ax_map, ax_fn = fig.subplots(2, 1, sharex=True)
+    x, ticks, start = [], [], 0
+    for i, (name, rows) in enumerate(chars.items()):
+        pos = np.arange(start, start + len(rows))
+        color = _COLORS[i % len(_COLORS)]
+        for ax, key in ((ax_map, 'average_mAP_N'),
+                        (ax_fn, 'false_negative_rate')):
+            values = [r[key] for r in rows]
+            have = [j for j, v in enumerate(values) if v is not None]
+            ax.bar(pos[have], [100 * values[j] for j in have], color=color,
+                   label=name if ax is ax_map else None)
+        x.extend(pos)
+        ticks.extend(r['bucket'] for r in rows)
+        start += len(rows) + 1
+    ax_map.axhline(100 * sensitivity['base'], color='k', linestyle='--',
+                   linewidth=1)
+    ax_map.set_ylabel('average mAP$_N$ (%)')
+    ax_map.legend(fontsize=8)
+    tious = ', '.join(f'{t:g}' for t in sensitivity['tiou_thresholds'])
+    ax_map.set_title(f"Sensitivity ({sensitivity['bins']} bins, tIoU "
+                     f"{tious}); dashed: all GT")
+    ax_fn.set_ylabel('false negatives (%)')
+    ax_fn.set_xticks(x)
+    ax_fn.set_xticklabels(ticks)
+    for ax in (ax_map, ax_fn):
+        ax.set_ylim(0, 100)
+    fig.tight_layout()
+    atomic_replace(path, lambda tmp: fig.savefig(tmp, format='png'), '.png')
+    return fig
+
+
 def report_paths(out_dir: str,
                  inputs: Iterable[Optional[str]] = (),
                  sensitivity: bool = False) -> dict:
@@ -144,7 +196,7 @@ def report_paths(out_dir: str,
     Returns:
         dict: ``md``, ``json`` and ``png`` -> ``out_dir/fp_analysis.<ext>``;
         with ``sensitivity`` also ``sensitivity_md`` / ``sensitivity_json``
-        -> ``out_dir/sensitivity.<ext>``.
+        / ``sensitivity_png`` -> ``out_dir/sensitivity.<ext>``.
 
     Raises:
         ValueError / IsADirectoryError: a report file is one of ``inputs``
@@ -158,7 +210,7 @@ def report_paths(out_dir: str,
     if sensitivity:
         paths.update({f'sensitivity_{ext}': osp.join(out_dir,
                                                      f'sensitivity.{ext}')
-                      for ext in ('md', 'json')})
+                      for ext in ('md', 'json', 'png')})
     inputs = list(inputs)
     for path in paths.values():
         check_output_path(path, '`out_dir`', True, inputs)
@@ -169,7 +221,8 @@ def save_error_analysis(breakdown: dict, out_dir: str,
                         inputs: Iterable[Optional[str]] = (),
                         **meta) -> dict:
     """Write ``fp_analysis.{md,json,png}`` of a breakdown to ``out_dir``
-    (and ``sensitivity.{md,json}`` when it holds a ``sensitivity`` result).
+    (and ``sensitivity.{md,json,png}`` when it holds a ``sensitivity``
+    result).
 
     Args:
         breakdown (dict): A :func:`diagnose_false_positives` result.
@@ -203,4 +256,5 @@ def save_error_analysis(breakdown: dict, out_dir: str,
                      format_sensitivity_table(sensitivity) + '\n')
         atomic_write(paths['sensitivity_json'],
                      json.dumps(dict(sensitivity, **meta), indent=2))
+        plot_sensitivity(sensitivity, paths['sensitivity_png'])
     return paths

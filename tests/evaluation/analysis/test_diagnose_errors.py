@@ -224,7 +224,8 @@ def test_sensitivity_through_the_tool(test_run, tmp_path):
     assert saved['base'] == want['base'] > 0
     assert saved['tiou_thresholds'] == [0.3, 0.5]
     assert saved['subset'] == 'test'
-    assert 'sensitivity.{md,json}' in run.stdout
+    assert 'sensitivity.{md,json,png}' in run.stdout
+    assert (out / 'sensitivity.png').read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
     for flags in (['--bins', 'activitynet'], ['--sensitivity-tiou', '0.5']):
         run = run_tool('analysis/diagnose_errors.py',
                        [test_run['json'], gt, *flags])

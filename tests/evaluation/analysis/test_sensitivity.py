@@ -294,3 +294,23 @@ def test_presets_and_input_errors():
     assert res['dropped_gt'] == 1 and res['num_gt'] == 1
     assert '1 GT longer than their video or without length left out' in \
         format_sensitivity_table(res)
+
+
+def test_figure_bars_hold_the_table(tmp_path):
+    """The sensitivity figure's bars are the table's values (%), in its
+    order; a bucket without GT has no bar."""
+    from backtal_mmaction.evaluation.analysis.error_report import \
+        plot_sensitivity
+    gt = {'a': _det([[10, 12], [50, 70]], [0, 0], duration=100.0)}
+    pred = {'a': _det([[50, 70], [30, 35], [10, 12]], [0, 0, 0],
+                      [0.9, 0.8, 0.7])}
+    res = sensitivity_analysis(gt, pred, 1)
+    fig = plot_sensitivity(res, str(tmp_path / 's.png'))
+    ax_map, ax_fn = fig.axes
+    rows = [r for rows in res['characteristics'].values() for r in rows
+            if r['num_gt']]
+    assert [p.get_height() for p in ax_map.patches] == pytest.approx(
+        [100 * r['average_mAP_N'] for r in rows])
+    assert [p.get_height() for p in ax_fn.patches] == pytest.approx(
+        [100 * r['false_negative_rate'] for r in rows])
+    assert (tmp_path / 's.png').stat().st_size > 0
