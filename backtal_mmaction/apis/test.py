@@ -590,7 +590,12 @@ def postprocess_raw_outputs(config: Union[str, Config],
             [*raw_files, osp.join(raw_dir, RAW_META_FILE), gt,
              *files_read_by_test(cfg, config)])
     meta = read_raw_meta(raw_dir) or {}
-    _check_raw_writer(base_pp, cfg, where, raw_dir, raw_files[0], meta)
+    # Every setting's post-processor is built (its arguments checked) and
+    # matched to the raw files before the raw outputs are read.
+    post_processors = [base_pp] if grid is None else [
+        _post_processor_of(cfg_i, where)[0] for cfg_i in configs]
+    for pp, cfg_i in zip(post_processors, configs):
+        _check_raw_writer(pp, cfg_i, where, raw_dir, raw_files[0], meta)
 
     records = load_raw_dir(raw_dir)
     gt_videos, class_names = _load_gt_for_raw(
@@ -602,12 +607,8 @@ def postprocess_raw_outputs(config: Union[str, Config],
         model_cls, 'pred_dtype', torch.float32)).numpy().dtype
 
     table, result, best = [], None, 0
-    for i, (extra, cfg_i) in enumerate(zip(settings, configs)):
-        post_processor = base_pp
-        if extra:
-            post_processor, _ = _post_processor_of(cfg_i, where)
-            _check_raw_writer(post_processor, cfg_i, where, raw_dir,
-                              raw_files[0], meta)
+    for i, (extra, post_processor) in enumerate(zip(settings,
+                                                    post_processors)):
         predictions = postprocess_records(post_processor, records,
                                           len(class_names), pred_dtype)
         scored = evaluate_detections(gt_videos, predictions,

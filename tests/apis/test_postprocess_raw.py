@@ -123,6 +123,11 @@ def test_grid_input_errors(test_run, tmp_path):
                                 grid={'model.post_processor.nms_thr': [0.5]},
                                 out_json=str(tmp_path / 'det.json'))
     assert not (tmp_path / 'det.json').exists()
+    with pytest.raises(ValueError, match='`nms_thr` must be a number, '
+                       "got 'abc'"):
+        postprocess_raw_outputs(
+            test_run['cfg_file'], test_run['raw'],
+            grid={'model.post_processor.nms_thr': [0.5, 'abc']})
     from backtal_mmaction.cli.config import UnknownConfigKeyError
     with pytest.raises(UnknownConfigKeyError, match="'nms_thres'"):
         postprocess_raw_outputs(

@@ -15,7 +15,8 @@ from typing import Callable, Iterable, Optional, Sequence
 import numpy as np
 
 from ...datasets.gt_io import load_gt
-from ...utils import atomic_replace, atomic_write, check_output_path
+from ...utils import (atomic_replace, atomic_write, check_output_path,
+                      check_range)
 from ..offline import results_against_gt
 from .false_positives import diagnose_false_positives, format_error_table
 from .sensitivity import format_sensitivity_table, sensitivity_analysis
@@ -73,6 +74,8 @@ def diagnose_result_file(result_file: str,
             a result video outside the scored GT, or a result file without
             videos.
     """
+    for t in sensitivity_tiou or ():  # named as the caller spells it
+        check_range('sensitivity_tiou', t, 0, 1, low_open=True)
     gt = load_gt(gt_file)
     predictions, gt_dets, subset = results_against_gt(
         result_file, gt, subset, infer=True, log=log)

@@ -5,8 +5,11 @@ import numpy as np
 import torch
 from mmaction.registry import MODELS
 
+from backtal_mmaction.utils import check_range
+
 from .base import BasePostProcessor
-from .nms import matrix_nms, soft_nms, temporal_nms
+from .nms import (NMS_MODES, SOFT_NMS_METHODS, matrix_nms, soft_nms,
+                  temporal_nms)
 
 NMS_TYPES = ('hard', 'soft', 'matrix')
 # The keyword arguments each NMS function takes besides the boxes.
@@ -40,6 +43,19 @@ def check_nms(nms: dict, where: str) -> None:
             f'{sorted(NMS_ARGS[nms_type])}, got also {sorted(extra)} '
             '(replace the whole nms dict: add `_delete_=True` to it; on '
             'the command line, KEY._delete_=True with KEY the nms dict)')
+    # The values too, at build time: a string sigma would otherwise be a
+    # TypeError deep in the NMS at the first test video.
+    if nms.get('method', 'gaussian') not in SOFT_NMS_METHODS:
+        raise ValueError(f"{where}.method {nms['method']!r} not in "
+                         f'{SOFT_NMS_METHODS}')
+    if nms.get('mode', 'standard') not in NMS_MODES:
+        raise ValueError(f"{where}.mode {nms['mode']!r} not in {NMS_MODES}")
+    for key, low, high, low_open in (('sigma', 0, None, True),
+                                     ('iou_thr', 0, 1, False),
+                                     ('min_score', None, None, False)):
+        if key in nms:
+            check_range(key, nms[key], low, high, low_open=low_open,
+                        owner=where)
 
 
 @MODELS.register_module()
@@ -84,7 +100,25 @@ class AnchorFreePostProcessor(BasePostProcessor):
                  min_length: float = 0.0,
                  video_fusion: Optional[dict] = None) -> None:
         nms = dict(DEFAULT_NMS if nms is None else nms)
-        check_nms(nms, 'AnchorFreePostProcessor: nms')
+        owner = 'AnchorFreePostProcessor'
+        check_nms(nms, f'{owner}: nms')
+        check_range('score_thr', score_thr, owner=owner)
+        check_range('pre_nms_topk', pre_nms_topk, 1, integer=True,
+                    owner=owner)
+        if max_per_video is not None:
+            check_range('max_per_video', max_per_video, 1, integer=True,
+                        owner=owner)
+        check_range('min_length', min_length, owner=owner)
+        if video_fusion:
+            if not isinstance(video_fusion, dict) or set(video_fusion) - {
+                    'topk_ratio', 'power'}:
+                raise ValueError(
+                    f'{owner}: `video_fusion` must be None or a dict with '
+                    f"'topk_ratio' and / or 'power', got {video_fusion!r}")
+            check_range('topk_ratio', video_fusion.get('topk_ratio', 0.125),
+                        0, 1, low_open=True, owner=f'{owner}: video_fusion')
+            check_range('power', video_fusion.get('power', 1.0), 0,
+                        owner=f'{owner}: video_fusion')
         self.score_thr = score_thr
         self.pre_nms_topk = pre_nms_topk
         self.nms = nms

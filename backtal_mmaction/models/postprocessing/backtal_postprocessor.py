@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from mmaction.registry import MODELS
 
-from backtal_mmaction.utils import to_numpy
+from backtal_mmaction.utils import check_range, to_numpy
 from .base import BasePostProcessor
 from .nms import NMS_MODES, soft_nms, temporal_nms
 from .proposals import (Proposals, concat_proposals, empty_proposals,
@@ -128,18 +128,13 @@ class BackTALPostProcessor(BasePostProcessor):
             raise ValueError(f'BackTALPostProcessor: unknown cas_mode '
                              f'{cas_mode!r}, valid modes are {CAS_MODES}')
         self.cas_mode = cas_mode
-        if not 0 <= class_threshold <= 1:
-            raise ValueError(f'BackTALPostProcessor: class_threshold must be '
-                             f'in [0, 1], got {class_threshold}')
-        if not (np.isfinite(lam) and lam >= 0):
-            raise ValueError(f'BackTALPostProcessor: lam must be a finite '
-                             f'number >= 0, got {lam}')
-        if not np.isfinite(gamma):
-            raise ValueError(f'BackTALPostProcessor: gamma must be finite, '
-                             f'got {gamma}')
-        if not 0 <= nms_thr < 1:
-            raise ValueError(f'BackTALPostProcessor: nms_thr must be in '
-                             f'[0, 1), got {nms_thr}')
+        owner = 'BackTALPostProcessor'
+        # check_range: a string or a bool (e.g. from a config) is a named
+        # ValueError here, not a TypeError at the first video
+        check_range('class_threshold', class_threshold, 0, 1, owner=owner)
+        check_range('lam', lam, 0, owner=owner)
+        check_range('gamma', gamma, owner=owner)
+        check_range('nms_thr', nms_thr, 0, 1, high_open=True, owner=owner)
         if nms_mode not in NMS_MODES:
             raise ValueError(f'BackTALPostProcessor: unknown nms_mode '
                              f'{nms_mode!r}, valid modes are {NMS_MODES}')
@@ -147,22 +142,15 @@ class BackTALPostProcessor(BasePostProcessor):
             raise ValueError(f'BackTALPostProcessor: unknown nms_method '
                              f'{nms_method!r}, valid methods are '
                              f'{NMS_METHODS}')
-        if not soft_sigma > 0:
-            raise ValueError(f'BackTALPostProcessor: soft_sigma must be > 0, '
-                             f'got {soft_sigma}')
-        if not 0 <= shrink_ratio < 0.5:
-            raise ValueError(f'BackTALPostProcessor: shrink_ratio must be in '
-                             f'[0, 0.5), got {shrink_ratio}')
-        if whole_video_score is not None and not np.isfinite(
-                whole_video_score):
-            raise ValueError(f'BackTALPostProcessor: whole_video_score must '
-                             f'be finite or None, got {whole_video_score}')
-        if max_detections is not None and (
-                isinstance(max_detections, bool)
-                or not isinstance(max_detections, numbers.Integral)
-                or max_detections < 1):
-            raise ValueError(f'BackTALPostProcessor: max_detections must be '
-                             f'a positive int or None, got {max_detections!r}')
+        check_range('soft_sigma', soft_sigma, 0, low_open=True, owner=owner)
+        check_range('soft_min_score', soft_min_score, owner=owner)
+        check_range('shrink_ratio', shrink_ratio, 0, 0.5, high_open=True,
+                    owner=owner)
+        if whole_video_score is not None:
+            check_range('whole_video_score', whole_video_score, owner=owner)
+        if max_detections is not None:
+            check_range('max_detections', max_detections, 1, integer=True,
+                        owner=owner)
         self.class_threshold = float(class_threshold)
         self.cas_thresholds = _as_float_tuple(cas_thresholds, 'cas_thresholds')
         self.mag_thresholds = _as_float_tuple(mag_thresholds, 'mag_thresholds')

@@ -226,6 +226,13 @@ def test_sensitivity_through_the_tool(test_run, tmp_path):
     assert saved['subset'] == 'test'
     assert 'sensitivity.{md,json,png}' in run.stdout
     assert (out / 'sensitivity.png').read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+    for bad in ('0', 'nan', '1.5'):
+        run = run_tool('analysis/diagnose_errors.py', [
+            test_run['json'], gt, '--sensitivity', '--sensitivity-tiou',
+            '0.5', bad])
+        assert run.exit_code == 1
+        assert run.stderr.strip().splitlines()[-1].startswith(
+            'error: --sensitivity-tiou must be')
     for flags in (['--bins', 'activitynet'], ['--sensitivity-tiou', '0.5']):
         run = run_tool('analysis/diagnose_errors.py',
                        [test_run['json'], gt, *flags])

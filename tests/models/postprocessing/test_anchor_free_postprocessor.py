@@ -140,3 +140,29 @@ def test_bad_nms_settings_are_refused_at_build():
     with pytest.raises(ValueError, match='not in'):
         MODELS.build(dict(type='AnchorFreePostProcessor',
                           nms=dict(type='nope')))
+
+
+@pytest.mark.parametrize('kwargs, match', [
+    (dict(nms=dict(type='matrix', sigma='abc')),
+     r"AnchorFreePostProcessor: nms: `sigma` must be a number, got 'abc'"),
+    (dict(nms=dict(type='soft', sigma=0)),
+     r'nms: `sigma` must be > 0, got 0'),
+    (dict(nms=dict(type='hard', iou_thr=1.5)),
+     r'nms: `iou_thr` must be in \[0, 1\], got 1.5'),
+    (dict(nms=dict(type='matrix', method='box')),
+     r"nms.method 'box' not in \('gaussian', 'linear'\)"),
+    (dict(nms=dict(type='hard', mode='fast')), r"nms.mode 'fast' not in"),
+    (dict(score_thr=float('nan')), '`score_thr` must be a finite number'),
+    (dict(pre_nms_topk=0), '`pre_nms_topk` must be >= 1, got 0'),
+    (dict(max_per_video=2.5), '`max_per_video` must be an integer'),
+    (dict(min_length='1'), '`min_length` must be a number'),
+    (dict(video_fusion=dict(topk_ratio=0)),
+     r'video_fusion: `topk_ratio` must be in \(0, 1\], got 0'),
+    (dict(video_fusion=dict(topk=0.1)), "'topk_ratio' and / or 'power'"),
+])
+def test_bad_settings_are_named_at_build(kwargs, match):
+    """Checked when the model is built (a string from a config, a range
+    slip), so a test run never stops at its first video with a TypeError
+    from inside the NMS."""
+    with pytest.raises(ValueError, match=match):
+        AnchorFreePostProcessor(**kwargs)

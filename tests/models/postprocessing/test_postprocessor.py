@@ -62,6 +62,12 @@ def test_thumos_defaults():
     (dict(cas_thresholds=[0, float('nan')]), 'cas_thresholds'),
     (dict(mag_thresholds=[[0.3]]), 'mag_thresholds'),
     (dict(cas_mode='softmax'), "cas_mode 'softmax'"),
+    # values of the wrong type (a config's string, a bool) are named at
+    # build, not a TypeError at the first video
+    (dict(nms_thr='0.5'), r"`nms_thr` must be a number, got '0\.5'"),
+    (dict(class_threshold='abc'), '`class_threshold` must be a number'),
+    (dict(soft_sigma=None), '`soft_sigma` must be a number, got None'),
+    (dict(max_detections=True), '`max_detections` must be an integer'),
 ])
 def test_bad_config(kwargs, match):
     with pytest.raises(ValueError, match=match):
