@@ -222,7 +222,10 @@ def _replace_deleted(cfg_dict: dict,
         node = cfg_dict
         for part in parents:
             node = node[int(part)] if isinstance(node, list) else node[part]
-        old = node[int(last)] if isinstance(node, list) else node[last]
+        # a key the class takes but the config does not set passes
+        # _check_one; there is nothing to replace either
+        old = (node[int(last)] if isinstance(node, list) else
+               node.get(last))
         if not isinstance(old, dict):
             problems.append(f'{key!r}: {prefix} holds {old!r}, not a dict, '
                             'so there is nothing to replace')

@@ -102,6 +102,14 @@ def test_delete_replaces_a_dict_whole():
         check_cfg_options(af, {'model.nothing._delete_': True})
     with pytest.raises(UnknownConfigKeyError, match='not a dict, so there'):
         check_cfg_options(af, {'model.head.num_classes._delete_': True})
+    # a keyword the class takes that the config does not set
+    with pytest.raises(UnknownConfigKeyError,
+                       match=r"'model.post_processor.min_length._delete_': "
+                       r'.* holds 0.0, not a dict'):
+        check_cfg_options(af, {'model.post_processor.min_length._delete_':
+                               True})
+    with pytest.raises(UnknownConfigKeyError, match='holds None, not a dict'):
+        check_cfg_options(af, {'model.embedding._delete_': True})
 
 
 def test_accepted_kwargs_walks_the_init_chain():
