@@ -155,6 +155,19 @@ def _detad_reference(gt, pred, num_classes, thresholds, bins):
                     matched[k, i] = g['id']
                     break
 
+    def _curve(ranked, k, n_c):
+        """(recall, normalized precision) after each ranked prediction."""
+        tp = fp = 0
+        out = []
+        for i in ranked:
+            if (k, i) in matched:
+                tp += 1
+            else:
+                fp += 1
+            r = tp / n_c
+            out.append((r, r * norm / (r * norm + fp)))
+        return out
+
     def map_n(in_bucket):
         aps = []
         for c in classes:
@@ -168,16 +181,7 @@ def _detad_reference(gt, pred, num_classes, thresholds, bins):
                                        for k in range(len(thresholds)))]
             ap = []
             for k in range(len(thresholds)):
-                tp = fp = 0
-                prec, rec = [], []
-                for i in cp:
-                    if (k, i) in matched:
-                        tp += 1
-                    else:
-                        fp += 1
-                    r = tp / n_c
-                    rec.append(r)
-                    prec.append(r * norm / (r * norm + fp))
+                rec, prec = zip(*_curve(cp, k, n_c)) if cp else ((), ())
                 ap.append(_interp_ap(prec, rec))
             aps.append(np.mean(ap))
         return float(np.mean(aps)) if aps else None
@@ -190,14 +194,8 @@ def _detad_reference(gt, pred, num_classes, thresholds, bins):
         cp = sorted((i for i, p in enumerate(preds) if p['label'] == c),
                     key=lambda i: -preds[i]['score'])
         for k in range(len(thresholds)):
-            tp = fp = 0
-            for i in cp:
-                if (k, i) in matched:
-                    tp += 1
-                else:
-                    fp += 1
-                r = tp / n_c
-                if (k, i) in matched and r * norm / (r * norm + fp) > 0.05:
+            for i, (_, p) in zip(cp, _curve(cp, k, n_c)):
+                if (k, i) in matched and p > 0.05:
                     detected[k].add(matched[k, i])
 
     def fn_rate(in_bucket):
