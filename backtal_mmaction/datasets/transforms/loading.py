@@ -8,6 +8,8 @@ import numpy as np
 from mmaction.registry import TRANSFORMS
 from mmcv.transforms import BaseTransform
 
+from ...utils import check_range
+
 LAYOUTS = ('auto', 'official', 'array')
 AXES = ('TC', 'CT')
 # Feature arrays must hold real floating-point numbers: an integer, bool or
@@ -102,6 +104,9 @@ class LoadSnippetFeature(BaseTransform):
         if axis not in AXES:
             raise ValueError(f'LoadSnippetFeature: axis {axis!r} not in '
                              f'{AXES}')
+        if feat_dim is not None:
+            check_range('feat_dim', feat_dim, 1, integer=True,
+                        owner=type(self).__name__)
         self.layout = layout
         self.axis = axis
         self.feat_dim = feat_dim

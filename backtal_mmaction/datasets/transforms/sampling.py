@@ -3,7 +3,7 @@ import numpy as np
 from mmaction.registry import TRANSFORMS
 from mmcv.transforms import BaseTransform
 
-from ...utils import IGNORE_INDEX
+from ...utils import IGNORE_INDEX, check_range
 
 RESAMPLE_MODES = ('linear', 'uniform', 'random')
 
@@ -54,8 +54,8 @@ class ResampleSnippets(BaseTransform):
         if mode not in RESAMPLE_MODES:
             raise ValueError(f'ResampleSnippets: mode {mode!r} not in '
                              f'{RESAMPLE_MODES}')
-        if num_segments < 1:
-            raise ValueError('ResampleSnippets: num_segments must be >= 1')
+        check_range('num_segments', num_segments, 1, integer=True,
+                    owner=type(self).__name__)
         self.num_segments = num_segments
         self.mode = mode
         self.allow_upsample = allow_upsample
@@ -189,9 +189,11 @@ class RandomCropSnippets(BaseTransform):
 
     def __init__(self, num_segments: int, trunc_thresh: float = 0.5,
                  max_tries: int = 10, pad: bool = True) -> None:
-        if num_segments < 1 or not 0 <= trunc_thresh <= 1 or max_tries < 1:
-            raise ValueError('RandomCropSnippets: need num_segments >= 1, '
-                             'trunc_thresh in [0, 1], max_tries >= 1')
+        owner = type(self).__name__
+        check_range('num_segments', num_segments, 1, integer=True,
+                    owner=owner)
+        check_range('trunc_thresh', trunc_thresh, 0, 1, owner=owner)
+        check_range('max_tries', max_tries, 1, integer=True, owner=owner)
         self.num_segments = num_segments
         self.trunc_thresh = trunc_thresh
         self.max_tries = max_tries

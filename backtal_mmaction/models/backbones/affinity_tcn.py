@@ -6,6 +6,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmaction.registry import MODELS
 
+from backtal_mmaction.utils import check_range
+
 from .affinity_conv import AffinityConv1d
 
 
@@ -20,8 +22,10 @@ class AffinityTCN(nn.Module):
         in_channels (int): Feature dim D. Defaults to 2048.
         hidden_channels (int): H. Defaults to 2048.
         affinity (str): Mode of both :class:`AffinityConv1d` layers.
-        dropout (float): Dropout after the second layer. Defaults to 0.7.
-        negative_slope (float): LeakyReLU slope. Defaults to 0.01.
+        dropout (float): Dropout after the second layer, in ``[0, 1)``.
+            Defaults to 0.7.
+        negative_slope (float): LeakyReLU slope (any finite number).
+            Defaults to 0.01.
         impl (str): Kernel library of both layers, ``'auto'`` (default),
             ``'gemm'`` or ``'conv'`` (see :mod:`.conv_impl`).
     """
@@ -34,6 +38,12 @@ class AffinityTCN(nn.Module):
                  negative_slope: float = 0.01,
                  impl: str = 'auto') -> None:
         super().__init__()
+        owner = type(self).__name__
+        for name, value in (('in_channels', in_channels),
+                            ('hidden_channels', hidden_channels)):
+            check_range(name, value, 1, integer=True, owner=owner)
+        check_range('dropout', dropout, 0, 1, high_open=True, owner=owner)
+        check_range('negative_slope', negative_slope, owner=owner)
         self.conv_1 = AffinityConv1d(in_channels, hidden_channels, affinity,
                                      impl)
         self.conv_2 = AffinityConv1d(hidden_channels, hidden_channels,

@@ -6,6 +6,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmaction.registry import MODELS
 
+from backtal_mmaction.utils import check_range
+
 from .conv_impl import SelectableConv1d
 
 
@@ -24,7 +26,8 @@ class TemporalConvStack(nn.Module):
         hidden_channels (int): H of every layer.
         num_layers (int): Defaults to 2.
         kernel_size (int): Odd. Defaults to 3.
-        dropout (float): After the last layer. Defaults to 0.
+        dropout (float): After the last layer, in ``[0, 1)``. Defaults
+            to 0.
         negative_slope (float): LeakyReLU slope. Defaults to 0.01.
         impl (str): Kernel library of the convs (:mod:`.conv_impl`).
     """
@@ -38,10 +41,17 @@ class TemporalConvStack(nn.Module):
                  negative_slope: float = 0.01,
                  impl: str = 'auto') -> None:
         super().__init__()
-        if num_layers < 1 or kernel_size < 1 or kernel_size % 2 == 0:
-            raise ValueError('TemporalConvStack: num_layers must be >= 1 and '
-                             f'kernel_size odd, got {num_layers}, '
+        owner = type(self).__name__
+        for name, value in (('in_channels', in_channels),
+                            ('hidden_channels', hidden_channels),
+                            ('num_layers', num_layers),
+                            ('kernel_size', kernel_size)):
+            check_range(name, value, 1, integer=True, owner=owner)
+        if kernel_size % 2 == 0:
+            raise ValueError(f'{owner}: `kernel_size` must be odd, got '
                              f'{kernel_size}')
+        check_range('dropout', dropout, 0, 1, high_open=True, owner=owner)
+        check_range('negative_slope', negative_slope, owner=owner)
         self.convs = nn.ModuleList(
             SelectableConv1d(in_channels if i == 0 else hidden_channels,
                              hidden_channels, kernel_size, impl=impl)

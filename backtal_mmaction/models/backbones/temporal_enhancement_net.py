@@ -24,6 +24,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmaction.registry import MODELS
 
+from backtal_mmaction.utils import check_range
+
 
 def shift_time(x: torch.Tensor, offset: int) -> torch.Tensor:
     """``y[..., t] = x[..., t + offset]``, zero outside ``[0, T)``."""
@@ -66,9 +68,10 @@ class TemporalEnhancementNet(nn.Module):
     Args:
         in_channels (int): D.
         hidden_channels (int): H.
-        window (int): Neighbourhood half-width w. Defaults to 2.
-        temperature (float): Affinity softmax temperature. Defaults to 0.1.
-        dropout (float): Defaults to 0.7.
+        window (int): Neighbourhood half-width w, >= 1. Defaults to 2.
+        temperature (float): Affinity softmax temperature, > 0. Defaults
+            to 0.1.
+        dropout (float): In ``[0, 1)``. Defaults to 0.7.
         negative_slope (float): Defaults to 0.01.
     """
 
@@ -76,8 +79,15 @@ class TemporalEnhancementNet(nn.Module):
                  window: int = 2, temperature: float = 0.1,
                  dropout: float = 0.7, negative_slope: float = 0.01) -> None:
         super().__init__()
-        if window < 1:
-            raise ValueError('TemporalEnhancementNet: window must be >= 1')
+        owner = type(self).__name__
+        for name, value in (('in_channels', in_channels),
+                            ('hidden_channels', hidden_channels),
+                            ('window', window)):
+            check_range(name, value, 1, integer=True, owner=owner)
+        check_range('temperature', temperature, 0, low_open=True,
+                    owner=owner)
+        check_range('dropout', dropout, 0, 1, high_open=True, owner=owner)
+        check_range('negative_slope', negative_slope, owner=owner)
         self.base = nn.Conv1d(in_channels, hidden_channels, 3, padding=1)
         self.continuity = nn.Conv1d(in_channels, hidden_channels, 1)
         self.out = nn.Conv1d(hidden_channels, hidden_channels, 3, padding=1)

@@ -7,6 +7,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmaction.registry import MODELS
 
+from backtal_mmaction.utils import check_range
+
 
 @MODELS.register_module()
 class AnchorFreeHead(nn.Module):
@@ -22,11 +24,14 @@ class AnchorFreeHead(nn.Module):
         in_channels (int): Channels of the pyramid levels.
         num_classes (int): C.
         feat_channels (int): Channels of the hidden convolutions.
-        num_convs (int): ``k = 3`` convolutions per branch. Defaults to 2.
+        num_convs (int): ``k = 3`` convolutions per branch (0: none, the
+            outputs read the levels directly). Defaults to 2.
         num_levels (int): Pyramid levels (one regression scale each).
-        prior_prob (float): Initial foreground probability of every class
-            (bias init ``-log((1 - p) / p)``): most points are background,
-            and starting at 0.5 would swamp the focal loss early on.
+        prior_prob (float): Initial foreground probability of every class,
+            in ``(0, 1)`` (bias init ``-log((1 - p) / p)``): most points
+            are background, and starting at 0.5 would swamp the focal loss
+            early on.
+        negative_slope (float): LeakyReLU slope. Defaults to 0.01.
     """
 
     def __init__(self,
@@ -38,6 +43,16 @@ class AnchorFreeHead(nn.Module):
                  prior_prob: float = 0.01,
                  negative_slope: float = 0.01) -> None:
         super().__init__()
+        owner = type(self).__name__
+        for name, value in (('in_channels', in_channels),
+                            ('num_classes', num_classes),
+                            ('feat_channels', feat_channels),
+                            ('num_levels', num_levels)):
+            check_range(name, value, 1, integer=True, owner=owner)
+        check_range('num_convs', num_convs, 0, integer=True, owner=owner)
+        check_range('prior_prob', prior_prob, 0, 1, low_open=True,
+                    high_open=True, owner=owner)
+        check_range('negative_slope', negative_slope, owner=owner)
         self.num_classes = num_classes
 
         def branch():

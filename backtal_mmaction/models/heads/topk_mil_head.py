@@ -3,6 +3,8 @@ import torch
 import torch.nn as nn
 from mmaction.registry import MODELS
 
+from backtal_mmaction.utils import check_range
+
 
 def topk_ratio_to_k(num_snippets: int, ratio: float) -> int:
     """``k = floor(ratio * T)``, at least 1 (short videos still get a score)."""
@@ -41,9 +43,12 @@ class TopKMILHead(nn.Module):
                  num_classes: int,
                  topk_ratio: float = 0.125) -> None:
         super().__init__()
-        if not 0 < topk_ratio <= 1:
-            raise ValueError(f'TopKMILHead: topk_ratio must be in (0, 1], '
-                             f'got {topk_ratio}')
+        owner = type(self).__name__
+        for name, value in (('in_channels', in_channels),
+                            ('num_classes', num_classes)):
+            check_range(name, value, 1, integer=True, owner=owner)
+        check_range('topk_ratio', topk_ratio, 0, 1, low_open=True,
+                    owner=owner)
         self.num_classes = num_classes
         self.topk_ratio = topk_ratio
         self.conv = nn.Conv1d(in_channels, num_classes + 1, 1, bias=False)

@@ -101,6 +101,26 @@ class AnchorFreeTAD(BaseSnippetLocalizer):
         self.head = MODELS.build(head)
         self.assigner = TASK_UTILS.build(
             assigner or dict(type='PointTargetAssigner'))
+        self._check_levels()
+
+    def _check_levels(self) -> None:
+        """The head and the assigner cover every level of the neck (a
+        ``--cfg-options model.neck.num_levels=...`` that forgot them would
+        fail only at the first training / test step). Parts without the
+        usual attributes are not checked."""
+        levels = getattr(self.neck, 'num_levels', None)
+        if not isinstance(levels, int):
+            return
+        scales = getattr(self.head, 'scales', None)
+        ranges = getattr(self.assigner, 'regress_ranges', None)
+        for what, have in (('head.num_levels', scales),
+                           ('assigner.regress_ranges (one per level)',
+                            ranges)):
+            if have is not None and len(have) < levels:
+                raise ValueError(
+                    f'AnchorFreeTAD: the neck has {levels} levels '
+                    f'(neck.num_levels) but {what} gives {len(have)}; set '
+                    'them to match')
 
     @staticmethod
     def post_processor_cfg(post_processor: Optional[dict],

@@ -4,6 +4,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmaction.registry import MODELS
 
+from backtal_mmaction.utils import check_range
+
 from ..heads.topk_mil_head import topk_ratio_to_k
 from .utils import get_required, masked_mean
 
@@ -87,7 +89,7 @@ class AffinityEmbeddingLoss(nn.Module):
     background: background-clicked snippets.
 
     Args:
-        topk_ratio (float): Defaults to 0.125.
+        topk_ratio (float): In ``(0, 1]``. Defaults to 0.125.
         intra_margin (float): Defaults to 0.5.
         inter_margin (float): Defaults to 0.1.
         loss_weight (float): Defaults to 0.8.
@@ -100,6 +102,13 @@ class AffinityEmbeddingLoss(nn.Module):
                  cas_key: str = 'cas_supp',
                  embedding_key: str = 'embedding') -> None:
         super().__init__()
+        owner = type(self).__name__
+        check_range('topk_ratio', topk_ratio, 0, 1, low_open=True,
+                    owner=owner)
+        for name, value in (('intra_margin', intra_margin),
+                            ('inter_margin', inter_margin),
+                            ('loss_weight', loss_weight)):
+            check_range(name, value, owner=owner)
         self.topk_ratio = topk_ratio
         self.intra_margin = intra_margin
         self.inter_margin = inter_margin

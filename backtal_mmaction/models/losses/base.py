@@ -1,6 +1,8 @@
 """Shared constructor of the losses that pool the top-k snippets of one CAS."""
 import torch.nn as nn
 
+from backtal_mmaction.utils import check_range
+
 
 class TopKCASLoss(nn.Module):
     """Base of a loss on one class activation sequence ``(B, C + 1, T)`` of
@@ -9,14 +11,20 @@ class TopKCASLoss(nn.Module):
     define ``forward(outputs, targets)`` and document their defaults.
 
     Args:
-        topk_ratio (float): Share of the snippets pooled. Defaults to 0.125.
-        loss_weight (float): Multiplies the loss. Defaults to 1.0.
+        topk_ratio (float): Share of the snippets pooled, in ``(0, 1]``.
+            Defaults to 0.125.
+        loss_weight (float): Multiplies the loss (a finite number).
+            Defaults to 1.0.
         cas_key (str): Output key of the CAS. Defaults to ``'cas_base'``.
     """
 
     def __init__(self, topk_ratio: float = 0.125, loss_weight: float = 1.0,
                  cas_key: str = 'cas_base') -> None:
         super().__init__()
+        owner = type(self).__name__
+        check_range('topk_ratio', topk_ratio, 0, 1, low_open=True,
+                    owner=owner)
+        check_range('loss_weight', loss_weight, owner=owner)
         self.topk_ratio = topk_ratio
         self.loss_weight = loss_weight
         self.cas_key = cas_key

@@ -6,7 +6,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmaction.registry import MODELS
 
-from backtal_mmaction.utils import CLICK_TYPES, IGNORE_INDEX
+from backtal_mmaction.utils import CLICK_TYPES, IGNORE_INDEX, check_range
 from .utils import get_required, masked_mean
 
 
@@ -76,6 +76,7 @@ class ClickLoss(nn.Module):
                  loss_weight: float = 1.0, cas_key: str = 'cas_base') -> None:
         super().__init__()
         self.click_types = check_click_types(click_types, type(self).__name__)
+        check_range('loss_weight', loss_weight, owner=type(self).__name__)
         self.loss_weight = loss_weight
         self.cas_key = cas_key
 
@@ -115,6 +116,7 @@ class SigmoidClickLoss(nn.Module):
                  cas_key: str = 'cls_logits') -> None:
         super().__init__()
         self.click_types = check_click_types(click_types, type(self).__name__)
+        check_range('loss_weight', loss_weight, owner=type(self).__name__)
         self.loss_weight = loss_weight
         self.cas_key = cas_key
 

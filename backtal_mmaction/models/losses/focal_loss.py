@@ -5,6 +5,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmaction.registry import MODELS
 
+from backtal_mmaction.utils import check_range
+
 from .utils import get_required, global_count
 
 
@@ -47,14 +49,20 @@ class PointFocalLoss(nn.Module):
     A positive point's loss is scaled by its weight, negatives by 1.
 
     Args:
-        alpha (float): Defaults to 0.25.
-        gamma (float): Defaults to 2.
+        alpha (float): Weight of the positives, at most 1 (negatives get
+            ``1 - alpha``); ``alpha < 0`` switches the weighting off.
+            Defaults to 0.25.
+        gamma (float): Focusing exponent, >= 0. Defaults to 2.
         loss_weight (float): Defaults to 1.
     """
 
     def __init__(self, alpha: float = 0.25, gamma: float = 2.0,
                  loss_weight: float = 1.0) -> None:
         super().__init__()
+        owner = type(self).__name__
+        check_range('alpha', alpha, high=1, owner=owner)
+        check_range('gamma', gamma, 0, owner=owner)
+        check_range('loss_weight', loss_weight, owner=owner)
         self.alpha, self.gamma, self.loss_weight = alpha, gamma, loss_weight
 
     def forward(self, outputs: dict, targets: dict) -> torch.Tensor:

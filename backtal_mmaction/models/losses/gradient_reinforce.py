@@ -3,6 +3,8 @@ import torch
 from mmaction.registry import MODELS
 from torch import nn
 
+from backtal_mmaction.utils import check_range
+
 
 class _ScaleGradient(torch.autograd.Function):
     """``y = x``; ``dL/dx = factor * dL/dy``."""
@@ -35,9 +37,8 @@ class GradientReinforce(nn.Module):
 
     def __init__(self, factor: float = 2.0) -> None:
         super().__init__()
-        if factor < 1:
-            raise ValueError(f'GradientReinforce: factor must be >= 1 '
-                             f'(a reinforcement), got {factor}')
+        # >= 1: a reinforcement
+        check_range('factor', factor, 1, owner=type(self).__name__)
         self.factor = factor
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

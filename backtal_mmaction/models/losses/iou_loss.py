@@ -3,6 +3,8 @@ import torch
 import torch.nn as nn
 from mmaction.registry import MODELS
 
+from backtal_mmaction.utils import check_range
+
 from .utils import get_required, global_count
 
 IOU_MODES = ('iou', 'diou')
@@ -60,6 +62,7 @@ class PointDIoULoss(nn.Module):
         if mode not in IOU_MODES:
             raise ValueError(f'PointDIoULoss: mode {mode!r} not in '
                              f'{IOU_MODES}')
+        check_range('loss_weight', loss_weight, owner=type(self).__name__)
         self.mode, self.loss_weight = mode, loss_weight
 
     def forward(self, outputs: dict, targets: dict) -> torch.Tensor:

@@ -4,6 +4,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmaction.registry import MODELS
 
+from backtal_mmaction.utils import check_range
+
 from ..heads.topk_mil_head import topk_mean
 from .base import TopKCASLoss
 from .utils import get_required
@@ -50,6 +52,7 @@ class VideoMILLoss(nn.Module):
         if branch not in ('base', 'supp'):
             raise ValueError(f"VideoMILLoss: branch must be 'base' or 'supp', "
                              f'got {branch!r}')
+        check_range('loss_weight', loss_weight, owner=type(self).__name__)
         self.branch = branch
         self.loss_weight = loss_weight
         self.scores_key = scores_key or f'video_scores_{branch}'
@@ -73,6 +76,7 @@ class FilterL1Loss(nn.Module):
     def __init__(self, loss_weight: float = 1e-4,
                  weights_key: str = 'fg_weights') -> None:
         super().__init__()
+        check_range('loss_weight', loss_weight, owner=type(self).__name__)
         self.loss_weight = loss_weight
         self.weights_key = weights_key
 

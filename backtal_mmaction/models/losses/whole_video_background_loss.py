@@ -12,6 +12,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmaction.registry import MODELS
 
+from backtal_mmaction.utils import check_range
+
 from ..heads.topk_mil_head import topk_mean
 from .gradient_reinforce import scale_gradient
 from .utils import get_required
@@ -60,7 +62,7 @@ class WholeVideoBackgroundLoss(nn.Module):
     Args:
         mode (str): ``'video'`` (aggregated top-k video scores, default) or
             ``'snippet'`` (every snippet).
-        topk_ratio (float): r of the video aggregation.
+        topk_ratio (float): r of the video aggregation, in ``(0, 1]``.
         reinforce_factor (float): Backward scale ``>= 1`` of the background
             gradient (the paper's gradient reinforcement). Defaults to 2.
         reinforce_rows (str): ``'background'`` (only the background logit's
@@ -80,9 +82,11 @@ class WholeVideoBackgroundLoss(nn.Module):
         if reinforce_rows not in REINFORCE:
             raise ValueError(f'WholeVideoBackgroundLoss: reinforce_rows '
                              f'{reinforce_rows!r} not in {REINFORCE}')
-        if reinforce_factor < 1:
-            raise ValueError('WholeVideoBackgroundLoss: reinforce_factor '
-                             f'must be >= 1, got {reinforce_factor}')
+        owner = type(self).__name__
+        check_range('topk_ratio', topk_ratio, 0, 1, low_open=True,
+                    owner=owner)
+        check_range('reinforce_factor', reinforce_factor, 1, owner=owner)
+        check_range('loss_weight', loss_weight, owner=owner)
         self.mode = mode
         self.topk_ratio = topk_ratio
         self.reinforce_factor = reinforce_factor

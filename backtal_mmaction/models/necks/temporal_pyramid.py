@@ -6,6 +6,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmaction.registry import MODELS
 
+from backtal_mmaction.utils import check_range
+
 
 @MODELS.register_module()
 class TemporalPyramid(nn.Module):
@@ -33,8 +35,12 @@ class TemporalPyramid(nn.Module):
                  num_levels: int = 6,
                  negative_slope: float = 0.01) -> None:
         super().__init__()
-        if num_levels < 1:
-            raise ValueError('TemporalPyramid: num_levels must be >= 1')
+        owner = type(self).__name__
+        for name, value in (('in_channels', in_channels),
+                            ('out_channels', out_channels),
+                            ('num_levels', num_levels)):
+            check_range(name, value, 1, integer=True, owner=owner)
+        check_range('negative_slope', negative_slope, owner=owner)
         self.proj = nn.Conv1d(in_channels, out_channels, 1)
         self.downsample = nn.ModuleList(
             nn.Conv1d(out_channels, out_channels, 3, stride=2, padding=1)

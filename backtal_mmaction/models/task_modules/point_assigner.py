@@ -4,10 +4,38 @@ from typing import Optional, Sequence, Tuple
 import torch
 from mmaction.registry import TASK_UTILS
 
+from backtal_mmaction.utils import check_range
+
 # Max distance to a boundary (snippets) that each level regresses: stride 1
 # takes actions up to ~8 snippets long, stride 32 the longest ones.
 DEFAULT_REGRESS_RANGES = ((0, 4), (4, 8), (8, 16), (16, 32), (32, 64),
                           (64, float('inf')))
+
+
+def check_regress_ranges(regress_ranges, owner: str
+                         ) -> Tuple[Tuple[float, float], ...]:
+    """``regress_ranges`` as float ``(lo, hi)`` pairs, else a ValueError
+    naming ``owner``: a non-empty sequence of pairs of numbers with ``0 <=
+    lo <= hi`` (``hi`` may be ``inf``: the last level takes the rest)."""
+    what = f'{owner}: `regress_ranges` must be a non-empty list of (lo, hi)'
+    try:
+        pairs = list(regress_ranges)
+    except TypeError:
+        pairs = None
+    if isinstance(regress_ranges, (str, bytes)) or not pairs:
+        raise ValueError(f'{what} pairs, got {regress_ranges!r}')
+    ranges = []
+    for i, pair in enumerate(pairs):
+        try:
+            lo, hi = pair
+        except (TypeError, ValueError):
+            raise ValueError(f'{what} pairs, got {pair!r} at index {i}'
+                             ) from None
+        check_range(f'regress_ranges[{i}][0]', lo, 0, owner=owner)
+        if hi != float('inf'):
+            check_range(f'regress_ranges[{i}][1]', hi, lo, owner=owner)
+        ranges.append((float(lo), float(hi)))
+    return tuple(ranges)
 
 
 @TASK_UTILS.register_module()
@@ -37,8 +65,9 @@ class PointTargetAssigner:
     nothing: the detector only ever sees it as background.
 
     Args:
-        regress_ranges (Sequence[tuple]): ``(lo, hi)`` per level.
-        center_radius (float): In strides. Defaults to 1.5.
+        regress_ranges (Sequence[tuple]): ``(lo, hi)`` per level, ``0 <=
+            lo <= hi`` (``hi`` may be ``float('inf')``).
+        center_radius (float): In strides, > 0. Defaults to 1.5.
         ensure_positive (bool): Defaults to True.
     """
 
@@ -47,8 +76,10 @@ class PointTargetAssigner:
                      DEFAULT_REGRESS_RANGES),
                  center_radius: float = 1.5,
                  ensure_positive: bool = True) -> None:
-        self.regress_ranges = tuple(
-            (float(lo), float(hi)) for lo, hi in regress_ranges)
+        owner = type(self).__name__
+        self.regress_ranges = check_regress_ranges(regress_ranges, owner)
+        check_range('center_radius', center_radius, 0, low_open=True,
+                    owner=owner)
         self.center_radius = float(center_radius)
         self.ensure_positive = bool(ensure_positive)
 
