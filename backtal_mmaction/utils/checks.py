@@ -8,8 +8,8 @@ import math
 import numbers
 from typing import Optional
 
-__all__ = ['check_number', 'check_count', 'check_range', 'check_seed',
-           'is_finite_number']
+__all__ = ['check_number', 'check_count', 'check_counts', 'check_range',
+           'check_seed', 'is_finite_number']
 
 
 def is_finite_number(value) -> bool:
@@ -101,6 +101,19 @@ def check_range(name: str, value, low=None, high=None,
     if not (above and below):
         where = _bound_text(low, high, low_open, high_open)
         raise ValueError(f'{prefix}`{name}` must be {where}, got {value}')
+
+
+def check_counts(owner: str, **counts) -> None:
+    """Each keyword's value (a width, a number of layers or levels) must be
+    an integer >= 1: :func:`check_range` with ``integer=True``, in the
+    order given.
+
+    Args:
+        owner (str): Prefix of the message, e.g. the class name.
+        **counts: ``keyword=value``.
+    """
+    for name, value in counts.items():
+        check_range(name, value, 1, integer=True, owner=owner)
 
 
 def check_seed(name: str, value, optional: bool = True) -> None:

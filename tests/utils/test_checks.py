@@ -92,3 +92,17 @@ def test_check_seed_names_the_keyword_and_can_refuse_none():
             '`split_seed` must be an integer in [0, 2**32 - 1], got None')
             + '$'):
         check_seed('split_seed', None, optional=False)
+
+
+def test_check_counts_checks_each_keyword_in_order():
+    from backtal_mmaction.utils import check_counts
+    check_counts('Owner', a=1, b=2)  # integers >= 1 pass
+    with pytest.raises(ValueError, match=r'^Owner: `b` must be >= 1, got 0$'):
+        check_counts('Owner', a=1, b=0)
+    # the first bad keyword is the one named
+    with pytest.raises(ValueError,
+                       match=r"^Owner: `a` must be an integer, got 'x'$"):
+        check_counts('Owner', a='x', b=0)
+    with pytest.raises(ValueError, match=r'^Owner: `c` must be an integer, '
+                       r'got True$'):
+        check_counts('Owner', c=True)

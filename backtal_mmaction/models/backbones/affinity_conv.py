@@ -13,7 +13,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmaction.registry import MODELS
 
-from backtal_mmaction.utils import check_range
+from backtal_mmaction.utils import check_counts, check_range
 
 from .affinity_gemm import (AffinityConv1dFunction,  # noqa: F401
                             ChannelRanges, affinity_conv1d)
@@ -119,10 +119,9 @@ class AffinityEmbedding(nn.Module):
                  impl: str = 'auto') -> None:
         super().__init__()
         owner = type(self).__name__
-        for name, value in (('in_channels', in_channels),
-                            ('hidden_channels', hidden_channels),
-                            ('embed_channels', embed_channels)):
-            check_range(name, value, 1, integer=True, owner=owner)
+        check_counts(owner, in_channels=in_channels,
+                     hidden_channels=hidden_channels,
+                     embed_channels=embed_channels)
         check_range('negative_slope', negative_slope, owner=owner)
         self.conv_1 = SelectableConv1d(in_channels, hidden_channels, 3,
                                        impl=impl)
@@ -178,10 +177,8 @@ class AffinityConv1d(nn.Module):
         if affinity not in AFFINITY_MODES:
             raise ValueError(f'AffinityConv1d: affinity={affinity!r} is not '
                              f'one of {AFFINITY_MODES}')
-        for name, value in (('in_channels', in_channels),
-                            ('out_channels', out_channels)):
-            check_range(name, value, 1, integer=True,
-                        owner=type(self).__name__)
+        check_counts(type(self).__name__, in_channels=in_channels,
+                     out_channels=out_channels)
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.affinity = affinity

@@ -6,7 +6,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmaction.registry import MODELS
 
-from backtal_mmaction.utils import check_range
+from backtal_mmaction.utils import check_counts, check_range
 
 from .affinity_conv import AffinityConv1d
 
@@ -39,9 +39,8 @@ class AffinityTCN(nn.Module):
                  impl: str = 'auto') -> None:
         super().__init__()
         owner = type(self).__name__
-        for name, value in (('in_channels', in_channels),
-                            ('hidden_channels', hidden_channels)):
-            check_range(name, value, 1, integer=True, owner=owner)
+        check_counts(owner, in_channels=in_channels,
+                     hidden_channels=hidden_channels)
         check_range('dropout', dropout, 0, 1, high_open=True, owner=owner)
         check_range('negative_slope', negative_slope, owner=owner)
         self.conv_1 = AffinityConv1d(in_channels, hidden_channels, affinity,

@@ -6,7 +6,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmaction.registry import MODELS
 
-from backtal_mmaction.utils import check_range
+from backtal_mmaction.utils import check_counts, check_range
 
 from .conv_impl import SelectableConv1d
 
@@ -42,11 +42,9 @@ class TemporalConvStack(nn.Module):
                  impl: str = 'auto') -> None:
         super().__init__()
         owner = type(self).__name__
-        for name, value in (('in_channels', in_channels),
-                            ('hidden_channels', hidden_channels),
-                            ('num_layers', num_layers),
-                            ('kernel_size', kernel_size)):
-            check_range(name, value, 1, integer=True, owner=owner)
+        check_counts(owner, in_channels=in_channels,
+                     hidden_channels=hidden_channels, num_layers=num_layers,
+                     kernel_size=kernel_size)
         if kernel_size % 2 == 0:
             raise ValueError(f'{owner}: `kernel_size` must be odd, got '
                              f'{kernel_size}')

@@ -24,7 +24,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmaction.registry import MODELS
 
-from backtal_mmaction.utils import check_range
+from backtal_mmaction.utils import check_counts, check_range
 
 
 def shift_time(x: torch.Tensor, offset: int) -> torch.Tensor:
@@ -80,10 +80,8 @@ class TemporalEnhancementNet(nn.Module):
                  dropout: float = 0.7, negative_slope: float = 0.01) -> None:
         super().__init__()
         owner = type(self).__name__
-        for name, value in (('in_channels', in_channels),
-                            ('hidden_channels', hidden_channels),
-                            ('window', window)):
-            check_range(name, value, 1, integer=True, owner=owner)
+        check_counts(owner, in_channels=in_channels,
+                     hidden_channels=hidden_channels, window=window)
         check_range('temperature', temperature, 0, low_open=True,
                     owner=owner)
         check_range('dropout', dropout, 0, 1, high_open=True, owner=owner)

@@ -7,7 +7,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmaction.registry import MODELS
 
-from backtal_mmaction.utils import check_range
+from backtal_mmaction.utils import check_counts, check_range
 
 
 @MODELS.register_module()
@@ -44,11 +44,8 @@ class AnchorFreeHead(nn.Module):
                  negative_slope: float = 0.01) -> None:
         super().__init__()
         owner = type(self).__name__
-        for name, value in (('in_channels', in_channels),
-                            ('num_classes', num_classes),
-                            ('feat_channels', feat_channels),
-                            ('num_levels', num_levels)):
-            check_range(name, value, 1, integer=True, owner=owner)
+        check_counts(owner, in_channels=in_channels, num_classes=num_classes,
+                     feat_channels=feat_channels, num_levels=num_levels)
         check_range('num_convs', num_convs, 0, integer=True, owner=owner)
         check_range('prior_prob', prior_prob, 0, 1, low_open=True,
                     high_open=True, owner=owner)

@@ -4,7 +4,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmaction.registry import MODELS
 
-from backtal_mmaction.utils import check_range
+from backtal_mmaction.utils import check_counts, check_range
 
 from ..backbones.conv_impl import SelectableConv1d
 
@@ -33,9 +33,8 @@ class ForegroundFilter(nn.Module):
                  impl: str = 'auto') -> None:
         super().__init__()
         owner = type(self).__name__
-        for name, value in (('in_channels', in_channels),
-                            ('hidden_channels', hidden_channels)):
-            check_range(name, value, 1, integer=True, owner=owner)
+        check_counts(owner, in_channels=in_channels,
+                     hidden_channels=hidden_channels)
         check_range('negative_slope', negative_slope, owner=owner)
         self.conv_1 = SelectableConv1d(in_channels, hidden_channels, 1,
                                        impl=impl)

@@ -3,7 +3,7 @@ import torch
 import torch.nn as nn
 from mmaction.registry import MODELS
 
-from backtal_mmaction.utils import check_range
+from backtal_mmaction.utils import check_counts, check_range
 
 
 def topk_ratio_to_k(num_snippets: int, ratio: float) -> int:
@@ -44,9 +44,7 @@ class TopKMILHead(nn.Module):
                  topk_ratio: float = 0.125) -> None:
         super().__init__()
         owner = type(self).__name__
-        for name, value in (('in_channels', in_channels),
-                            ('num_classes', num_classes)):
-            check_range(name, value, 1, integer=True, owner=owner)
+        check_counts(owner, in_channels=in_channels, num_classes=num_classes)
         check_range('topk_ratio', topk_ratio, 0, 1, low_open=True,
                     owner=owner)
         self.num_classes = num_classes

@@ -6,7 +6,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmaction.registry import MODELS
 
-from backtal_mmaction.utils import check_range
+from backtal_mmaction.utils import check_counts, check_range
 
 
 @MODELS.register_module()
@@ -36,10 +36,8 @@ class TemporalPyramid(nn.Module):
                  negative_slope: float = 0.01) -> None:
         super().__init__()
         owner = type(self).__name__
-        for name, value in (('in_channels', in_channels),
-                            ('out_channels', out_channels),
-                            ('num_levels', num_levels)):
-            check_range(name, value, 1, integer=True, owner=owner)
+        check_counts(owner, in_channels=in_channels, out_channels=out_channels,
+                     num_levels=num_levels)
         check_range('negative_slope', negative_slope, owner=owner)
         self.proj = nn.Conv1d(in_channels, out_channels, 1)
         self.downsample = nn.ModuleList(
