@@ -17,6 +17,8 @@ NMS_ARGS = dict(hard={'iou_thr', 'mode'},
                 soft={'method', 'sigma', 'iou_thr', 'min_score', 'mode'},
                 matrix={'method', 'sigma', 'min_score', 'mode'})
 DEFAULT_NMS = dict(type='soft', sigma=0.5, min_score=0.001)
+# What a ``video_fusion`` dict leaves out.
+DEFAULT_FUSION = dict(topk_ratio=0.125, power=1.0)
 # The keyword arguments of AnchorFreePostProcessor, i.e. the keys of
 # AnchorFreeTAD's legacy ``test_cfg``.
 ARGS = ('score_thr', 'pre_nms_topk', 'nms', 'max_per_video', 'min_length',
@@ -115,9 +117,10 @@ class AnchorFreePostProcessor(BasePostProcessor):
                 raise ValueError(
                     f'{owner}: `video_fusion` must be None or a dict with '
                     f"'topk_ratio' and / or 'power', got {video_fusion!r}")
-            check_range('topk_ratio', video_fusion.get('topk_ratio', 0.125),
-                        0, 1, low_open=True, owner=f'{owner}: video_fusion')
-            check_range('power', video_fusion.get('power', 1.0), 0,
+            fusion = {**DEFAULT_FUSION, **video_fusion}
+            check_range('topk_ratio', fusion['topk_ratio'], 0, 1,
+                        low_open=True, owner=f'{owner}: video_fusion')
+            check_range('power', fusion['power'], 0,
                         owner=f'{owner}: video_fusion')
         self.score_thr = score_thr
         self.pre_nms_topk = pre_nms_topk
@@ -125,10 +128,6 @@ class AnchorFreePostProcessor(BasePostProcessor):
         self.max_per_video = max_per_video
         self.min_length = min_length
         self.video_fusion = video_fusion
-
-    def __repr__(self) -> str:
-        args = ', '.join(f'{k}={v!r}' for k, v in vars(self).items())
-        return f'{self.__class__.__name__}({args})'
 
     def _from_raw(self, raw, num_classes):
         """The call on AnchorFreeTAD's saved ``cls_logits`` ``(C, P)``,
@@ -153,7 +152,7 @@ class AnchorFreePostProcessor(BasePostProcessor):
             raise ValueError(
                 f"video {raw.get('video_name')!r}: raw points do not start "
                 'with the level-0 points (one per snippet)')
-        duration = self._raw_meta(raw, 'duration', type(self).__name__)
+        duration = self._raw_meta(raw, 'duration')
         return self(torch.from_numpy(np.ascontiguousarray(logits)),
                     torch.from_numpy(np.ascontiguousarray(dists)),
                     torch.from_numpy(np.ascontiguousarray(points)),
@@ -181,17 +180,16 @@ class AnchorFreePostProcessor(BasePostProcessor):
         """
         point_probs = torch.sigmoid(cls_logits.float())  # (C, P)
         C = cls_logits.shape[0]
-        fusion = self.video_fusion
-        if fusion:
+        if self.video_fusion:
+            fusion = {**DEFAULT_FUSION, **self.video_fusion}
             # video-level class evidence (top-k mean over the snippet-level
             # points, as in MIL): a point score is scaled by how present its
             # class is in the whole video, so one confident point of a
             # sibling class weighs less than a class seen all along
-            k = max(1, int(num_snippets * fusion.get('topk_ratio', 0.125)))
+            k = max(1, int(num_snippets * fusion['topk_ratio']))
             level0 = point_probs[:, :num_snippets]
             video = level0.topk(min(k, level0.shape[1]), dim=1).values.mean(1)
-            point_probs = point_probs * video[:, None]**fusion.get(
-                'power', 1.0)
+            point_probs = point_probs * video[:, None]**fusion['power']
         probs = point_probs.t().reshape(-1)  # (P * C)
         keep = torch.nonzero(probs > self.score_thr)[:, 0]
         if keep.numel() > self.pre_nms_topk:

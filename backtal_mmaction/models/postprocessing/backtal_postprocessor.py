@@ -167,10 +167,6 @@ class BackTALPostProcessor(BasePostProcessor):
         self.max_detections = (None if max_detections is None else
                                int(max_detections))
 
-    def __repr__(self) -> str:
-        args = ', '.join(f'{k}={v!r}' for k, v in vars(self).items())
-        return f'{self.__class__.__name__}({args})'
-
     # ------------------------------------------------------------------ #
     # input checking
     # ------------------------------------------------------------------ #
@@ -301,10 +297,9 @@ class BackTALPostProcessor(BasePostProcessor):
                 raw, 'cas_supp', cas.ndim == 2
                 and cas.shape[0] == num_classes + 1,
                 f'({num_classes + 1}, T) for {num_classes} classes')
-        owner = type(self).__name__
         return self(cas, raw['video_scores_supp'], raw.get('magnitude'),
-                    num_frames=self._raw_meta(raw, 'num_frames', owner),
-                    duration=self._raw_meta(raw, 'duration', owner))
+                    num_frames=self._raw_meta(raw, 'num_frames'),
+                    duration=self._raw_meta(raw, 'duration'))
 
     def _to_seconds(self, props: Proposals, kept: np.ndarray, num_frames: int,
                     duration: float):

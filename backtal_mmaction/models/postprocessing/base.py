@@ -26,6 +26,12 @@ class BasePostProcessor:
 
     raw_keys: Tuple[str, ...] = ()
 
+    def __repr__(self) -> str:
+        # the settings, as given to __init__ (the post-processors keep
+        # each keyword as an attribute of the same name)
+        args = ', '.join(f'{k}={v!r}' for k, v in vars(self).items())
+        return f'{type(self).__name__}({args})'
+
     def from_raw(self, raw: Mapping,
                  num_classes: Optional[int] = None) -> Dict[str, np.ndarray]:
         """One video's detections from its saved raw outputs.
@@ -58,15 +64,14 @@ class BasePostProcessor:
             f'{type(self).__name__} cannot decode saved raw outputs (it '
             'does not implement `_from_raw`)')
 
-    @staticmethod
-    def _raw_meta(raw: Mapping, key: str, owner: str):
+    def _raw_meta(self, raw: Mapping, key: str):
         """``raw[key]`` (a metadata value), or a ValueError naming the
         video when the raw file did not record it."""
         value = raw.get(key)
         if value is None:
             raise ValueError(
                 f"video {raw.get('video_name')!r}: raw outputs lack "
-                f'`{key}`, which {owner} needs')
+                f'`{key}`, which {type(self).__name__} needs')
         return value
 
     @staticmethod
