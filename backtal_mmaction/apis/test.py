@@ -303,13 +303,14 @@ def _raw_keys_of(raw_file: str) -> Optional[List[str]]:
 
 
 def _check_raw_writer(post_processor, cfg: Config, where: str, raw_dir: str,
-                      raw_file: str, meta: dict) -> None:
+                      keys: Optional[List[str]], meta: dict) -> None:
     """Refuse raw outputs that the config's post-processor cannot read.
 
     The post-processor reads its ``raw_keys``; the raw files must hold them
-    (checked on the first file here, on every file by ``from_raw``). The
-    writer is named from ``raw_outputs_meta.json`` (model and
-    post-processor), else from the arrays of the file.
+    (checked on the array names ``keys`` of the first file here, None if
+    unreadable, and on every file by ``from_raw``). The writer is named
+    from ``raw_outputs_meta.json`` (model and post-processor), else from
+    those arrays.
 
     Raises:
         ValueError: naming the writer and the config's post-processor.
@@ -320,8 +321,7 @@ def _check_raw_writer(post_processor, cfg: Config, where: str, raw_dir: str,
         raise ValueError(
             f'{this}, which cannot decode saved raw outputs (it is not a '
             'BasePostProcessor with `raw_keys` and `_from_raw`)')
-    keys = _raw_keys_of(raw_file)
-    if keys is None:
+    if keys is None:  # an unreadable file: load_raw_dir names it
         return
     missing = [k for k in post_processor.raw_keys if k not in keys]
     if not missing:
@@ -594,8 +594,9 @@ def postprocess_raw_outputs(config: Union[str, Config],
     # matched to the raw files before the raw outputs are read.
     post_processors = [base_pp] if grid is None else [
         _post_processor_of(cfg_i, where)[0] for cfg_i in configs]
+    keys = _raw_keys_of(raw_files[0])  # read once, for every setting
     for pp, cfg_i in zip(post_processors, configs):
-        _check_raw_writer(pp, cfg_i, where, raw_dir, raw_files[0], meta)
+        _check_raw_writer(pp, cfg_i, where, raw_dir, keys, meta)
 
     records = load_raw_dir(raw_dir)
     gt_videos, class_names = _load_gt_for_raw(
