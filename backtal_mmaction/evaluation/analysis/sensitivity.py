@@ -48,6 +48,7 @@ import numpy as np
 from ..functional.detection_map import average_precision_curve
 from ..functional.detections import flatten_against_gt
 from ..functional.matching import greedy_match, reference_order
+from ..functional.tiou import check_tiou_thresholds
 
 __all__ = [
     'CHARACTERISTICS', 'CHARACTERISTIC_BINS', 'gt_characteristics',
@@ -168,11 +169,7 @@ def sensitivity_analysis(gt: Dict[str, dict],
             prediction video outside the GT, or no GT instance.
     """
     bin_spec = _check_bins(bins)
-    thresholds = np.asarray(tiou_thresholds, dtype=np.float64).reshape(-1)
-    if thresholds.size == 0 or not np.all((thresholds > 0)
-                                          & (thresholds <= 1)):
-        raise ValueError('`tiou_thresholds` must be values in (0, 1], got '
-                         f'{list(tiou_thresholds)}')
+    thresholds = check_tiou_thresholds(tiou_thresholds)
     (names, gt_vid, gt_seg, gt_lab, pred_vid, pred_seg, pred_lab,
      scores) = flatten_against_gt(gt, predictions, num_classes)
     durations = np.array([_duration(gt[n], n) for n in names])

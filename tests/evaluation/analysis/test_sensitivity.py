@@ -274,8 +274,8 @@ def test_presets_and_input_errors():
     with pytest.raises(ValueError, match='1 bucket'):
         sensitivity_analysis(gt, pred, 1,
                              bins={'length': ((0, 1), ('a', 'b'))})
-    with pytest.raises(ValueError, match=r"`tiou_thresholds` must be values "
-                       r'in \(0, 1\]'):
+    with pytest.raises(ValueError, match=r'tiou_thresholds must lie in '
+                       r'\(0, 1\], got \[0\.0\]'):
         sensitivity_analysis(gt, pred, 1, tiou_thresholds=(0.0, ))
     no_duration = {'a': _det([[1, 2]], [0])}
     with pytest.raises(ValueError, match=r"gt\['a'\] needs a positive "
