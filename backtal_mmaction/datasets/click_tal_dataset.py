@@ -7,7 +7,7 @@ from mmaction.datasets import BaseActionDataset
 from mmaction.registry import DATASETS
 from mmengine.logging import print_log
 
-from ..utils import CLICK_TYPES
+from ..utils import CLICK_TYPES, check_flags, check_range
 from .clicks import load_click_file, merge_click_files, validate_clicks
 from .clicks.heldout import HELDOUT_KEEP, heldout_videos
 from .gt_io import load_gt
@@ -94,6 +94,11 @@ class ClickTALDataset(BaseActionDataset):
                              f'valid: {CLICK_TYPES}')
         if isinstance(click_annotators, str):
             click_annotators = [click_annotators]
+        check_flags('ClickTALDataset', require_clicks=require_clicks,
+                    check_files=check_files)
+        if default_fps is not None:
+            check_range('default_fps', default_fps, 0, low_open=True,
+                        owner='ClickTALDataset')
         self.subset = subset
         self.click_file = click_file
         self.classes = list(classes) if classes is not None else None

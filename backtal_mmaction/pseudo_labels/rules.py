@@ -52,7 +52,7 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 
 from ..models.postprocessing.nms import temporal_nms
-from ..utils import check_range
+from ..utils import check_flag, check_range
 from .click_seeded import (ClickSeedRules, click_seeded_segments,
                            detection_class_curves, normalise_weights,
                            rules_from_dict)
@@ -88,9 +88,7 @@ class PseudoLabelRules:
                     low_open=True, owner=owner)
         check_range('click_weight', self.click_weight, 0, 1, low_open=True,
                     owner=owner)
-        if not isinstance(self.instance_seeds, (bool, np.bool_)):
-            raise ValueError(f'{owner}: `instance_seeds` must be True or '
-                             f'False, got {self.instance_seeds!r}')
+        check_flag('instance_seeds', self.instance_seeds, owner=owner)
         # checked here, not at the first video with action clicks
         self.seed_config
 

@@ -8,8 +8,10 @@ import math
 import numbers
 from typing import Optional
 
-__all__ = ['check_number', 'check_count', 'check_counts', 'check_range',
-           'check_seed', 'is_finite_number']
+import numpy as np
+
+__all__ = ['check_number', 'check_count', 'check_counts', 'check_flag',
+           'check_flags', 'check_range', 'check_seed', 'is_finite_number']
 
 
 def is_finite_number(value) -> bool:
@@ -114,6 +116,39 @@ def check_counts(owner: str, **counts) -> None:
     """
     for name, value in counts.items():
         check_range(name, value, 1, integer=True, owner=owner)
+
+
+def check_flag(name: str, value, owner: Optional[str] = None) -> None:
+    """A switch must be a bool (NumPy's too).
+
+    Any other value is refused, truthy or not: ``--cfg-options
+    KEY=no`` reaches a config as the string ``'no'``, which Python reads
+    as true, so a typo would silently turn the switch on.
+
+    Args:
+        name (str): The keyword, named in backquotes.
+        value: Its value.
+        owner (str, optional): Prefix of the message (``Owner: ``).
+
+    Raises:
+        ValueError: ``value`` is not True or False.
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        prefix = f'{owner}: ' if owner else ''
+        raise ValueError(f'{prefix}`{name}` must be True or False, got '
+                         f'{value!r}')
+
+
+def check_flags(owner: str, **flags) -> None:
+    """Each keyword's value must be True or False (:func:`check_flag`),
+    in the order given.
+
+    Args:
+        owner (str): Prefix of the message, e.g. the class name.
+        **flags: ``keyword=value``.
+    """
+    for name, value in flags.items():
+        check_flag(name, value, owner=owner)
 
 
 def check_seed(name: str, value, optional: bool = True) -> None:

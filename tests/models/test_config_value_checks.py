@@ -1,14 +1,15 @@
-"""Bad config values of the registered model parts and data transforms
-are refused at build time with one ValueError naming the class and the
-keyword (``Class: `keyword` must be ...``), never a TypeError or a torch
-traceback at the first step, nor silently accepted; the tools print it as
-one ``error:`` line."""
+"""Bad config values of the registered model parts, data transforms,
+hooks, metric and dataset are refused at build time with one ValueError
+naming the class and the keyword (``Class: `keyword` must be ...``), never
+a TypeError or a torch traceback at the first step, nor silently accepted;
+the tools print it as one ``error:`` line."""
 import math
 import re
 
 import pytest
 
-from mmaction.registry import MODELS, TASK_UTILS, TRANSFORMS
+import numpy as np
+from mmaction.registry import HOOKS, METRICS, MODELS, TASK_UTILS, TRANSFORMS
 
 from backtal_mmaction import register_all_modules
 
@@ -23,6 +24,9 @@ POSITIVE = NOT_A_NUMBER + (0, -1)  # > 0
 RATIO = NOT_A_NUMBER + (0, -1, 1.5)  # in (0, 1]
 DROPOUT = NOT_A_NUMBER + (-0.1, 1)  # in [0, 1)
 FINITE = NOT_A_NUMBER + (INF, )  # any finite number (a weight, a slope)
+# a switch: ``--cfg-options KEY=no`` gives the string 'no', which Python
+# reads as true; an int or None is no switch either
+FLAG = ('no', 'false', 1, 0, None)
 
 C = dict(in_channels=4, hidden_channels=4)
 AF_HEAD = dict(in_channels=4, num_classes=3, feat_channels=4)
@@ -111,8 +115,28 @@ SPECS = [
      NOT_A_NUMBER + (-0.1, 1.5)),
     ('R', 'RandomCropSnippets', dict(num_segments=8), 'max_tries', COUNT),
     ('R', 'LoadSnippetFeature', {}, 'feat_dim', COUNT),
+    ('M', 'SnippetFeaturePreprocessor', {}, 'pad_batch', FLAG),
+    # None is MMEngine's own default there
+    ('M', 'SnippetFeaturePreprocessor', {}, 'non_blocking', ('no', 1)),
+    ('M', 'BackTALPostProcessor', {}, 'background_in_softmax', FLAG),
+    ('T', 'PointTargetAssigner', {}, 'ensure_positive', FLAG),
+    ('R', 'LoadSnippetFeature', {}, 'load_point_label', FLAG),
+    ('R', 'LoadSnippetFeature', {}, 'mmap', FLAG),
+    ('R', 'ResampleSnippets', dict(num_segments=8), 'allow_upsample', FLAG),
+    ('R', 'RandomCropSnippets', dict(num_segments=8), 'pad', FLAG),
+    ('H', 'CASVisualizationHook', {}, 'num_videos',
+     NOT_A_NUMBER + (-1, 2.5)),
+    ('H', 'CASVisualizationHook', {}, 'max_classes', COUNT),
+    ('H', 'CASVisualizationHook', {}, 'max_detections',
+     NOT_A_NUMBER + (-1, 2.5)),
+    ('H', 'CASVisualizationHook', {}, 'overwrite', FLAG),
+    ('H', 'CheckpointCompatibilityHook', {}, 'allow_missing', FLAG),
+    ('H', 'CheckpointCompatibilityHook', {}, 'allow_unexpected', FLAG),
+    ('H', 'SaveRawOutputsHook', dict(out_dir='raw'), 'overwrite', FLAG),
+    ('H', 'TestSpeedHook', {}, 'interval', NOT_A_NUMBER + (-1, 2.5)),
+    ('E', 'TALMetric', {}, 'overwrite_dump', FLAG),
 ]
-REGISTRIES = dict(M=MODELS, T=TASK_UTILS, R=TRANSFORMS)
+REGISTRIES = dict(M=MODELS, T=TASK_UTILS, R=TRANSFORMS, H=HOOKS, E=METRICS)
 
 
 def _owner(kind):
@@ -173,9 +197,54 @@ def test_valid_base_builds(reg, kind, base, key):
      dict(trunc_thresh=0, max_tries=1)),
     ('R', 'RandomCropSnippets', dict(num_segments=8), dict(trunc_thresh=1)),
     ('R', 'LoadSnippetFeature', {}, dict(feat_dim=None)),
+    # NumPy's bool is a switch too (a value read from an array or a file)
+    ('R', 'LoadSnippetFeature', {}, dict(mmap=np.True_,
+                                         load_point_label=False)),
+    ('M', 'SnippetFeaturePreprocessor', {}, dict(pad_batch=True,
+                                                 non_blocking=None)),
+    ('H', 'CASVisualizationHook', {}, dict(num_videos=0, max_classes=1,
+                                           max_detections=0)),
+    ('H', 'TestSpeedHook', {}, dict(interval=0)),
 ])
 def test_edge_values_still_build(reg, kind, base, kwargs):
     _build(reg, kind, base, **kwargs)
+
+
+@pytest.mark.parametrize('model', ['BackTAL', 'AnchorFreeTAD'])
+@pytest.mark.parametrize('bad', FLAG)
+def test_localizer_keep_raw_outputs_must_be_a_switch(model, bad):
+    from tests.helpers.models import build_anchor_free, build_backtal
+    build = dict(BackTAL=build_backtal, AnchorFreeTAD=build_anchor_free)
+    build[model](keep_raw_outputs=True)
+    shown = re.escape(repr(bad))
+    with pytest.raises(ValueError, match=rf'^{model}: `keep_raw_outputs` '
+                       rf'must be True or False, got {shown}$'):
+        build[model](keep_raw_outputs=bad)
+
+
+@pytest.mark.parametrize('key,bad,message', [
+    ('require_clicks', 'no', "`require_clicks` must be True or False, got "
+     "'no'"),
+    ('check_files', 0, '`check_files` must be True or False, got 0'),
+    ('default_fps', 'abc', "`default_fps` must be a number, got 'abc'"),
+    ('default_fps', 0, '`default_fps` must be > 0, got 0'),
+    ('default_fps', NAN, '`default_fps` must be a finite number, got nan'),
+])
+def test_dataset_settings_are_checked(tiny_synthetic, key, bad, message):
+    """Refused before the GT is read; the same dataset builds with valid
+    settings (``default_fps`` used to fail at the first video with a
+    TypeError, or give negative frame counts)."""
+    from mmaction.registry import DATASETS
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmaction')
+    cfg = dict(type='ClickTALDataset',
+               ann_file=str(tiny_synthetic / 'gt.json'), subset='val',
+               data_prefix=dict(feature=str(tiny_synthetic / 'features')),
+               pipeline=[], default_fps=30.0, require_clicks=False)
+    assert len(DATASETS.build(cfg)) == 2
+    with pytest.raises(ValueError, match=re.escape(
+            f'ClickTALDataset: {message}') + '$'):
+        DATASETS.build(dict(cfg, **{key: bad}))
 
 
 def test_kernel_size_must_be_odd():

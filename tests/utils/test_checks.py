@@ -5,7 +5,8 @@ import re
 import numpy as np
 import pytest
 
-from backtal_mmaction.utils import check_range, check_seed
+from backtal_mmaction.utils import (check_flag, check_flags, check_range,
+                                    check_seed)
 
 
 @pytest.mark.parametrize('value, kwargs', [
@@ -106,3 +107,30 @@ def test_check_counts_checks_each_keyword_in_order():
     with pytest.raises(ValueError, match=r'^Owner: `c` must be an integer, '
                        r'got True$'):
         check_counts('Owner', c=True)
+
+
+@pytest.mark.parametrize('value', [True, False, np.True_, np.False_])
+def test_check_flag_accepts_bools(value):
+    assert check_flag('x', value) is None
+
+
+@pytest.mark.parametrize('value, shown', [
+    ('no', "'no'"),  # what ``--cfg-options KEY=no`` gives: truthy
+    ('False', "'False'"),
+    ('', "''"),
+    (1, '1'),
+    (0, '0'),
+    (None, 'None'),
+    (np.int64(1), 'np.int64(1)'),
+])
+def test_check_flag_refuses_non_bools(value, shown):
+    with pytest.raises(ValueError, match=re.escape(
+            f'`x` must be True or False, got {shown}') + '$'):
+        check_flag('x', value)
+
+
+def test_check_flags_names_the_first_bad_keyword_and_owner():
+    check_flags('Hook', a=True, b=np.False_)
+    with pytest.raises(ValueError, match=re.escape(
+            "Hook: `b` must be True or False, got 'yes'") + '$'):
+        check_flags('Hook', a=False, b='yes', c='no')

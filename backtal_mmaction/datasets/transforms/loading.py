@@ -8,7 +8,7 @@ import numpy as np
 from mmaction.registry import TRANSFORMS
 from mmcv.transforms import BaseTransform
 
-from ...utils import check_range
+from ...utils import check_flags, check_range
 
 LAYOUTS = ('auto', 'official', 'array')
 AXES = ('TC', 'CT')
@@ -107,6 +107,8 @@ class LoadSnippetFeature(BaseTransform):
         if feat_dim is not None:
             check_range('feat_dim', feat_dim, 1, integer=True,
                         owner=type(self).__name__)
+        check_flags(type(self).__name__, load_point_label=load_point_label,
+                    mmap=mmap)
         self.layout = layout
         self.axis = axis
         self.feat_dim = feat_dim

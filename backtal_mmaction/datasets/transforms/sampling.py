@@ -3,7 +3,7 @@ import numpy as np
 from mmaction.registry import TRANSFORMS
 from mmcv.transforms import BaseTransform
 
-from ...utils import IGNORE_INDEX, check_range
+from ...utils import IGNORE_INDEX, check_flag, check_range
 
 RESAMPLE_MODES = ('linear', 'uniform', 'random')
 
@@ -56,6 +56,8 @@ class ResampleSnippets(BaseTransform):
                              f'{RESAMPLE_MODES}')
         check_range('num_segments', num_segments, 1, integer=True,
                     owner=type(self).__name__)
+        check_flag('allow_upsample', allow_upsample,
+                   owner=type(self).__name__)
         self.num_segments = num_segments
         self.mode = mode
         self.allow_upsample = allow_upsample
@@ -194,6 +196,7 @@ class RandomCropSnippets(BaseTransform):
                     owner=owner)
         check_range('trunc_thresh', trunc_thresh, 0, 1, owner=owner)
         check_range('max_tries', max_tries, 1, integer=True, owner=owner)
+        check_flag('pad', pad, owner=owner)
         self.num_segments = num_segments
         self.trunc_thresh = trunc_thresh
         self.max_tries = max_tries

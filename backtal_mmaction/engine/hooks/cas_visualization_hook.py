@@ -8,6 +8,7 @@ from mmaction.registry import HOOKS
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 
+from ...utils import check_flag, check_range
 from ...visualization import cas_plot_inputs, render_cas_figure, save_rgb_png
 from .raw_outputs import attach_raw_consumer, detach_raw_consumer
 
@@ -57,9 +58,12 @@ class CASVisualizationHook(Hook):
                  max_classes: int = 5,
                  max_detections: int = 30,
                  overwrite: bool = False) -> None:
-        if num_videos < 0:
-            raise ValueError(f'CASVisualizationHook: num_videos must be >= '
-                             f'0, got {num_videos}')
+        owner = type(self).__name__
+        check_range('num_videos', num_videos, 0, integer=True, owner=owner)
+        check_range('max_classes', max_classes, 1, integer=True, owner=owner)
+        check_range('max_detections', max_detections, 0, integer=True,
+                    owner=owner)
+        check_flag('overwrite', overwrite, owner=owner)
         self.num_videos = num_videos
         self.videos = set(videos) if videos else None
         self.out_dir = out_dir

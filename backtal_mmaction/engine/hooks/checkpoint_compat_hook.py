@@ -7,6 +7,7 @@ from mmaction.registry import HOOKS
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
+from ...utils import check_flags
 from .atomic_checkpoint_hook import resolve_last_checkpoint
 from ..checkpoint.loading import allow_checkpoint_globals, check_checkpoint_file
 from ..checkpoint.compat import check_checkpoint_compatible
@@ -61,6 +62,8 @@ class CheckpointCompatibilityHook(Hook):
 
     def __init__(self, allow_missing: bool = False,
                  allow_unexpected: bool = False) -> None:
+        check_flags(type(self).__name__, allow_missing=allow_missing,
+                    allow_unexpected=allow_unexpected)
         self.allow_missing = allow_missing
         self.allow_unexpected = allow_unexpected
         self._pending: Optional[str] = None

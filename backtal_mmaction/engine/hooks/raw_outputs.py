@@ -31,7 +31,7 @@ from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 
-from ...utils import atomic_write
+from ...utils import atomic_write, check_flag
 
 __all__ = [
     'SaveRawOutputsHook', 'attach_raw_consumer', 'detach_raw_consumer',
@@ -194,6 +194,7 @@ class SaveRawOutputsHook(Hook):
     priority = 'NORMAL'
 
     def __init__(self, out_dir: str, overwrite: bool = False) -> None:
+        check_flag('overwrite', overwrite, owner=type(self).__name__)
         self.out_dir = out_dir
         self.overwrite = overwrite
         self._count = 0

@@ -7,6 +7,8 @@ from mmengine.dist import all_reduce, is_distributed
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 
+from ...utils import check_range
+
 __all__ = ['TestSpeedHook']
 
 
@@ -26,6 +28,8 @@ class TestSpeedHook(Hook):
     priority = 'LOW'
 
     def __init__(self, interval: int = 0) -> None:
+        check_range('interval', interval, 0, integer=True,
+                    owner=type(self).__name__)
         self.interval = interval
         self.num_videos = 0
         self.seconds = 0.0

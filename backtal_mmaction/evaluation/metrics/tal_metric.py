@@ -9,7 +9,7 @@ from mmaction.registry import METRICS
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 
-from ...utils import to_numpy
+from ...utils import check_flag, to_numpy
 from ..functional import (DEFAULT_TIOU_THRESHOLDS, check_tiou_thresholds,
                           dump_activitynet_results, evaluate_detections,
                           format_detection_table, format_tiou,
@@ -133,6 +133,7 @@ ambiguous_prediction_mask`). Read when the metric is built.
                  overwrite_dump: bool = False,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
+        check_flag('overwrite_dump', overwrite_dump, owner='TALMetric')
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.tiou_thresholds = check_tiou_thresholds(tiou_thresholds)
         if subset is not None and ann_file is None:

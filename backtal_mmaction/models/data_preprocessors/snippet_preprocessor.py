@@ -6,7 +6,7 @@ import torch.nn.functional as F
 from mmaction.registry import MODELS
 from mmengine.model import BaseDataPreprocessor
 
-from ...utils import IGNORE_INDEX
+from ...utils import IGNORE_INDEX, check_flag
 
 # ``torch.compiler.disable`` (PyTorch >= 2.1), else the identity.
 _not_compiled = getattr(getattr(torch, 'compiler', None), 'disable',
@@ -47,6 +47,10 @@ class SnippetFeaturePreprocessor(BaseDataPreprocessor):
 
     def __init__(self, pad_batch: bool = False,
                  non_blocking: Optional[bool] = False) -> None:
+        check_flag('pad_batch', pad_batch, owner=type(self).__name__)
+        if non_blocking is not None:
+            check_flag('non_blocking', non_blocking,
+                       owner=type(self).__name__)
         super().__init__(non_blocking)
         self.pad_batch = bool(pad_batch)
 

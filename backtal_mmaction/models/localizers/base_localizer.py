@@ -8,6 +8,7 @@ from mmengine.model import BaseModel
 from mmengine.structures import InstanceData
 from torch import nn
 
+from ...utils import check_flag
 from ..losses.utils import IGNORE_INDEX
 
 ForwardResults = Union[Dict[str, torch.Tensor], List]
@@ -84,6 +85,8 @@ class BaseSnippetLocalizer(BaseModel):
         # Not an nn.Module: no parameters, nothing in the state dict.
         self.post_processor = (MODELS.build(post_processor)
                                if post_processor else None)
+        check_flag('keep_raw_outputs', keep_raw_outputs,
+                   owner=type(self).__name__)
         self.keep_raw_outputs = bool(keep_raw_outputs)
 
     def forward_features(self, x: torch.Tensor) -> Dict[str, torch.Tensor]:

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from mmaction.registry import MODELS
 
-from backtal_mmaction.utils import check_range, to_numpy
+from backtal_mmaction.utils import check_flag, check_range, to_numpy
 from .base import BasePostProcessor
 from .nms import NMS_MODES, soft_nms, temporal_nms
 from .proposals import (Proposals, concat_proposals, empty_proposals,
@@ -123,6 +123,8 @@ class BackTALPostProcessor(BasePostProcessor):
                  max_detections: Optional[int] = None,
                  background_in_softmax: bool = True,
                  cas_mode: str = 'logits') -> None:
+        check_flag('background_in_softmax', background_in_softmax,
+                   owner='BackTALPostProcessor')
         self.background_in_softmax = bool(background_in_softmax)
         if cas_mode not in CAS_MODES:
             raise ValueError(f'BackTALPostProcessor: unknown cas_mode '

@@ -4,7 +4,7 @@ from typing import Optional, Sequence, Tuple
 import torch
 from mmaction.registry import TASK_UTILS
 
-from backtal_mmaction.utils import check_range
+from backtal_mmaction.utils import check_flag, check_range
 
 # Max distance to a boundary (snippets) that each level regresses: stride 1
 # takes actions up to ~8 snippets long, stride 32 the longest ones.
@@ -81,6 +81,7 @@ class PointTargetAssigner:
         check_range('center_radius', center_radius, 0, low_open=True,
                     owner=owner)
         self.center_radius = float(center_radius)
+        check_flag('ensure_positive', ensure_positive, owner=owner)
         self.ensure_positive = bool(ensure_positive)
 
     def __call__(self, points: torch.Tensor, segments: torch.Tensor,
