@@ -16,7 +16,8 @@ the Python traceback instead.
 - :func:`parse_cfg_options` turns the ``--cfg-options KEY=VALUE`` strings a
   parser stored into MMEngine's ``DictAction`` values, with an argparse
   error (exit status 2, usage) for an item without ``=`` instead of "not
-  enough values to unpack".
+  enough values to unpack"; :func:`parse_grid_options` does the same for
+  ``--grid KEY=V1,V2`` and refuses what reads two ways.
 
 Importing this module imports neither torch nor MMEngine, so a tool can
 import it at the top and still answer ``--help`` at once.
@@ -31,6 +32,7 @@ from typing import Callable, Dict, Optional, Sequence, Tuple, Type
 
 __all__ = [
     'error_message', 'flag_message', 'input_errors', 'parse_cfg_options',
+    'parse_grid_options',
     'run_cli'
 ]
 
@@ -150,9 +152,13 @@ def parse_cfg_options(parser: argparse.ArgumentParser,
                       option_string: str = '--cfg-options'):
     """``KEY=VALUE`` strings -> MMEngine's ``DictAction`` value.
 
+    ``DictAction`` asserts its brackets are balanced and recurses without
+    end on ``KEY=[0,1],[2,3]`` (it strips the outer pair); both become the
+    usage error below, naming the item, instead of a traceback.
+
     Args:
         parser (argparse.ArgumentParser): For the usage error (exit 2) on
-            an item without ``=``.
+            an item without ``=`` or whose value cannot be parsed.
         values: The strings argparse stored (``None``: option not given).
 
     Returns:
@@ -167,7 +173,60 @@ def parse_cfg_options(parser: argparse.ArgumentParser,
                          'model.post_processor.nms_thr=0.6)')
     # after parsing: --help and usage errors need no MMEngine
     from mmengine.config import DictAction
+    action = DictAction([option_string], 'cfg_options')
     namespace = argparse.Namespace()
-    DictAction([option_string], 'cfg_options')(parser, namespace,
-                                               list(values), option_string)
+    for kv in values:
+        try:
+            action(parser, namespace, [kv], option_string)
+        except (AssertionError, RecursionError):
+            parser.error(
+                f'{option_string}: cannot read the value of {kv!r}: '
+                'brackets must balance, and a list of lists needs its own '
+                'outer brackets (KEY=[[0,1],[2,3]], not KEY=[0,1],[2,3])')
     return namespace.cfg_options
+
+
+def _is_sequence(value) -> bool:
+    return isinstance(value, (list, tuple))
+
+
+def parse_grid_options(parser: argparse.ArgumentParser,
+                       values: Optional[Sequence[str]]):
+    """``--grid KEY=V1,V2 ...`` strings -> ``{key: alternatives}``, parsed
+    as :func:`parse_cfg_options` parses ``--cfg-options``.
+
+    MMEngine reads ``KEY=[0,0.1]`` exactly as ``KEY=0,0.1``: the list
+    ``[0, 0.1]``, which a grid takes as two alternatives. A bracketed flat
+    list could as well mean one list-valued setting, so it is refused with
+    both spellings (``KEY=0,0.1`` for the alternatives, ``KEY=[[0,0.1]]``
+    for the one list). A key given twice is refused too: MMEngine would
+    keep only its last alternatives.
+
+    Args:
+        parser (argparse.ArgumentParser): For the usage error (exit 2).
+        values: The strings argparse stored (``None``: option not given).
+
+    Returns:
+        dict | None: ``{key: value}`` as ``DictAction`` parses it, or None.
+    """
+    grid = parse_cfg_options(parser, values, '--grid')
+    if grid is None:
+        return None
+    keys = [kv.split('=', 1)[0] for kv in values]
+    twice = sorted({k for k in keys if keys.count(k) > 1})
+    if twice:
+        parser.error(f'--grid: {", ".join(twice)} given more than once; '
+                     'list all its values in one KEY=V1,V2,...')
+    for kv in values:
+        key, text = kv.split('=', 1)
+        value = grid[key]
+        if (text.strip()[:1] in '[(' and _is_sequence(value)
+                and not any(_is_sequence(v) for v in value)):
+            items = ','.join(str(v) for v in value)
+            what = ('alternatives ' + ', '.join(str(v) for v in value)
+                    if len(value) > 1 else f'one value {value[0]}')
+            parser.error(
+                f'--grid: {kv} reads two ways: write {key}={items} for the '
+                f'{what}, or {key}=[[{items}]] for the one list value '
+                f'{list(value)}')
+    return grid

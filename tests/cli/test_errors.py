@@ -96,3 +96,79 @@ def test_run_cli_loads_no_torch_for_a_light_tool():
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split('\n')[:2] == ['error: x.json not found', 'False']
+
+
+def _usage_error(parse, capsys):
+    """The argparse usage error ``parse()`` ends with: exit 2 and the
+    ``error:`` line, never a traceback."""
+    with pytest.raises(SystemExit) as e:
+        parse()
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert 'Traceback' not in err
+    return err.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize('item', [
+    'model.a=[0,1],[2,3]',  # MMEngine recursed without end on this
+    'model.a=[0,1',  # and asserted on these
+    'model.a=0,1]',
+    'model.a=[0,1)',
+])
+def test_cfg_options_unreadable_value_is_a_usage_error(item, capsys):
+    from backtal_mmaction.cli.errors import parse_cfg_options
+    parser = argparse.ArgumentParser(prog='tool')
+    line = _usage_error(lambda: parse_cfg_options(parser, ['x=1', item]),
+                        capsys)
+    assert line == (
+        f"tool: error: --cfg-options: cannot read the value of {item!r}: "
+        'brackets must balance, and a list of lists needs its own outer '
+        'brackets (KEY=[[0,1],[2,3]], not KEY=[0,1],[2,3])')
+
+
+def test_cfg_options_items_merge_as_mmengine_parses_them():
+    """Parsed one item at a time, the result is MMEngine's for the whole
+    list: types, lists, tuples, and the last of a repeated key."""
+    from mmengine.config import DictAction
+
+    from backtal_mmaction.cli.errors import parse_cfg_options
+    items = ['a=1', 'b=0.5,x', 'c=[[0,1],[2,3]]', 'd=(1,2)', 'e=False',
+             'a=2', 'f=None']
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--o', nargs='+', action=DictAction)
+    assert parse_cfg_options(argparse.ArgumentParser(), items) == \
+        parser.parse_args(['--o', *items]).o == dict(
+            a=2, b=[0.5, 'x'], c=[[0, 1], [2, 3]], d=(1, 2), e=False,
+            f=None)
+
+
+@pytest.mark.parametrize('items,grid', [
+    (['k=0.3,0.5'], {'k': [0.3, 0.5]}),
+    (['k=0.3'], {'k': 0.3}),
+    (['k=[[0,0.1]]'], {'k': [[0, 0.1]]}),
+    (['k=[[0,0.1],[0,0.2]]', 'm=a,b'], {'k': [[0, 0.1], [0, 0.2]],
+                                        'm': ['a', 'b']}),
+])
+def test_grid_options_parse(items, grid):
+    from backtal_mmaction.cli.errors import parse_grid_options
+    assert parse_grid_options(argparse.ArgumentParser(), items) == grid
+
+
+@pytest.mark.parametrize('items,message', [
+    # a bracketed flat list: two alternatives, or one list-valued setting?
+    (['k=[0,0.1]'], '--grid: k=[0,0.1] reads two ways: write k=0,0.1 for '
+     'the alternatives 0, 0.1, or k=[[0,0.1]] for the one list value '
+     '[0, 0.1]'),
+    (['k=(0.5)'], '--grid: k=(0.5) reads two ways: write k=0.5 for the one '
+     'value 0.5, or k=[[0.5]] for the one list value [0.5]'),
+    # MMEngine keeps the last: the first alternatives would be dropped
+    (['k=1,2', 'm=3', 'k=4'], '--grid: k given more than once; list all '
+     'its values in one KEY=V1,V2,...'),
+    (['k'], "--grid: 'k' is not KEY=VALUE (e.g. "
+     'model.post_processor.nms_thr=0.6)'),
+])
+def test_grid_options_refused(items, message, capsys):
+    from backtal_mmaction.cli.errors import parse_grid_options
+    parser = argparse.ArgumentParser(prog='tool')
+    assert _usage_error(lambda: parse_grid_options(parser, items),
+                        capsys) == f'tool: error: {message}'

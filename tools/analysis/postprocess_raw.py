@@ -37,7 +37,7 @@ import argparse
 from typing import Optional, Sequence
 
 from backtal_mmaction.cli.errors import (flag_message, parse_cfg_options,
-                                         run_cli)
+                                         parse_grid_options, run_cli)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -84,7 +84,7 @@ def parse_args(argv: Optional[Sequence[str]] = None,
     parser = parser or build_parser()
     args = parser.parse_args(argv)
     args.cfg_options = parse_cfg_options(parser, args.cfg_options)
-    args.grid = parse_cfg_options(parser, args.grid, '--grid')
+    args.grid = parse_grid_options(parser, args.grid)
     return args
 
 
