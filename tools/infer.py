@@ -23,7 +23,8 @@ config's test dataset (``classes`` or its GT file's class list).
 import argparse
 from typing import Optional, Sequence
 
-from backtal_mmaction.cli.errors import parse_cfg_options, run_cli
+from backtal_mmaction.cli.errors import (add_cfg_options_arguments,
+                                         parse_cfg_options, run_cli)
 from backtal_mmaction.utils.setup_env import enable_cpu_huge_pages
 
 # huge pages for large CPU tensors: set before anything imports torch
@@ -62,9 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--classes', help='text file, one class name per line')
     parser.add_argument('--device', default='cpu',
                         help='cpu, cuda, cuda:1, ...')
-    parser.add_argument('--cfg-options', nargs='+', metavar='KEY=VALUE',
-                        help='override config settings (existing keys)')
-    parser.add_argument('--cfg-options-allow-new', action='store_true')
+    add_cfg_options_arguments(parser,
+                              'model.post_processor.class_threshold=0.2')
     return parser
 
 

@@ -24,7 +24,8 @@ A thin command line over :func:`backtal_mmaction.workflows.write_pseudo_gt`
 """
 import argparse
 
-from backtal_mmaction.cli.errors import parse_cfg_options, run_cli
+from backtal_mmaction.cli.errors import (add_cfg_options_arguments,
+                                         parse_cfg_options, run_cli)
 
 # the flags that set PseudoLabelRules fields (same names)
 RULE_FLAGS = ('rel_score_thr', 'topk', 'nms_thr', 'min_length',
@@ -67,8 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help='click kinds the labelling reads (default: those '
                    'of the training dataset)')
     p.add_argument('--device', default='cpu')
-    p.add_argument('--cfg-options', nargs='+', default=None,
-                   metavar='KEY=VALUE')
+    add_cfg_options_arguments(p, 'model.post_processor.nms_thr=0.6')
     p.add_argument('--overwrite', action='store_true')
     return p
 
@@ -96,7 +96,8 @@ def main(argv=None) -> dict:
         args.config, args.checkpoint, args.out,
         rules=PseudoLabelRules(**rules),
         label_click_types=args.label_click_types, device=args.device,
-        cfg_options=args.cfg_options, overwrite=args.overwrite),
+        cfg_options=args.cfg_options, overwrite=args.overwrite,
+        cfg_options_allow_new=args.cfg_options_allow_new),
         parser=parser)
 
 

@@ -27,7 +27,8 @@ A thin command line over :func:`backtal_mmaction.apis.test_localizer`
 import argparse
 import os
 
-from backtal_mmaction.cli.errors import parse_cfg_options, run_cli
+from backtal_mmaction.cli.errors import (add_cfg_options_arguments,
+                                         parse_cfg_options, run_cli)
 from backtal_mmaction.utils.setup_env import enable_cpu_huge_pages
 
 # huge pages for large CPU tensors: set before anything imports torch
@@ -62,14 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
         help='allow replacing an existing --out-json / --dump file and '
         'writing into a --save-raw / --vis-dir directory that holds raw '
         'outputs / figures')
-    parser.add_argument(
-        '--cfg-options', nargs='+', metavar='KEY=VALUE',
-        help='override config settings, e.g. '
-        'model.post_processor.nms_mode=official; every key must already '
-        'exist in the config')
-    parser.add_argument(
-        '--cfg-options-allow-new', action='store_true',
-        help='accept --cfg-options keys that do not exist in the config')
+    add_cfg_options_arguments(parser, 'model.post_processor.nms_mode=official')
     parser.add_argument('--launcher',
                         choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')

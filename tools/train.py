@@ -49,7 +49,8 @@ import argparse
 import os
 
 from backtal_mmaction.cli.argv import parse_with_bare_flags
-from backtal_mmaction.cli.errors import parse_cfg_options, run_cli
+from backtal_mmaction.cli.errors import (add_cfg_options_arguments,
+                                         parse_cfg_options, run_cli)
 from backtal_mmaction.utils.setup_env import enable_cpu_huge_pages
 
 # huge pages for large CPU tensors: set before anything imports torch
@@ -107,14 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--seed', type=int, default=None, help='random seed')
     parser.add_argument('--deterministic', action='store_true',
                         help='deterministic CUDNN / algorithms')
-    parser.add_argument(
-        '--cfg-options', nargs='+', metavar='KEY=VALUE',
-        help='override config settings, e.g. model.backbone.affinity=official'
-        '; every key must already exist in the config')
-    parser.add_argument(
-        '--cfg-options-allow-new', action='store_true',
-        help='accept --cfg-options keys that do not exist in the config '
-        '(adding new settings on purpose)')
+    add_cfg_options_arguments(parser, 'model.backbone.affinity=official')
     parser.add_argument('--launcher',
                         choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')

@@ -18,7 +18,8 @@ A thin command line over :func:`backtal_mmaction.workflows.run_two_stage_config`
 """
 import argparse
 
-from backtal_mmaction.cli.errors import parse_cfg_options, run_cli
+from backtal_mmaction.cli.errors import (add_cfg_options_arguments,
+                                         parse_cfg_options, run_cli)
 from backtal_mmaction.utils.setup_env import enable_cpu_huge_pages
 
 # huge pages for large CPU tensors: set before anything imports torch
@@ -35,14 +36,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help='self-training rounds, >= 0 (default: the '
                    'config\'s)')
     p.add_argument('--no-test', action='store_true')
-    p.add_argument(
-        '--cfg-options', nargs='+', metavar='KEY=VALUE',
-        help='override settings of the pipeline config (stage 2 and '
-        'two_stage), e.g. train_cfg.max_epochs=2; every key must exist')
-    p.add_argument(
-        '--stage1-cfg-options', nargs='+', metavar='KEY=VALUE',
-        help='override settings of the stage-1 config, e.g. '
-        'train_cfg.max_epochs=2; every key must exist')
+    add_cfg_options_arguments(
+        p, 'train_cfg.max_epochs=2',
+        what='the pipeline config (stage 2 and two_stage)', allow_new=False)
+    add_cfg_options_arguments(
+        p, 'train_cfg.max_epochs=2', what='the stage-1 config',
+        flag='--stage1-cfg-options', allow_new=False)
     return p
 
 

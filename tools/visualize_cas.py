@@ -23,7 +23,8 @@ arguments = the flags).
 import argparse
 from typing import List, Optional, Sequence
 
-from backtal_mmaction.cli.errors import parse_cfg_options, run_cli
+from backtal_mmaction.cli.errors import (add_cfg_options_arguments,
+                                         parse_cfg_options, run_cli)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,8 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--overwrite', action='store_true',
                         help='replace existing PNGs in --out-dir')
-    parser.add_argument('--cfg-options', nargs='+', metavar='KEY=VALUE')
-    parser.add_argument('--cfg-options-allow-new', action='store_true')
+    add_cfg_options_arguments(parser,
+                              'model.post_processor.class_threshold=0.2')
     return parser
 
 

@@ -31,8 +31,8 @@ import warnings
 from typing import Callable, Dict, Optional, Sequence, Tuple, Type
 
 __all__ = [
-    'error_message', 'flag_message', 'input_errors', 'parse_cfg_options',
-    'parse_grid_options',
+    'add_cfg_options_arguments', 'error_message', 'flag_message',
+    'input_errors', 'parse_cfg_options', 'parse_grid_options',
     'run_cli'
 ]
 
@@ -145,6 +145,35 @@ def run_cli(main: Callable, argv: Optional[Sequence[str]] = None,
         message = flag_message(error_message(err), parser)
     sys.stdout.flush()
     raise SystemExit(f'error: {message}')
+
+
+def add_cfg_options_arguments(parser: argparse.ArgumentParser,
+                              example: str,
+                              what: str = 'the config',
+                              flag: str = '--cfg-options',
+                              allow_new: bool = True) -> None:
+    """Add ``--cfg-options KEY=VALUE ...`` (and, with ``allow_new``,
+    ``--cfg-options-allow-new``) with the same help in every tool; the
+    values are parsed by :func:`parse_cfg_options`.
+
+    Args:
+        parser (argparse.ArgumentParser): The tool's parser.
+        example (str): A ``KEY=VALUE`` the tool's users would write.
+        what (str): Whose settings the option overrides.
+        flag (str): The option's name (``--stage1-cfg-options``).
+        allow_new (bool): Also add ``--cfg-options-allow-new``.
+    """
+    parser.add_argument(
+        flag, nargs='+', metavar='KEY=VALUE',
+        help=f'override settings of {what}, e.g. {example}; every key must '
+        'already exist in it' + (f' (unless {flag}-allow-new)'
+                                 if allow_new else '') +
+        '; KEY._delete_=True replaces a dict whole')
+    if allow_new:
+        parser.add_argument(
+            f'{flag}-allow-new', action='store_true',
+            help=f'accept {flag} keys that do not exist in the config '
+            '(adding new settings on purpose)')
 
 
 def parse_cfg_options(parser: argparse.ArgumentParser,

@@ -15,6 +15,7 @@ from mmengine.config import Config
 
 from ..apis.inference import (build_dataset, init_localizer, predict_dataset,
                               training_videos_dataset_cfg)
+from ..cli.config import load_config
 from ..datasets.config_utils import config_input_files
 from ..datasets.gt_io import load_gt
 from ..evaluation.functional.pseudo_label_quality import (
@@ -173,7 +174,8 @@ def write_pseudo_gt(config: str,
                     device: str = 'cpu',
                     cfg_options: Optional[dict] = None,
                     overwrite: bool = False,
-                    log: Callable[[str], None] = print) -> dict:
+                    log: Callable[[str], None] = print,
+                    cfg_options_allow_new: bool = False) -> dict:
     """Run a trained model on its own training videos and write its
     click-checked detections as an ActivityNet-style GT JSON:
     ``tools/pseudo_labels.py``.
@@ -189,12 +191,13 @@ def write_pseudo_gt(config: str,
             labelling reads (all annotators merged); default: those of the
             config's training dataset.
         device (str): cpu, cuda, cuda:1, ...
-        cfg_options (dict, optional): Config overrides, merged into
-            the config as given (no key check: a pseudo-labelling run may
-            add settings).
+        cfg_options (dict, optional): ``--cfg-options``: every key must
+            exist in the config (a mistyped key would be silently ignored),
+            unless ``cfg_options_allow_new``.
         overwrite (bool): Replace ``out`` if it exists.
         log (callable): receives the summary line and, where the training
             GT has segments, the pseudo-label quality (default: ``print``).
+        cfg_options_allow_new (bool): ``--cfg-options-allow-new``.
 
     Returns:
         dict: the pseudo-GT written (``database``, ``classes``,
@@ -215,9 +218,7 @@ def write_pseudo_gt(config: str,
     for what, path in (('config', config), ('checkpoint', checkpoint)):
         if not osp.isfile(path):
             raise FileNotFoundError(f'{what} not found: {path}')
-    cfg = Config.fromfile(config)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
+    cfg = load_config(config, cfg_options, cfg_options_allow_new)
     # and every GT / click file the config reads (`out` = the training GT
     # would replace the annotations with the model's guesses)
     check_output_path(out, '`out`', overwrite,

@@ -134,14 +134,15 @@ CALLS = {
          '--topk', '7', '--nms-thr', '0.5', '--min-length', '1.5',
          '--click-segment-length', '3.0', '--click-weight', '0.5',
          '--instance-seeds', '--label-click-types', 'background', 'action',
-         '--device', 'cuda', '--cfg-options', 'a.b=1', '--overwrite'],
+         '--device', 'cuda', '--cfg-options', 'a.b=1', '--overwrite',
+         '--cfg-options-allow-new'],
         dict(config='c.py', checkpoint='k.pth', out='g.json',
              rules=PseudoLabelRules(
                  rel_score_thr=0.4, topk=7, nms_thr=0.5, min_length=1.5,
                  click_segment_length=3.0, click_weight=0.5,
                  instance_seeds=True),
              label_click_types=['background', 'action'], device='cuda',
-             cfg_options=OPTS, overwrite=True)),
+             cfg_options=OPTS, overwrite=True, cfg_options_allow_new=True)),
     'visualize_cas.py': (
         ['c.py', 'k.pth', '--out-dir', 'd', '--videos', 'v1', 'v2', '--num',
          '3', '--split', 'val', '--max-classes', '2', '--max-detections',

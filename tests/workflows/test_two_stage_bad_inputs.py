@@ -123,6 +123,28 @@ def test_model_without_detections_is_an_error(trained, tmp_path):
     assert not out.exists()
 
 
+def test_mistyped_cfg_options_key_is_refused(trained, tmp_path):
+    """pseudo_labels.py checks --cfg-options keys as every other tool does:
+    a mistyped key was merged as a new setting and silently ignored (the
+    labelling ran with the config's nms_thr)."""
+    out = tmp_path / 'pl.json'
+    run = run_tool('pseudo_labels.py', [
+        trained['cfg_file'], trained['ckpt'], '--out', out, '--cfg-options',
+        'model.post_processor.nms_thres=0.9'])
+    assert run.exit_code == 1 and run.exception is None, run.stderr[-2000:]
+    assert "'model.post_processor.nms_thres': model.post_processor " \
+        "(type='BackTALPostProcessor') has no key 'nms_thres'; did you " \
+        "mean 'model.post_processor.nms_thr'" in run.stderr
+    assert '--cfg-options-allow-new' in run.stderr
+    assert not out.exists()
+    # adding a setting on purpose
+    run = run_tool('pseudo_labels.py', [
+        trained['cfg_file'], trained['ckpt'], '--out', out, '--cfg-options',
+        'custom_note=1', '--cfg-options-allow-new'])
+    assert run.exit_code == 0, run.stderr[-2000:]
+    assert out.is_file()
+
+
 def test_records_without_pseudo_segments_name_the_model(tiny_synthetic):
     from backtal_mmaction.pseudo_labels import PseudoLabelRules
     from backtal_mmaction.workflows.pseudo_gt import (

@@ -36,7 +36,8 @@ A thin command line over
 import argparse
 from typing import Optional, Sequence
 
-from backtal_mmaction.cli.errors import (flag_message, parse_cfg_options,
+from backtal_mmaction.cli.errors import (add_cfg_options_arguments,
+                                         flag_message, parse_cfg_options,
                                          parse_grid_options, run_cli)
 
 
@@ -46,11 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
         'outputs')
     parser.add_argument('config', help='config (its model.post_processor)')
     parser.add_argument('raw_dir', help='directory written by --save-raw')
-    parser.add_argument(
-        '--cfg-options', nargs='+', metavar='KEY=VALUE',
-        help='override settings, e.g. model.post_processor.nms_thr=0.6')
-    parser.add_argument('--cfg-options-allow-new', action='store_true',
-                        help='accept --cfg-options keys not in the config')
+    add_cfg_options_arguments(parser, 'model.post_processor.nms_thr=0.6')
     parser.add_argument(
         '--grid', nargs='+', metavar='KEY=V1,V2,...',
         help='score every combination of these values (each as if added '
