@@ -437,6 +437,9 @@ def _load_gt_for_raw(raw_dir: str, records: Sequence[dict], meta: dict,
             f'{len(missing)} GT video(s) have no raw outputs in '
             f'{raw_dir} (e.g. {missing[:5]}); they would count as '
             'missed. Pass `allow_missing` to evaluate anyway.')
+    if missing:
+        log(f'{len(missing)} GT video(s) have no raw outputs in {raw_dir} '
+            f'(e.g. {missing[:5]}): their GT instances count as missed')
     # The test run's video list: with the GT saved beside the outputs, a
     # deleted .npz would otherwise drop its video from the mAP silently.
     unsaved = [v for v in meta.get('video_order') or [] if v not in saved]
@@ -447,6 +450,13 @@ def _load_gt_for_raw(raw_dir: str, records: Sequence[dict], meta: dict,
             f'file in {raw_dir}: {unsaved[:5]}'
             f'{" ..." if len(unsaved) > 5 else ""}. Pass `allow_missing` '
             'to evaluate the others.')
+    if unsaved and not (gt or evaluator.get('ann_file')):
+        # their GT was saved in the missing files: not missed, unknown
+        log(f'{len(unsaved)} of the {len(meta["video_order"])} videos listed '
+            f'in {osp.join(raw_dir, RAW_META_FILE)} have no raw-output file '
+            f'(e.g. {unsaved[:5]}): their GT was saved in those files, so '
+            'they are left out of the mAP, not counted as missed (pass `gt` '
+            'to count them as missed)')
     return gt_videos, class_names
 
 
@@ -530,8 +540,11 @@ def postprocess_raw_outputs(config: Union[str, Config],
         subset (str, optional): ``--subset``, with ``gt`` only.
         tiou (sequence of float, optional): ``--tiou`` thresholds (default:
             the test evaluator's, else the standard 0.1:0.7).
-        allow_missing (bool): ``--allow-missing``: evaluate even if GT
-            videos have no raw outputs (they count as missed).
+        allow_missing (bool): ``--allow-missing``: evaluate even if
+            videos have no raw outputs. With ``gt`` or the evaluator's
+            ``ann_file`` their GT instances count as missed; with the GT
+            saved beside the raw outputs their GT is unknown and they are
+            left out (the report says which).
         out_json (str, optional): ``--out-json``: also write the detections
             (ActivityNet JSON).
         overwrite (bool): ``--overwrite``: allow replacing ``out_json``.

@@ -23,6 +23,7 @@ Importing this module imports neither torch nor MMEngine, so a tool can
 import it at the top and still answer ``--help`` at once.
 """
 import argparse
+import ast
 import contextlib
 import os
 import re
@@ -31,7 +32,8 @@ import warnings
 from typing import Callable, Dict, Optional, Sequence, Tuple, Type
 
 __all__ = [
-    'add_cfg_options_arguments', 'error_message', 'flag_message',
+    'add_cfg_options_arguments', 'custom_imports_message', 'error_message',
+    'flag_message',
     'input_errors', 'parse_cfg_options', 'parse_grid_options',
     'run_cli'
 ]
@@ -42,6 +44,9 @@ _KEYWORD = re.compile(r'`([A-Za-z_][A-Za-z0-9_]*)`')
 _BASE_ERRORS = (ValueError, FileNotFoundError, FileExistsError,
                 IsADirectoryError, NotADirectoryError, PermissionError)
 _CHECKPOINT_ERRORS = 'backtal_mmaction.engine.checkpoint'
+# How MMEngine's ``Config.fromfile`` starts the ImportError of a config's
+# ``custom_imports`` (its message then lists every sys.path entry)
+_CUSTOM_IMPORTS_FAILED = 'Failed to import custom modules from '
 
 
 def input_errors() -> Tuple[Type[BaseException], ...]:
@@ -78,6 +83,38 @@ def error_message(err: BaseException) -> str:
         text = rest if sep and head.replace('.', '').isidentifier() else last
     text = ' '.join(text.split('\n')) if '\n' in text.strip() else text
     return text.strip() or type(err).__name__
+
+
+def custom_imports_message(err: ImportError) -> Optional[str]:
+    """The one-line message of MMEngine's ImportError for a config whose
+    ``custom_imports`` cannot be imported (None for any other ImportError,
+    which stays a traceback: a bug, not bad input).
+
+    MMEngine's own message is the whole ``sys.path``, one entry a line; this
+    one names the modules, the cause and the usual fix.
+    """
+    text = str(err)
+    if not text.startswith(_CUSTOM_IMPORTS_FAILED):
+        return None
+    found = re.match(re.escape(_CUSTOM_IMPORTS_FAILED) + r"(.*?), the "
+                     r'current sys\.path', text, re.S)
+    what = found.group(1) if found else '?'
+    try:  # MMEngine writes the config's dict: name only its modules
+        what = str(ast.literal_eval(what)['imports'])
+    except (ValueError, SyntaxError, TypeError, KeyError):
+        pass
+    # the errors behind it: "Failed to import my_tal.losses" (MMEngine),
+    # raised while handling "No module named 'my_tal'"
+    chain, cause = [], err.__cause__ or err.__context__
+    while cause is not None and len(chain) < 5:
+        chain.append(str(cause))
+        cause = cause.__cause__ or cause.__context__
+    why = ': '.join(chain)
+    return (f"the config's custom_imports {what} could not be imported"
+            + (f' ({why})' if why else '') + '; '
+            'Python imports them from sys.path: add the folder '
+            'that holds the module to PYTHONPATH (e.g. PYTHONPATH=$PWD when '
+            'it is in the current folder) or pip install it')
 
 
 def _flags(parser: argparse.ArgumentParser) -> Dict[str, str]:
@@ -143,6 +180,11 @@ def run_cli(main: Callable, argv: Optional[Sequence[str]] = None,
         if os.environ.get('BACKTAL_DEBUG', '') not in ('', '0'):
             raise
         message = flag_message(error_message(err), parser)
+    except ImportError as err:
+        message = custom_imports_message(err)
+        if message is None or os.environ.get('BACKTAL_DEBUG', '') not in (
+                '', '0'):
+            raise
     sys.stdout.flush()
     raise SystemExit(f'error: {message}')
 

@@ -516,7 +516,9 @@ def convert_point_label_files(fmt: str, paths: Sequence, gt_file, out_file,
     stats = click_statistics(clicks, database)
     who = Counter(c['annotator'] for v in clicks.values() for c in v)
     inside = stats['action_inside_fraction']
-    inside = 'n/a' if inside != inside else f'{100 * inside:.1f}%'
+    # rounded down: 3002 of 3003 is 99.9 %, never "100.0%"
+    inside = ('n/a' if inside != inside else
+              f'{math.floor(1000 * inside + 1e-9) / 10:.1f}%')
     summary = (f"wrote {out_file}: {stats['num_clicks']} clicks "
                f"({stats['num_action']} action, {stats['num_background']} "
                f"background) on {stats['num_videos']} videos; per annotator "

@@ -172,3 +172,47 @@ def test_grid_options_refused(items, message, capsys):
     parser = argparse.ArgumentParser(prog='tool')
     assert _usage_error(lambda: parse_grid_options(parser, items),
                         capsys) == f'tool: error: {message}'
+
+
+@pytest.mark.parametrize('tool', ['train.py', 'test.py'])
+def test_config_whose_custom_imports_fail_is_one_error_line(tool, tmp_path):
+    """A config naming a module Python cannot find (customize.md's
+    ``my_tal`` without PYTHONPATH) ends with one ``error:`` line naming
+    the modules, the cause and the fix; MMEngine's own message was a
+    traceback listing every sys.path entry."""
+    from tests.helpers.paths import REPO
+    from tests.helpers.tool_runner import run_tool
+    cfg = tmp_path / 'cfg.py'
+    cfg.write_text(
+        f"_base_ = {str(REPO / 'configs/backtal/backtal_synthetic.py')!r}\n"
+        "custom_imports = dict(imports=['backtal_mmaction.registration', "
+        "'my_tal_nowhere.losses'], allow_failed_imports=False)\n")
+    argv = [cfg, '--work-dir', tmp_path / 'wd']
+    if tool == 'test.py':
+        ckpt = tmp_path / 'model.pth'
+        ckpt.write_bytes(b'')  # the config is read before the checkpoint
+        argv = [cfg, ckpt]
+    run = run_tool(tool, argv)
+    assert run.exit_code == 1 and run.exception is None, run.stderr
+    assert 'Traceback' not in run.stderr
+    assert run.stderr.strip().splitlines()[-1] == (
+        "error: the config's custom_imports ['backtal_mmaction.registration'"
+        ", 'my_tal_nowhere.losses'] could not be imported (Failed to import "
+        "my_tal_nowhere.losses: No module named 'my_tal_nowhere'); Python "
+        'imports them from sys.path: add the folder that holds the module '
+        'to PYTHONPATH (e.g. PYTHONPATH=$PWD when it is in the current '
+        'folder) or pip install it')
+    assert not (tmp_path / 'wd').exists()
+
+
+def test_other_import_errors_stay_tracebacks():
+    """Only MMEngine's custom_imports failure is bad input: any other
+    ImportError is a bug and keeps its traceback."""
+    from backtal_mmaction.cli.errors import custom_imports_message
+
+    def broken(_):
+        raise ImportError('cannot import name x from y')
+
+    assert custom_imports_message(ImportError('cannot import name x')) is None
+    with pytest.raises(ImportError, match='cannot import name x from y'):
+        run_cli(broken, [])

@@ -13,8 +13,9 @@ outputs before and after; new files only where a successful run writes).
 |---|---|---|---|
 | pp_ok | - | postprocess_raw on the test run's raw outputs | 0, mAP table |
 | pp_missing_npz | 1 | one `<video>.npz` deleted, GT saved beside | 1, names the video |
-| pp_missing_npz_allow | 1 | same + `--allow-missing` | 0, 3 videos |
+| pp_missing_npz_allow | 1 | same + `--allow-missing` | 0, 3 videos; says the video is left out |
 | pp_missing_npz_gt | - | same with `--gt --subset test` | 1, names the video |
+| pp_missing_npz_gt_allow | - | same + `--allow-missing` | 0, 3 videos; says its GT counts as missed |
 | pp_subset_without_gt | 9 | `--subset test` without `--gt` | 1, names --subset |
 | pp_other_subset | 12 | `--gt gt.json --subset val` (raw: test videos) | 1, names subset 'test' |
 | pp_garbage_npz | - | a `.npz` with garbage bytes | 1, names the file |
@@ -244,9 +245,19 @@ def _(e):
 
 
 @case('pp_missing_npz_allow', 0, defect='1',
-      expect=['3 videos post-processed'])
+      expect=['3 videos post-processed', "(e.g. ['video_test_0000001']): "
+              'their GT was saved in those files, so they are left out of '
+              'the mAP, not counted as missed'])
 def _(e):
     return _pp_deleted(e, '--allow-missing')
+
+
+@case('pp_missing_npz_gt_allow', 0,
+      expect=['3 videos post-processed', "(e.g. ['video_test_0000001']): "
+              'their GT instances count as missed'],
+      absent=['left out of the mAP'])
+def _(e):
+    return _pp_deleted(e, '--gt', e.gt, '--subset', 'test', '--allow-missing')
 
 
 @case('pp_missing_npz_gt', 1, expect=['video_test_0000001'])

@@ -65,7 +65,7 @@ SHARED_DATA = osp.join(osp.dirname(REPO), 'shared', 'data')
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--sizes', nargs='+', default=['official'],
                         choices=sorted(SIZES))
     parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])

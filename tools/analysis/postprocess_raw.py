@@ -63,8 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="tIoU thresholds (default: the test evaluator's)")
     parser.add_argument(
         '--allow-missing', action='store_true',
-        help='evaluate even if GT videos have no raw outputs (they count as '
-        'missed)')
+        help='evaluate even if videos have no raw outputs: with --gt or the '
+        "evaluator's ann_file they count as missed; with the GT saved "
+        'beside the raw outputs their GT is unknown and they are left out')
     parser.add_argument('--out-json',
                         help='also write the detections (ActivityNet JSON)')
     parser.add_argument('--overwrite', action='store_true',

@@ -188,9 +188,13 @@ class SyntheticBenchmarkConfig:
         if self.gt_file is None:
             for name in _REAL_GT_ONLY:
                 if getattr(self, name) is not None:
+                    # a preset sets gt_file (and max_videos_per_subset
+                    # applies on top of one)
+                    alt = (' or a `preset`' if name == 'max_videos_per_subset'
+                           else '')
                     raise ValueError(
-                        f'`{name}` needs `gt_file` (it selects from a real '
-                        'GT; a synthetic GT would ignore it)')
+                        f'`{name}` needs `gt_file`{alt} (it selects from a '
+                        'real GT; a synthetic GT would ignore it)')
             self._check_synthetic_gt()
 
     def _check_shape(self) -> None:
