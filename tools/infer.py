@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('config')
     parser.add_argument('checkpoint')
     parser.add_argument('features', nargs='+',
-                        help='.npy/.npz feature files or directories')
+                        help='.npy/.npz/.csv feature files or directories')
     parser.add_argument('--out', required=True,
                         help='ActivityNet result JSON to write')
     parser.add_argument('--overwrite', action='store_true',

@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 # the feature files inference reads (``LoadSnippetFeature``'s formats)
-FEATURE_EXTS = ('.npy', '.npz')
+FEATURE_EXTS = ('.npy', '.npz', '.csv')
 # Device types a localizer runs on; others (meta, lazy, ...) hold no data.
 DEVICE_TYPES = ('cpu', 'cuda', 'mps', 'xpu')
 # The timing a feature file may carry, by keyword: its name in the file.
@@ -193,12 +193,14 @@ def collect_feature_files(paths: Sequence[str]) -> List[str]:
                 osp.join(path, f) for f in os.listdir(path)
                 if f.endswith(FEATURE_EXTS))
             if not found:
-                raise FileNotFoundError(f'{path}: no .npy/.npz files in it')
+                raise FileNotFoundError(
+                    f'{path}: no .npy/.npz/.csv files in it')
             files += found
         elif not osp.isfile(path):
             raise FileNotFoundError(f'feature file not found: {path}')
         elif not path.endswith(FEATURE_EXTS):
-            raise ValueError(f'{path}: expected a .npy or .npz feature file')
+            raise ValueError(f'{path}: expected a .npy, .npz or .csv feature '
+                             'file')
         else:
             files.append(path)
     names = [osp.splitext(osp.basename(f))[0] for f in files]
@@ -386,8 +388,8 @@ def _array_features(features, source: str, feat_dim: Optional[int],
     elif isinstance(features, np.ndarray):
         arr = features
     else:
-        raise TypeError(f'`features` must be a .npy/.npz file path, a numpy '
-                        f'array or a torch tensor, got '
+        raise TypeError(f'`features` must be a .npy/.npz/.csv file path, a '
+                        f'numpy array or a torch tensor, got '
                         f'{type(features).__name__}')
     check_float_features(arr, source)
     if arr.ndim != 2:
@@ -416,7 +418,8 @@ def inference_localizer(model,
     Args:
         model: A localizer from :func:`init_localizer` (eval mode).
         features: ``(T, C)`` snippet features (numpy array or tensor;
-            ``(C, T)`` with ``axis='CT'``), or a ``.npy`` / ``.npz`` file
+            ``(C, T)`` with ``axis='CT'``), or a ``.npy`` / ``.npz`` /
+            ``.csv`` (MMAction2's ActivityNet features) file
             read by ``LoadSnippetFeature`` with ``layout`` / ``axis`` /
             ``array_key`` (official BackTAL test files carry ``fps`` /
             ``duration`` / ``frame_num``). Arrays get the file checks:
@@ -503,8 +506,8 @@ def localize_feature_files(config: str,
     Args:
         config (str): Config file of the model.
         checkpoint (str): Its checkpoint (must match the model).
-        features (sequence of str): ``.npy`` / ``.npz`` files or folders of
-            them, one file per video (names must be unique).
+        features (sequence of str): ``.npy`` / ``.npz`` / ``.csv`` files or
+            folders of them, one file per video (names must be unique).
         out (str): ``--out``: ActivityNet result JSON to write
             (``{"results": {video: [{"label", "segment", "score"}]}}``).
         overwrite (bool): ``--overwrite``: replace ``out`` if it exists.

@@ -10,7 +10,7 @@ from mmengine.logging import print_log
 from ..utils import CLICK_TYPES, check_flags, check_range
 from .clicks import load_click_file, merge_click_files, validate_clicks
 from .clicks.heldout import HELDOUT_KEEP, heldout_videos
-from .gt_io import load_gt
+from .gt_io import MMACTION_LAYOUT, load_gt, read_class_list
 
 ANNOTATOR_MODES = ('merge', 'first', 'random')
 
@@ -37,7 +37,12 @@ class ClickTALDataset(BaseActionDataset):
         click_file (str | list[str], optional): Click annotations (see
             ``clicks``); several files (e.g. THUMOS14's background clicks
             and SF-Net's action clicks) are merged.
-        classes (list[str], optional): Class list; defaults to the GT's.
+        classes (list[str] | str, optional): Class list, or a file holding
+            it: a GT JSON (its class list) or a text file, one name per
+            line. Defaults to the GT's. Required for a ``test_mode``
+            dataset whose GT is in MMAction2's ActivityNet layout: such a
+            file holds one split and no class list, and its labels may not
+            be the training file's (give ``classes=`` the training file).
         data_prefix (dict): ``feature`` = directory of per-video files.
         feature_suffix (str): ``'.npy'`` or ``'.npz'``.
         click_annotators (str | list[str], optional): Keep only these
@@ -65,6 +70,12 @@ class ClickTALDataset(BaseActionDataset):
     ``frame_num`` in the GT (or ``default_fps``, or an official ``.npz``
     feature file carrying ``frame_num``); a video without any of them
     fails at load, naming the video and the fields.
+
+    A GT entry with ``feature_duration`` (features that span only part of
+    the video; MMAction2's ``feature_frame``) gets that span as its
+    ``duration``: the snippet grid, the clicks' snippets and the decoded
+    detections all use it, as MMAction2's ``GenerateLocalizationLabels``
+    does, and its frame count is that of the span.
     """
 
     def __init__(self,
@@ -101,7 +112,8 @@ class ClickTALDataset(BaseActionDataset):
                         owner='ClickTALDataset')
         self.subset = subset
         self.click_file = click_file
-        self.classes = list(classes) if classes is not None else None
+        self.classes = (classes if classes is None or isinstance(classes, str)
+                        else list(classes))
         self.feature_suffix = feature_suffix
         self.click_annotators = click_annotators
         self.annotator_mode = annotator_mode
@@ -115,7 +127,17 @@ class ClickTALDataset(BaseActionDataset):
 
     # ------------------------------------------------------------------ #
     def load_data_list(self) -> List[dict]:
-        gt = load_gt(self.ann_file, self.subset, self.classes or None)
+        names = (read_class_list(self.classes)
+                 if isinstance(self.classes, str) else self.classes)
+        gt = load_gt(self.ann_file, self.subset, names or None)
+        if (names is None and self.test_mode
+                and gt.data.get('layout') == MMACTION_LAYOUT):
+            raise ValueError(
+                f'{self.ann_file}: MMAction2\'s ActivityNet layout holds one '
+                'split and no class list, so the classes of its labels may '
+                'differ from the training file\'s (and the class indices '
+                'with them); set this dataset\'s `classes` to the training '
+                'GT file (or a text file, one class a line)')
         classes = gt.class_names
         self._metainfo['classes'] = tuple(classes)
         class_index = gt.class_index
@@ -124,10 +146,13 @@ class ClickTALDataset(BaseActionDataset):
         clicks = {}
         files = ([self.click_file] if isinstance(self.click_file, str)
                  else list(self.click_file or []))
+        one_split = gt.data.get('layout') == MMACTION_LAYOUT
         for path in files:
             # each file checked on its own, so an error names its file;
             # against the loaded GT (its parsed durations, no second parse)
             more = load_click_file(path)
+            if one_split:
+                more = self._clicks_of_this_split(more, gt)
             validate_clicks(more, gt, path=path)
             clicks = merge_click_files(clicks, more) if clicks else more
 
@@ -140,8 +165,13 @@ class ClickTALDataset(BaseActionDataset):
                 missing.append(path)
             num_frames = info['frame_num']
             fps = info['fps'] or self.default_fps
+            # the seconds the snippet grid divides: the whole video, or
+            # the part its features cover (MMAction2's feature_frame)
+            span = info['feature_duration'] or info['duration']
+            if info['feature_duration'] is not None:
+                num_frames = None
             if num_frames is None and fps:
-                num_frames = int(round(info['duration'] * fps))
+                num_frames = int(round(span * fps))
             if (num_frames is None and self.test_mode
                     and not self._file_has_timing(path)):
                 untimed.append(name)
@@ -151,7 +181,7 @@ class ClickTALDataset(BaseActionDataset):
                 dict(
                     video_name=name,
                     feature_path=path,
-                    duration=info['duration'],
+                    duration=span,
                     fps=fps,
                     num_frames=num_frames,
                     num_classes=num_classes,
@@ -186,6 +216,15 @@ class ClickTALDataset(BaseActionDataset):
             print_log(f'ClickTALDataset[{self.subset}]: {len(data_list)} '
                       f'videos, {num_clicked} with clicks', logger='current')
         return data_list
+
+    @staticmethod
+    def _clicks_of_this_split(clicks: dict, gt) -> dict:
+        """The clicks of the videos in a one-split GT file (MMAction2's
+        layout): one click file covers every split (or only the training
+        one), and each split's dataset reads it. A training dataset with
+        ``require_clicks`` still refuses a file with no click of its
+        videos (the wrong file)."""
+        return {v: c for v, c in clicks.items() if v in gt.database}
 
     @staticmethod
     def _check_heldout(cfg: Optional[dict]) -> Optional[dict]:

@@ -10,6 +10,27 @@ Layout::
                                                "label": "HighJump"}]}},
      "activity_list": ["BaseballPitch", ...]}                    # optional
 
+An entry may also give ``feature_duration``: the seconds its features
+span when they cover less than the whole video (the snippet grid divides
+that span instead of ``duration``).
+
+**MMAction2's ActivityNet layout** (``ActivityNetDataset``, the BMN / BSN
+data: ``anet_anno_{train,val}.json``, one file per split) is read too and
+converted on load (:func:`database_from_mmaction`)::
+
+    {"v_--1DO2V4K74": {"duration_second": 211.53, "duration_frame": 6337,
+                       "feature_frame": 6336, "fps": 30.0,
+                       "annotations": [{"segment": [30.0, 205.2],
+                                        "label": "Rock climbing"}]}}
+
+``duration_second`` becomes ``duration``, ``duration_frame``
+``frame_num``, ``duration_frame / duration_second`` ``fps`` (the nominal
+``fps`` only without ``duration_frame``), and ``feature_frame`` the span
+its features cover, ``feature_duration =
+feature_frame / duration_frame * duration_second``: MMAction2's
+``GenerateLocalizationLabels`` divides the segments by that same span. Its
+videos have no ``subset`` (select them with ``subset=None``).
+
 Validity rule, applied to every video entry that is read:
 
 - the entry is an object;
@@ -155,14 +176,130 @@ def class_names_from_gt(data: dict, path: str = '<gt>') -> List[str]:
     return sorted(labels)
 
 
+# ``GroundTruth.data['layout']`` of a file read in MMAction2's layout
+MMACTION_LAYOUT = 'mmaction2-activitynet'
+
+
+def read_class_list(path: str) -> List[str]:
+    """A class list from a file: a GT JSON (any layout this module reads:
+    its class list, see the module docstring), else a text file with one
+    class name per line (blank lines skipped).
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+        ValueError: An empty list, or a name given twice.
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'class list file not found: {path}')
+    if path.endswith('.json'):
+        names = class_names_from_gt(load_gt_database(path), path)
+    else:
+        with open(path, encoding='utf-8-sig') as f:
+            names = [line.strip() for line in f if line.strip()]
+    if not names:
+        raise ValueError(f'{path}: the class list is empty')
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ValueError(f'{path}: class name(s) given twice: {twice}')
+    return names
+
+
+def is_mmaction_layout(data) -> bool:
+    """Whether a GT JSON object is in MMAction2's ActivityNet layout: no
+    ``database``, and entries keyed by video with ``duration_second``."""
+    return (isinstance(data, dict) and 'database' not in data and any(
+        isinstance(v, dict) and 'duration_second' in v
+        for v in data.values()))
+
+
+def _positive_field(where: str, info: dict, field: str,
+                    integer: bool = False):
+    """``info[field]`` (None if absent): a positive finite number (an
+    integer, e.g. a frame count, where ``integer``)."""
+    value = info.get(field)
+    if value is None:
+        return None
+    whole = not integer or (_is_number(value) and float(value).is_integer())
+    if not (_is_number(value) and math.isfinite(value) and value > 0
+            and whole):
+        what = 'a positive integer' if integer else 'a positive number'
+        raise ValueError(f'{where}: field "{field}" must be {what}, got '
+                         f'{value!r}')
+    return value
+
+
+def database_from_mmaction(data: dict, path: str = '<gt>') -> dict:
+    """MMAction2's ActivityNet layout (module docstring) -> a
+    ``database`` of this module's layout, MMAction2's fields checked.
+
+    Args:
+        data (dict): The JSON object, ``{video: entry}``.
+        path (str): The file, for errors.
+
+    Returns:
+        dict: ``{video: {"duration", "annotations", "fps"?,
+        "frame_num"?, "feature_duration"?}}`` in file order.
+
+    Raises:
+        ValueError: An entry that is not an object, a missing or
+            non-positive ``duration_second``, a frame count that is not a
+            positive integer, or ``feature_frame`` without
+            ``duration_frame``; the message names the file, the video and
+            the field.
+    """
+    database = {}
+    for name, info in data.items():
+        where = f'{path}: video {name!r}'
+        if not isinstance(info, dict):
+            raise ValueError(f'{where}: the entry must be a JSON object, '
+                             f'got {type(info).__name__}')
+        seconds = _positive_field(where, info, 'duration_second')
+        if seconds is None:
+            raise ValueError(f'{where}: missing field "duration_second" '
+                             "(MMAction2's ActivityNet layout)")
+        frames = _positive_field(where, info, 'duration_frame', True)
+        covered = _positive_field(where, info, 'feature_frame', True)
+        fps = _positive_field(where, info, 'fps')
+        if covered is not None and frames is None:
+            raise ValueError(f'{where}: field "feature_frame" needs '
+                             '"duration_frame" (the features span '
+                             'feature_frame / duration_frame of the video)')
+        entry = dict(duration=seconds)
+        if 'annotations' in info:
+            entry['annotations'] = info['annotations']
+        if frames is not None:
+            # the decoded frame rate, which MMAction2's own conversions
+            # use (its "fps" is nominal: 30.0 for a 29.96 fps video)
+            fps = frames / seconds
+        if fps is not None:
+            entry['fps'] = fps
+        if frames is not None:
+            entry['frame_num'] = int(frames)
+        if covered is not None:
+            # as MMAction2's GenerateLocalizationLabels: the features span
+            # the video's first feature_frame frames
+            entry['feature_duration'] = float(covered) / frames * seconds
+        database[name] = entry
+    return database
+
+
 def load_gt_database(path: str) -> dict:
     """Load a GT file and check its top-level structure (entries are
-    checked by :func:`parse_gt_video` when read)."""
+    checked by :func:`parse_gt_video` when read). A file in MMAction2's
+    ActivityNet layout comes back as ``{"database": ...}`` of this
+    module's layout (:func:`database_from_mmaction`)."""
     data = load_json(path, 'Ground-truth')
+    if is_mmaction_layout(data):
+        # ``layout`` tells readers that the file had no class list and
+        # holds one split (see ClickTALDataset's ``classes``)
+        data = dict(database=database_from_mmaction(data, path),
+                    layout=MMACTION_LAYOUT)
     if not isinstance(data, dict) or not isinstance(data.get('database'),
                                                     dict):
         raise ValueError(f'Ground-truth file {path} has no "database" '
-                         'object (ActivityNet layout expected).')
+                         'object (ActivityNet layout expected; MMAction2\'s '
+                         'layout, entries with "duration_second", is read '
+                         'too).')
     warn_segments_outside_video(data['database'], path)
     return data
 
@@ -242,7 +379,8 @@ def parse_gt_video(path: str, name: str, info: dict,
 
     Returns:
         dict: ``duration`` (float), ``fps`` (float or None), ``frame_num``
-        (int or None), ``segments`` ``(N, 2)`` float64 seconds (the file's
+        (int or None), ``feature_duration`` (float or None: the seconds the
+        features span, where not the whole video), ``segments`` ``(N, 2)`` float64 seconds (the file's
         values exactly, as the offline evaluation reads them), ``labels``
         ``(N,)`` int64, ``scores`` ``(N,)`` float64 or None: the optional
         per-annotation ``score`` (a weight in ``(0, 1]``, written by
@@ -286,10 +424,12 @@ def parse_gt_video(path: str, name: str, info: dict,
                          'or none has')
     fps = info.get('fps')
     frame_num = info.get('frame_num')
+    span = _positive_field(where, info, 'feature_duration')
     return dict(
         duration=float(duration),
         fps=float(fps) if fps else None,
         frame_num=int(frame_num) if frame_num else None,
+        feature_duration=None if span is None else float(span),
         segments=np.asarray(segments, np.float64).reshape(-1, 2),
         labels=np.asarray(labels, np.int64),
         scores=(np.asarray(scores, np.float64)
@@ -332,6 +472,12 @@ def select_subset(database: dict, subset: Subset,
         k for k, v in database.items()
         if wanted is None or v.get('subset') in wanted
     ]
+    if not names and wanted is not None and not any(
+            'subset' in v for v in database.values()):
+        raise ValueError(f'{path}: its videos have no "subset" field (one '
+                         'file per split, as in MMAction2\'s ActivityNet '
+                         f'layout), so subset {subset!r} selects nothing; '
+                         'set subset=None to read them all')
     if not names:
         available = sorted({str(v.get('subset')) for v in database.values()})
         if wanted is None:

@@ -47,6 +47,17 @@ def test_infer_matches_the_test_run(test_run, tmp_path):
                            feature_layout='official')
     assert json.loads(out2.read_text())['results'][video] == expected
 
+    # MMAction2's feature CSV (header row, a row per snippet), in a folder
+    csv = tmp_path / 'csv' / f'{video}.csv'
+    csv.parent.mkdir()
+    np.savetxt(csv, feat.T, fmt='%.9g', delimiter=',', comments='',
+               header=','.join(f'f{i}' for i in range(feat.shape[0])))
+    out3 = tmp_path / 'det3.json'
+    localize_feature_files(test_run['cfg_file'], test_run['ckpt'],
+                           [str(csv.parent)], str(out3), fps=info['fps'],
+                           duration=info['duration'])
+    assert json.loads(out3.read_text())['results'][video] == expected
+
 
 def test_infer_topk_score_threshold_and_derived_duration(test_run, tmp_path):
     data = Path(test_run['data'])

@@ -25,7 +25,7 @@ CONFIGS = sorted(
     str(p.relative_to(REPO)) for p in (REPO / 'configs').rglob('*.py')
     if '_base_' not in p.parts)
 # data/<dataset>/ -> the layout written for it
-DATASETS = ('thumos14', 'activitynet12', 'hacs', 'synthetic')
+DATASETS = ('thumos14', 'activitynet12', 'hacs', 'synthetic', 'ActivityNet')
 HIDDEN = 16
 NUM_SEGMENTS = 16
 
@@ -54,6 +54,8 @@ def data_root(tmp_path_factory):
     real_layout.write_activitynet_like(data / 'hacs',
                                        'hacs_segments_v1.1.1.json', 200,
                                        official_npz=False)
+    # MMAction2's own data layout, at its default data/ActivityNet/
+    real_layout.write_mmaction_activitynet(data / 'ActivityNet')
     # The synthetic configs' layout is the generator's own (gt.json,
     # clicks.json, features/<video>.npy (T, C)), with their class count.
     num_classes = Config.fromfile(
@@ -90,6 +92,8 @@ def shrink(cfg, root: Path, work_dir: Path) -> None:
         ds.ann_file = _retarget(ds.ann_file, root)
         if ds.get('click_file'):
             ds.click_file = _retarget(ds.click_file, root)
+        if isinstance(ds.get('classes'), str):  # a class-list file
+            ds.classes = _retarget(ds.classes, root)
         ds.data_prefix = dict(feature=_retarget(ds.data_prefix.feature,
                                                 root))
     shrink_cfg(cfg, feat_dim=real_layout.FEAT_DIM, hidden=HIDDEN,
@@ -157,6 +161,7 @@ def _mmaction_tool(name: str) -> Path:
     'configs/backtal/backtal_thumos14.py',
     'configs/backtal/backtal_activitynet12.py',
     'configs/backtal/backtal_hacs.py',
+    'configs/backtal/backtal_activitynet13_mmaction.py',
 ])
 def test_mmaction2_tools_train_and_test(config, data_root, tmp_path):
     cfg = Config.fromfile(str(REPO / config))

@@ -26,6 +26,13 @@ writer):
 - **HACS** (``hacs.py``): the ActivityNet GT layout (taxonomy, no
   ``activity_list``) and plain ``.npz`` files holding one ``(T, C)`` array,
   the other branch of ``LoadSnippetFeature(layout='auto')``.
+- **ActivityNet 1.3 as MMAction2 prepares it**
+  (``activitynet13_mmaction.py``): ``anet_anno_{train,val}.json`` in
+  MMAction2's own layout (``duration_second``, ``duration_frame``,
+  ``feature_frame`` < ``duration_frame``, ``fps``, ``rfps``,
+  ``annotations``; no subsets, no class list: the training file's two
+  videos carry every class), feature CSVs with a header row under
+  ``activitynet_feature_cuhk/csv_mean_100/``, ``clicks_sim.json``.
 """
 import csv
 import json
@@ -201,4 +208,44 @@ def write_activitynet_like(root: Path, gt_name: str, num_classes: int,
     dump_click_file(
         simulate_clicks(db, classes, subset='training', seed=seed),
         root / 'clicks_sim.json')
+    return root
+
+
+def write_mmaction_activitynet(root: Path, num_classes: int = 200,
+                               seed: int = 0) -> Path:
+    """``root/anet_anno_{train,val}.json`` (MMAction2's layout),
+    ``clicks_sim.json``, ``activitynet_feature_cuhk/csv_mean_100/<video>.csv``.
+    """
+    from backtal_mmaction.datasets.gt_io import load_gt_database
+    rng = np.random.default_rng(seed)
+    classes = [f'Activity {i:03d}' for i in range(num_classes)]
+    frames = NUM_SNIPPETS * FRAMES_PER_SNIPPET
+    seconds = round(frames / FPS, 3)
+    feat_dir = root / 'activitynet_feature_cuhk' / 'csv_mean_100'
+    feat_dir.mkdir(parents=True, exist_ok=True)
+    for split in ('train', 'val'):
+        anno = {}
+        for i in range(NUM_VIDEOS):
+            name = f'v_{split[:1]}{seed}{i:02d}xYz_Ab'
+            if split == 'train':
+                # the file's sorted labels are the class list: hold them all
+                mine = classes[i::NUM_VIDEOS]
+                step = seconds / len(mine)
+                anns = [dict(segment=[round(k * step, 2),
+                                      round((k + 0.8) * step, 2)], label=c)
+                        for k, c in enumerate(mine)]
+            else:
+                anns = _instances(rng, seconds, classes)
+            anno[name] = dict(duration_second=seconds, duration_frame=frames,
+                              annotations=anns,
+                              feature_frame=frames - FRAMES_PER_SNIPPET,
+                              fps=FPS, rfps=FPS + 0.01)
+            feats = _features(rng, NUM_SNIPPETS)
+            header = ','.join(f'f{k}' for k in range(feats.shape[1]))
+            np.savetxt(feat_dir / f'{name}.csv', feats, fmt='%.9g',
+                       delimiter=',', header=header, comments='')
+        _write_json(root / f'anet_anno_{split}.json', anno)
+    train = load_gt_database(str(root / 'anet_anno_train.json'))['database']
+    dump_click_file(simulate_clicks(train, classes, seed=seed),
+                    root / 'clicks_sim.json')
     return root

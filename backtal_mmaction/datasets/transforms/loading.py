@@ -1,4 +1,5 @@
-"""Loading pre-extracted snippet features (official BackTAL and plain arrays)."""
+"""Loading pre-extracted snippet features (official BackTAL, plain arrays
+and MMAction2's ActivityNet CSVs)."""
 import os.path as osp
 import pickle
 import zipfile
@@ -63,6 +64,30 @@ def check_snippet_features(feat: np.ndarray, source: str,
     return feat
 
 
+def read_feature_csv(path: str) -> np.ndarray:
+    """A feature CSV as MMAction2's ``LoadLocalizationFeature`` reads it
+    (``np.loadtxt(..., delimiter=',', skiprows=1)`` in float32), rows as
+    they are: ``(rows, columns)``.
+
+    MMAction2 skips the first row unread, as its files' header; here a
+    first row of numbers is data, so a file without a header loses no
+    snippet.
+
+    Raises:
+        ValueError: A row that is not numbers, or rows of unequal length
+            (NumPy's message; the caller names the video).
+    """
+    with open(path, encoding='utf-8-sig') as f:
+        first = f.readline()
+    try:
+        [float(x) for x in first.split(',')]
+        header = 0
+    except ValueError:
+        header = 1
+    return np.loadtxt(path, dtype=np.float32, delimiter=',',
+                      skiprows=header, ndmin=2)
+
+
 @TRANSFORMS.register_module()
 class LoadSnippetFeature(BaseTransform):
     """Load ``results['feature_path']`` into ``results['features']`` ``(D, T)``.
@@ -77,7 +102,11 @@ class LoadSnippetFeature(BaseTransform):
       index at clicked snippets, -100 elsewhere), kept as
       ``results['point_label']`` when ``load_point_label``.
     - ``'array'``: a ``.npy`` array, or the array ``array_key`` (or the only
-      array) of an ``.npz``, laid out ``(T, C)`` or ``(C, T)`` per ``axis``.
+      array) of an ``.npz``, laid out ``(T, C)`` or ``(C, T)`` per ``axis``;
+      or a ``.csv`` of MMAction2's ActivityNet features
+      (``csv_mean_100/<video>.csv``: a header row, then one row per
+      snippet, read as its ``LoadLocalizationFeature`` reads them; a file
+      whose first row is numbers has no header and keeps that row).
     - ``'auto'``: ``'official'`` for ``.npz`` files holding ``feat_spa`` and
       ``feat_tem``, else ``'array'``.
 
@@ -117,6 +146,12 @@ class LoadSnippetFeature(BaseTransform):
         self.mmap = mmap
 
     def _read(self, path: str, results: dict) -> np.ndarray:
+        if path.endswith('.csv'):
+            if self.layout == 'official':
+                raise ValueError(f'{path}: layout="official" expects .npz '
+                                 'files with feat_spa/feat_tem')
+            arr = read_feature_csv(path)
+            return arr if self.axis == 'CT' else arr.T
         if path.endswith('.npy'):
             if self.layout == 'official':
                 raise ValueError(f'{path}: layout="official" expects .npz '
@@ -175,7 +210,8 @@ class LoadSnippetFeature(BaseTransform):
                 raise ValueError(f'video {name!r}: {e}') from None
             raise ValueError(
                 f'video {name!r}: cannot read feature file {path} '
-                f'(truncated, corrupt or not a NumPy .npy/.npz file): '
+                f'(truncated, corrupt or not a NumPy .npy/.npz file or a '
+                f'CSV of numbers): '
                 f'{type(e).__name__}: {e}') from None
         feat = check_snippet_features(feat, f'video {name!r}: {path}',
                                       self.feat_dim)

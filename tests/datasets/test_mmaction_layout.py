@@ -1,0 +1,298 @@
+"""MMAction2's own ActivityNet data (``anet_anno_<split>.json`` and the
+``csv_mean_100`` feature CSVs of its BMN / BSN configs) read as they are.
+
+The expectations come from MMAction2's own transforms
+(``GenerateLocalizationLabels``, ``LoadLocalizationFeature``) run on the
+same files, from hand-computed values, and from the same benchmark in this
+plugin's layout, which must give the same samples and the same mAP.
+"""
+import json
+import re
+
+import numpy as np
+import pytest
+from mmengine.registry import init_default_scope
+
+from backtal_mmaction import register_all_modules
+from backtal_mmaction.datasets import ClickTALDataset
+from backtal_mmaction.datasets.gt_io import (MMACTION_LAYOUT,
+                                             database_from_mmaction, load_gt,
+                                             read_class_list)
+
+from tests.helpers.mmaction_layout import write_mmaction_layout
+
+register_all_modules(init_default_scope=False)
+
+# The two entries of MMAction2's ActivityNetDataset docstring.
+MMACTION_EXAMPLE = {
+    'v_--1DO2V4K74': {
+        'duration_second': 211.53, 'duration_frame': 6337,
+        'annotations': [{'segment': [30.025882995319815, 205.2318595943838],
+                         'label': 'Rock climbing'}],
+        'feature_frame': 6336, 'fps': 30.0, 'rfps': 29.9579255898},
+    'v_--6bJUbfpnQ': {
+        'duration_second': 26.75, 'duration_frame': 647,
+        'annotations': [{'segment': [2.578755070202808, 24.914101404056165],
+                         'label': 'Drinking beer'}],
+        'feature_frame': 624, 'fps': 24.0, 'rfps': 24.1869158879},
+}
+PIPELINE = [dict(type='LoadSnippetFeature'), dict(type='BuildClickLabels'),
+            dict(type='PackClickLocalizationInputs')]
+
+
+@pytest.fixture
+def example_file(tmp_path):
+    path = tmp_path / 'anet_anno_val.json'
+    path.write_text(json.dumps(MMACTION_EXAMPLE))
+    return path
+
+
+@pytest.fixture(scope='module')
+def both_layouts(tiny_synthetic, tmp_path_factory):
+    """The tiny benchmark in both layouts (features span whole videos)."""
+    out = write_mmaction_layout(tiny_synthetic,
+                                tmp_path_factory.mktemp('mmaction'))
+    return dict(native=tiny_synthetic, **out)
+
+
+def _dataset(**kwargs):
+    init_default_scope('mmaction')
+    return ClickTALDataset(pipeline=PIPELINE, **kwargs)
+
+
+def test_converted_entries_by_hand(example_file):
+    gt = load_gt(str(example_file))
+    assert gt.data['layout'] == MMACTION_LAYOUT
+    # no class list: the sorted labels
+    assert gt.class_names == ['Drinking beer', 'Rock climbing']
+    a, b = gt.videos['v_--1DO2V4K74'], gt.videos['v_--6bJUbfpnQ']
+    # the decoded rate, as MMAction2 converts frames and seconds (its "fps"
+    # field is nominal: 30.0 for a 29.958 fps video)
+    assert (a['duration'], a['fps'], a['frame_num']) == (211.53,
+                                                         6337 / 211.53, 6337)
+    assert (b['duration'], b['fps'], b['frame_num']) == (26.75, 647 / 26.75,
+                                                         647)
+    # the features span feature_frame / duration_frame of the video
+    assert a['feature_duration'] == pytest.approx(211.49662, abs=1e-5)
+    assert b['feature_duration'] == pytest.approx(25.79907, abs=1e-5)
+    assert a['segments'].tolist() == [[30.025882995319815,
+                                       205.2318595943838]]
+    assert b['labels'].tolist() == [0]
+    # the nominal fps only where the frame count is missing
+    entry = dict(MMACTION_EXAMPLE['v_--6bJUbfpnQ'])
+    del entry['duration_frame'], entry['feature_frame']
+    converted = database_from_mmaction({'v': entry})['v']
+    assert converted['fps'] == 24.0 and 'frame_num' not in converted
+
+
+def test_span_is_mmaction_generate_localization_labels(example_file):
+    """The seconds the dataset's snippet grid divides are MMAction2's
+    ``corrected_second``: a segment's place on the grid (segment /
+    duration, clipped to [0, 1]) is MMAction2's ``gt_bbox``, bit for bit."""
+    from mmaction.datasets.transforms import GenerateLocalizationLabels
+    names = str(example_file)  # its own labels are the class list
+    ds = _dataset(ann_file=str(example_file), classes=names,
+                  check_files=False, test_mode=True, default_fps=None)
+    for i, name in enumerate(MMACTION_EXAMPLE):
+        ref = GenerateLocalizationLabels().transform(
+            dict(MMACTION_EXAMPLE[name]))['gt_bbox']
+        info = ds.get_data_info(i)
+        ours = np.clip(np.asarray(info['gt_segments']) / info['duration'],
+                       0, 1)
+        np.testing.assert_array_equal(ours, ref)
+        # the frame count is the span's: feature_frame
+        assert info['num_frames'] == MMACTION_EXAMPLE[name]['feature_frame']
+
+
+def test_feature_csv_is_read_as_mmaction_reads_it(both_layouts):
+    from mmaction.datasets.transforms import LoadLocalizationFeature
+    from mmcv.transforms import Compose
+
+    from backtal_mmaction.datasets.transforms import LoadSnippetFeature
+    csv = both_layouts['csv'] / 'video_test_0000000.csv'
+    ref = Compose([LoadLocalizationFeature()])(
+        dict(feature_path=str(csv)))['raw_feature']
+    ours = LoadSnippetFeature(feat_dim=16).transform(
+        dict(feature_path=str(csv)))['features']
+    assert ours.dtype == ref.dtype == np.float32
+    np.testing.assert_array_equal(ours, ref)  # (D, T)
+    # and the CSV holds the .npy's values exactly
+    native = np.load(both_layouts['native'] / 'features' /
+                     'video_test_0000000.npy')
+    np.testing.assert_array_equal(ours, native.T)
+
+
+def test_csv_without_header_keeps_its_first_row(tmp_path):
+    """MMAction2 skips the first row unread; a first row of numbers is a
+    snippet, not a header."""
+    from backtal_mmaction.datasets.transforms import LoadSnippetFeature
+    feats = np.arange(12, dtype=np.float32).reshape(4, 3)
+    path = tmp_path / 'v.csv'
+    np.savetxt(path, feats, fmt='%.9g', delimiter=',')
+    out = LoadSnippetFeature().transform(dict(feature_path=str(path)))
+    np.testing.assert_array_equal(out['features'], feats.T)
+    assert out['num_snippets'] == 4
+    # one snippet: still (D, 1)
+    np.savetxt(path, feats[:1], fmt='%.9g', delimiter=',', header='a,b,c',
+               comments='')
+    out = LoadSnippetFeature().transform(dict(feature_path=str(path)))
+    assert out['features'].shape == (3, 1)
+
+
+def test_bad_csv_names_the_video(tmp_path):
+    from backtal_mmaction.datasets.transforms import LoadSnippetFeature
+    path = tmp_path / 'v.csv'
+    path.write_text('f0,f1\n1,2\n3\n')
+    with pytest.raises(ValueError, match=r"^video 'v_x': cannot read "
+                       r'feature file .*v\.csv .*CSV of numbers'):
+        LoadSnippetFeature().transform(dict(feature_path=str(path),
+                                            video_name='v_x'))
+    with pytest.raises(ValueError, match='layout="official" expects .npz'):
+        LoadSnippetFeature(layout='official').transform(
+            dict(feature_path=str(path), video_name='v_x'))
+
+
+@pytest.mark.parametrize('split,test_mode', [('train', False),
+                                             ('test', True)])
+def test_same_samples_as_the_native_layout(both_layouts, split, test_mode):
+    """Every sample (features, click labels, timing, GT) equals the one
+    read from the plugin's own layout; one click file covering every
+    split is read by each split's dataset."""
+    native = both_layouts['native']
+    clicks = str(native / 'clicks.json')
+    a = _dataset(ann_file=str(native / 'gt.json'), subset=split,
+                 data_prefix=dict(feature=str(native / 'features')),
+                 click_file=clicks, test_mode=test_mode)
+    b = _dataset(ann_file=str(both_layouts['anno'][split]),
+                 data_prefix=dict(feature=str(both_layouts['csv'])),
+                 feature_suffix='.csv', click_file=clicks,
+                 test_mode=test_mode, classes=str(native / 'gt.json'))
+    assert len(a) == len(b) > 0
+    assert a.metainfo['classes'] == b.metainfo['classes']
+    clicked = 0
+    for i in range(len(a)):
+        x, y = a[i], b[i]
+        np.testing.assert_array_equal(x['inputs'], y['inputs'])
+        mx, my = x['data_samples'].metainfo, y['data_samples'].metainfo
+        assert set(mx) == set(my)
+        for key in mx:
+            if key not in ('feature_path', 'fps'):
+                np.testing.assert_array_equal(mx[key], my[key], err_msg=key)
+        # MMAction2's layout gives the decoded rate, duration_frame /
+        # duration_second, with duration_frame = round(duration * 30)
+        assert my['fps'] == mx['num_frames'] / mx['duration']
+        # which differs from 30 by the frame count's rounding only
+        assert abs(my['fps'] - mx['fps']) * mx['duration'] <= 0.5
+        clicked += len(mx['click_times']) > 0
+        for field in ('gt_video_labels', 'gt_click_labels'):
+            if field in x['data_samples']:
+                np.testing.assert_array_equal(x['data_samples'].get(field),
+                                              y['data_samples'].get(field))
+        gx, gy = x['data_samples'].gt_instances, y['data_samples'].gt_instances
+        np.testing.assert_array_equal(gx.segments, gy.segments)
+        np.testing.assert_array_equal(gx.labels, gy.labels)
+    assert clicked == (len(a) if split == 'train' else 0)
+
+
+def test_train_and_test_give_the_native_layouts_map(both_layouts,
+                                                    tmp_path):
+    """BackTAL trained and tested through the Runner on MMAction2's files
+    reaches the same mAP as on the same benchmark in the plugin's layout."""
+    from tests.helpers import build_runner, synthetic_cfg
+    native = both_layouts['native']
+    metrics = []
+    for layout in ('native', 'mmaction'):
+        cfg = synthetic_cfg(native, work_dir=tmp_path / layout, epochs=3,
+                            validate=False)
+        # every class detected: a mAP that would tell the layouts apart
+        cfg.model.post_processor.class_threshold = 0.0
+        if layout == 'mmaction':
+            for split in ('train', 'test'):
+                ds = cfg[f'{split}_dataloader'].dataset
+                ds.ann_file = str(both_layouts['anno'][split])
+                ds.subset = None
+                ds.classes = str(both_layouts['anno']['train'])
+                ds.feature_suffix = '.csv'
+                ds.data_prefix = dict(feature=str(both_layouts['csv']))
+        runner = build_runner(cfg)
+        runner.train()
+        metrics.append(runner.test())
+    assert metrics[0]['tal/mAP_avg'] > 0
+    assert metrics[0] == metrics[1]
+
+
+def test_test_split_without_class_list_is_refused(both_layouts):
+    """An MMAction2 split file has no class list; its own sorted labels
+    may not be the training file's (the class indices would shift)."""
+    path = str(both_layouts['anno']['test'])
+    with pytest.raises(ValueError, match=re.escape(
+            f"{path}: MMAction2's ActivityNet layout holds one split and no "
+            'class list') + r".*set this dataset's `classes` to the "
+            'training GT file'):
+        _dataset(ann_file=path, feature_suffix='.csv', test_mode=True,
+                 data_prefix=dict(feature=str(both_layouts['csv'])))
+
+
+def test_subset_on_a_one_split_file_is_refused(both_layouts):
+    path = str(both_layouts['anno']['train'])
+    with pytest.raises(ValueError, match=re.escape(
+            f'{path}: its videos have no "subset" field (one file per '
+            "split, as in MMAction2's ActivityNet layout), so subset "
+            "'training' selects nothing; set subset=None to read them all")):
+        _dataset(ann_file=path, subset='training', feature_suffix='.csv',
+                 data_prefix=dict(feature=str(both_layouts['csv'])))
+
+
+@pytest.mark.parametrize('change,message', [
+    (dict(duration_second=None), 'missing field "duration_second"'),
+    (dict(duration_second=-1), 'field "duration_second" must be a positive '
+     'number, got -1'),
+    (dict(duration_frame=2.5), 'field "duration_frame" must be a positive '
+     'integer, got 2.5'),
+    (dict(feature_frame=0), 'field "feature_frame" must be a positive '
+     'integer, got 0'),
+    (dict(duration_frame=None), 'field "feature_frame" needs '
+     '"duration_frame"'),
+    (dict(fps='30'), "field \"fps\" must be a positive number, got '30'"),
+])
+def test_bad_mmaction_entry_names_video_and_field(tmp_path, change,
+                                                  message):
+    entry = dict(MMACTION_EXAMPLE['v_--6bJUbfpnQ'], **change)
+    entry = {k: v for k, v in entry.items() if v is not None}
+    path = tmp_path / 'anno.json'
+    path.write_text(json.dumps(dict(MMACTION_EXAMPLE,
+                                    **{'v_--6bJUbfpnQ': entry})))
+    with pytest.raises(ValueError, match=re.escape(
+            f"{path}: video 'v_--6bJUbfpnQ': {message}")):
+        load_gt(str(path))
+
+
+def test_class_list_files(tmp_path, example_file):
+    assert read_class_list(str(example_file)) == ['Drinking beer',
+                                                  'Rock climbing']
+    txt = tmp_path / 'classes.txt'
+    txt.write_text('b\n\na\n')
+    assert read_class_list(str(txt)) == ['b', 'a']  # file order
+    txt.write_text('a\nb\na\n')
+    with pytest.raises(ValueError, match=r"given twice: \['a'\]"):
+        read_class_list(str(txt))
+    txt.write_text('\n')
+    with pytest.raises(ValueError, match='the class list is empty'):
+        read_class_list(str(txt))
+    with pytest.raises(FileNotFoundError, match='class list file not found'):
+        read_class_list(str(tmp_path / 'none.txt'))
+
+
+def test_simulate_clicks_tool_reads_an_mmaction_file(both_layouts,
+                                                     tmp_path):
+    from backtal_mmaction.datasets.clicks import load_click_file
+
+    from tests.helpers.tool_runner import run_tool
+    out = tmp_path / 'clicks_sim.json'
+    run = run_tool('data/simulate_clicks.py', [
+        both_layouts['anno']['train'], '--out', out, '--no-action'])
+    assert run.exit_code == 0, run.stderr
+    clicks = load_click_file(str(out))
+    train = json.loads(both_layouts['anno']['train'].read_text())
+    assert set(clicks) == set(train)
+    assert all(c['type'] == 'background' for v in clicks.values() for c in v)
