@@ -128,8 +128,13 @@ def predict_training_videos(config, checkpoint: str, device: str = 'cpu',
     ds_cfg = dataset_cfg or training_videos_dataset_cfg(model.cfg)
     subset = ds_cfg.get('subset')
     if not isinstance(subset, str):
+        # the pseudo-GT names the subset its videos came from; a one-split
+        # file (MMAction2's layout) has none
         raise ValueError('predict_training_videos: the dataset must '
-                         f'name one subset, got {subset!r}')
+                         f'name one subset, got {subset!r} (pseudo-labels '
+                         'are written for a subset of a GT file in the '
+                         'plugin\'s layout; a one-split file such as '
+                         'MMAction2\'s anet_anno_train.json has none)')
     dataset = build_dataset(ds_cfg)
     records = [sample_record(s, subset)
                for s in predict_dataset(model, dataset)]

@@ -296,3 +296,18 @@ def test_simulate_clicks_tool_reads_an_mmaction_file(both_layouts,
     train = json.loads(both_layouts['anno']['train'].read_text())
     assert set(clicks) == set(train)
     assert all(c['type'] == 'background' for v in clicks.values() for c in v)
+
+
+def test_pseudo_labelling_a_one_split_file_is_refused(trained,
+                                                      both_layouts):
+    """The pseudo-GT names the subset of its videos: a one-split file has
+    none, and the error says so instead of writing a GT without one."""
+    from backtal_mmaction.workflows.pseudo_gt import predict_training_videos
+    ds_cfg = dict(type='ClickTALDataset', subset=None,
+                  ann_file=str(both_layouts['anno']['train']),
+                  feature_suffix='.csv', pipeline=PIPELINE,
+                  data_prefix=dict(feature=str(both_layouts['csv'])))
+    with pytest.raises(ValueError, match=r"must name one subset, got None "
+                       r"\(.*MMAction2's anet_anno_train.json has none\)"):
+        predict_training_videos(trained['cfg_file'], trained['ckpt'],
+                                dataset_cfg=ds_cfg)
