@@ -33,9 +33,8 @@ from typing import Callable, Dict, Optional, Sequence, Tuple, Type
 
 __all__ = [
     'add_cfg_options_arguments', 'custom_imports_message', 'error_message',
-    'flag_message',
-    'input_errors', 'parse_cfg_options', 'parse_grid_options',
-    'run_cli'
+    'flag_message', 'input_errors', 'parse_cfg_options',
+    'parse_grid_options', 'run_cli'
 ]
 
 _KEYWORD = re.compile(r'`([A-Za-z_][A-Za-z0-9_]*)`')

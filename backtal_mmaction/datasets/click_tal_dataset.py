@@ -44,7 +44,8 @@ class ClickTALDataset(BaseActionDataset):
             file holds one split and no class list, and its labels may not
             be the training file's (give ``classes=`` the training file).
         data_prefix (dict): ``feature`` = directory of per-video files.
-        feature_suffix (str): ``'.npy'`` or ``'.npz'``.
+        feature_suffix (str): ``'.npy'``, ``'.npz'`` or ``'.csv'`` (MMAction2's
+            ActivityNet features).
         click_annotators (str | list[str], optional): Keep only these
             annotators (default: all).
         annotator_mode (str): With several annotators on a video:

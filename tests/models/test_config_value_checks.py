@@ -134,6 +134,12 @@ SPECS = [
     ('H', 'CheckpointCompatibilityHook', {}, 'allow_unexpected', FLAG),
     ('H', 'SaveRawOutputsHook', dict(out_dir='raw'), 'overwrite', FLAG),
     ('H', 'TestSpeedHook', {}, 'interval', NOT_A_NUMBER + (-1, 2.5)),
+    # MMEngine's CheckpointHook arguments (-1 keeps its meaning: never / all)
+    ('H', 'AtomicCheckpointHook', {}, 'save_last', FLAG),
+    ('H', 'AtomicCheckpointHook', {}, 'by_epoch', FLAG),
+    ('H', 'AtomicCheckpointHook', {}, 'interval', NOT_A_NUMBER + (2.5, )),
+    ('H', 'AtomicCheckpointHook', {}, 'max_keep_ckpts',
+     NOT_A_NUMBER + (2.5, )),
     ('E', 'TALMetric', {}, 'overwrite_dump', FLAG),
 ]
 REGISTRIES = dict(M=MODELS, T=TASK_UTILS, R=TRANSFORMS, H=HOOKS, E=METRICS)
@@ -205,6 +211,8 @@ def test_valid_base_builds(reg, kind, base, key):
     ('H', 'CASVisualizationHook', {}, dict(num_videos=0, max_classes=1,
                                            max_detections=0)),
     ('H', 'TestSpeedHook', {}, dict(interval=0)),
+    ('H', 'AtomicCheckpointHook', {}, dict(interval=-1, max_keep_ckpts=-1,
+                                           save_last=False, by_epoch=True)),
 ])
 def test_edge_values_still_build(reg, kind, base, kwargs):
     _build(reg, kind, base, **kwargs)

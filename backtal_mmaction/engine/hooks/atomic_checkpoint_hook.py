@@ -38,7 +38,7 @@ from mmengine.dist import is_main_process
 from mmengine.fileio import LocalBackend, get_file_backend
 from mmengine.hooks import CheckpointHook
 
-from ...utils import atomic_replace, atomic_write
+from ...utils import atomic_replace, atomic_write, check_flags, check_range
 from ..mmengine_private import has_loaded, is_resuming, load_from, \
     set_load_from
 
@@ -139,8 +139,25 @@ class AtomicCheckpointHook(CheckpointHook):
     """``CheckpointHook`` whose saves survive a kill at any instant.
 
     Same arguments as :class:`mmengine.hooks.CheckpointHook`. See the module
-    docstring for the write order.
+    docstring for the write order. Its switches must be True or False and
+    its counts integers (``-1`` keeps MMEngine's meaning): MMEngine takes
+    ``save_last='no'`` as true and ``interval='5'`` fails only at the end
+    of the first epoch.
     """
+
+    _SWITCHES = ('by_epoch', 'save_optimizer', 'save_param_scheduler',
+                 'save_last')
+    _COUNTS = ('interval', 'max_keep_ckpts', 'save_begin')
+
+    def __init__(self, *args, **kwargs) -> None:
+        owner = type(self).__name__
+        # by keyword only: the configs (and MMEngine) pass them so
+        check_flags(owner, **{k: kwargs[k] for k in self._SWITCHES
+                              if k in kwargs})
+        for key in self._COUNTS:
+            if key in kwargs:
+                check_range(key, kwargs[key], integer=True, owner=owner)
+        super().__init__(*args, **kwargs)
 
     def _local(self) -> bool:
         return isinstance(getattr(self, 'file_backend', None), LocalBackend)
