@@ -46,6 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help='frame rate of the videos (if the files lack it)')
     parser.add_argument('--duration', type=float,
                         help='duration in seconds (a single video only)')
+    parser.add_argument(
+        '--video-info', metavar='JSON',
+        help="every video's duration and fps from a GT / annotation file "
+        "(ActivityNet layout, or MMAction2's anet_anno_*.json, whose "
+        'feature_frame gives the span the features cover); for features '
+        'resampled to a fixed length, e.g. ActivityNet\'s 100 rows')
     parser.add_argument('--snippet-frames', type=int, default=16,
                         help='frames per feature snippet, to derive the '
                         'duration from --fps (default 16, I3D)')
@@ -60,7 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
                         'first (CT)')
     parser.add_argument('--array-key',
                         help='array name inside plain .npz files')
-    parser.add_argument('--classes', help='text file, one class name per line')
+    parser.add_argument('--classes',
+                        help='class list: a text file, one name per line, '
+                        'or a GT JSON (default: the config\'s)')
     parser.add_argument('--device', default='cpu',
                         help='cpu, cuda, cuda:1, ...')
     add_cfg_options_arguments(parser,
@@ -93,7 +101,8 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         score_thr=args.score_thr, feature_layout=args.feature_layout,
         axis=args.axis, array_key=args.array_key, classes=args.classes,
         device=args.device, cfg_options=args.cfg_options,
-        cfg_options_allow_new=args.cfg_options_allow_new), parser=parser)
+        cfg_options_allow_new=args.cfg_options_allow_new,
+        video_info=args.video_info), parser=parser)
 
 
 if __name__ == '__main__':

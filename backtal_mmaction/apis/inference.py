@@ -24,7 +24,8 @@ from mmengine.registry import init_default_scope
 from ..cli.config import load_config
 from ..cli.runner import build_model_from_checkpoint
 from ..datasets.config_utils import config_input_files
-from ..datasets.gt_io import class_names_from_gt, load_gt_database
+from ..datasets.gt_io import (class_names_from_gt, load_gt,
+                              load_gt_database, read_class_list)
 from ..datasets.transforms.loading import (check_float_features,
                                           check_snippet_features)
 from ..evaluation.functional import dump_activitynet_results
@@ -212,19 +213,48 @@ def collect_feature_files(paths: Sequence[str]) -> List[str]:
     return files
 
 
+def _timings_from_video_info(video_info: str, files: Sequence[str],
+                             fps: Optional[float]) -> Dict[str, dict]:
+    """``{file: timing keywords of inference_localizer}`` from a GT /
+    annotation JSON: the seconds the features span (its
+    ``feature_duration``, else ``duration``), its fps (else ``fps``) and,
+    for features spanning the whole video, its frame count; no snippet
+    length (resampled features imply no duration).
+
+    Raises:
+        ValueError: a video without an entry (all of them named, before
+            any model loads).
+    """
+    videos = load_gt(video_info).videos
+    names = {f: osp.splitext(osp.basename(f))[0] for f in files}
+    missing = [n for n in names.values() if n not in videos]
+    if missing:
+        raise ValueError(f'{video_info}: no entry for {len(missing)} of the '
+                         f'{len(files)} videos, e.g. {missing[:5]}')
+    timings = {}
+    for path, name in names.items():
+        v = videos[name]
+        span = v['feature_duration']
+        timings[path] = dict(
+            duration=span or v['duration'], fps=v['fps'] or fps,
+            num_frames=None if span else v['frame_num'],
+            snippet_frames=None)
+    return timings
+
+
 def resolve_class_names(cfg, classes_file: Optional[str] = None) -> List[str]:
-    """``classes_file`` (one name per line), else the config's test dataset
-    ``classes``, else its GT file's class list."""
+    """``classes_file`` (a text file, one name per line, or a GT JSON: see
+    :func:`~backtal_mmaction.datasets.gt_io.read_class_list`), else the
+    config's test dataset ``classes`` (a list, or such a file), else its GT
+    file's class list."""
     if classes_file:
         if not osp.isfile(classes_file):
             raise FileNotFoundError(f'`classes` file not found: '
                                     f'{classes_file}')
-        with open(classes_file, encoding='utf-8') as f:
-            names = [line.strip() for line in f if line.strip()]
-        if not names:
-            raise ValueError(f'{classes_file}: no class names in it')
-        return names
+        return read_class_list(classes_file)
     dataset = cfg.test_dataloader.dataset
+    if isinstance(dataset.get('classes'), str):
+        return read_class_list(dataset.classes)
     if dataset.get('classes'):
         return [str(c) for c in dataset.classes]
     ann_file = dataset.get('ann_file')
@@ -249,7 +279,7 @@ def video_timing(source: str,
                  fps: Optional[float] = None,
                  duration: Optional[float] = None,
                  num_frames: Optional[int] = None,
-                 snippet_frames: int = 16,
+                 snippet_frames: Optional[int] = 16,
                  given=('fps', 'duration', 'num_frames')) -> tuple:
     """``(num_frames, duration, fps)`` of one video, checked.
 
@@ -269,7 +299,10 @@ def video_timing(source: str,
         source (str): Names the video in messages.
         num_snippets (int): ``T`` of the features.
         fps, duration, num_frames: Known timing (None: unknown).
-        snippet_frames (int): Frames per feature snippet.
+        snippet_frames (int, optional): Frames per feature snippet; None
+            for features resampled to a fixed length (ActivityNet's 100
+            rows), whose duration the features do not imply: it must then
+            be known, and nothing is checked against it.
         given (collection of str): Which of ``fps`` / ``duration`` /
             ``num_frames`` the caller gave (named as keywords in messages);
             the others came from the feature file.
@@ -290,8 +323,12 @@ def video_timing(source: str,
                 and value > 0):
             raise ValueError(f'{source}: invalid {FILE_TIMING_KEYS[key]} '
                              f'{value!r} in the file')
-    implied = None if fps is None else num_snippets * snippet_frames / fps
+    implied = (None if fps is None or snippet_frames is None else
+               num_snippets * snippet_frames / fps)
     if duration is None:
+        if snippet_frames is None:
+            raise ValueError(f'{source}: no duration known, and resampled '
+                             'features imply none; pass `duration`')
         if fps is None:
             raise ValueError(
                 f'{source}: no fps or duration known (the features carry '
@@ -318,7 +355,7 @@ def video_timing(source: str,
         num_frames = int(round(float(duration) * float(fps)))
     elif fps is not None:
         expected = float(duration) * float(fps)
-        if abs(num_frames - expected) > snippet_frames \
+        if abs(num_frames - expected) > (snippet_frames or 1) \
                 + TIMING_RTOL * expected:
             raise ValueError(
                 f'{source}: {_timing_label("num_frames", num_frames, given)}'
@@ -406,7 +443,7 @@ def inference_localizer(model,
                         fps: Optional[float] = None,
                         duration: Optional[float] = None,
                         num_frames: Optional[int] = None,
-                        snippet_frames: int = 16,
+                        snippet_frames: Optional[int] = 16,
                         topk: Optional[int] = None,
                         score_thr: Optional[float] = None,
                         layout: str = 'auto',
@@ -429,6 +466,9 @@ def inference_localizer(model,
         fps, duration, num_frames: Timing of the video when the features
             do not carry it (see :func:`video_timing`; a value the file
             carries wins, with a warning when the caller's differs).
+        snippet_frames (int, optional): Frames per snippet, to derive or
+            check the duration; None for resampled features (see
+            :func:`video_timing`).
         topk, score_thr: Optional output filter (:func:`filter_detections`).
 
     Returns:
@@ -498,7 +538,8 @@ def localize_feature_files(config: str,
                            device: str = 'cpu',
                            cfg_options: Optional[dict] = None,
                            cfg_options_allow_new: bool = False,
-                           log: Callable[[str], None] = print
+                           log: Callable[[str], None] = print,
+                           video_info: Optional[str] = None
                            ) -> Dict[str, dict]:
     """Detect actions in every feature file and write ``out``:
     ``tools/infer.py``.
@@ -528,6 +569,13 @@ def localize_feature_files(config: str,
         cfg_options (dict, optional): parsed ``--cfg-options``.
         cfg_options_allow_new (bool): ``--cfg-options-allow-new``.
         log (callable): receives the summary line (default: ``print``).
+        video_info (str, optional): ``--video-info``: a GT or annotation
+            JSON (any layout :func:`~backtal_mmaction.datasets.gt_io.load_gt`
+            reads, MMAction2's ``anet_anno_*.json`` included) giving every
+            video's duration and frame rate, and the span its features
+            cover; for features resampled to a fixed length (ActivityNet's
+            100 rows), whose length implies no duration. ``fps`` then fills
+            in only entries without one; ``duration`` is refused.
 
     Returns:
         dict: ``{video: dict(segments (N, 2) seconds, scores (N,),
@@ -550,13 +598,18 @@ def localize_feature_files(config: str,
     _check_timing_args(fps, duration, snippet_frames=snippet_frames)
     check_device(device)
     files = collect_feature_files(features)
+    if duration is not None and video_info is not None:
+        raise ValueError('`duration` and `video_info` both give durations; '
+                         'pass one')
     if duration is not None and len(files) != 1:
         raise ValueError('`duration` applies to a single video; got '
                          f'{len(files)} feature files')
+    timings = (None if video_info is None else
+               _timings_from_video_info(video_info, files, fps))
     cfg = load_config(config, cfg_options, cfg_options_allow_new)
     # the test dataset's GT is read when `classes` is not given
     check_output_path(out, '`out`', overwrite, inputs=[
-        config, checkpoint, classes, *files,
+        config, checkpoint, classes, video_info, *files,
         *config_input_files(cfg, ('test_dataloader', ))])
     class_names = resolve_class_names(cfg, classes)
     model = init_localizer(cfg, checkpoint, device)
@@ -565,10 +618,12 @@ def localize_feature_files(config: str,
                          f'{model.num_classes} classes')
     predictions = {}
     for path in files:
+        timing = (dict(fps=fps, duration=duration,
+                       snippet_frames=snippet_frames) if timings is None
+                  else timings[path])
         det = inference_localizer(
-            model, path, fps=fps, duration=duration,
-            snippet_frames=snippet_frames, topk=topk, score_thr=score_thr,
-            layout=feature_layout, axis=axis, array_key=array_key)
+            model, path, topk=topk, score_thr=score_thr,
+            layout=feature_layout, axis=axis, array_key=array_key, **timing)
         predictions[osp.splitext(osp.basename(path))[0]] = det
     dump_activitynet_results(predictions, class_names, out,
                              overwrite=overwrite)

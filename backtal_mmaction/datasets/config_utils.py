@@ -18,10 +18,10 @@ DATA_SECTIONS = ('train_dataloader', 'val_dataloader', 'test_dataloader',
 
 def files_named_in(node, data_root: Optional[str] = None) -> List[str]:
     """The ``*_file`` paths (``ann_file``, ``click_file``,
-    ``ambiguous_file`` ...) of a dataset / evaluator / dataloader config,
-    nested ones (dataset wrappers, evaluator lists) included; a relative
-    path is also taken under the node's ``data_root``, where MMEngine's
-    datasets look."""
+    ``ambiguous_file`` ...) and a ``classes`` given as a file, of a
+    dataset / evaluator / dataloader config, nested ones (dataset
+    wrappers, evaluator lists) included; a relative path is also taken
+    under the node's ``data_root``, where MMEngine's datasets look."""
     found = []
     if isinstance(node, (list, tuple)):
         for item in node:
@@ -31,7 +31,8 @@ def files_named_in(node, data_root: Optional[str] = None) -> List[str]:
         for key, value in node.items():
             paths = [value] if isinstance(value, str) else (
                 value if isinstance(value, (list, tuple)) else [])
-            if key.endswith('_file'):
+            if key.endswith('_file') or (key == 'classes'
+                                         and isinstance(value, str)):
                 for path in paths:
                     if isinstance(path, str) and path:
                         found.append(path)

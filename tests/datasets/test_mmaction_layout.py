@@ -311,3 +311,98 @@ def test_pseudo_labelling_a_one_split_file_is_refused(trained,
                        r"\(.*MMAction2's anet_anno_train.json has none\)"):
         predict_training_videos(trained['cfg_file'], trained['ckpt'],
                                 dataset_cfg=ds_cfg)
+
+
+# ---------------------------------------------------------------- infer.py
+@pytest.fixture
+def resampled(trained, tmp_path):
+    """The trained tiny model's test videos as MMAction2 data whose
+    features cover 9/10 of each video, resampled to 25 rows (the 100 rows
+    of csv_mean_100, small), and the detections tools/test.py makes of
+    them: the reference for tools/infer.py."""
+    from backtal_mmaction.apis import test_localizer
+    from mmengine.config import Config
+    src = trained['data']
+    database = json.loads((src / 'gt.json').read_text())['database']
+    covered = {n: int(round(v['duration'] * v['fps'])) * 9 // 10
+               for n, v in database.items()}
+    out = write_mmaction_layout(src, tmp_path / 'mm', covered)
+    rng = np.random.default_rng(0)
+    for csv in out['csv'].glob('*.csv'):  # new features: 25 rows each
+        feats = rng.normal(size=(25, 16)).astype(np.float32)
+        np.savetxt(csv, feats, fmt='%.9g', delimiter=',', comments='',
+                   header=','.join(f'f{i}' for i in range(16)))
+    cfg = Config.fromfile(trained['cfg_file'])
+    ds = cfg.test_dataloader.dataset
+    ds.update(ann_file=str(out['anno']['test']), subset=None,
+              classes=str(out['anno']['train']), feature_suffix='.csv',
+              data_prefix=dict(feature=str(out['csv'])))
+    cfg.test_evaluator.pop('ann_file', None)
+    cfg_file = tmp_path / 'mm_cfg.py'
+    cfg.dump(str(cfg_file))
+    result = tmp_path / 'test_results.json'
+    test_localizer(str(cfg_file), trained['ckpt'], out_json=str(result),
+                   work_dir=str(tmp_path / 'test_wd'))
+    videos = sorted(json.loads(out['anno']['test'].read_text()))
+    return dict(out, cfg_file=str(cfg_file), ckpt=trained['ckpt'],
+                files=[str(out['csv'] / f'{v}.csv') for v in videos],
+                expected=json.loads(result.read_text())['results'])
+
+
+def test_infer_with_video_info_equals_the_test_run(resampled, tmp_path):
+    """--video-info: each video's span and fps from MMAction2's annotation
+    file give tools/test.py's detections; resampled features imply no
+    duration, so nothing is derived from 16-frame snippets or warned."""
+    import warnings
+
+    from backtal_mmaction.apis import localize_feature_files
+    out = tmp_path / 'det.json'
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        localize_feature_files(
+            resampled['cfg_file'], resampled['ckpt'], resampled['files'],
+            str(out), video_info=str(resampled['anno']['test']),
+            log=lambda _: None)
+    got = json.loads(out.read_text())['results']
+    assert got == resampled['expected']
+    assert any(got.values())
+
+
+def test_infer_video_info_errors(resampled, tmp_path):
+    from backtal_mmaction.apis import localize_feature_files
+    anno = str(resampled['anno']['test'])
+    kwargs = dict(log=lambda _: None)
+    with pytest.raises(ValueError, match='`duration` and `video_info` both '
+                       'give durations'):
+        localize_feature_files(resampled['cfg_file'], resampled['ckpt'],
+                               resampled['files'][:1], str(tmp_path / 'a'),
+                               duration=10.0, video_info=anno, **kwargs)
+    train_csv = str(resampled['csv'] / 'video_train_0000000.csv')
+    with pytest.raises(ValueError, match=re.escape(
+            f"{anno}: no entry for 1 of the 2 videos, e.g. "
+            "['video_train_0000000']")):
+        localize_feature_files(resampled['cfg_file'], resampled['ckpt'],
+                               [train_csv, resampled['files'][0]],
+                               str(tmp_path / 'b'), video_info=anno,
+                               **kwargs)
+    # the config's class-list file is one of the run's inputs
+    with pytest.raises(ValueError, match='is also an input of this run'):
+        localize_feature_files(resampled['cfg_file'], resampled['ckpt'],
+                               resampled['files'], str(
+                                   resampled['anno']['train']),
+                               video_info=anno, overwrite=True, **kwargs)
+    # and so is the video-info file
+    with pytest.raises(ValueError, match='is also an input of this run'):
+        localize_feature_files(resampled['cfg_file'], resampled['ckpt'],
+                               resampled['files'], anno, video_info=anno,
+                               overwrite=True, **kwargs)
+
+
+def test_class_names_of_a_config_with_a_class_list_file(resampled):
+    """A test dataset whose ``classes`` is a file gives the file's list
+    (read as a list, it would be the path's characters)."""
+    from mmengine.config import Config
+
+    from backtal_mmaction.apis.inference import resolve_class_names
+    cfg = Config.fromfile(resampled['cfg_file'])
+    assert resolve_class_names(cfg) == ['class00', 'class01', 'class02']
