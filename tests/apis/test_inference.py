@@ -9,6 +9,8 @@ import pytest
 
 from backtal_mmaction.apis import localize_feature_files
 
+from tests.helpers.mmaction_layout import write_feature_csv
+
 
 def _gt_info(data: Path, video: str) -> dict:
     return json.loads((data / 'gt.json').read_text())['database'][video]
@@ -50,8 +52,7 @@ def test_infer_matches_the_test_run(test_run, tmp_path):
     # MMAction2's feature CSV (header row, a row per snippet), in a folder
     csv = tmp_path / 'csv' / f'{video}.csv'
     csv.parent.mkdir()
-    np.savetxt(csv, feat.T, fmt='%.9g', delimiter=',', comments='',
-               header=','.join(f'f{i}' for i in range(feat.shape[0])))
+    write_feature_csv(csv, feat.T)
     out3 = tmp_path / 'det3.json'
     localize_feature_files(test_run['cfg_file'], test_run['ckpt'],
                            [str(csv.parent)], str(out3), fps=info['fps'],

@@ -19,7 +19,8 @@ from backtal_mmaction.datasets.gt_io import (MMACTION_LAYOUT,
                                              database_from_mmaction, load_gt,
                                              read_class_list)
 
-from tests.helpers.mmaction_layout import write_mmaction_layout
+from tests.helpers.mmaction_layout import (write_feature_csv,
+                                           write_mmaction_layout)
 
 register_all_modules(init_default_scope=False)
 
@@ -128,13 +129,12 @@ def test_csv_without_header_keeps_its_first_row(tmp_path):
     from backtal_mmaction.datasets.transforms import LoadSnippetFeature
     feats = np.arange(12, dtype=np.float32).reshape(4, 3)
     path = tmp_path / 'v.csv'
-    np.savetxt(path, feats, fmt='%.9g', delimiter=',')
+    write_feature_csv(path, feats, header=False)
     out = LoadSnippetFeature().transform(dict(feature_path=str(path)))
     np.testing.assert_array_equal(out['features'], feats.T)
     assert out['num_snippets'] == 4
     # one snippet: still (D, 1)
-    np.savetxt(path, feats[:1], fmt='%.9g', delimiter=',', header='a,b,c',
-               comments='')
+    write_feature_csv(path, feats[:1])
     out = LoadSnippetFeature().transform(dict(feature_path=str(path)))
     assert out['features'].shape == (3, 1)
 
@@ -329,9 +329,7 @@ def resampled(trained, tmp_path):
     out = write_mmaction_layout(src, tmp_path / 'mm', covered)
     rng = np.random.default_rng(0)
     for csv in out['csv'].glob('*.csv'):  # new features: 25 rows each
-        feats = rng.normal(size=(25, 16)).astype(np.float32)
-        np.savetxt(csv, feats, fmt='%.9g', delimiter=',', comments='',
-                   header=','.join(f'f{i}' for i in range(16)))
+        write_feature_csv(csv, rng.normal(size=(25, 16)).astype(np.float32))
     cfg = Config.fromfile(trained['cfg_file'])
     ds = cfg.test_dataloader.dataset
     ds.update(ann_file=str(out['anno']['test']), subset=None,

@@ -7,7 +7,17 @@ from typing import Optional
 
 import numpy as np
 
-__all__ = ['write_mmaction_layout']
+__all__ = ['write_feature_csv', 'write_mmaction_layout']
+
+
+def write_feature_csv(path: Path, feats: np.ndarray,
+                      header: bool = True) -> None:
+    """``(T, D)`` features as MMAction2's csv_mean_100 files hold them:
+    a header row (``f0,f1,...``), then one row per snippet in ``%.9g``
+    (float32 values read back exactly)."""
+    names = ','.join(f'f{i}' for i in range(feats.shape[1]))
+    np.savetxt(path, feats, fmt='%.9g', delimiter=',', comments='',
+               header=names if header else '')
 
 
 def write_mmaction_layout(src: Path, dst: Path,
@@ -35,10 +45,8 @@ def write_mmaction_layout(src: Path, dst: Path,
             duration_second=info['duration'], duration_frame=frames,
             annotations=info['annotations'], feature_frame=covered,
             fps=float(info['fps']), rfps=float(info['fps']))
-        feats = np.load(src / 'features' / f'{name}.npy')
-        header = ','.join(f'f{i}' for i in range(feats.shape[1]))
-        np.savetxt(dst / 'csv' / f'{name}.csv', feats, fmt='%.9g',
-                   delimiter=',', header=header, comments='')
+        write_feature_csv(dst / 'csv' / f'{name}.csv',
+                          np.load(src / 'features' / f'{name}.npy'))
     paths = {}
     for split, anno in annos.items():
         paths[split] = dst / f'anet_anno_{split}.json'

@@ -217,6 +217,8 @@ def write_mmaction_activitynet(root: Path, num_classes: int = 200,
     ``clicks_sim.json``, ``activitynet_feature_cuhk/csv_mean_100/<video>.csv``.
     """
     from backtal_mmaction.datasets.gt_io import load_gt_database
+
+    from .mmaction_layout import write_feature_csv
     rng = np.random.default_rng(seed)
     classes = [f'Activity {i:03d}' for i in range(num_classes)]
     frames = NUM_SNIPPETS * FRAMES_PER_SNIPPET
@@ -240,10 +242,8 @@ def write_mmaction_activitynet(root: Path, num_classes: int = 200,
                               annotations=anns,
                               feature_frame=frames - FRAMES_PER_SNIPPET,
                               fps=FPS, rfps=FPS + 0.01)
-            feats = _features(rng, NUM_SNIPPETS)
-            header = ','.join(f'f{k}' for k in range(feats.shape[1]))
-            np.savetxt(feat_dir / f'{name}.csv', feats, fmt='%.9g',
-                       delimiter=',', header=header, comments='')
+            write_feature_csv(feat_dir / f'{name}.csv',
+                              _features(rng, NUM_SNIPPETS))
         _write_json(root / f'anet_anno_{split}.json', anno)
     train = load_gt_database(str(root / 'anet_anno_train.json'))['database']
     dump_click_file(simulate_clicks(train, classes, seed=seed),
