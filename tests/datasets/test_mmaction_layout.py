@@ -404,3 +404,21 @@ def test_class_names_of_a_config_with_a_class_list_file(resampled):
     from backtal_mmaction.apis.inference import resolve_class_names
     cfg = Config.fromfile(resampled['cfg_file'])
     assert resolve_class_names(cfg) == ['class00', 'class01', 'class02']
+
+
+def test_offline_evaluation_against_an_mmaction_gt_file(test_run,
+                                                        tmp_path):
+    """eval_detections.py scores a result file against MMAction2's
+    annotation file exactly as against the same GT in the plugin's
+    layout (the file has no subsets: all its videos are evaluated)."""
+    from tests.helpers.tool_runner import run_tool
+    native = test_run['data']
+    out = write_mmaction_layout(native, tmp_path / 'mm')
+    tables = []
+    for gt in (native / 'gt.json', out['anno']['test']):
+        run = run_tool('analysis/eval_detections.py',
+                       [test_run['json'], gt, '--tiou', '0.3', '0.5'])
+        assert run.exit_code == 0, run.stderr
+        tables.append(run.stdout[run.stdout.index('mAP'):])
+    assert tables[0] == tables[1]
+    assert 'mAP (%)' in tables[0]
