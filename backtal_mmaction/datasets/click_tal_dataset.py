@@ -148,16 +148,20 @@ class ClickTALDataset(BaseActionDataset):
         files = ([self.click_file] if isinstance(self.click_file, str)
                  else list(self.click_file or []))
         one_split = gt.data.get('layout') == MMACTION_LAYOUT
+        elsewhere = 0  # clicked videos of other splits' files
         for path in files:
             # each file checked on its own, so an error names its file;
             # against the loaded GT (its parsed durations, no second parse)
             more = load_click_file(path)
             if one_split:
-                more = self._clicks_of_this_split(more, gt)
+                ours = self._clicks_of_this_split(more, gt)
+                elsewhere += len(more) - len(ours)
+                more = ours
             validate_clicks(more, gt, path=path)
             clicks = merge_click_files(clicks, more) if clicks else more
 
         clicks = self._apply_heldout(clicks, list(gt.videos))
+        clicks, past = self._clicks_within_features(clicks, gt)
         feat_dir = self.data_prefix.get('feature', '')
         data_list, missing, untimed = [], [], []
         for name, info in gt.videos.items():
@@ -214,9 +218,35 @@ class ClickTALDataset(BaseActionDataset):
                 f'click_annotators={self.click_annotators}, '
                 f'click_types={self.click_types}.')
         if self.click_file:
+            notes = ''
+            if elsewhere:
+                notes += (f'; {elsewhere} clicked video(s) of the click '
+                          f'file(s) are not in {self.ann_file} (other '
+                          'splits\' files?)')
+            if past:
+                notes += (f'; {past} click(s) after the span the features '
+                          'cover were dropped')
             print_log(f'ClickTALDataset[{self.subset}]: {len(data_list)} '
-                      f'videos, {num_clicked} with clicks', logger='current')
+                      f'videos, {num_clicked} with clicks{notes}',
+                      logger='current')
         return data_list
+
+    @staticmethod
+    def _clicks_within_features(clicks: dict, gt) -> tuple:
+        """``(clicks, dropped)``: the clicks of videos whose features span
+        only part of them (``feature_duration``) without those past that
+        span. They lie in no snippet: clipped to the last one, they would
+        all pile up there."""
+        kept, dropped = {}, 0
+        for video, vclicks in clicks.items():
+            span = gt.videos[video]['feature_duration'] \
+                if video in gt.videos else None
+            if span is not None:
+                inside = [c for c in vclicks if c['time'] <= span]
+                dropped += len(vclicks) - len(inside)
+                vclicks = inside
+            kept[video] = vclicks
+        return kept, dropped
 
     @staticmethod
     def _clicks_of_this_split(clicks: dict, gt) -> dict:

@@ -29,7 +29,9 @@ converted on load (:func:`database_from_mmaction`)::
 its features cover, ``feature_duration =
 feature_frame / duration_frame * duration_second``: MMAction2's
 ``GenerateLocalizationLabels`` divides the segments by that same span. Its
-videos have no ``subset`` (select them with ``subset=None``).
+videos have no ``subset`` (select them with ``subset=None``) unless an
+entry gives one. An entry whose ``feature_frame`` exceeds
+``duration_frame`` is kept as MMAction2 keeps it, with a warning.
 
 Validity rule, applied to every video entry that is read:
 
@@ -58,9 +60,11 @@ from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
 
-# Files already warned about by :func:`warn_segments_outside_video`: the
-# dataset, the click tools and the metric all read the same GT file.
+# Files already warned about by :func:`warn_segments_outside_video` (and
+# :func:`database_from_mmaction`): the dataset, the click tools and the
+# metric all read the same GT file.
 _WARNED_OUTSIDE = set()
+_WARNED_LONGER = set()
 # Seconds a segment may pass the video's bounds without a warning:
 # ActivityNet writes durations and segments rounded to 0.01 s, so 180 of
 # its 185 segments past the end are past it by less (rounding, not
@@ -204,12 +208,20 @@ def read_class_list(path: str) -> List[str]:
     return names
 
 
+def _mmaction_entries(data) -> List[str]:
+    """The top-level keys of ``data`` whose value is an entry of
+    MMAction2's layout (an object with ``duration_second``)."""
+    if not isinstance(data, dict):
+        return []
+    return [k for k, v in data.items()
+            if isinstance(v, dict) and 'duration_second' in v]
+
+
 def is_mmaction_layout(data) -> bool:
     """Whether a GT JSON object is in MMAction2's ActivityNet layout: no
     ``database``, and entries keyed by video with ``duration_second``."""
-    return (isinstance(data, dict) and 'database' not in data and any(
-        isinstance(v, dict) and 'duration_second' in v
-        for v in data.values()))
+    return (isinstance(data, dict) and 'database' not in data
+            and bool(_mmaction_entries(data)))
 
 
 def _positive_field(where: str, info: dict, field: str,
@@ -247,7 +259,7 @@ def database_from_mmaction(data: dict, path: str = '<gt>') -> dict:
             ``duration_frame``; the message names the file, the video and
             the field.
     """
-    database = {}
+    database, longer = {}, []
     for name, info in data.items():
         where = f'{path}: video {name!r}'
         if not isinstance(info, dict):
@@ -265,8 +277,9 @@ def database_from_mmaction(data: dict, path: str = '<gt>') -> dict:
                              '"duration_frame" (the features span '
                              'feature_frame / duration_frame of the video)')
         entry = dict(duration=seconds)
-        if 'annotations' in info:
-            entry['annotations'] = info['annotations']
+        for key in ('annotations', 'subset'):  # a subset, where one is given
+            if key in info:
+                entry[key] = info[key]
         if frames is not None:
             # the decoded frame rate, which MMAction2's own conversions
             # use (its "fps" is nominal: 30.0 for a 29.96 fps video)
@@ -279,7 +292,18 @@ def database_from_mmaction(data: dict, path: str = '<gt>') -> dict:
             # as MMAction2's GenerateLocalizationLabels: the features span
             # the video's first feature_frame frames
             entry['feature_duration'] = float(covered) / frames * seconds
+            if covered > frames:
+                longer.append(f'{name!r} ({covered} > {frames})')
         database[name] = entry
+    key = osp.abspath(path)
+    if longer and key not in _WARNED_LONGER:
+        _WARNED_LONGER.add(key)
+        warnings.warn(
+            f'{path}: {len(longer)} video(s) have "feature_frame" > '
+            f'"duration_frame" (features spanning more than the video), e.g. '
+            f'{", ".join(longer[:3])}; their span is used as given, as '
+            'MMAction2 uses it: check these entries', UserWarning,
+            stacklevel=3)
     return database
 
 
@@ -289,6 +313,14 @@ def load_gt_database(path: str) -> dict:
     ActivityNet layout comes back as ``{"database": ...}`` of this
     module's layout (:func:`database_from_mmaction`)."""
     data = load_json(path, 'Ground-truth')
+    mixed = _mmaction_entries(data) if isinstance(data, dict) and \
+        'database' in data else []
+    if mixed:
+        raise ValueError(
+            f'{path}: holds a "database" object and also {len(mixed)} '
+            f'entries of MMAction2\'s layout at the top level (e.g. '
+            f'{mixed[:3]}); a file is in one layout: the entries would be '
+            'ignored')
     if is_mmaction_layout(data):
         # ``layout`` tells readers that the file had no class list and
         # holds one split (see ClickTALDataset's ``classes``)

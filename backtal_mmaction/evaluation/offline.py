@@ -8,14 +8,37 @@ bit for bit.
 """
 from typing import Callable, Dict, Optional, Sequence, Tuple
 
-from ..datasets.gt_io import GroundTruth, load_gt, select_subset
+from ..datasets.gt_io import (MMACTION_LAYOUT, GroundTruth, load_gt,
+                              select_subset)
 from .functional import (DEFAULT_TIOU_THRESHOLDS, check_videos_in_subset,
                          evaluate_detections, format_detection_table,
                          infer_subset, load_activitynet_results,
                          load_ambiguous_segments)
 from .functional.activitynet_io import gt_detections
 
-__all__ = ['results_against_gt', 'evaluate_result_file']
+__all__ = ['load_gt_for_results', 'results_against_gt',
+           'evaluate_result_file']
+
+
+def load_gt_for_results(gt_file: str, result_file: str) -> GroundTruth:
+    """The GT a result file is scored against (:func:`load_gt`).
+
+    A one-split file in MMAction2's layout has no class list of its own:
+    its classes are the labels of its instances, so a class of the model
+    that has no instance in this split would be an "unknown label" of the
+    results. Such result labels are appended to its class list, without
+    GT: the mAP leaves them out (and says so), as the test run's metric,
+    which knows the training class list, does.
+    """
+    gt = load_gt(gt_file)
+    if gt.data.get('layout') != MMACTION_LAYOUT:
+        return gt
+    _, labels = load_activitynet_results(result_file)
+    known = set(gt.class_names)
+    extra = [c for c in labels if c not in known]
+    if not extra:
+        return gt
+    return load_gt(gt_file, class_names=gt.class_names + extra)
 
 
 def results_against_gt(
@@ -99,7 +122,7 @@ def evaluate_result_file(result_file: str,
         ``subset`` (the subset scored, None = all videos), ``class_names``
         and ``num_result_videos``.
     """
-    gt = load_gt(gt_file)
+    gt = load_gt_for_results(gt_file, result_file)
     ambiguous = (None if ambiguous_file is None else
                  load_ambiguous_segments(ambiguous_file))
     predictions, gt_dets, subset = results_against_gt(

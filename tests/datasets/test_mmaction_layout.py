@@ -8,6 +8,7 @@ plugin's layout, which must give the same samples and the same mAP.
 """
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -422,3 +423,140 @@ def test_offline_evaluation_against_an_mmaction_gt_file(test_run,
         tables.append(run.stdout[run.stdout.index('mAP'):])
     assert tables[0] == tables[1]
     assert 'mAP (%)' in tables[0]
+
+
+# ------------------------------------------- defects of a bad-input probe
+def test_a_file_in_both_layouts_is_refused(tmp_path):
+    """A "database" object beside MMAction2 entries: one of the two would
+    be ignored (the entries were, silently)."""
+    path = tmp_path / 'mixed.json'
+    path.write_text(json.dumps(dict(MMACTION_EXAMPLE, database={})))
+    with pytest.raises(ValueError, match=re.escape(
+            f'{path}: holds a "database" object and also 2 entries of '
+            "MMAction2's layout at the top level (e.g. ['v_--1DO2V4K74', "
+            "'v_--6bJUbfpnQ'])")):
+        load_gt(str(path))
+
+
+def test_features_longer_than_the_video_warn_once(tmp_path):
+    entry = dict(MMACTION_EXAMPLE['v_--6bJUbfpnQ'], feature_frame=2000)
+    path = tmp_path / 'long.json'
+    path.write_text(json.dumps({'v_--6bJUbfpnQ': entry}))
+    with pytest.warns(UserWarning, match=re.escape(
+            f"{path}: 1 video(s) have \"feature_frame\" > \"duration_frame\" "
+            "(features spanning more than the video), e.g. 'v_--6bJUbfpnQ' "
+            '(2000 > 647)')):
+        gt = load_gt(str(path))
+    # kept as MMAction2 keeps it
+    assert gt.videos['v_--6bJUbfpnQ']['feature_duration'] == \
+        pytest.approx(2000 / 647 * 26.75)
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        load_gt(str(path))  # once per file
+
+
+def test_subset_given_by_the_entries_is_kept(tmp_path):
+    entries = {k: dict(v, subset='validation')
+               for k, v in MMACTION_EXAMPLE.items()}
+    path = tmp_path / 'anno.json'
+    path.write_text(json.dumps(entries))
+    assert len(load_gt(str(path), subset='validation').videos) == 2
+
+
+@pytest.mark.parametrize('text,rows', [
+    ('\ufeff1,2\n3,4\n', 2),  # a BOM, no header
+    ('\ufefff0,f1\n1,2\n', 1),  # a BOM and a header
+    ('f0,f1\r\n1,2\r\n3,4\r\n', 2),
+])
+def test_csv_variants(tmp_path, text, rows):
+    from backtal_mmaction.datasets.transforms.loading import read_feature_csv
+    path = tmp_path / 'v.csv'
+    path.write_bytes(text.encode('utf-8'))
+    assert read_feature_csv(str(path)).shape == (rows, 2)
+
+
+@pytest.mark.parametrize('text', ['', 'f0,f1\n', '\n'])
+def test_csv_without_data_rows_is_named(tmp_path, text):
+    from backtal_mmaction.datasets.transforms import LoadSnippetFeature
+    path = tmp_path / 'v.csv'
+    path.write_text(text)
+    with pytest.raises(ValueError, match=re.escape(
+            f"video 'v_x': {path}: no data rows (an empty file, or a header "
+            'only)')):
+        LoadSnippetFeature().transform(dict(feature_path=str(path),
+                                            video_name='v_x'))
+
+
+def test_clicks_past_the_feature_span_are_dropped(both_layouts, tmp_path):
+    """Features covering the first half of each video: clicks after it
+    lie in no snippet (clipped, they all landed on the last one)."""
+    native = both_layouts['native']
+    database = json.loads((native / 'gt.json').read_text())['database']
+    half = {n: int(round(v['duration'] * v['fps'])) // 2
+            for n, v in database.items()}
+    out = write_mmaction_layout(native, tmp_path / 'mm', half)
+    clicks = json.loads((native / 'clicks.json').read_text())['database']
+    ds = _dataset(ann_file=str(out['anno']['train']), feature_suffix='.csv',
+                  data_prefix=dict(feature=str(out['csv'])),
+                  click_file=str(native / 'clicks.json'))
+    dropped = 0
+    for i in range(len(ds)):
+        info = ds.get_data_info(i)
+        name, span = info['video_name'], info['duration']
+        times = [c['time'] for c in clicks[name]['clicks']]
+        kept = sorted(t for t in times if t <= span)
+        dropped += len(times) - len(kept)
+        assert sorted(info['click_times']) == kept
+        assert span < database[name]['duration']
+    assert dropped > 0
+
+
+def test_eval_against_a_split_file_without_one_of_the_classes(
+        test_run, tmp_path):
+    """The model's class02 has no instance in this split file (which has
+    no class list): its detections are scored as those of a class without
+    GT, left out of the mAP, as against a GT naming every class."""
+    from tests.helpers.tool_runner import run_tool
+    native = test_run['data']
+    out = write_mmaction_layout(native, tmp_path / 'mm')
+    anno = json.loads(out['anno']['test'].read_text())
+    kept = {k: v for k, v in anno.items()
+            if all(a['label'] != 'class02' for a in v['annotations'])}
+    assert 0 < len(kept) < len(anno)
+    split = tmp_path / 'anet_anno_no_c2.json'
+    split.write_text(json.dumps(kept))
+    results = json.loads(Path(test_run['json']).read_text())
+    results['results'] = {k: v for k, v in results['results'].items()
+                          if k in kept}
+    assert any(d['label'] == 'class02'
+               for v in results['results'].values() for d in v)
+    res = tmp_path / 'results.json'
+    res.write_text(json.dumps(results))
+    # the reference: the same videos in the plugin's layout, every class
+    ref_gt = tmp_path / 'gt.json'
+    ref_gt.write_text(json.dumps(dict(
+        activity_list=['class00', 'class01', 'class02'],
+        database={k: dict(subset='test', duration=v['duration_second'],
+                          annotations=v['annotations'])
+                  for k, v in kept.items()})))
+    tables = []
+    for gt in (split, ref_gt):
+        run = run_tool('analysis/eval_detections.py', [res, gt])
+        assert run.exit_code == 0, run.stderr
+        assert 'class02' in run.stdout and 'have no GT' in run.stdout
+        tables.append(run.stdout[run.stdout.index('Temporal'):])
+    assert tables[0] == tables[1]
+    run = run_tool('analysis/diagnose_errors.py', [res, split])
+    assert run.exit_code == 0, run.stderr
+
+
+def test_simulate_clicks_subset_error_names_the_file(both_layouts,
+                                                     tmp_path):
+    from tests.helpers.tool_runner import run_tool
+    anno = both_layouts['anno']['train']
+    run = run_tool('data/simulate_clicks.py', [
+        anno, '--out', tmp_path / 'c.json', '--subset', 'training'])
+    assert run.exit_code == 1
+    assert run.stderr.strip().splitlines()[-1].startswith(
+        f'error: {anno}: its videos have no "subset" field')

@@ -11,6 +11,7 @@ import argparse
 
 from backtal_mmaction.cli.errors import run_cli
 from backtal_mmaction.utils import check_output_path
+from backtal_mmaction.datasets.gt_io import select_subset
 from backtal_mmaction.datasets.clicks import (click_statistics,
                                               dump_click_file,
                                               format_click_summary,
@@ -97,6 +98,7 @@ def main(argv=None):
         # --overwrite
         check_output_path(args.out, '`out`', args.overwrite, [args.gt])
         database, class_names = load_ground_truth(args.gt)
+        select_subset(database, args.subset, args.gt)  # errors name the file
         clicks = simulate_clicks(
             database,
             class_names,

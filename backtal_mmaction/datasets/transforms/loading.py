@@ -2,6 +2,7 @@
 and MMAction2's ActivityNet CSVs)."""
 import os.path as osp
 import pickle
+import warnings
 import zipfile
 from typing import Optional
 
@@ -71,21 +72,29 @@ def read_feature_csv(path: str) -> np.ndarray:
 
     MMAction2 skips the first row unread, as its files' header; here a
     first row of numbers is data, so a file without a header loses no
-    snippet.
+    snippet. A UTF-8 byte-order mark is skipped.
 
     Raises:
-        ValueError: A row that is not numbers, or rows of unequal length
-            (NumPy's message; the caller names the video).
+        ValueError: No data row (an empty or header-only file), a row that
+            is not numbers, or rows of unequal length (NumPy's message);
+            the caller names the video.
     """
     with open(path, encoding='utf-8-sig') as f:
         first = f.readline()
-    try:
-        [float(x) for x in first.split(',')]
-        header = 0
-    except ValueError:
-        header = 1
-    return np.loadtxt(path, dtype=np.float32, delimiter=',',
-                      skiprows=header, ndmin=2)
+        try:
+            [float(x) for x in first.split(',')]
+            # data: read from the start ('utf-8-sig' skips a BOM again)
+            f.seek(0)
+        except ValueError:
+            pass  # a header: read on from the second line
+        with warnings.catch_warnings():
+            # "input contained no data": refused below, naming the file
+            warnings.simplefilter('ignore', UserWarning)
+            arr = np.loadtxt(f, dtype=np.float32, delimiter=',', ndmin=2)
+    if arr.shape[0] == 0:
+        raise ValueError(f'{path}: no data rows (an empty file, or a header '
+                         'only)')
+    return arr
 
 
 @TRANSFORMS.register_module()

@@ -14,10 +14,9 @@ from typing import Callable, Iterable, Optional, Sequence
 
 import numpy as np
 
-from ...datasets.gt_io import load_gt
 from ...utils import (atomic_replace, atomic_write, check_output_path,
                       check_range)
-from ..offline import results_against_gt
+from ..offline import load_gt_for_results, results_against_gt
 from .false_positives import diagnose_false_positives, format_error_table
 from .sensitivity import format_sensitivity_table, sensitivity_analysis
 
@@ -76,7 +75,7 @@ def diagnose_result_file(result_file: str,
     """
     for t in sensitivity_tiou or ():  # named as the caller spells it
         check_range('sensitivity_tiou', t, 0, 1, low_open=True)
-    gt = load_gt(gt_file)
+    gt = load_gt_for_results(gt_file, result_file)
     predictions, gt_dets, subset = results_against_gt(
         result_file, gt, subset, infer=True, log=log)
     result = diagnose_false_positives(
