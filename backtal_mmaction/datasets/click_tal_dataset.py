@@ -212,11 +212,14 @@ class ClickTALDataset(BaseActionDataset):
                 f'{feat_dir!r}, feature_suffix={self.feature_suffix!r})')
         num_clicked = sum(bool(d['clicks_by_annotator']) for d in data_list)
         if self.require_clicks and num_clicked == 0:
+            why = (f' ({elsewhere} clicked video(s) of the click file(s), '
+                   f'none in {self.ann_file}: the clicks of another split?)'
+                   if elsewhere else '')
             raise ValueError(
                 f'This config needs clicks (require_clicks=True) but subset '
                 f'{self.subset!r} has none: click_file={self.click_file!r}, '
                 f'click_annotators={self.click_annotators}, '
-                f'click_types={self.click_types}.')
+                f'click_types={self.click_types}.{why}')
         if self.click_file:
             notes = ''
             if elsewhere:

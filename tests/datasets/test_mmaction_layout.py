@@ -560,3 +560,27 @@ def test_simulate_clicks_subset_error_names_the_file(both_layouts,
     assert run.exit_code == 1
     assert run.stderr.strip().splitlines()[-1].startswith(
         f'error: {anno}: its videos have no "subset" field')
+
+
+def test_click_file_of_another_split_says_so(both_layouts):
+    """A training dataset with require_clicks whose click file names only
+    videos of another split's file: the error says that is the case."""
+    native = both_layouts['native']
+    clicks = json.loads((native / 'clicks.json').read_text())
+    database = json.loads(both_layouts['anno']['train'].read_text())
+    # the test split's videos only (the file keeps its schema)
+    others = {k: v for k, v in clicks['database'].items()
+              if k not in database}
+    path = both_layouts['anno']['train'].parent / 'clicks_other.json'
+    if not others:  # the tiny benchmark clicks train videos only
+        others = {'video_test_0000000': dict(clicks=[dict(
+            time=1.0, type='background', annotator='A1')])}
+    path.write_text(json.dumps(dict(clicks, database=others)))
+    with pytest.raises(ValueError, match=re.escape(
+            f"clicked video(s) of the click file(s), none in "
+            f"{both_layouts['anno']['train']}: the clicks of another "
+            'split?)')):
+        _dataset(ann_file=str(both_layouts['anno']['train']),
+                 feature_suffix='.csv', require_clicks=True,
+                 data_prefix=dict(feature=str(both_layouts['csv'])),
+                 click_file=str(path))
