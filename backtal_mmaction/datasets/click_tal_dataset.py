@@ -198,13 +198,16 @@ class ClickTALDataset(BaseActionDataset):
                         clicks.get(name, []), class_index)))
         if untimed:
             more = f' (and {untimed[1:5]})' if len(untimed) > 1 else ''
+            # the fields as the file spells them
+            fields = (('"fps"', '"duration_frame"') if one_split else
+                      ('"fps"', '"frame_num"'))
             raise ValueError(
                 f'{self.ann_file}: {len(untimed)} video(s) of subset '
-                f'{self.subset!r} have neither "fps" nor "frame_num", e.g. '
-                f'video {untimed[0]!r}{more}; '
-                'evaluating (test_mode) needs the frame count: add "fps" '
-                '(or "frame_num") to these GT entries, or set the dataset\'s '
-                'default_fps')
+                f'{self.subset!r} have neither {fields[0]} nor {fields[1]}, '
+                f'e.g. video {untimed[0]!r}{more}; '
+                f'evaluating (test_mode) needs the frame count: add '
+                f'{fields[0]} (or {fields[1]}) to these GT entries, or set '
+                'the dataset\'s default_fps')
         if missing:
             raise FileNotFoundError(
                 f'{len(missing)} feature file(s) of subset {self.subset!r} '

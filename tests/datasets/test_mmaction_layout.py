@@ -584,3 +584,15 @@ def test_click_file_of_another_split_says_so(both_layouts):
                  feature_suffix='.csv', require_clicks=True,
                  data_prefix=dict(feature=str(both_layouts['csv'])),
                  click_file=str(path))
+
+
+def test_untimed_mmaction_entry_names_its_own_fields(tmp_path):
+    entry = {k: v for k, v in MMACTION_EXAMPLE['v_--6bJUbfpnQ'].items()
+             if k not in ('fps', 'duration_frame', 'feature_frame')}
+    path = tmp_path / 'anno.json'
+    path.write_text(json.dumps({'v_--6bJUbfpnQ': entry}))
+    with pytest.raises(ValueError, match=re.escape(
+            f'{path}: 1 video(s) of subset None have neither "fps" nor '
+            '"duration_frame", e.g. video \'v_--6bJUbfpnQ\'')):
+        _dataset(ann_file=str(path), classes=str(path), test_mode=True,
+                 check_files=False)
