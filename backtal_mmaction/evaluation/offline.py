@@ -6,7 +6,7 @@ The logic of ``tools/analysis/eval_detections.py`` and
 ``TALMetric(dump_results=...)`` wrote it reproduces the in-memory numbers
 bit for bit.
 """
-from typing import Callable, Dict, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..datasets.gt_io import (MMACTION_LAYOUT, GroundTruth, load_gt,
                               select_subset)
@@ -16,29 +16,7 @@ from .functional import (DEFAULT_TIOU_THRESHOLDS, check_videos_in_subset,
                          load_ambiguous_segments)
 from .functional.activitynet_io import gt_detections
 
-__all__ = ['load_gt_for_results', 'results_against_gt',
-           'evaluate_result_file']
-
-
-def load_gt_for_results(gt_file: str, result_file: str) -> GroundTruth:
-    """The GT a result file is scored against (:func:`load_gt`).
-
-    A one-split file in MMAction2's layout has no class list of its own:
-    its classes are the labels of its instances, so a class of the model
-    that has no instance in this split would be an "unknown label" of the
-    results. Such result labels are appended to its class list, without
-    GT: the mAP leaves them out (and says so), as the test run's metric,
-    which knows the training class list, does.
-    """
-    gt = load_gt(gt_file)
-    if gt.data.get('layout') != MMACTION_LAYOUT:
-        return gt
-    _, labels = load_activitynet_results(result_file)
-    known = set(gt.class_names)
-    extra = [c for c in labels if c not in known]
-    if not extra:
-        return gt
-    return load_gt(gt_file, class_names=gt.class_names + extra)
+__all__ = ['results_against_gt', 'evaluate_result_file']
 
 
 def results_against_gt(
@@ -47,12 +25,19 @@ def results_against_gt(
         subset: Optional[str] = None,
         infer: bool = False,
         log: Callable[[str], None] = print
-) -> Tuple[Dict[str, dict], Dict[str, dict], Optional[str]]:
+) -> Tuple[Dict[str, dict], Dict[str, dict], Optional[str], List[str]]:
     """Read a result file and the GT it is scored against.
+
+    A one-split GT file in MMAction2's layout has no class list of its own:
+    its classes are the labels of its instances, so a class of the model
+    with no instance in this split would be an "unknown label" of the
+    results. Such result labels are appended to the class list, without
+    GT: the mAP leaves them out (and says so), as the test run's metric,
+    which knows the training class list, does.
 
     Args:
         result_file (str): ActivityNet result JSON; its labels must be in
-            ``gt.class_names``.
+            ``gt.class_names`` (but for a GT in MMAction2's layout).
         gt (GroundTruth): The loaded GT file (``gt.videos`` must hold the
             videos of ``subset``).
         subset (str, optional): Score against the GT of this subset; every
@@ -63,9 +48,10 @@ def results_against_gt(
         log (callable): Receives the "subset inferred" message.
 
     Returns:
-        tuple: ``(predictions, gt_detections, subset)``, detection dicts of
-        the results and of the selected GT videos (file order), and the
-        subset used (None = all videos).
+        tuple: ``(predictions, gt_detections, subset, class_names)``,
+        detection dicts of the results and of the selected GT videos (file
+        order), the subset used (None = all videos) and the class list
+        their labels index (``gt.class_names``, extended as above).
 
     Raises:
         ValueError: a result file without any video (scored, it would give
@@ -73,8 +59,9 @@ def results_against_gt(
             GT (the message says which subset it is in), results spanning
             several subsets when inferring, or a malformed result file.
     """
-    predictions, _ = load_activitynet_results(
-        result_file, class_names=gt.class_names)
+    predictions, class_names = load_activitynet_results(
+        result_file, class_names=gt.class_names,
+        extend_classes=gt.data.get('layout') == MMACTION_LAYOUT)
     if not predictions:
         raise ValueError(f'{result_file}: no videos in results (its '
                          '"results" object is empty); nothing to evaluate')
@@ -87,7 +74,7 @@ def results_against_gt(
                 '`subset` to override)')
     check_videos_in_subset(gt.database, videos, subset, gt.path)
     scored = select_subset(gt.database, subset, gt.path)
-    return predictions, gt_detections(gt, scored), subset
+    return predictions, gt_detections(gt, scored), subset, class_names
 
 
 def evaluate_result_file(result_file: str,
@@ -122,12 +109,11 @@ def evaluate_result_file(result_file: str,
         ``subset`` (the subset scored, None = all videos), ``class_names``
         and ``num_result_videos``.
     """
-    gt = load_gt_for_results(gt_file, result_file)
+    gt = load_gt(gt_file)
     ambiguous = (None if ambiguous_file is None else
                  load_ambiguous_segments(ambiguous_file))
-    predictions, gt_dets, subset = results_against_gt(
+    predictions, gt_dets, subset, class_names = results_against_gt(
         result_file, gt, subset, infer=True, log=log)
-    class_names = gt.class_names
     result = evaluate_detections(
         gt_dets,
         predictions,

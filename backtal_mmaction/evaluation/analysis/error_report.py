@@ -14,9 +14,10 @@ from typing import Callable, Iterable, Optional, Sequence
 
 import numpy as np
 
+from ...datasets.gt_io import load_gt
 from ...utils import (atomic_replace, atomic_write, check_output_path,
                       check_range)
-from ..offline import load_gt_for_results, results_against_gt
+from ..offline import results_against_gt
 from .false_positives import diagnose_false_positives, format_error_table
 from .sensitivity import format_sensitivity_table, sensitivity_analysis
 
@@ -75,20 +76,19 @@ def diagnose_result_file(result_file: str,
     """
     for t in sensitivity_tiou or ():  # named as the caller spells it
         check_range('sensitivity_tiou', t, 0, 1, low_open=True)
-    gt = load_gt_for_results(gt_file, result_file)
-    predictions, gt_dets, subset = results_against_gt(
-        result_file, gt, subset, infer=True, log=log)
+    predictions, gt_dets, subset, class_names = results_against_gt(
+        result_file, load_gt(gt_file), subset, infer=True, log=log)
     result = diagnose_false_positives(
         gt_dets,
         predictions,
-        len(gt.class_names),
+        len(class_names),
         tiou_threshold=tiou_threshold,
         top_k_ratio=top_k_ratio,
         rank_by=rank_by)
     result['subset'] = subset
     if sensitivity:
         result['sensitivity'] = sensitivity_analysis(
-            gt_dets, predictions, len(gt.class_names),
+            gt_dets, predictions, len(class_names),
             sensitivity_tiou or [tiou_threshold], bins)
     return result
 

@@ -107,7 +107,8 @@ def _labels_to_index(path: str, where: str, labels: List[str],
 
 def load_activitynet_results(
     path: str,
-    class_names: Optional[Sequence[str]] = None
+    class_names: Optional[Sequence[str]] = None,
+    extend_classes: bool = False
 ) -> Tuple[Dict[str, dict], List[str]]:
     """Read an ActivityNet detection result JSON.
 
@@ -119,6 +120,9 @@ def load_activitynet_results(
         class_names (Sequence[str], optional): Class list giving label
             indices; a label outside it is an error. Defaults to the sorted
             unique labels of the file.
+        extend_classes (bool): Append the file's labels outside
+            ``class_names`` to it (sorted) instead of refusing them: for a
+            GT whose class list is only the labels of its own instances.
 
     Returns:
         tuple[dict, list[str]]: Detection dict ``{video: dict(segments=(N, 2),
@@ -133,9 +137,12 @@ def load_activitynet_results(
         vid: _parse_entries(path, f'results[{vid!r}]', entries)
         for vid, entries in data['results'].items()
     }
+    labels = {x for p in parsed.values() for x in p[0]}
     if class_names is None:
-        class_names = sorted({x for p in parsed.values() for x in p[0]})
+        class_names = sorted(labels)
     class_names = list(class_names)
+    if extend_classes:
+        class_names += sorted(labels - set(class_names))
     index = {name: i for i, name in enumerate(class_names)}
     predictions = {
         vid:

@@ -213,8 +213,8 @@ def test_sensitivity_through_the_tool(test_run, tmp_path):
         '0.5', '--out-dir', out])
     assert run.exit_code == 0, run.stderr
     loaded = load_gt(gt)
-    preds, gt_dets, _ = results_against_gt(test_run['json'], loaded, 'test',
-                                           log=lambda _: None)
+    preds, gt_dets, _, _ = results_against_gt(
+        test_run['json'], loaded, 'test', log=lambda _: None)
     want = sensitivity_analysis(gt_dets, preds, len(loaded.class_names),
                                 [0.3, 0.5])
     assert format_sensitivity_table(want) in run.stdout

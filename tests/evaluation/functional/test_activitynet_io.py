@@ -169,6 +169,11 @@ def test_result_file_level_errors(tmp_path):
         }})
     with pytest.raises(ValueError, match=r"z.json.*'v9'.*unknown label 'fly'"):
         load_activitynet_results(path, class_names=['run'])
+    # appended instead, after the given list, for a GT without a class list
+    dets, names = load_activitynet_results(path, class_names=['run', 'zoo'],
+                                           extend_classes=True)
+    assert names == ['run', 'zoo', 'fly']
+    assert dets['v9']['labels'].tolist() == [2]
 
 
 # ---------------------------------------------------------------------------
