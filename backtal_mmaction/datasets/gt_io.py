@@ -60,11 +60,9 @@ from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
 
-# Files already warned about by :func:`warn_segments_outside_video` (and
-# :func:`database_from_mmaction`): the dataset, the click tools and the
-# metric all read the same GT file.
-_WARNED_OUTSIDE = set()
-_WARNED_LONGER = set()
+# ``(what, file)`` pairs already warned about (:func:`_warn_once`): the
+# dataset, the click tools and the metric all read the same GT file.
+_WARNED = set()
 # Seconds a segment may pass the video's bounds without a warning:
 # ActivityNet writes durations and segments rounded to 0.01 s, so 180 of
 # its 185 segments past the end are past it by less (rounding, not
@@ -184,6 +182,16 @@ def class_names_from_gt(data: dict, path: str = '<gt>') -> List[str]:
 MMACTION_LAYOUT = 'mmaction2-activitynet'
 
 
+def _warn_once(what: str, path: str, message: str,
+               stacklevel: int) -> None:
+    """One ``UserWarning`` per ``what`` and GT file in a process;
+    ``stacklevel`` as the caller would pass it to ``warnings.warn``."""
+    key = (what, osp.abspath(path))
+    if key not in _WARNED:
+        _WARNED.add(key)
+        warnings.warn(message, UserWarning, stacklevel=stacklevel + 1)
+
+
 def read_class_list(path: str) -> List[str]:
     """A class list from a file: a GT JSON (any layout this module reads:
     its class list, see the module docstring), else a text file with one
@@ -283,11 +291,9 @@ def database_from_mmaction(data: dict, path: str = '<gt>') -> dict:
         if frames is not None:
             # the decoded frame rate, which MMAction2's own conversions
             # use (its "fps" is nominal: 30.0 for a 29.96 fps video)
-            fps = frames / seconds
-        if fps is not None:
+            entry.update(fps=frames / seconds, frame_num=int(frames))
+        elif fps is not None:
             entry['fps'] = fps
-        if frames is not None:
-            entry['frame_num'] = int(frames)
         if covered is not None:
             # as MMAction2's GenerateLocalizationLabels: the features span
             # the video's first feature_frame frames
@@ -295,15 +301,13 @@ def database_from_mmaction(data: dict, path: str = '<gt>') -> dict:
             if covered > frames:
                 longer.append(f'{name!r} ({covered} > {frames})')
         database[name] = entry
-    key = osp.abspath(path)
-    if longer and key not in _WARNED_LONGER:
-        _WARNED_LONGER.add(key)
-        warnings.warn(
-            f'{path}: {len(longer)} video(s) have "feature_frame" > '
-            f'"duration_frame" (features spanning more than the video), e.g. '
-            f'{", ".join(longer[:3])}; their span is used as given, as '
-            'MMAction2 uses it: check these entries', UserWarning,
-            stacklevel=3)
+    if longer:
+        _warn_once('longer features', path,
+                   f'{path}: {len(longer)} video(s) have "feature_frame" > '
+                   f'"duration_frame" (features spanning more than the '
+                   f'video), e.g. {", ".join(longer[:3])}; their span is '
+                   'used as given, as MMAction2 uses it: check these entries',
+                   stacklevel=3)
     return database
 
 
@@ -381,20 +385,16 @@ def warn_segments_outside_video(database: dict, path: str) -> int:
         int: Number of such segments.
     """
     bad = segments_outside_video(database, OUTSIDE_TOLERANCE)
-    key = osp.abspath(path)
-    if bad and key not in _WARNED_OUTSIDE:
-        _WARNED_OUTSIDE.add(key)
+    if bad:
         videos = len({b[0] for b in bad})
         shown = '; '.join(f'{v!r} annotations[{i}] {seg} (duration {d})'
                           for v, i, seg, d in bad[:3])
         more = f'; and {len(bad) - 3} more' if len(bad) > 3 else ''
-        warnings.warn(
-            f'{path}: {len(bad)} GT segment(s) in {videos} video(s) start '
-            f'before 0 or end after the video duration (by more than '
-            f'{OUTSIDE_TOLERANCE} s); kept as they are: '
-            f'{shown}{more}',
-            UserWarning,
-            stacklevel=2)
+        _warn_once('segments outside', path,
+                   f'{path}: {len(bad)} GT segment(s) in {videos} video(s) '
+                   f'start before 0 or end after the video duration (by '
+                   f'more than {OUTSIDE_TOLERANCE} s); kept as they are: '
+                   f'{shown}{more}', stacklevel=2)
     return len(bad)
 
 

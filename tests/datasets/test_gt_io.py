@@ -207,7 +207,7 @@ def test_file_errors(tmp_path):
 
 
 def test_outside_segments_warn_once_per_file(tmp_path, monkeypatch):
-    monkeypatch.setattr(gt_io, '_WARNED_OUTSIDE', set())
+    monkeypatch.setattr(gt_io, '_WARNED', set())
     anns = [dict(segment=[8.0, 12.0], label='Jump')]
     path = _write(tmp_path, {'v': _video(annotations=anns)})
     with pytest.warns(UserWarning, match=r"1 GT segment\(s\) in 1 video"):

@@ -362,7 +362,7 @@ def test_cli_on_real_thumos14_test_results(tmp_path, capsys):
 # ---------------------------------------------------------------------------
 def test_real_thumos14_gt_outside_video_warns_once(monkeypatch):
     need(THUMOS_GT)
-    monkeypatch.setattr(gt_io, '_WARNED_OUTSIDE', set())
+    monkeypatch.setattr(gt_io, '_WARNED', set())
     with pytest.warns(UserWarning) as rec:
         gt, _ = load_activitynet_gt(THUMOS_GT, subset='test')
         gt_io.load_gt_database(THUMOS_GT)  # the dataset's reader: no repeat
@@ -376,7 +376,7 @@ def test_real_thumos14_gt_outside_video_warns_once(monkeypatch):
 
 
 def test_gt_outside_video_hand_case(tmp_path, monkeypatch):
-    monkeypatch.setattr(gt_io, '_WARNED_OUTSIDE', set())
+    monkeypatch.setattr(gt_io, '_WARNED', set())
     path = tmp_path / 'gt.json'
     path.write_text(
         json.dumps({
