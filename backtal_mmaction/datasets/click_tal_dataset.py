@@ -168,13 +168,13 @@ class ClickTALDataset(BaseActionDataset):
             path = osp.join(feat_dir, name + self.feature_suffix)
             if self.check_files and not osp.isfile(path):
                 missing.append(path)
-            num_frames = info['frame_num']
             fps = info['fps'] or self.default_fps
             # the seconds the snippet grid divides: the whole video, or
-            # the part its features cover (MMAction2's feature_frame)
+            # the part its features cover (MMAction2's feature_frame), and
+            # its frame count (the video's: of the whole video only)
             span = info['feature_duration'] or info['duration']
-            if info['feature_duration'] is not None:
-                num_frames = None
+            num_frames = (None if info['feature_duration'] else
+                          info['frame_num'])
             if num_frames is None and fps:
                 num_frames = int(round(span * fps))
             if (num_frames is None and self.test_mode
