@@ -24,7 +24,7 @@ from mmengine.registry import init_default_scope
 from ..cli.config import load_config
 from ..cli.runner import build_model_from_checkpoint
 from ..datasets.config_utils import config_input_files
-from ..datasets.gt_io import (class_names_from_gt, load_gt,
+from ..datasets.gt_io import (class_names_from_gt, feature_span, load_gt,
                               load_gt_database, read_class_list)
 from ..datasets.transforms.loading import (check_float_features,
                                           check_snippet_features)
@@ -233,12 +233,10 @@ def _timings_from_video_info(video_info: str, files: Sequence[str],
                          f'{len(files)} videos, e.g. {missing[:5]}')
     timings = {}
     for path, name in names.items():
-        v = videos[name]
-        span = v['feature_duration']
-        timings[path] = dict(
-            duration=span or v['duration'], fps=v['fps'] or fps,
-            num_frames=None if span else v['frame_num'],
-            snippet_frames=None)
+        span, frames = feature_span(videos[name])
+        timings[path] = dict(duration=span, num_frames=frames,
+                             fps=videos[name]['fps'] or fps,
+                             snippet_frames=None)
     return timings
 
 

@@ -10,7 +10,7 @@ from mmengine.logging import print_log
 from ..utils import CLICK_TYPES, check_flags, check_range
 from .clicks import load_click_file, merge_click_files, validate_clicks
 from .clicks.heldout import HELDOUT_KEEP, heldout_videos
-from .gt_io import MMACTION_LAYOUT, load_gt, read_class_list
+from .gt_io import MMACTION_LAYOUT, feature_span, load_gt, read_class_list
 
 ANNOTATOR_MODES = ('merge', 'first', 'random')
 
@@ -169,12 +169,7 @@ class ClickTALDataset(BaseActionDataset):
             if self.check_files and not osp.isfile(path):
                 missing.append(path)
             fps = info['fps'] or self.default_fps
-            # the seconds the snippet grid divides: the whole video, or
-            # the part its features cover (MMAction2's feature_frame), and
-            # its frame count (the video's: of the whole video only)
-            span = info['feature_duration'] or info['duration']
-            num_frames = (None if info['feature_duration'] else
-                          info['frame_num'])
+            span, num_frames = feature_span(info)
             if num_frames is None and fps:
                 num_frames = int(round(span * fps))
             if (num_frames is None and self.test_mode

@@ -468,6 +468,24 @@ def parse_gt_video(path: str, name: str, info: dict,
                 if scores and scores[0] is not None else None))
 
 
+def feature_span(video: dict) -> tuple:
+    """``(seconds, frames)`` of the part of a video its features cover,
+    which the snippet grid divides: the whole video, or its
+    ``feature_duration`` (MMAction2's ``feature_frame``).
+
+    Args:
+        video (dict): A :func:`parse_gt_video` dict.
+
+    Returns:
+        tuple: The span's seconds, and its frame count where the GT gives
+        it (the video's ``frame_num`` for a whole-video span; else None,
+        to be derived from the frame rate).
+    """
+    if video['feature_duration'] is not None:
+        return video['feature_duration'], None
+    return video['duration'], video['frame_num']
+
+
 def select_subset(database: dict, subset: Subset,
                   path: str = '<gt>') -> List[str]:
     """Video names of the given subset(s), in file order.
