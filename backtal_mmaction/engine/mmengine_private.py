@@ -12,10 +12,11 @@ comment), tested by the same module.
 from typing import FrozenSet, Optional
 
 from mmengine.logging import HistoryBuffer
+from mmengine.runner import BaseLoop
 
 __all__ = [
     'has_loaded', 'history_buffer_statistics', 'is_resuming', 'load_from',
-    'set_load_from'
+    'set_load_from', 'starts_training'
 ]
 
 
@@ -27,6 +28,22 @@ def is_resuming(runner) -> bool:
     sees come from a resumed run.
     """
     return bool(getattr(runner, '_resume', False))
+
+
+def starts_training(runner) -> bool:
+    """Whether ``runner`` is about to train (inside ``Runner.train()``,
+    before its first iteration), not to validate or test.
+
+    ``Runner.train()`` builds its train loop (kept as ``_train_loop``: a
+    config dict until then) before it calls ``before_run``; ``val()`` and
+    ``test()`` never build it, and after a finished ``train()`` its
+    iteration count is past 0. ``Runner.train_loop`` itself would build the
+    loop, and with it the training data. The checkpoint hook must know
+    whether a checkpoint starts a training run: only then may fine-tuning
+    leave parts of the model out of it.
+    """
+    loop = getattr(runner, '_train_loop', None)
+    return isinstance(loop, BaseLoop) and getattr(loop, 'iter', 0) == 0
 
 
 def has_loaded(runner) -> bool:

@@ -132,6 +132,8 @@ SPECS = [
     ('H', 'CASVisualizationHook', {}, 'overwrite', FLAG),
     ('H', 'CheckpointCompatibilityHook', {}, 'allow_missing', FLAG),
     ('H', 'CheckpointCompatibilityHook', {}, 'allow_unexpected', FLAG),
+    ('H', 'CheckpointCompatibilityHook', {}, 'reinitialize',
+     ('', [1], ['cls_head', ''], 5, None)),
     ('H', 'SaveRawOutputsHook', dict(out_dir='raw'), 'overwrite', FLAG),
     ('H', 'TestSpeedHook', {}, 'interval', NOT_A_NUMBER + (-1, 2.5)),
     # MMEngine's CheckpointHook arguments (-1 keeps its meaning: never / all)

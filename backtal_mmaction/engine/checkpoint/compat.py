@@ -9,13 +9,13 @@ classifier). :func:`check_checkpoint_compatible` compares the checkpoint's
 :class:`CheckpointMismatchError` naming the mismatched keys and shapes.
 """
 import re
-from typing import Dict, List, Mapping, Sequence, Tuple
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import torch
 
 __all__ = [
     'CheckpointMismatchError', 'check_checkpoint_compatible',
-    'compare_state_dicts'
+    'compare_state_dicts', 'in_modules'
 ]
 
 _MAX_LISTED = 10
@@ -29,17 +29,31 @@ def _shape(value) -> Tuple[int, ...]:
     return tuple(value.shape) if hasattr(value, 'shape') else ()
 
 
+def in_modules(key: str, modules: Sequence[str]) -> bool:
+    """Whether parameter ``key`` belongs to one of ``modules`` (module
+    names: ``'cls_head'`` holds ``cls_head.conv.weight``, not
+    ``cls_headx.weight``)."""
+    return any(key == m or key.startswith(m + '.') for m in modules)
+
+
 def compare_state_dicts(
         model_state: Mapping[str, torch.Tensor],
-        ckpt_state: Mapping[str, torch.Tensor]) -> Dict[str, list]:
+        ckpt_state: Mapping[str, torch.Tensor],
+        ignore: Sequence[str] = ()) -> Dict[str, list]:
     """Keys / shapes that differ between a model and a checkpoint.
+
+    Args:
+        model_state, ckpt_state (Mapping[str, Tensor]): The two state dicts.
+        ignore (Sequence[str]): Module names whose parameters are not
+            compared (:func:`in_modules`).
 
     Returns:
         dict: ``missing`` (in the model, not in the checkpoint),
         ``unexpected`` (in the checkpoint only), both sorted key lists, and
         ``shape`` (list of ``(key, ckpt_shape, model_shape)``).
     """
-    model_keys, ckpt_keys = set(model_state), set(ckpt_state)
+    model_keys = {k for k in model_state if not in_modules(k, ignore)}
+    ckpt_keys = {k for k in ckpt_state if not in_modules(k, ignore)}
     shape = [(k, _shape(ckpt_state[k]), _shape(model_state[k]))
              for k in sorted(model_keys & ckpt_keys)
              if _shape(ckpt_state[k]) != _shape(model_state[k])]
@@ -57,14 +71,22 @@ def _listing(items: List[str]) -> str:
 
 
 def _class_count_hint(shape: list) -> str:
-    """Explain a classifier shape mismatch in terms of classes."""
+    """Explain a classifier shape mismatch in terms of classes, and how to
+    fine-tune on the new class list instead."""
     for key, ckpt, model in shape:
-        if 'cls_head' in key and ckpt and model and ckpt[0] != model[0]:
+        if 'cls' in key and ckpt and model and ckpt[0] != model[0]:
+            background = (' (num_classes + background)'
+                          if key.startswith('cls_head.') else '')
+            owners = sorted({k.rsplit('.', 1)[0] for k, _, _ in shape})
             return (f'\n  The classifier ({key}) has {ckpt[0]} outputs in the '
-                    f'checkpoint but {model[0]} in the model (num_classes + '
-                    'background): the checkpoint was trained on another '
-                    'class list; set model.cls_head.num_classes to match, '
-                    'or use the dataset it was trained on.')
+                    f'checkpoint but {model[0]} in the model{background}: '
+                    'the checkpoint was trained on another class list; set '
+                    'the model\'s num_classes to match, or use the dataset '
+                    'it was trained on. To fine-tune it on this class list '
+                    'instead (training from load_from: every other weight '
+                    'from the checkpoint, the classifier afresh), set '
+                    "custom_hooks = [dict(type='CheckpointCompatibilityHook', "
+                    f'reinitialize={owners!r})].')
     return ''
 
 
@@ -74,7 +96,9 @@ def check_checkpoint_compatible(
         source: str = 'checkpoint',
         revise_keys: Sequence[Tuple[str, str]] = ((r'^module\.', ''), ),
         allow_missing: bool = False,
-        allow_unexpected: bool = False) -> None:
+        allow_unexpected: bool = False,
+        ignore: Sequence[str] = (),
+        target: Optional[str] = None) -> None:
     """Raise if ``checkpoint`` cannot be loaded into ``model`` as is.
 
     Args:
@@ -88,6 +112,11 @@ def check_checkpoint_compatible(
         allow_missing (bool): Accept model parameters absent from the
             checkpoint (partial initialization on purpose).
         allow_unexpected (bool): Accept extra checkpoint parameters.
+        ignore (Sequence[str]): Module names left out of the comparison
+            (parts that are not taken from the checkpoint).
+        target (str, optional): How to name ``model`` in the message when
+            it is a part loaded by an ``init_cfg`` (default: the model
+            built from the config).
 
     Raises:
         CheckpointMismatchError: listing shape mismatches (key, checkpoint
@@ -103,7 +132,7 @@ def check_checkpoint_compatible(
             f"{source}: 'state_dict' is a {type(state).__name__}, not a dict")
     for pattern, repl in revise_keys:
         state = {re.sub(pattern, repl, k): v for k, v in state.items()}
-    diff = compare_state_dicts(model.state_dict(), state)
+    diff = compare_state_dicts(model.state_dict(), state, ignore)
     parts = []
     if diff['shape']:
         rows = [f'{k}: checkpoint {list(c)} vs model {list(m)}'
@@ -117,8 +146,11 @@ def check_checkpoint_compatible(
         parts.append(f"{len(diff['unexpected'])} checkpoint parameter(s) "
                      f"the model does not have:{_listing(diff['unexpected'])}")
     if parts:
+        question = ('Is it the checkpoint of this config?' if target is None
+                    else 'Are the checkpoint and the prefix those of this '
+                    'part?')
+        target = target or (f'the model built from the config '
+                            f'({type(model).__name__})')
         raise CheckpointMismatchError(
-            f'{source} does not match the model built from the config '
-            f'({type(model).__name__}):\n  ' + '\n  '.join(parts) +
-            _class_count_hint(diff['shape']) +
-            '\n  Is it the checkpoint of this config?')
+            f'{source} does not match {target}:\n  ' + '\n  '.join(parts)
+            + _class_count_hint(diff['shape']) + '\n  ' + question)

@@ -1,17 +1,24 @@
-"""The checkpoint a Runner loads (``load_from`` / ``--resume`` / test):
-loaded safely, and refused unless it fits the model."""
+"""The checkpoints a Runner loads (``load_from`` / ``--resume`` / test, and
+``Pretrained`` ``init_cfg`` entries): loaded safely, and refused unless they
+fit the model; fine-tuning may leave named parts out of them."""
 import contextlib
-from typing import Optional
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
+
+import torch
 
 from mmaction.registry import HOOKS
 from mmengine.hooks import Hook
+from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 
 from ...utils import check_flags
 from .atomic_checkpoint_hook import resolve_last_checkpoint
-from ..checkpoint.loading import allow_checkpoint_globals, check_checkpoint_file
-from ..checkpoint.compat import check_checkpoint_compatible
-from ..mmengine_private import has_loaded, is_resuming, load_from
+from ..checkpoint.loading import (allow_checkpoint_globals,
+                                  check_checkpoint_file, load_checkpoint_file)
+from ..checkpoint.compat import (CheckpointMismatchError,
+                                 check_checkpoint_compatible, in_modules)
+from ..mmengine_private import (has_loaded, is_resuming, load_from,
+                                starts_training)
 
 __all__ = ['CheckpointCompatibilityHook']
 
@@ -22,6 +29,53 @@ _ALLOW_LIST = contextlib.ExitStack()
 
 def _close_allow_list() -> None:
     _ALLOW_LIST.close()
+
+
+def _unwrap(model):
+    return model.module if is_model_wrapper(model) else model
+
+
+def pretrained_inits(model) -> Iterator[Tuple[str, str, Optional[str]]]:
+    """``(module name, checkpoint, prefix)`` of every ``Pretrained`` entry
+    of an ``init_cfg`` in ``model`` that ``init_weights`` has yet to run
+    (``''`` names the model itself)."""
+    for name, module in model.named_modules():
+        cfgs = getattr(module, 'init_cfg', None)
+        if not cfgs or getattr(module, '_is_init', False):
+            continue
+        for cfg in cfgs if isinstance(cfgs, (list, tuple)) else [cfgs]:
+            if isinstance(cfg, dict) and cfg.get('type') == 'Pretrained':
+                yield name, str(cfg.get('checkpoint')), cfg.get('prefix')
+
+
+def _relative(names: Sequence[str], module_name: str) -> List[str]:
+    """``names`` (of the model's modules) inside ``module_name``, relative
+    to it."""
+    if not module_name:
+        return list(names)
+    return [n[len(module_name) + 1:] for n in names
+            if n.startswith(module_name + '.')]
+
+
+def _drop_modules(state: dict, modules: Sequence[str]) -> None:
+    """Delete the parameters of ``modules`` from a checkpoint's state dict
+    (keys with or without DDP's ``module.`` prefix)."""
+    def plain(key: str) -> str:
+        return key[len('module.'):] if key.startswith('module.') else key
+    for key in [k for k in state if in_modules(plain(k), modules)]:
+        del state[key]
+
+
+def _check_module_names(names: Sequence[str], model) -> None:
+    modules = {n for n, _ in model.named_modules() if n}
+    unknown = [n for n in names if n not in modules]
+    if unknown:
+        top = sorted(n for n in modules if '.' not in n)
+        raise ValueError(
+            f'CheckpointCompatibilityHook: `reinitialize` names {unknown}, '
+            f'which {"is" if len(unknown) == 1 else "are"} not a module of '
+            f'{type(model).__name__}; its modules are {top} and their '
+            'children (dotted names, e.g. \'cls_head.conv\')')
 
 
 @HOOKS.register_module()
@@ -52,21 +106,57 @@ class CheckpointCompatibilityHook(Hook):
     Runner's ``before_run`` closes it (the exact entries of
     :func:`safe_checkpoint_globals`, nothing else).
 
+    ``Pretrained`` entries of the model's ``init_cfg`` (MMEngine's way to
+    start a model or one of its parts, e.g. ``model.backbone.init_cfg =
+    dict(type='Pretrained', checkpoint=CKPT, prefix='backbone.')``) run in
+    ``Runner.train()`` between ``before_run`` and the load. They are
+    checked in ``before_run`` as ``load_from`` is: the file, then the
+    parameters of the part against the checkpoint's (with the prefix
+    taken off, as MMEngine's ``PretrainedInit`` takes it); MMEngine itself
+    would load them non-strictly and only warn.
+
+    **Fine-tuning** (``reinitialize``): when a training run starts from a
+    checkpoint (``load_from``, not ``resume``; or a ``Pretrained``
+    ``init_cfg``), the parameters of the named modules are not taken from
+    it: they keep the weights the model was built with (their
+    construction's initialization), and are left out of the comparison,
+    so a classifier trained on another class list may differ in shape.
+    Every other parameter must fit as before. Validation and test runs,
+    and resumed runs, load every parameter (a fine-tuned checkpoint then
+    fits the model in full).
+
     Args:
         allow_missing (bool): Accept model parameters the checkpoint lacks
             (partial initialization on purpose). Defaults to False.
         allow_unexpected (bool): Accept extra checkpoint parameters.
             Defaults to False.
+        reinitialize (str or Sequence[str]): Names of the model's modules
+            to start afresh when fine-tuning (dotted, as in its
+            ``state_dict``: ``'cls_head'`` for BackTAL's classifier,
+            ``'head.cls_out'`` for AnchorFreeTAD's). Defaults to none.
     """
     priority = 'VERY_HIGH'
 
     def __init__(self, allow_missing: bool = False,
-                 allow_unexpected: bool = False) -> None:
+                 allow_unexpected: bool = False,
+                 reinitialize: Union[str, Sequence[str]] = ()) -> None:
         check_flags(type(self).__name__, allow_missing=allow_missing,
                     allow_unexpected=allow_unexpected)
+        names = [reinitialize] if isinstance(reinitialize,
+                                             str) else reinitialize
+        if not isinstance(names, (list, tuple)) or not all(
+                isinstance(n, str) and n for n in names):
+            raise ValueError(
+                'CheckpointCompatibilityHook: `reinitialize` must be module '
+                'names (a string or a list of strings), got '
+                f'{reinitialize!r}')
         self.allow_missing = allow_missing
         self.allow_unexpected = allow_unexpected
+        self.reinitialize: List[str] = list(names)
         self._pending: Optional[str] = None
+        # Fine-tuning: the built weights of the re-initialized modules,
+        # put back after the Pretrained inits (None: nothing to put back).
+        self._fresh: Optional[Dict[str, torch.Tensor]] = None
 
     @staticmethod
     def checkpoint_to_load(runner) -> Optional[str]:
@@ -84,31 +174,102 @@ class CheckpointCompatibilityHook(Hook):
         _close_allow_list()
         self._pending = None
 
+    def _check_pretrained(self, model, module_name: str, path: str,
+                          prefix: Optional[str]) -> None:
+        """Check one ``Pretrained`` entry as ``PretrainedInit`` reads it."""
+        if '://' in path:  # remote: MMEngine downloads it; not checked
+            return
+        ckpt = load_checkpoint_file(path, map_location='cpu')
+        if in_modules(module_name, self.reinitialize):
+            return  # all of it starts afresh: nothing of it must fit
+        module = model.get_submodule(module_name) if module_name else model
+        source = f'checkpoint {path}'
+        revise = ((r'^module\.', ''), )
+        if prefix is not None:
+            state = ckpt.get('state_dict', ckpt) if isinstance(ckpt,
+                                                              dict) else {}
+            prefix = prefix if prefix.endswith('.') else prefix + '.'
+            ckpt = {k[len(prefix):]: v for k, v in state.items()
+                    if k.startswith(prefix)}
+            if not ckpt:
+                raise CheckpointMismatchError(
+                    f'{source} has no parameter under the prefix '
+                    f'{prefix!r} (the init_cfg of '
+                    f'{module_name or type(model).__name__}); it holds '
+                    f'{sorted({k.split(".")[0] for k in state})}')
+            source += f' (prefix {prefix!r})'
+            revise = ()
+        check_checkpoint_compatible(
+            module, ckpt, source=source, revise_keys=revise,
+            allow_missing=self.allow_missing,
+            allow_unexpected=self.allow_unexpected,
+            ignore=_relative(self.reinitialize, module_name),
+            target=(f'model.{module_name} ({type(module).__name__}), '
+                    'whose init_cfg loads it' if module_name else
+                    f'the model ({type(model).__name__}), whose init_cfg '
+                    'loads it'))
+
     def before_run(self, runner) -> None:
         self._nothing_loaded()  # also closes what a failed run left open
+        self._fresh = None
+        model = _unwrap(runner.model)
+        _check_module_names(self.reinitialize, model)
+        # Pretrained inits run in train() only (Runner._init_model_weights).
+        training = starts_training(runner)
+        pretrained = list(pretrained_inits(model)) if training else []
+        for module_name, path, prefix in pretrained:
+            self._check_pretrained(model, module_name, path, prefix)
         path = self.checkpoint_to_load(runner)
-        if path is None:
+        fine_tuning = training and not is_resuming(runner)
+        if fine_tuning and self.reinitialize and (pretrained or path):
+            self._fresh = {
+                k: v.detach().clone()
+                for k, v in model.state_dict().items()
+                if in_modules(k, self.reinitialize)}
+        if path is None and not pretrained:
             return
-        if '://' not in str(path):
+        if path is not None and '://' not in str(path):
             check_checkpoint_file(path)
         _ALLOW_LIST.enter_context(allow_checkpoint_globals())
-        self._pending = str(path)
+        self._pending = None if path is None else str(path)
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         path = self._pending
         self._nothing_loaded()
         if path is None:  # a load of the user's own, not load_or_resume's
             return
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
+        model = _unwrap(runner.model)
+        ignore = self.reinitialize if self._fresh is not None else ()
         check_checkpoint_compatible(
             model, checkpoint, source=f'checkpoint {path}',
             allow_missing=self.allow_missing,
-            allow_unexpected=self.allow_unexpected)
+            allow_unexpected=self.allow_unexpected, ignore=ignore)
+        if ignore:
+            # Leave them out of what MMEngine copies (it would report a
+            # classifier of another class count as a size mismatch).
+            _drop_modules(checkpoint.get('state_dict', checkpoint), ignore)
+
+    def _restore_fresh(self, runner) -> None:
+        """Put the built weights of the re-initialized modules back (a
+        ``Pretrained`` init may have loaded them) and say so."""
+        if self._fresh is None:
+            return
+        fresh, self._fresh = self._fresh, None
+        model = _unwrap(runner.model)
+        with torch.no_grad():
+            state = model.state_dict()
+            for key, value in fresh.items():
+                state[key].copy_(value)
+        print_log(
+            f'Fine-tuning: {", ".join(self.reinitialize)} kept the weights '
+            f'the model was built with ({len(fresh)} tensor(s)), not the '
+            'checkpoint\'s (CheckpointCompatibilityHook.reinitialize).',
+            logger='current')
 
     # Nothing was loaded (no checkpoint, or the Runner had loaded already).
     def before_train(self, runner) -> None:
         self._nothing_loaded()
+        self._restore_fresh(runner)
 
     def before_val(self, runner) -> None:
         self._nothing_loaded()

@@ -6,12 +6,13 @@ why), in the kernel library chosen per machine (:mod:`.conv_impl`).
 """
 import functools
 import math
-from typing import Optional, Tuple
+from typing import List, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmaction.registry import MODELS
+from mmengine.model import BaseModule
 
 from backtal_mmaction.utils import check_counts, check_range
 
@@ -94,7 +95,7 @@ def tap_channel_ranges(in_channels: int,
 
 
 @MODELS.register_module()
-class AffinityEmbedding(nn.Module):
+class AffinityEmbedding(BaseModule):
     """Snippet embedding whose cosine similarities drive the affinity conv.
 
     ``conv(k=3, D->hidden) -> LeakyReLU -> conv(k=3, hidden->E) -> L2 norm``.
@@ -109,6 +110,11 @@ class AffinityEmbedding(nn.Module):
         embed_channels (int): Embedding dim E. Defaults to 32.
         negative_slope (float): LeakyReLU slope. Defaults to 0.01.
         impl (str): Kernel library of both convs (:mod:`.conv_impl`).
+        init_cfg (dict or list[dict], optional): MMEngine's weight
+            initialization, e.g. ``dict(type='Pretrained',
+            checkpoint=CKPT, prefix='embedding.')`` to start from
+            a trained model's part. Defaults to None (the
+            layers' own initialization).
     """
 
     def __init__(self,
@@ -116,8 +122,9 @@ class AffinityEmbedding(nn.Module):
                  hidden_channels: int = 512,
                  embed_channels: int = 32,
                  negative_slope: float = 0.01,
-                 impl: str = 'auto') -> None:
-        super().__init__()
+                 impl: str = 'auto',
+                 init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
         owner = type(self).__name__
         check_counts(owner, in_channels=in_channels,
                      hidden_channels=hidden_channels,
@@ -139,7 +146,7 @@ class AffinityEmbedding(nn.Module):
 
 
 @MODELS.register_module()
-class AffinityConv1d(nn.Module):
+class AffinityConv1d(BaseModule):
     """Temporal convolution (kernel 3, no bias) gated by snippet affinity.
 
     ``per_tap`` (default, the paper's formulation)::
@@ -166,14 +173,20 @@ class AffinityConv1d(nn.Module):
         impl (str): ``'auto'`` (default), ``'gemm'`` or ``'conv'``: which
             kernel library runs the GEMMs (:mod:`.conv_impl`; all equal
             up to float rounding).
+        init_cfg (dict or list[dict], optional): MMEngine's weight
+            initialization, e.g. ``dict(type='Pretrained',
+            checkpoint=CKPT, prefix='backbone.conv_1.')`` to start from
+            a trained model's part. Defaults to None (the
+            layers' own initialization).
     """
 
     def __init__(self,
                  in_channels: int,
                  out_channels: int,
                  affinity: str = 'per_tap',
-                 impl: str = 'auto') -> None:
-        super().__init__()
+                 impl: str = 'auto',
+                 init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
         if affinity not in AFFINITY_MODES:
             raise ValueError(f'AffinityConv1d: affinity={affinity!r} is not '
                              f'one of {AFFINITY_MODES}')

@@ -1,10 +1,11 @@
 """Two-layer temporal backbone of BackTAL, built from :class:`AffinityConv1d`."""
-from typing import Optional, Tuple
+from typing import List, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmaction.registry import MODELS
+from mmengine.model import BaseModule
 
 from backtal_mmaction.utils import check_counts, check_range
 
@@ -12,7 +13,7 @@ from .affinity_conv import AffinityConv1d
 
 
 @MODELS.register_module()
-class AffinityTCN(nn.Module):
+class AffinityTCN(BaseModule):
     """``AffinityConv1d -> LeakyReLU -> AffinityConv1d -> LeakyReLU -> Dropout``.
 
     With ``affinity='none'`` (or when called without an embedding) this is
@@ -28,6 +29,11 @@ class AffinityTCN(nn.Module):
             Defaults to 0.01.
         impl (str): Kernel library of both layers, ``'auto'`` (default),
             ``'gemm'`` or ``'conv'`` (see :mod:`.conv_impl`).
+        init_cfg (dict or list[dict], optional): MMEngine's weight
+            initialization, e.g. ``dict(type='Pretrained',
+            checkpoint=CKPT, prefix='backbone.')`` to start from
+            a trained model's part. Defaults to None (the
+            layers' own initialization).
     """
 
     def __init__(self,
@@ -36,8 +42,9 @@ class AffinityTCN(nn.Module):
                  affinity: str = 'per_tap',
                  dropout: float = 0.7,
                  negative_slope: float = 0.01,
-                 impl: str = 'auto') -> None:
-        super().__init__()
+                 impl: str = 'auto',
+                 init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
         owner = type(self).__name__
         check_counts(owner, in_channels=in_channels,
                      hidden_channels=hidden_channels)

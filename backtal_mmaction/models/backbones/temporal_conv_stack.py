@@ -1,10 +1,11 @@
 """A plain temporal convolution stack: the default stage-2 backbone."""
-from typing import Optional, Tuple
+from typing import List, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmaction.registry import MODELS
+from mmengine.model import BaseModule
 
 from backtal_mmaction.utils import check_counts, check_range
 
@@ -12,7 +13,7 @@ from .conv_impl import SelectableConv1d
 
 
 @MODELS.register_module()
-class TemporalConvStack(nn.Module):
+class TemporalConvStack(BaseModule):
     """``num_layers`` ``(k = kernel_size)`` temporal convolutions with
     LeakyReLU, same-length output.
 
@@ -30,6 +31,11 @@ class TemporalConvStack(nn.Module):
             to 0.
         negative_slope (float): LeakyReLU slope. Defaults to 0.01.
         impl (str): Kernel library of the convs (:mod:`.conv_impl`).
+        init_cfg (dict or list[dict], optional): MMEngine's weight
+            initialization, e.g. ``dict(type='Pretrained',
+            checkpoint=CKPT, prefix='backbone.')`` to start from
+            a trained model's part. Defaults to None (the
+            layers' own initialization).
     """
 
     def __init__(self,
@@ -39,8 +45,9 @@ class TemporalConvStack(nn.Module):
                  kernel_size: int = 3,
                  dropout: float = 0.0,
                  negative_slope: float = 0.01,
-                 impl: str = 'auto') -> None:
-        super().__init__()
+                 impl: str = 'auto',
+                 init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
         owner = type(self).__name__
         check_counts(owner, in_channels=in_channels,
                      hidden_channels=hidden_channels, num_layers=num_layers,

@@ -17,12 +17,13 @@ with ``phi`` = LeakyReLU(0.01). ``forward`` returns ``(h1, h2)`` like
 (an affinity embedding passed in is ignored: the continuity branch computes
 its own affinities from the features).
 """
-from typing import Optional, Tuple
+from typing import List, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmaction.registry import MODELS
+from mmengine.model import BaseModule
 
 from backtal_mmaction.utils import check_counts, check_range
 
@@ -62,7 +63,7 @@ def affinity_aggregate(x: torch.Tensor, window: int = 2,
 
 
 @MODELS.register_module()
-class TemporalEnhancementNet(nn.Module):
+class TemporalEnhancementNet(BaseModule):
     """Base branch + temporal-continuity branch (see module docstring).
 
     Args:
@@ -73,12 +74,18 @@ class TemporalEnhancementNet(nn.Module):
             to 0.1.
         dropout (float): In ``[0, 1)``. Defaults to 0.7.
         negative_slope (float): Defaults to 0.01.
+        init_cfg (dict or list[dict], optional): MMEngine's weight
+            initialization, e.g. ``dict(type='Pretrained',
+            checkpoint=CKPT, prefix='backbone.')`` to start from
+            a trained model's part. Defaults to None (the
+            layers' own initialization).
     """
 
     def __init__(self, in_channels: int = 2048, hidden_channels: int = 2048,
                  window: int = 2, temperature: float = 0.1,
-                 dropout: float = 0.7, negative_slope: float = 0.01) -> None:
-        super().__init__()
+                 dropout: float = 0.7, negative_slope: float = 0.01,
+                 init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
         owner = type(self).__name__
         check_counts(owner, in_channels=in_channels,
                      hidden_channels=hidden_channels, window=window)

@@ -1,17 +1,18 @@
 """Shared per-level classification / boundary-regression head."""
 import math
-from typing import List, Tuple
+from typing import List, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmaction.registry import MODELS
+from mmengine.model import BaseModule
 
 from backtal_mmaction.utils import check_counts, check_range
 
 
 @MODELS.register_module()
-class AnchorFreeHead(nn.Module):
+class AnchorFreeHead(BaseModule):
     """One head shared by every pyramid level (FCOS / ActionFormer style).
 
     For each point it predicts per-class logits (sigmoid, no background
@@ -32,6 +33,11 @@ class AnchorFreeHead(nn.Module):
             are background, and starting at 0.5 would swamp the focal loss
             early on.
         negative_slope (float): LeakyReLU slope. Defaults to 0.01.
+        init_cfg (dict or list[dict], optional): MMEngine's weight
+            initialization, e.g. ``dict(type='Pretrained',
+            checkpoint=CKPT, prefix='head.')`` to start from
+            a trained model's part. Defaults to None (the
+            layers' own initialization).
     """
 
     def __init__(self,
@@ -41,8 +47,9 @@ class AnchorFreeHead(nn.Module):
                  num_convs: int = 2,
                  num_levels: int = 6,
                  prior_prob: float = 0.01,
-                 negative_slope: float = 0.01) -> None:
-        super().__init__()
+                 negative_slope: float = 0.01,
+                 init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
         owner = type(self).__name__
         check_counts(owner, in_channels=in_channels, num_classes=num_classes,
                      feat_channels=feat_channels, num_levels=num_levels)

@@ -1,8 +1,11 @@
 """Foreground filter (background suppression) of BaS-Net / BackTAL."""
+from typing import List, Optional, Union
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmaction.registry import MODELS
+from mmengine.model import BaseModule
 
 from backtal_mmaction.utils import check_counts, check_range
 
@@ -10,7 +13,7 @@ from ..backbones.conv_impl import SelectableConv1d
 
 
 @MODELS.register_module()
-class ForegroundFilter(nn.Module):
+class ForegroundFilter(BaseModule):
     """Per-snippet foreground weights ``w in (0, 1)^T``.
 
     ``1x1 conv D->hidden -> LeakyReLU -> 1x1 conv hidden->1 -> sigmoid``.
@@ -24,14 +27,20 @@ class ForegroundFilter(nn.Module):
         negative_slope (float): LeakyReLU slope. Defaults to 0.01.
         impl (str): Kernel library of the 1x1 convs (matmul or
             ``F.conv1d``; see :mod:`..backbones.conv_impl`).
+        init_cfg (dict or list[dict], optional): MMEngine's weight
+            initialization, e.g. ``dict(type='Pretrained',
+            checkpoint=CKPT, prefix='fg_filter.')`` to start from
+            a trained model's part. Defaults to None (the
+            layers' own initialization).
     """
 
     def __init__(self,
                  in_channels: int,
                  hidden_channels: int = 512,
                  negative_slope: float = 0.01,
-                 impl: str = 'auto') -> None:
-        super().__init__()
+                 impl: str = 'auto',
+                 init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
         owner = type(self).__name__
         check_counts(owner, in_channels=in_channels,
                      hidden_channels=hidden_channels)

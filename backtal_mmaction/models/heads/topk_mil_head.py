@@ -1,7 +1,10 @@
 """Snippet classifier with a background class and top-k MIL pooling."""
+from typing import List, Optional, Union
+
 import torch
 import torch.nn as nn
 from mmaction.registry import MODELS
+from mmengine.model import BaseModule
 
 from backtal_mmaction.utils import check_counts, check_range
 
@@ -26,7 +29,7 @@ def topk_mean(cas: torch.Tensor, ratio: float) -> torch.Tensor:
 
 
 @MODELS.register_module()
-class TopKMILHead(nn.Module):
+class TopKMILHead(BaseModule):
     """``1x1 conv H -> C+1`` (no bias) giving the CAS; top-k video scores.
 
     Background is class index ``num_classes`` (the last row of the CAS).
@@ -36,13 +39,19 @@ class TopKMILHead(nn.Module):
         num_classes (int): Number of action classes C (without background).
         topk_ratio (float): r of the video score ``k = floor(r * T)``
             (0.125 THUMOS14, 0.6 ActivityNet1.2 / HACS).
+        init_cfg (dict or list[dict], optional): MMEngine's weight
+            initialization, e.g. ``dict(type='Pretrained',
+            checkpoint=CKPT, prefix='cls_head.')`` to start from
+            a trained model's part. Defaults to None (the
+            layers' own initialization).
     """
 
     def __init__(self,
                  in_channels: int,
                  num_classes: int,
-                 topk_ratio: float = 0.125) -> None:
-        super().__init__()
+                 topk_ratio: float = 0.125,
+                 init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
         owner = type(self).__name__
         check_counts(owner, in_channels=in_channels, num_classes=num_classes)
         check_range('topk_ratio', topk_ratio, 0, 1, low_open=True,

@@ -1,16 +1,17 @@
 """Multi-scale temporal feature pyramid for anchor-free detection."""
-from typing import List
+from typing import List, Optional, Union
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmaction.registry import MODELS
+from mmengine.model import BaseModule
 
 from backtal_mmaction.utils import check_counts, check_range
 
 
 @MODELS.register_module()
-class TemporalPyramid(nn.Module):
+class TemporalPyramid(BaseModule):
     """Levels of strides ``1, 2, 4, ..., 2**(num_levels-1)`` (in snippets).
 
     Level 0 is a 1x1 projection of the backbone features; level ``l`` is a
@@ -27,14 +28,20 @@ class TemporalPyramid(nn.Module):
         out_channels (int): Channels of every level.
         num_levels (int): Defaults to 6 (strides 1..32).
         negative_slope (float): LeakyReLU slope. Defaults to 0.01.
+        init_cfg (dict or list[dict], optional): MMEngine's weight
+            initialization, e.g. ``dict(type='Pretrained',
+            checkpoint=CKPT, prefix='neck.')`` to start from
+            a trained model's part. Defaults to None (the
+            layers' own initialization).
     """
 
     def __init__(self,
                  in_channels: int,
                  out_channels: int,
                  num_levels: int = 6,
-                 negative_slope: float = 0.01) -> None:
-        super().__init__()
+                 negative_slope: float = 0.01,
+                 init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
         owner = type(self).__name__
         check_counts(owner, in_channels=in_channels, out_channels=out_channels,
                      num_levels=num_levels)

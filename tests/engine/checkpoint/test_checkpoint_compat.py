@@ -10,7 +10,8 @@ from mmengine.config import Config
 
 from backtal_mmaction.apis import test_localizer, train_localizer
 from backtal_mmaction.engine.checkpoint.compat import (
-    CheckpointMismatchError, check_checkpoint_compatible, compare_state_dicts)
+    CheckpointMismatchError, check_checkpoint_compatible, compare_state_dicts,
+    in_modules)
 
 from tests.helpers import REPO
 
@@ -78,3 +79,33 @@ def test_train_load_from_is_checked(trained, tmp_path):
         train_localizer(trained['cfg_file'], work_dir=str(tmp_path / 'wd'),
                         cfg_options={'load_from': ckpt})
     assert not list((tmp_path / 'wd').glob('*.pth'))
+
+
+def test_in_modules_matches_whole_module_names():
+    assert in_modules('cls_head.conv.weight', ['cls_head'])
+    assert in_modules('cls_head.conv.weight', ['cls_head.conv'])
+    assert in_modules('cls_head', ['cls_head'])
+    assert not in_modules('cls_headx.weight', ['cls_head'])
+    assert not in_modules('backbone.cls_head.weight', ['cls_head'])
+    assert not in_modules('cls_head.conv.weight', [])
+
+
+def test_ignored_modules_are_left_out_of_the_comparison():
+    model = {'head.cls.weight': torch.zeros(4, 2), 'head.reg.weight':
+             torch.zeros(2, 2), 'body.weight': torch.zeros(3)}
+    ckpt = {'head.cls.weight': torch.zeros(6, 2), 'head.reg.weight':
+            torch.zeros(2, 2), 'body.weight': torch.zeros(5),
+            'head.cls.bias': torch.zeros(6)}
+    assert compare_state_dicts(model, ckpt, ignore=['head.cls']) == dict(
+        missing=[], unexpected=[], shape=[('body.weight', (5, ), (3, ))])
+    def net(classes):
+        return torch.nn.ModuleDict(dict(body=torch.nn.Linear(3, 2),
+                                        cls_out=torch.nn.Linear(2, classes)))
+    other = net(7).state_dict()
+    with pytest.raises(CheckpointMismatchError) as err:
+        check_checkpoint_compatible(net(4), other)
+    assert "7 outputs in the checkpoint but 4 in the model:" in str(err.value)
+    assert "reinitialize=['cls_out']" in str(err.value)
+    check_checkpoint_compatible(net(4), other, ignore=['cls_out'])
+    with pytest.raises(CheckpointMismatchError, match='model.body'):
+        check_checkpoint_compatible(net(4), {}, target='model.body (X)')
