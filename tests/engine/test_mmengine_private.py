@@ -16,7 +16,7 @@ from mmengine.runner.checkpoint import find_latest_checkpoint
 from backtal_mmaction.engine import allow_checkpoint_globals
 from backtal_mmaction.engine.mmengine_private import (
     has_loaded, history_buffer_statistics, is_resuming, load_from,
-    set_load_from)
+    set_load_from, starts_training)
 
 from tests.helpers import build_runner, synthetic_cfg
 
@@ -26,6 +26,30 @@ def test_pinned_mmengine_version():
         f'MMEngine {mmengine.__version__}: re-verify engine/mmengine_private'
         '.py and AtomicCheckpointHook._save_checkpoint_with_step, then '
         'widen this check')
+
+
+def test_starts_training_in_before_run_of_train_only(tiny_synthetic,
+                                                    tmp_path):
+    """Runner.train() builds its loop before ``before_run``; test() does
+    not build it; a test after train() sees a loop past iteration 0."""
+    seen = []
+
+    class Note(CheckpointHook.__base__):
+        def before_run(self, runner):
+            seen.append(starts_training(runner))
+
+    cfg = synthetic_cfg(tiny_synthetic, work_dir=tmp_path / 'wd')
+    runner = build_runner(cfg)
+    runner.register_hook(Note())
+    assert not starts_training(runner)  # built, not running
+    runner.train()
+    runner.test()
+    cfg = synthetic_cfg(tiny_synthetic, work_dir=tmp_path / 'wd2')
+    cfg.load_from = str(tmp_path / 'wd' / 'epoch_1.pth')
+    runner = build_runner(cfg)
+    runner.register_hook(Note())
+    runner.test()
+    assert seen == [True, False, False]
 
 
 def test_runner_load_state(tiny_synthetic, tmp_path):
