@@ -105,6 +105,11 @@ def build_parser() -> argparse.ArgumentParser:
                         'checkpoints of another run: its *.pth files and '
                         'last_checkpoint are first moved into WORK_DIR/'
                         'overwritten_<time>/ (nothing is deleted)')
+    parser.add_argument('--auto-scale-lr', action='store_true',
+                        help='scale the learning rate by the total batch '
+                        '(processes x batch size) over the config\'s '
+                        'auto_scale_lr.base_batch_size, the batch its rate '
+                        'is set for (MMEngine\'s auto_scale_lr)')
     parser.add_argument('--seed', type=int, default=None, help='random seed')
     parser.add_argument('--deterministic', action='store_true',
                         help='deterministic CUDNN / algorithms')
@@ -148,7 +153,8 @@ def main(argv=None):
         args.config, work_dir=args.work_dir, resume=args.resume,
         amp=args.amp, compile=args.compile, tensorboard=args.tensorboard,
         no_validate=args.no_validate, test=args.test,
-        overwrite=args.overwrite, seed=args.seed,
+        overwrite=args.overwrite, auto_scale_lr=args.auto_scale_lr,
+        seed=args.seed,
         deterministic=args.deterministic, cfg_options=args.cfg_options,
         cfg_options_allow_new=args.cfg_options_allow_new,
         launcher=args.launcher), parser=parser)

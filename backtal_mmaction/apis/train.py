@@ -34,6 +34,7 @@ from ..cli.vis_backends import enable_tensorboard
 from ..engine import amp as _amp
 from ..engine.amp import CPU_DTYPES, DTYPE_NAMES, configure_amp
 from ..engine.hooks.atomic_checkpoint_hook import resolve_last_checkpoint
+from ..utils import check_count
 
 __all__ = ['COMPILE_MODES', 'build_train_cfg', 'train_localizer']
 
@@ -118,6 +119,21 @@ def _compile_cfg(compile: Union[bool, str, dict]) -> Union[bool, dict]:
                      f'torch.compile arguments; got {compile!r}')
 
 
+def _enable_auto_scale_lr(cfg: Config) -> None:
+    """Switch on MMEngine's ``auto_scale_lr``; its ``base_batch_size`` (the
+    batch the config's learning rates are set for) must be in the config:
+    a default would scale silently by a wrong ratio."""
+    scale = cfg.get('auto_scale_lr')
+    base = scale.get('base_batch_size') if isinstance(scale, dict) else None
+    if base is None:
+        raise ValueError(
+            '`auto_scale_lr` needs auto_scale_lr.base_batch_size in the '
+            'config: the batch size its learning rate is set for (e.g. '
+            'auto_scale_lr = dict(base_batch_size=16))')
+    check_count('auto_scale_lr.base_batch_size', base)
+    cfg.auto_scale_lr.enable = True
+
+
 def build_train_cfg(config: Union[str, Config],
                     work_dir: Optional[str] = None,
                     resume: Union[bool, str, None] = None,
@@ -127,6 +143,7 @@ def build_train_cfg(config: Union[str, Config],
                     no_validate: bool = False,
                     test: bool = False,
                     overwrite: bool = False,
+                    auto_scale_lr: bool = False,
                     seed: Optional[int] = None,
                     deterministic: bool = False,
                     cfg_options: Optional[dict] = None,
@@ -146,7 +163,9 @@ def build_train_cfg(config: Union[str, Config],
         FileExistsError: ``work_dir`` holds a run and neither ``resume``
             nor ``overwrite`` is given.
         FileNotFoundError: ``resume`` names a checkpoint that does not exist.
-        ValueError: ``amp`` names an unknown dtype, or float16 on the CPU;
+        ValueError: ``auto_scale_lr`` with a config that has no
+            ``auto_scale_lr.base_batch_size`` (a count);
+            ``amp`` names an unknown dtype, or float16 on the CPU;
             ``amp`` with an ``optim_wrapper`` that is not a plain
             ``OptimWrapper`` / ``AmpOptimWrapper``, or on a device that is
             neither the CPU nor CUDA/NPU/MLU/MUSA; ``compile`` with an
@@ -183,6 +202,8 @@ def build_train_cfg(config: Union[str, Config],
         enable_tensorboard(cfg)
     if no_validate:
         cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    if auto_scale_lr:
+        _enable_auto_scale_lr(cfg)
     if seed is not None or deterministic:
         cfg.setdefault('randomness', {})
         if seed is not None:
@@ -236,6 +257,11 @@ def train_localizer(config: Union[str, Config],
         test (bool): ``--test``: test the final model; returns its metrics.
         overwrite (bool): ``--overwrite``: train into a work dir holding
             another run (its checkpoints are moved aside, not deleted).
+        auto_scale_lr (bool): ``--auto-scale-lr``: multiply the learning
+            rates by (processes x batch size) / the config's
+            ``auto_scale_lr.base_batch_size`` (MMEngine's ``scale_lr``; the
+            shipped configs set it to their batch size, so one process
+            keeps the rate).
         seed (int, optional): ``--seed``.
         deterministic (bool): ``--deterministic``.
         cfg_options (dict, optional): parsed ``--cfg-options``

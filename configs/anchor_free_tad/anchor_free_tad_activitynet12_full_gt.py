@@ -18,6 +18,7 @@ test_pipeline = [
          mode='linear', allow_upsample=True),
     dict(type='PackClickLocalizationInputs'),
 ]
+auto_scale_lr = dict(base_batch_size=16)  # the batch below
 train_dataloader = dict(
     batch_size=16,
     dataset=dict(click_file=None, require_clicks=False))

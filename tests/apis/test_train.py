@@ -268,3 +268,28 @@ def test_test_cfg_pins_memory_on_cuda_only(on_device, tmp_path):
                          work_dir=str(tmp_path / 'wd'))
     assert 'pin_memory' not in cfg.test_dataloader
     assert 'non_blocking' not in cfg.model.data_preprocessor
+
+
+def test_auto_scale_lr_switches_on_mmengines_scaling(tmp_path):
+    cfg = build_train_cfg(
+        _cfg(auto_scale_lr=dict(enable=False, base_batch_size=16)),
+        work_dir=str(tmp_path / 'wd'), auto_scale_lr=True)
+    assert cfg.auto_scale_lr == dict(enable=True, base_batch_size=16)
+    off = build_train_cfg(
+        _cfg(auto_scale_lr=dict(enable=False, base_batch_size=16)),
+        work_dir=str(tmp_path / 'wd'))
+    assert off.auto_scale_lr.enable is False
+
+
+@pytest.mark.parametrize('scale', [None, dict(enable=False)])
+def test_auto_scale_lr_without_a_base_batch_is_refused(scale, tmp_path):
+    """No default: a guessed base batch would scale by a wrong ratio."""
+    extra = {} if scale is None else dict(auto_scale_lr=scale)
+    with pytest.raises(ValueError, match='`auto_scale_lr` needs auto_scale_'
+                       r'lr\.base_batch_size in the config'):
+        build_train_cfg(_cfg(**extra), work_dir=str(tmp_path / 'wd'),
+                        auto_scale_lr=True)
+    with pytest.raises(ValueError, match='base_batch_size` must be an '
+                       'integer >= 1, got 0'):
+        build_train_cfg(_cfg(auto_scale_lr=dict(base_batch_size=0)),
+                        work_dir=str(tmp_path / 'wd'), auto_scale_lr=True)

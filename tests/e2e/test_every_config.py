@@ -112,6 +112,17 @@ def test_config_list_is_complete():
 
 
 @pytest.mark.parametrize('config', CONFIGS)
+def test_auto_scale_lr_base_is_the_train_batch(config):
+    """The learning rate of every shipped config is set for its own train
+    batch on one process, so ``--auto-scale-lr`` (MMEngine's
+    ``auto_scale_lr``) keeps it on one process and scales it by the number
+    of processes on several (ActivityNet's batch is 128, HACS's 64)."""
+    cfg = Config.fromfile(str(REPO / config))
+    assert cfg.auto_scale_lr == dict(
+        enable=False, base_batch_size=cfg.train_dataloader.batch_size)
+
+
+@pytest.mark.parametrize('config', CONFIGS)
 def test_config_trains_and_tests(config, data_root, tmp_path):
     cfg = Config.fromfile(str(REPO / config))
     dataset = _dataset_of(cfg)

@@ -113,3 +113,22 @@ def test_runs_in_the_same_second_keep_their_own_logs(
     for x in 'ab':
         lines = _train_lines(tmp_path / f'ours_{x}' / 'wd')
         assert [line['iter'] for line in lines] == [1, 2]
+
+
+def test_auto_scale_lr_scales_by_the_total_batch(tiny_synthetic, tmp_path):
+    """``tools/train.py --auto-scale-lr``: MMEngine multiplies the rate by
+    (1 process x batch 4) / base batch 16; without the flag it is kept.
+    The logged rate is read back from ``scalars.json``."""
+    from tests.helpers import run_tool
+    cfg = synthetic_cfg(tiny_synthetic, epochs=1, validate=False)
+    lr = cfg.optim_wrapper.optimizer.lr
+    assert cfg.train_dataloader.batch_size == 4
+    assert cfg.auto_scale_lr.base_batch_size == 16
+    cfg.dump(str(tmp_path / 'tiny.py'))
+    for flags, want in (([], lr), (['--auto-scale-lr'], lr * 4 / 16)):
+        wd = tmp_path / f'wd{len(flags)}'
+        run = run_tool('train.py', [tmp_path / 'tiny.py', '--work-dir', wd,
+                                    *flags])
+        assert run.exit_code == 0, run.stderr
+        rates = [x['lr'] for x in _train_lines(wd) if 'lr' in x]
+        assert rates and rates == pytest.approx([want] * len(rates))

@@ -94,12 +94,13 @@ CALLS = {
     'train.py': (
         ['c.py', '--work-dir', 'wd', '--resume', 'r.pth', '--amp', 'bf16',
          '--compile', 'max-autotune', '--tensorboard', '--no-validate',
-         '--test', '--overwrite', '--seed', '3', '--deterministic',
-         '--cfg-options', 'a.b=1', '--cfg-options-allow-new', '--launcher',
-         'pytorch'],
+         '--test', '--overwrite', '--auto-scale-lr', '--seed', '3',
+         '--deterministic', '--cfg-options', 'a.b=1',
+         '--cfg-options-allow-new', '--launcher', 'pytorch'],
         dict(config='c.py', work_dir='wd', resume='r.pth', amp='bf16',
              compile='max-autotune', tensorboard=True, no_validate=True,
-             test=True, overwrite=True, seed=3, deterministic=True,
+             test=True, overwrite=True, auto_scale_lr=True, seed=3,
+             deterministic=True,
              cfg_options=OPTS, cfg_options_allow_new=True,
              launcher='pytorch')),
     'test.py': (

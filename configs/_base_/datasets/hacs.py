@@ -5,6 +5,7 @@ _base_ = './activitynet12.py'
 data_root = 'data/hacs/'
 ann_file = data_root + 'hacs_segments_v1.1.1.json'
 num_segments = 200
+auto_scale_lr = dict(base_batch_size=64)  # the batch below
 train_dataloader = dict(
     batch_size=64,
     dataset=dict(

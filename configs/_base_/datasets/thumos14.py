@@ -41,6 +41,10 @@ train_dataloader = dict(
         feature_suffix=feature_suffix,
         data_prefix=dict(feature=data_root + 'features/train'),
         pipeline=train_pipeline))
+# The learning rates of the configs on this data are set for this batch on
+# one process: `tools/train.py --auto-scale-lr` (MMEngine's auto_scale_lr)
+# multiplies them by (processes x batch size) / base_batch_size.
+auto_scale_lr = dict(enable=False, base_batch_size=16)
 test_dataloader = dict(
     batch_size=1,
     num_workers=2,

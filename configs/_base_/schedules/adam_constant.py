@@ -10,4 +10,5 @@ optim_wrapper = dict(
     optimizer=dict(type='Adam', lr=1e-4, betas=(0.9, 0.999),
                    weight_decay=5e-4))
 param_scheduler = [dict(type='ConstantLR', factor=1.0, by_epoch=True)]
-auto_scale_lr = dict(enable=False, base_batch_size=16)
+# auto_scale_lr (the batch the learning rates are set for) lives with each
+# dataset's train batch size, in `_base_/datasets/*`.
