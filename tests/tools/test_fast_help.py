@@ -14,7 +14,8 @@ from tests.helpers import REPO
 
 THIN_TOOLS = [
     'train.py', 'test.py', 'infer.py', 'two_stage.py', 'pseudo_labels.py',
-    'convert_official_checkpoint.py', 'analysis/run_ablation.py',
+    'convert_official_checkpoint.py', 'publish_model.py',
+    'analysis/run_ablation.py',
     'analysis/plot_curves.py', 'analysis/benchmark_postprocessing.py',
     'data/convert_point_labels.py', 'data/convert_thumos_clicks.py',
     'data/simulate_clicks.py', 'data/extract_features.py',
