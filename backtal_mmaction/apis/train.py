@@ -177,11 +177,16 @@ def build_train_cfg(config: Union[str, Config],
     mode = _resume_mode(resume)
     if mode == 'auto':
         # The pointer, relative to the work dir (a copied or moved work dir
-        # resumes its own checkpoint). No checkpoint yet: MMEngine starts
-        # from scratch (requeued jobs can always pass --resume).
-        cfg.resume = True
-        cfg.load_from = (resolve_last_checkpoint(cfg.work_dir)
-                         if osp.isdir(cfg.work_dir) else None)
+        # resumes its own checkpoint). No checkpoint yet (a requeued job's
+        # first start): the run starts as the config says, from its
+        # load_from when it has one (fine-tuning), else from scratch.
+        # (MMAction2's own --resume drops load_from there.)
+        last = (resolve_last_checkpoint(cfg.work_dir)
+                if osp.isdir(cfg.work_dir) else None)
+        if last is not None:
+            cfg.resume, cfg.load_from = True, last
+        else:
+            cfg.resume = False
     elif mode is not None:
         if not osp.isfile(mode):
             raise FileNotFoundError(f'`resume`: checkpoint not found: '
@@ -291,10 +296,12 @@ def train_localizer(config: Union[str, Config],
     prepare_launcher(cfg, launcher)
     runner = build_runner(cfg)
     if cfg.get('resume'):
+        runner.logger.info(f'Resuming from {cfg.load_from}')
+    elif _resume_mode(resume) == 'auto':
         runner.logger.info(
-            f'Resuming from {cfg.load_from}' if cfg.load_from else
-            f'`resume`: no checkpoint in {cfg.work_dir} yet, training from '
-            'scratch')
+            f'`resume`: no checkpoint in {cfg.work_dir} yet, '
+            + (f'starting from load_from {cfg.load_from}'
+               if cfg.get('load_from') else 'training from scratch'))
     runner.train()
     return runner.test() if test else None
 

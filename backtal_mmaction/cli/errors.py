@@ -241,6 +241,14 @@ def parse_cfg_options(parser: argparse.ArgumentParser,
         if '=' not in kv or not kv.split('=', 1)[0]:
             parser.error(f'{option_string}: {kv!r} is not KEY=VALUE (e.g. '
                          'model.post_processor.nms_thr=0.6)')
+        key, value = kv.split('=', 1)
+        if value.lstrip().startswith('dict('):
+            # DictAction keeps ``dict(a=1)`` as a string and recurses on
+            # ``dict(a=1,b=2)``: neither is a dict.
+            parser.error(
+                f'{option_string}: cannot read the value of {kv!r}: '
+                'dict(...) is not a value --cfg-options reads; give each '
+                f'key of the dict instead ({key}.type=... {key}.OTHER=...)')
     # after parsing: --help and usage errors need no MMEngine
     from mmengine.config import DictAction
     action = DictAction([option_string], 'cfg_options')

@@ -212,7 +212,10 @@ def load_stage1_config(cfg: Config) -> Config:
 
 
 # settings that change no model or number: left out of the fingerprint
-_VOLATILE_KEYS = ('work_dir', 'log_level', 'resume', 'load_from', 'launcher')
+# (``load_from`` does: a stage fine-tuned from another checkpoint is
+# another model; it enters the fingerprint when it is set, so the records
+# of runs without it read as before)
+_VOLATILE_KEYS = ('work_dir', 'log_level', 'resume', 'launcher')
 
 
 def _canonical(obj):
@@ -236,9 +239,10 @@ def _canonical(obj):
 def _settings(cfg: Config) -> dict:
     """A config's settings as canonical JSON values, without those that
     change no result (``work_dir``, ``log_level``, ``resume``,
-    ``load_from``, ``launcher``)."""
+    ``launcher``) and without an unset ``load_from``."""
     return _canonical({k: v for k, v in cfg.to_dict().items()
-                       if k not in _VOLATILE_KEYS})
+                       if k not in _VOLATILE_KEYS
+                       and not (k == 'load_from' and v is None)})
 
 
 def config_fingerprint(cfg: Config) -> str:

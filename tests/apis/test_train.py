@@ -51,7 +51,11 @@ def test_default_work_dir_is_named_after_the_config_file(tmp_path):
 def test_resume_modes_and_the_run_protection(tmp_path):
     wd = tmp_path / 'wd'
     fresh = build_train_cfg(_cfg(), work_dir=str(wd), resume=True)
-    assert fresh.resume is True and fresh.load_from is None  # nothing yet
+    assert not fresh.resume and fresh.get('load_from') is None  # nothing yet
+    # A requeued fine-tuning job's first start: from the config's load_from.
+    tuned = build_train_cfg(_cfg(load_from='pretrained.pth'),
+                            work_dir=str(wd), resume=True)
+    assert not tuned.resume and tuned.load_from == 'pretrained.pth'
     with pytest.raises(FileNotFoundError, match='missing.pth'):
         build_train_cfg(_cfg(), work_dir=str(wd),
                         resume=str(tmp_path / 'missing.pth'))

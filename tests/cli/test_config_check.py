@@ -47,6 +47,10 @@ def test_typos_name_key_and_close_match(cfg, key, suggestion):
     'train_dataloader.persistent_workers',  # DataLoader kwarg
     'optim_wrapper.clip_grad',  # OptimWrapper kwarg (no `type` given)
     'randomness.diff_rank_seed',
+    # under an argument left at its default: a new dict (every part takes
+    # MMEngine's init_cfg)
+    'model.backbone.init_cfg.type',
+    'model.cls_head.init_cfg.prefix',
 ])
 def test_valid_keys_pass(cfg, key):
     check_cfg_options(cfg, {key: 1})

@@ -126,6 +126,21 @@ def test_cfg_options_unreadable_value_is_a_usage_error(item, capsys):
         'brackets (KEY=[[0,1],[2,3]], not KEY=[0,1],[2,3])')
 
 
+@pytest.mark.parametrize('item', [
+    "model.backbone.init_cfg=dict(type='Pretrained')",  # kept as a string
+    "model.backbone.init_cfg=dict(type='Pretrained',checkpoint=c.pth)",
+])
+def test_cfg_options_dict_value_names_the_dotted_keys(item, capsys):
+    from backtal_mmaction.cli.errors import parse_cfg_options
+    parser = argparse.ArgumentParser(prog='tool')
+    line = _usage_error(lambda: parse_cfg_options(parser, [item]), capsys)
+    assert line == (
+        f'tool: error: --cfg-options: cannot read the value of {item!r}: '
+        'dict(...) is not a value --cfg-options reads; give each key of the '
+        'dict instead (model.backbone.init_cfg.type=... '
+        'model.backbone.init_cfg.OTHER=...)')
+
+
 def test_cfg_options_items_merge_as_mmengine_parses_them():
     """Parsed one item at a time, the result is MMEngine's for the whole
     list: types, lists, tuples, and the last of a repeated key."""

@@ -218,6 +218,27 @@ def test_work_dir_of_another_run_is_refused(finished, tmp_path):
     assert (work / 'stage2_round1' / 'epoch_1.pth').is_file()
 
 
+def test_stage2_load_from_is_a_setting_of_the_run(finished, tmp_path):
+    """Stage 2 fine-tuned from a checkpoint is another model: a run in the
+    same work dir with another (or a new) ``load_from`` is refused by
+    name, while an unset one reads as the recorded run's."""
+    from backtal_mmaction.workflows import run_two_stage
+    from backtal_mmaction.workflows.two_stage import config_fingerprint
+    work = _copy(finished, tmp_path)
+    before = _snapshot(work)
+    cfg = Config.fromfile(str(finished['config']))
+    assert cfg.get('load_from') is None
+    plain = config_fingerprint(cfg)
+    cfg.load_from = None
+    assert config_fingerprint(cfg) == plain
+    cfg.load_from = str(work / 'stage2_round0' / 'epoch_1.pth')
+    assert config_fingerprint(cfg) != plain
+    with pytest.raises(ValueError, match=r'the stage-2 config: load_from: '
+                       r"None there, '.*epoch_1.pth' now\)"):
+        run_two_stage(cfg, str(work), seed=0, test=False, log=print)
+    assert _snapshot(work) == before
+
+
 # 4. --rounds < 0
 def test_negative_rounds_is_refused_before_anything_runs(finished,
                                                          tmp_path):

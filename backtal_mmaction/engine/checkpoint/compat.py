@@ -70,23 +70,37 @@ def _listing(items: List[str]) -> str:
     return ''.join(f'\n    {x}' for x in shown) + more
 
 
-def _class_count_hint(shape: list) -> str:
+def _class_count_hint(shape: list, module_prefix: str,
+                      starts_training: bool) -> str:
     """Explain a classifier shape mismatch in terms of classes, and how to
-    fine-tune on the new class list instead."""
+    fine-tune on the new class list instead (the modules named as in the
+    whole model: ``module_prefix`` is the checked part's name + '.')."""
     for key, ckpt, model in shape:
         if 'cls' in key and ckpt and model and ckpt[0] != model[0]:
+            full = module_prefix + key
             background = (' (num_classes + background)'
-                          if key.startswith('cls_head.') else '')
-            owners = sorted({k.rsplit('.', 1)[0] for k, _, _ in shape})
-            return (f'\n  The classifier ({key}) has {ckpt[0]} outputs in the '
-                    f'checkpoint but {model[0]} in the model{background}: '
-                    'the checkpoint was trained on another class list; set '
-                    'the model\'s num_classes to match, or use the dataset '
-                    'it was trained on. To fine-tune it on this class list '
-                    'instead (training from load_from: every other weight '
-                    'from the checkpoint, the classifier afresh), set '
-                    "custom_hooks = [dict(type='CheckpointCompatibilityHook', "
-                    f'reinitialize={owners!r})].')
+                          if full.startswith('cls_head.') else '')
+            owners = sorted({module_prefix + k.rsplit('.', 1)[0]
+                             for k, _, _ in shape})
+            names = ','.join(owners)
+            hint = (f'\n  The classifier ({full}) has {ckpt[0]} outputs in '
+                    f'the checkpoint but {model[0]} in the model'
+                    f'{background}: the checkpoint was trained on another '
+                    'class list; set the model\'s num_classes to match, or '
+                    'use the dataset it was trained on.')
+            if starts_training:
+                return hint + (
+                    ' To fine-tune it on this class list instead (every '
+                    'other weight from the checkpoint, the classifier '
+                    f'afresh), add reinitialize={owners!r} to the '
+                    'CheckpointCompatibilityHook entry of custom_hooks (with '
+                    'a shipped config: --cfg-options "custom_hooks.1.'
+                    f'reinitialize=[{names}]").')
+            return hint + (
+                ' (Fine-tuning, CheckpointCompatibilityHook(reinitialize='
+                f'{owners!r}), acts only when a training run starts from a '
+                'checkpoint; this run needs the checkpoint trained on this '
+                'class list.)')
     return ''
 
 
@@ -98,7 +112,9 @@ def check_checkpoint_compatible(
         allow_missing: bool = False,
         allow_unexpected: bool = False,
         ignore: Sequence[str] = (),
-        target: Optional[str] = None) -> None:
+        target: Optional[str] = None,
+        module_prefix: str = '',
+        starts_training: bool = False) -> None:
     """Raise if ``checkpoint`` cannot be loaded into ``model`` as is.
 
     Args:
@@ -115,8 +131,15 @@ def check_checkpoint_compatible(
         ignore (Sequence[str]): Module names left out of the comparison
             (parts that are not taken from the checkpoint).
         target (str, optional): How to name ``model`` in the message when
-            it is a part loaded by an ``init_cfg`` (default: the model
-            built from the config).
+            it is loaded by an ``init_cfg`` (default: the model built from
+            the config).
+        module_prefix (str): ``model``'s name in the whole model plus
+            ``'.'`` when it is a part (``'head.'``), so that the message
+            names modules as ``reinitialize`` takes them.
+        starts_training (bool): Whether the checkpoint starts a training
+            run (where fine-tuning's ``reinitialize`` applies): the message
+            says how to fine-tune, else that this run needs a checkpoint
+            of this class list.
 
     Raises:
         CheckpointMismatchError: listing shape mismatches (key, checkpoint
@@ -146,11 +169,12 @@ def check_checkpoint_compatible(
         parts.append(f"{len(diff['unexpected'])} checkpoint parameter(s) "
                      f"the model does not have:{_listing(diff['unexpected'])}")
     if parts:
-        question = ('Is it the checkpoint of this config?' if target is None
-                    else 'Are the checkpoint and the prefix those of this '
-                    'part?')
+        question = ('Are the checkpoint and the prefix those of this part?'
+                    if module_prefix else
+                    'Is it the checkpoint of this config?')
         target = target or (f'the model built from the config '
                             f'({type(model).__name__})')
         raise CheckpointMismatchError(
             f'{source} does not match {target}:\n  ' + '\n  '.join(parts)
-            + _class_count_hint(diff['shape']) + '\n  ' + question)
+            + _class_count_hint(diff['shape'], module_prefix, starts_training)
+            + '\n  ' + question)

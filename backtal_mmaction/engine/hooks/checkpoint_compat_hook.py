@@ -2,6 +2,7 @@
 ``Pretrained`` ``init_cfg`` entries): loaded safely, and refused unless they
 fit the model; fine-tuning may leave named parts out of them."""
 import contextlib
+import copy
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -67,15 +68,69 @@ def _drop_modules(state: dict, modules: Sequence[str]) -> None:
 
 
 def _check_module_names(names: Sequence[str], model) -> None:
-    modules = {n for n, _ in model.named_modules() if n}
-    unknown = [n for n in names if n not in modules]
-    if unknown:
-        top = sorted(n for n in modules if '.' not in n)
-        raise ValueError(
-            f'CheckpointCompatibilityHook: `reinitialize` names {unknown}, '
-            f'which {"is" if len(unknown) == 1 else "are"} not a module of '
-            f'{type(model).__name__}; its modules are {top} and their '
-            'children (dotted names, e.g. \'cls_head.conv\')')
+    """Each name must be a module of ``model`` that holds weights."""
+    modules = dict(model.named_modules())
+    tensors = set(model.state_dict())
+    owner = type(model).__name__
+    for name in names:
+        if name in tensors:
+            raise ValueError(
+                f'CheckpointCompatibilityHook: `reinitialize` names {name!r}, '
+                f'a parameter of {owner}; name its module: '
+                f'{name.rsplit(".", 1)[0]!r}')
+        if name not in modules or not name:
+            top = sorted(n for n in modules if n and '.' not in n)
+            # the example: the classifier (the usual one to re-initialize)
+            dotted = [k.rsplit('.', 1)[0] for k in tensors
+                      if k.count('.') >= 2 and 'cls' in k]
+            dotted = max(dotted) if dotted else 'head.conv'
+            raise ValueError(
+                f'CheckpointCompatibilityHook: `reinitialize` names {name!r}, '
+                f'which is not a module of {owner}; its modules are {top} '
+                f'and their children (dotted names, e.g. {dotted!r})')
+        if not any(k == name or k.startswith(name + '.') for k in tensors):
+            raise ValueError(
+                f'CheckpointCompatibilityHook: `reinitialize` names {name!r}, '
+                f'a module of {owner} without weights: nothing of it is '
+                'loaded from a checkpoint')
+
+
+def _strip_pretrained(module) -> None:
+    """Drop the ``Pretrained`` entries of every ``init_cfg`` in ``module``."""
+    for sub in module.modules():
+        cfgs = getattr(sub, 'init_cfg', None)
+        if not cfgs:
+            continue
+        cfgs = cfgs if isinstance(cfgs, (list, tuple)) else [cfgs]
+        kept = [c for c in cfgs
+                if not (isinstance(c, dict) and c.get('type') == 'Pretrained')]
+        sub.init_cfg = kept or None
+
+
+def initialized_weights(module) -> Dict[str, torch.Tensor]:
+    """The weights ``module`` starts from without a checkpoint: its
+    construction's, then its (and its children's) own non-``Pretrained``
+    ``init_cfg``.
+
+    Computed on a copy, with the random generators forked, so the run's
+    random stream (and every other module's initialization) is what it
+    would be without the copy. An ancestor's ``init_cfg`` is not applied.
+    """
+    clone = copy.deepcopy(module)
+    _strip_pretrained(clone)
+    if hasattr(clone, 'init_weights'):
+        cuda = sorted({t.device.index or 0 for t in clone.state_dict().values()
+                       if t.is_cuda})
+        with torch.random.fork_rng(devices=cuda):
+            clone.init_weights()
+    return {k: v.detach().clone() for k, v in clone.state_dict().items()}
+
+
+def _covers(source: str, name: str) -> bool:
+    """Whether a checkpoint loaded into module ``source`` ('' : the whole
+    model) reaches weights of module ``name``."""
+    return (not source or name == source or name.startswith(source + '.')
+            or source.startswith(name + '.'))
 
 
 @HOOKS.register_module()
@@ -118,12 +173,13 @@ class CheckpointCompatibilityHook(Hook):
     **Fine-tuning** (``reinitialize``): when a training run starts from a
     checkpoint (``load_from``, not ``resume``; or a ``Pretrained``
     ``init_cfg``), the parameters of the named modules are not taken from
-    it: they keep the weights the model was built with (their
-    construction's initialization), and are left out of the comparison,
-    so a classifier trained on another class list may differ in shape.
-    Every other parameter must fit as before. Validation and test runs,
-    and resumed runs, load every parameter (a fine-tuned checkpoint then
-    fits the model in full).
+    it: they start from their own initialization (their construction's,
+    then their own non-``Pretrained`` ``init_cfg``:
+    :func:`initialized_weights`), also when their shape would fit, and
+    are left out of the comparison, so a classifier trained on another
+    class list may differ in shape. Every other parameter must fit as
+    before. Validation and test runs, and resumed runs, load every
+    parameter (a fine-tuned checkpoint then fits the model in full).
 
     Args:
         allow_missing (bool): Accept model parameters the checkpoint lacks
@@ -154,9 +210,13 @@ class CheckpointCompatibilityHook(Hook):
         self.allow_unexpected = allow_unexpected
         self.reinitialize: List[str] = list(names)
         self._pending: Optional[str] = None
-        # Fine-tuning: the built weights of the re-initialized modules,
-        # put back after the Pretrained inits (None: nothing to put back).
+        # Fine-tuning: the initial weights of the re-initialized modules a
+        # checkpoint reaches, put back after the loads (None: nothing to
+        # put back), and whether this run starts training from a
+        # checkpoint (then the mismatch message says how to fine-tune).
         self._fresh: Optional[Dict[str, torch.Tensor]] = None
+        self._fresh_modules: List[str] = []
+        self._starts_from_checkpoint = False
 
     @staticmethod
     def checkpoint_to_load(runner) -> Optional[str]:
@@ -180,34 +240,52 @@ class CheckpointCompatibilityHook(Hook):
         if '://' in path:  # remote: MMEngine downloads it; not checked
             return
         ckpt = load_checkpoint_file(path, map_location='cpu')
+        source = f'checkpoint {path}'
+        if not isinstance(ckpt, dict):
+            raise CheckpointMismatchError(
+                f'{source} (the init_cfg of '
+                f'{module_name or type(model).__name__}) is not a checkpoint '
+                f'or a state dict: it holds a {type(ckpt).__name__}')
         if in_modules(module_name, self.reinitialize):
             return  # all of it starts afresh: nothing of it must fit
         module = model.get_submodule(module_name) if module_name else model
-        source = f'checkpoint {path}'
+        state = ckpt.get('state_dict', ckpt)
         revise = ((r'^module\.', ''), )
         if prefix is not None:
-            state = ckpt.get('state_dict', ckpt) if isinstance(ckpt,
-                                                              dict) else {}
             prefix = prefix if prefix.endswith('.') else prefix + '.'
             ckpt = {k[len(prefix):]: v for k, v in state.items()
                     if k.startswith(prefix)}
             if not ckpt:
+                ddp = any(k.startswith('module.' + prefix) for k in state)
                 raise CheckpointMismatchError(
                     f'{source} has no parameter under the prefix '
                     f'{prefix!r} (the init_cfg of '
                     f'{module_name or type(model).__name__}); it holds '
-                    f'{sorted({k.split(".")[0] for k in state})}')
+                    f'{sorted({k.split(".")[0] for k in state})}'
+                    + (f"; a DDP checkpoint: prefix='module.{prefix}'"
+                       if ddp else ''))
             source += f' (prefix {prefix!r})'
             revise = ()
-        check_checkpoint_compatible(
-            module, ckpt, source=source, revise_keys=revise,
-            allow_missing=self.allow_missing,
-            allow_unexpected=self.allow_unexpected,
-            ignore=_relative(self.reinitialize, module_name),
-            target=(f'model.{module_name} ({type(module).__name__}), '
-                    'whose init_cfg loads it' if module_name else
-                    f'the model ({type(model).__name__}), whose init_cfg '
-                    'loads it'))
+        name = module_name or type(model).__name__
+        try:
+            check_checkpoint_compatible(
+                module, ckpt, source=source, revise_keys=revise,
+                allow_missing=self.allow_missing,
+                allow_unexpected=self.allow_unexpected,
+                ignore=_relative(self.reinitialize, module_name),
+                target=f'model.{name} ({type(module).__name__}), whose '
+                'init_cfg loads it' if module_name else
+                f'the model ({name}), whose init_cfg loads it',
+                module_prefix=module_name + '.' if module_name else '',
+                starts_training=True)
+        except CheckpointMismatchError as err:
+            if prefix is None and module_name and any(
+                    k.startswith(module_name + '.') for k in state):
+                raise CheckpointMismatchError(
+                    f"{err}\n  The checkpoint's keys of this part start "
+                    f"with '{module_name}.': set prefix='{module_name}.' in "
+                    'its init_cfg.') from None
+            raise
 
     def before_run(self, runner) -> None:
         self._nothing_loaded()  # also closes what a failed run left open
@@ -221,11 +299,17 @@ class CheckpointCompatibilityHook(Hook):
             self._check_pretrained(model, module_name, path, prefix)
         path = self.checkpoint_to_load(runner)
         fine_tuning = training and not is_resuming(runner)
-        if fine_tuning and self.reinitialize and (pretrained or path):
-            self._fresh = {
-                k: v.detach().clone()
-                for k, v in model.state_dict().items()
-                if in_modules(k, self.reinitialize)}
+        self._starts_from_checkpoint = fine_tuning and path is not None
+        sources = [m for m, _, _ in pretrained] + ([''] if path else [])
+        self._fresh_modules = [
+            n for n in self.reinitialize
+            if fine_tuning and any(_covers(s, n) for s in sources)]
+        if self._fresh_modules:
+            self._fresh = {}
+            for name in self._fresh_modules:
+                self._fresh.update({
+                    f'{name}.{k}': v for k, v in initialized_weights(
+                        model.get_submodule(name)).items()})
         if path is None and not pretrained:
             return
         if path is not None and '://' not in str(path):
@@ -243,14 +327,15 @@ class CheckpointCompatibilityHook(Hook):
         check_checkpoint_compatible(
             model, checkpoint, source=f'checkpoint {path}',
             allow_missing=self.allow_missing,
-            allow_unexpected=self.allow_unexpected, ignore=ignore)
+            allow_unexpected=self.allow_unexpected, ignore=ignore,
+            starts_training=self._starts_from_checkpoint)
         if ignore:
             # Leave them out of what MMEngine copies (it would report a
             # classifier of another class count as a size mismatch).
             _drop_modules(checkpoint.get('state_dict', checkpoint), ignore)
 
     def _restore_fresh(self, runner) -> None:
-        """Put the built weights of the re-initialized modules back (a
+        """Put the initial weights of the re-initialized modules back (a
         ``Pretrained`` init may have loaded them) and say so."""
         if self._fresh is None:
             return
@@ -261,9 +346,9 @@ class CheckpointCompatibilityHook(Hook):
             for key, value in fresh.items():
                 state[key].copy_(value)
         print_log(
-            f'Fine-tuning: {", ".join(self.reinitialize)} kept the weights '
-            f'the model was built with ({len(fresh)} tensor(s)), not the '
-            'checkpoint\'s (CheckpointCompatibilityHook.reinitialize).',
+            f'Fine-tuning: {", ".join(self._fresh_modules)} start(s) from '
+            f'its own initialization ({len(fresh)} tensor(s)), not from the '
+            'checkpoint (CheckpointCompatibilityHook.reinitialize).',
             logger='current')
 
     # Nothing was loaded (no checkpoint, or the Runner had loaded already).

@@ -10,7 +10,7 @@ import copy
 
 import pytest
 import torch
-from mmaction.registry import MODELS
+from mmaction.registry import HOOKS, MODELS
 from mmengine.hooks import Hook
 from mmengine.registry import init_default_scope
 
@@ -95,6 +95,18 @@ def _assert_all_differ(got, other):
 
 
 REINIT = dict(type='CheckpointCompatibilityHook', reinitialize=['cls_head'])
+SEEN = {}
+
+
+@HOOKS.register_module(force=True)
+class FineTuneWeightProbe(WeightProbe):
+    """:class:`WeightProbe` for runs the tools build (by config): what it
+    sees is kept in :data:`SEEN`."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = SEEN
+        SEEN.clear()
 
 
 @pytest.mark.parametrize('ckpt_classes', [4, 3])
@@ -114,8 +126,8 @@ def test_load_from_fine_tunes_with_a_fresh_classifier(tiny_synthetic,
     _assert_equal({k: start[k] for k in rest}, rest)
     _assert_all_differ({k: built[k] for k in rest}, rest)
     log = next((tmp_path / 'wd').glob('*/*.log')).read_text()
-    assert 'Fine-tuning: cls_head kept the weights the model was built ' \
-        'with (1 tensor(s))' in log
+    assert 'Fine-tuning: cls_head start(s) from its own initialization ' \
+        '(1 tensor(s)), not from the checkpoint' in log
 
 
 def test_without_reinitialize_the_hint_names_the_option(tiny_synthetic,
@@ -126,7 +138,9 @@ def test_without_reinitialize_the_hint_names_the_option(tiny_synthetic,
     with pytest.raises(CheckpointMismatchError) as err:
         _run(cfg)
     msg = str(err.value)
-    assert "reinitialize=['cls_head.conv']" in msg
+    assert "add reinitialize=['cls_head.conv'] to the " \
+        'CheckpointCompatibilityHook entry of custom_hooks' in msg
+    assert '"custom_hooks.1.reinitialize=[cls_head.conv]"' in msg
     assert 'cls_head.conv.weight: checkpoint [5, 16, 1] vs model [4, 16, 1]' \
         in msg
     # The advice, followed as written, trains.
@@ -147,6 +161,58 @@ def test_other_mismatches_are_still_refused(tiny_synthetic, tmp_path):
     cfg.load_from, _ = _other_checkpoint(wide, tmp_path / 'w.pth', 3)
     with pytest.raises(CheckpointMismatchError, match='backbone.conv_1'):
         _run(cfg)
+
+
+def test_own_init_cfg_of_a_reinitialized_module_applies(tiny_synthetic,
+                                                       tmp_path):
+    """"Afresh" is the module's own initialization, its init_cfg
+    included (MMAction2's recipe: the skipped classifier keeps what
+    init_weights gave it), whether a checkpoint reaches it through
+    load_from or a Pretrained init; a module no checkpoint reaches is left
+    to the Runner's initialization and not reported."""
+    const = dict(type='Constant', layer='Conv1d', val=0.5)
+    cfg = _cfg(tiny_synthetic, tmp_path, hook=REINIT)
+    ckpt, state = _other_checkpoint(cfg, tmp_path / 'c3.pth', 3)
+    cfg.model.cls_head.init_cfg = const
+    cfg.load_from = ckpt
+    start = _run(cfg)['start']
+    assert torch.all(start['cls_head.conv.weight'] == 0.5)
+    _assert_equal(_under(start, 'backbone'), _under(state, 'backbone'))
+
+    cfg = _cfg(tiny_synthetic, tmp_path / 'b', hook=REINIT)
+    cfg.model.cls_head.init_cfg = [
+        const, dict(type='Pretrained', checkpoint=ckpt, prefix='cls_head.')]
+    start = _run(cfg)['start']
+    assert torch.all(start['cls_head.conv.weight'] == 0.5)
+
+    cfg = _cfg(tiny_synthetic, tmp_path / 'c', hook=REINIT)
+    cfg.model.cls_head.init_cfg = const
+    cfg.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=ckpt,
+                                       prefix='backbone.')
+    start = _run(cfg)['start']
+    assert torch.all(start['cls_head.conv.weight'] == 0.5)
+    _assert_equal(_under(start, 'backbone'), _under(state, 'backbone'))
+    log = next((tmp_path / 'c' / 'wd').glob('*/*.log')).read_text()
+    assert 'Fine-tuning:' not in log
+
+
+def test_resume_on_an_empty_work_dir_fine_tunes(tiny_synthetic, tmp_path):
+    """A requeued fine-tuning job's first start (``--resume``, nothing to
+    resume yet) starts from the config's load_from, not from scratch."""
+    from backtal_mmaction.apis import train_localizer
+    cfg = _cfg(tiny_synthetic, tmp_path, hook=REINIT)
+    ckpt, state = _other_checkpoint(cfg, tmp_path / 'c4.pth', 4)
+    cfg.load_from = ckpt
+    cfg.custom_hooks.append(dict(type='FineTuneWeightProbe'))
+    cfg.dump(str(tmp_path / 'ft.py'))
+    train_localizer(str(tmp_path / 'ft.py'), work_dir=str(tmp_path / 'new'),
+                    resume=True)
+    start = SEEN['start']
+    rest = {k: v for k, v in state.items() if not k.startswith('cls_head.')}
+    _assert_equal({k: start[k] for k in rest}, rest)
+    log = next((tmp_path / 'new').glob('*/*.log')).read_text()
+    assert f'no checkpoint in {tmp_path / "new"} yet, starting from ' \
+        f'load_from {ckpt}' in log
 
 
 def test_test_and_resume_load_every_parameter(tiny_synthetic, tmp_path):
@@ -246,12 +312,85 @@ def test_anchor_free_classifier_is_reinitialized(tiny_synthetic, tmp_path):
     _assert_equal({k: seen['start'][k] for k in rest}, rest)
 
 
-def test_reinitialize_names_are_checked(tiny_synthetic, tmp_path):
+@pytest.mark.parametrize('name,match', [
+    ('cls_haed', r"'cls_haed', which is not a module of BackTAL; its modules "
+     r"are \['backbone', 'cls_head', .*e\.g\. 'cls_head\.conv'\)"),
+    ('cls_head.conv.weight', r"'cls_head.conv.weight', a parameter of "
+     r"BackTAL; name its module: 'cls_head.conv'"),
+    ('losses', r"'losses', a module of BackTAL without weights"),
+])
+def test_reinitialize_names_are_checked(tiny_synthetic, tmp_path, name,
+                                        match):
     with pytest.raises(ValueError, match='module names'):
         CheckpointCompatibilityHook(reinitialize=[1])
     cfg = _cfg(tiny_synthetic, tmp_path,
                hook=dict(type='CheckpointCompatibilityHook',
-                         reinitialize=['cls_haed']))
-    with pytest.raises(ValueError, match=r"\['cls_haed'\].*not a module of "
-                       r'BackTAL.*cls_head'):
+                         reinitialize=[name]))
+    with pytest.raises(ValueError, match=match):
         _run(cfg)
+
+
+def test_part_hint_names_whole_model_modules(tiny_synthetic, tmp_path):
+    """A part's Pretrained init of another class count: the hint names
+    the module as ``reinitialize`` takes it (``head.cls_out``, not the
+    part-relative ``cls_out``), and following it works."""
+    cfg = _cfg(tiny_synthetic, tmp_path, config=AF_CONFIG,
+               hook=dict(type='CheckpointCompatibilityHook'))
+    ckpt, state = _other_checkpoint(cfg, tmp_path / 'c5.pth', 5)
+    cfg.model.head.init_cfg = dict(type='Pretrained', checkpoint=ckpt,
+                                   prefix='head.')
+    with pytest.raises(CheckpointMismatchError) as err:
+        _run(cfg)
+    msg = str(err.value)
+    assert 'model.head (AnchorFreeHead), whose init_cfg loads it' in msg
+    assert "The classifier (head.cls_out.bias) has 5 outputs" in msg
+    assert "add reinitialize=['head.cls_out'] to the" in msg
+    cfg.custom_hooks[-1]['reinitialize'] = ['head.cls_out']
+    seen = _run(cfg)
+    _assert_equal(_under(seen['start'], 'head.cls_out'),
+                  _under(seen['built'], 'head.cls_out'))
+    _assert_equal(_under(seen['start'], 'head.reg_out'),
+                  _under(state, 'head.reg_out'))
+
+
+def test_pretrained_file_and_prefix_hints(tiny_synthetic, tmp_path):
+    cfg = _cfg(tiny_synthetic, tmp_path,
+               hook=dict(type='CheckpointCompatibilityHook'))
+    ckpt, state = _other_checkpoint(cfg, tmp_path / 'c.pth', 3)
+    # a part's init_cfg without its prefix
+    cfg.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=ckpt)
+    with pytest.raises(CheckpointMismatchError,
+                       match="set prefix='backbone.' in its init_cfg"):
+        _run(cfg)
+    # a DDP state dict: the prefix it needs
+    ddp = tmp_path / 'ddp.pth'
+    torch.save({'module.' + k: v for k, v in state.items()}, str(ddp))
+    cfg.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=str(ddp),
+                                       prefix='backbone.')
+    with pytest.raises(CheckpointMismatchError,
+                       match=r"holds \['module'\]; a DDP checkpoint: "
+                       r"prefix='module.backbone.'"):
+        _run(cfg)
+    cfg.model.backbone.init_cfg.prefix = 'module.backbone.'
+    _assert_equal(_under(_run(cfg)['start'], 'backbone'),
+                  _under(state, 'backbone'))
+    # not a checkpoint at all
+    odd = tmp_path / 'list.pth'
+    torch.save([1, 2, 3], str(odd))
+    cfg.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=str(odd),
+                                       prefix='backbone.')
+    with pytest.raises(CheckpointMismatchError,
+                       match='is not a checkpoint or a state dict: it holds '
+                       'a list'):
+        _run(cfg)
+
+
+def test_test_run_hint_says_fine_tuning_is_for_training(tiny_synthetic,
+                                                         tmp_path):
+    cfg = _cfg(tiny_synthetic, tmp_path, hook=REINIT)
+    cfg.load_from, _ = _other_checkpoint(cfg, tmp_path / 'c4.pth', 4)
+    with pytest.raises(CheckpointMismatchError,
+                       match=r'acts only when a training run starts from a '
+                       r'checkpoint; this run needs the checkpoint trained '
+                       r'on this class list'):
+        _run(cfg, mode='test')
