@@ -41,6 +41,8 @@ __all__ = [
     'safe_checkpoint_globals'
 ]
 
+# The first bytes of torch.save's zip format (since torch 1.6).
+_ZIP_MAGIC = b'PK\x03\x04'
 _BUILTIN_STATISTICS = frozenset({'min', 'max', 'current', 'mean'})
 # torch's messages for a truncated / foreign file name no file ("Pytorch
 # StreamReader failed reading zip archive", an empty EOFError, a KeyError of
@@ -169,8 +171,16 @@ def _existing_file(filename: str) -> str:
     return filename
 
 
-def load_checkpoint_file(filename: str, map_location=None) -> Any:
+def load_checkpoint_file(filename: str, map_location=None,
+                         mmap: bool = False) -> Any:
     """``torch.load(weights_only=True)`` with the allow-list above.
+
+    Args:
+        filename (str): The checkpoint.
+        map_location: ``torch.load``'s.
+        mmap (bool): Map the tensors' storage instead of reading it, for
+            a caller that only reads shapes (``torch.save``'s zip format;
+            a legacy pickle is read whole).
 
     Raises:
         FileNotFoundError: missing file.
@@ -178,10 +188,13 @@ def load_checkpoint_file(filename: str, map_location=None) -> Any:
         UnsafeCheckpointError: the file references other globals.
     """
     filename = _existing_file(filename)
+    if mmap:
+        with open(filename, 'rb') as f:
+            mmap = f.read(4) == _ZIP_MAGIC
     with allow_checkpoint_globals():
         try:
             return torch.load(filename, map_location=map_location,
-                              weights_only=True)
+                              weights_only=True, mmap=mmap or None)
         except pickle.UnpicklingError as e:
             unsafe = _unsafe_globals(filename)
             reason = _weights_only_reason(e)
@@ -212,7 +225,7 @@ def check_checkpoint_file(filename: str) -> None:
     filename = _existing_file(filename)
     with open(filename, 'rb') as f:
         # torch.save's format since 1.6 (a truncated one still starts so).
-        is_zip = f.read(4) == b'PK\x03\x04'
+        is_zip = f.read(4) == _ZIP_MAGIC
     if not is_zip:
         load_checkpoint_file(filename, map_location='cpu')
         return

@@ -239,7 +239,8 @@ class CheckpointCompatibilityHook(Hook):
         """Check one ``Pretrained`` entry as ``PretrainedInit`` reads it."""
         if '://' in path:  # remote: MMEngine downloads it; not checked
             return
-        ckpt = load_checkpoint_file(path, map_location='cpu')
+        # Shapes only: mapped, not read (MMEngine reads it next).
+        ckpt = load_checkpoint_file(path, map_location='cpu', mmap=True)
         source = f'checkpoint {path}'
         if not isinstance(ckpt, dict):
             raise CheckpointMismatchError(

@@ -149,3 +149,18 @@ def test_check_checkpoint_file(tmp_path, legacy):
         check_checkpoint_file(str(tmp_path / 'empty.pth'))
     with pytest.raises(FileNotFoundError, match='nope.pth'):
         check_checkpoint_file(str(tmp_path / 'nope.pth'))
+
+
+@pytest.mark.parametrize('legacy', [False, True])
+def test_mmap_load_equals_the_read_one(tmp_path, legacy):
+    """``mmap=True`` (what the Pretrained check uses: shapes only) maps a
+    zip checkpoint's storage and reads a legacy pickle whole; either way
+    the tensors and the rest equal a plain load."""
+    ckpt = dict(state_dict={'w': torch.randn(3, 4), 'b': torch.arange(5)},
+                meta=dict(epoch=2))
+    path = str(tmp_path / 'c.pth')
+    torch.save(ckpt, path, _use_new_zipfile_serialization=not legacy)
+    got = load_checkpoint_file(path, map_location='cpu', mmap=True)
+    assert got['meta'] == ckpt['meta']
+    for key, value in ckpt['state_dict'].items():
+        assert torch.equal(got['state_dict'][key], value)
