@@ -130,7 +130,12 @@ def _enable_auto_scale_lr(cfg: Config) -> None:
             '`auto_scale_lr` needs auto_scale_lr.base_batch_size in the '
             'config: the batch size its learning rate is set for (e.g. '
             'auto_scale_lr = dict(base_batch_size=16))')
-    check_count('auto_scale_lr.base_batch_size', base)
+    if isinstance(base, float) and base.is_integer():
+        base = cfg.auto_scale_lr.base_batch_size = int(base)  # 16.0
+    try:
+        check_count('auto_scale_lr.base_batch_size', base)
+    except TypeError as err:  # a setting's value: the tools' error line
+        raise ValueError(str(err)) from None
     cfg.auto_scale_lr.enable = True
 
 
@@ -183,8 +188,20 @@ def build_train_cfg(config: Union[str, Config],
         # (MMAction2's own --resume drops load_from there.)
         last = (resolve_last_checkpoint(cfg.work_dir)
                 if osp.isdir(cfg.work_dir) else None)
+        present = sorted(
+            f for f in os.listdir(cfg.work_dir)
+            if f.endswith('.pth')) if osp.isdir(cfg.work_dir) else []
         if last is not None:
             cfg.resume, cfg.load_from = True, last
+        elif present:
+            # Checkpoints without a pointer (deleted, not copied, or a job
+            # killed between a checkpoint and its pointer): starting over
+            # would write over them.
+            raise FileExistsError(
+                f'`resume`: {cfg.work_dir} holds checkpoints ({present}) but '
+                'no last_checkpoint pointer to the one to continue; pass '
+                '`resume` CHECKPOINT to choose one, `overwrite` (without '
+                '`resume`) to train over them, or another `work_dir`')
         else:
             cfg.resume = False
     elif mode is not None:

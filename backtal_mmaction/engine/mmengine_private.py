@@ -15,8 +15,8 @@ from mmengine.logging import HistoryBuffer
 from mmengine.runner import BaseLoop
 
 __all__ = [
-    'has_loaded', 'history_buffer_statistics', 'is_resuming', 'load_from',
-    'set_load_from', 'starts_training'
+    'has_loaded', 'history_buffer_statistics', 'init_weights_quietly',
+    'is_resuming', 'load_from', 'set_load_from', 'starts_training'
 ]
 
 
@@ -91,3 +91,19 @@ def history_buffer_statistics() -> FrozenSet[str]:
     """
     # pylint: disable=protected-access
     return frozenset(HistoryBuffer._statistics_methods)
+
+
+def init_weights_quietly(module) -> None:
+    """``module.init_weights()`` without MMEngine's table of every
+    parameter's initialization, which a top-level ``BaseModule`` writes to
+    the log (``BaseModule._dump_init_info``, no public switch).
+
+    The fine-tuning hook initializes a *copy* of a module to learn its
+    fresh weights; that copy's table, with names relative to it, would
+    stand in the log beside the model's own.
+    """
+    module._dump_init_info = lambda: None  # an instance attribute: the copy
+    try:
+        module.init_weights()
+    finally:
+        del module._dump_init_info

@@ -67,6 +67,10 @@ def test_resume_modes_and_the_run_protection(tmp_path):
     assert build_train_cfg(_cfg(), work_dir=str(wd), overwrite=True)
     named = build_train_cfg(_cfg(), work_dir=str(wd), resume=str(ckpt))
     assert named.resume is True and named.load_from == str(ckpt)
+    # checkpoints but no pointer: never start over on top of them
+    with pytest.raises(FileExistsError, match=r"holds checkpoints "
+                       r"\(\['epoch_1.pth'\]\) but no last_checkpoint pointer"):
+        build_train_cfg(_cfg(), work_dir=str(wd), resume=True)
 
 
 def test_unknown_cfg_option_key_fails_before_anything_runs(tmp_path):
@@ -297,3 +301,10 @@ def test_auto_scale_lr_without_a_base_batch_is_refused(scale, tmp_path):
                        'integer >= 1, got 0'):
         build_train_cfg(_cfg(auto_scale_lr=dict(base_batch_size=0)),
                         work_dir=str(tmp_path / 'wd'), auto_scale_lr=True)
+    with pytest.raises(ValueError, match="base_batch_size` must be an "
+                       "integer, got str 'abc'"):
+        build_train_cfg(_cfg(auto_scale_lr=dict(base_batch_size='abc')),
+                        work_dir=str(tmp_path / 'wd'), auto_scale_lr=True)
+    whole = build_train_cfg(_cfg(auto_scale_lr=dict(base_batch_size=16.0)),
+                            work_dir=str(tmp_path / 'wd'), auto_scale_lr=True)
+    assert whole.auto_scale_lr.base_batch_size == 16

@@ -70,18 +70,38 @@ def _listing(items: List[str]) -> str:
     return ''.join(f'\n    {x}' for x in shown) + more
 
 
+def _outermost_module(key: str, mismatched: set, model_keys: list,
+                      module_prefix: str) -> str:
+    """The outermost module holding ``key`` whose tensors all mismatch
+    (BackTAL's ``cls_head``, not ``cls_head.conv``: the name that also
+    applies the head's own ``init_cfg``), named in the whole model."""
+    owner = key.rsplit('.', 1)[0] if '.' in key else ''
+    while owner:
+        parent = owner.rsplit('.', 1)[0] if '.' in owner else ''
+        if not parent and not module_prefix:
+            break  # not the whole model
+        under = [k for k in model_keys
+                 if not parent or k.startswith(parent + '.')]
+        if not set(under) <= mismatched:
+            break
+        owner = parent
+    return (module_prefix + owner) if owner else module_prefix.rstrip('.')
+
+
 def _class_count_hint(shape: list, module_prefix: str,
-                      starts_training: bool) -> str:
+                      starts_training: bool, model_keys: list) -> str:
     """Explain a classifier shape mismatch in terms of classes, and how to
     fine-tune on the new class list instead (the modules named as in the
     whole model: ``module_prefix`` is the checked part's name + '.')."""
+    mismatched = {k for k, _, _ in shape}
     for key, ckpt, model in shape:
         if 'cls' in key and ckpt and model and ckpt[0] != model[0]:
             full = module_prefix + key
             background = (' (num_classes + background)'
                           if full.startswith('cls_head.') else '')
-            owners = sorted({module_prefix + k.rsplit('.', 1)[0]
-                             for k, _, _ in shape})
+            owners = sorted({
+                _outermost_module(k, mismatched, model_keys, module_prefix)
+                for k, _, _ in shape})
             names = ','.join(owners)
             hint = (f'\n  The classifier ({full}) has {ckpt[0]} outputs in '
                     f'the checkpoint but {model[0]} in the model'
@@ -155,7 +175,8 @@ def check_checkpoint_compatible(
             f"{source}: 'state_dict' is a {type(state).__name__}, not a dict")
     for pattern, repl in revise_keys:
         state = {re.sub(pattern, repl, k): v for k, v in state.items()}
-    diff = compare_state_dicts(model.state_dict(), state, ignore)
+    model_state = model.state_dict()
+    diff = compare_state_dicts(model_state, state, ignore)
     parts = []
     if diff['shape']:
         rows = [f'{k}: checkpoint {list(c)} vs model {list(m)}'
@@ -176,5 +197,6 @@ def check_checkpoint_compatible(
                             f'({type(model).__name__})')
         raise CheckpointMismatchError(
             f'{source} does not match {target}:\n  ' + '\n  '.join(parts)
-            + _class_count_hint(diff['shape'], module_prefix, starts_training)
+            + _class_count_hint(diff['shape'], module_prefix, starts_training,
+                                list(model_state))
             + '\n  ' + question)

@@ -163,6 +163,10 @@ def _weights_only_reason(err: BaseException) -> str:
 
 def _existing_file(filename: str) -> str:
     filename = osp.expanduser(filename)
+    if osp.isdir(filename):
+        raise FileNotFoundError(
+            f'checkpoint {filename} is a folder; name a checkpoint file '
+            '(e.g. FOLDER/epoch_N.pth)')
     if not osp.isfile(filename):
         raise FileNotFoundError(f'checkpoint not found: {filename}')
     if osp.getsize(filename) == 0:

@@ -5,8 +5,9 @@ A Runner checkpoint holds, besides ``state_dict`` and ``meta``, the
 optimizer state (twice the weights for Adam), the LR schedulers, the RNG
 states and the ``MessageHub`` (``HistoryBuffer`` objects that torch's
 ``weights_only`` load refuses without this plugin's allow-list). The
-published file keeps only the chosen keys, on the CPU, so it is a third of
-the size and loads with a plain ``torch.load(f, weights_only=True)``.
+published file keeps only the chosen keys, on the CPU (a DDP model's
+``module.`` key prefix taken off), so it is a third of the size and loads
+with a plain ``torch.load(f, weights_only=True)``.
 Its name ends with the first 8 hex digits of its SHA-256, so a download can
 be checked against its name.
 """
@@ -95,15 +96,24 @@ def publish_checkpoint(in_file: str, out_file: str,
         raise ValueError(f'{in_file} has no {missing} (`save_keys`); it '
                          f'holds {sorted(ckpt)}')
     published = {k: _to_cpu(ckpt[k]) for k in keys}
+    state = published['state_dict']
+    if state and all(k.startswith('module.') for k in state):
+        # a DDP model's keys: shared without the wrapper's prefix, so a
+        # part's init_cfg prefix is the part's name
+        published['state_dict'] = type(state)(
+            (k[len('module.'):], v) for k, v in state.items())
 
     # The name depends on the content: serialize in memory (a file name
     # would enter the zip archive's record names), hash, then write.
     buffer = io.BytesIO()
     torch.save(published, buffer)
     data = buffer.getvalue()
-    final = f'{stem}-{hashlib.sha256(data).hexdigest()[:8]}.pth'
+    digest = hashlib.sha256(data).hexdigest()
+    # a published file published again under its own name keeps it
+    final = (f'{stem}.pth' if stem.endswith('-' + digest[:8]) else
+             f'{stem}-{digest[:8]}.pth')
     if osp.exists(final):
-        if sha256_of(final) != hashlib.sha256(data).hexdigest():
+        if sha256_of(final) != digest:
             raise ValueError(f'{final} exists with other content; it is left '
                              'as is: choose another `out_file`')
         return final, False

@@ -3,11 +3,13 @@
 fit the model; fine-tuning may leave named parts out of them."""
 import contextlib
 import copy
+import difflib
+import inspect
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import torch
 
-from mmaction.registry import HOOKS
+from mmaction.registry import HOOKS, WEIGHT_INITIALIZERS
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
@@ -18,8 +20,8 @@ from ..checkpoint.loading import (allow_checkpoint_globals,
                                   check_checkpoint_file, load_checkpoint_file)
 from ..checkpoint.compat import (CheckpointMismatchError,
                                  check_checkpoint_compatible, in_modules)
-from ..mmengine_private import (has_loaded, is_resuming, load_from,
-                                starts_training)
+from ..mmengine_private import (has_loaded, init_weights_quietly,
+                                is_resuming, load_from, starts_training)
 
 __all__ = ['CheckpointCompatibilityHook']
 
@@ -107,23 +109,117 @@ def _strip_pretrained(module) -> None:
         sub.init_cfg = kept or None
 
 
-def initialized_weights(module) -> Dict[str, torch.Tensor]:
-    """The weights ``module`` starts from without a checkpoint: its
-    construction's, then its (and its children's) own non-``Pretrained``
-    ``init_cfg``.
+def _own_inits(module) -> list:
+    """The non-``Pretrained`` entries of ``module``'s own ``init_cfg``."""
+    cfgs = getattr(module, 'init_cfg', None) or []
+    cfgs = cfgs if isinstance(cfgs, (list, tuple)) else [cfgs]
+    return [c for c in cfgs
+            if not (isinstance(c, dict) and c.get('type') == 'Pretrained')]
 
-    Computed on a copy, with the random generators forked, so the run's
-    random stream (and every other module's initialization) is what it
-    would be without the copy. An ancestor's ``init_cfg`` is not applied.
+
+def initialized_weights(model, name: str) -> Dict[str, torch.Tensor]:
+    """The weights module ``name`` of ``model`` starts from without a
+    checkpoint: its construction's, then every non-``Pretrained``
+    ``init_cfg`` that reaches it in ``model.init_weights()`` (its own, its
+    children's, and an ancestor's, e.g. ``model.init_cfg=dict(type=
+    'Normal', layer='Conv1d')``), keyed as in ``model.state_dict()``.
+
+    Computed on a copy of the outermost module whose initialization
+    reaches it, with the random generators forked, so the run's random
+    stream (and every other module's initialization) is what it would be
+    without the copy.
     """
-    clone = copy.deepcopy(module)
+    parts = name.split('.')
+    root = next((anc for anc in ('.'.join(parts[:i])
+                                 for i in range(len(parts)))
+                 if _own_inits(model.get_submodule(anc) if anc else model)),
+                name)
+    clone = copy.deepcopy(model.get_submodule(root) if root else model)
     _strip_pretrained(clone)
     if hasattr(clone, 'init_weights'):
         cuda = sorted({t.device.index or 0 for t in clone.state_dict().values()
                        if t.is_cuda})
         with torch.random.fork_rng(devices=cuda):
-            clone.init_weights()
-    return {k: v.detach().clone() for k, v in clone.state_dict().items()}
+            init_weights_quietly(clone)
+    inner = name[len(root) + 1:] if root else name
+    sub = clone.get_submodule(inner) if inner else clone
+    return {f'{name}.{k}': v.detach().clone()
+            for k, v in sub.state_dict().items()}
+
+
+# What ``Runner.resume`` reads besides the weights (MMEngine 0.10).
+_RESUME_KEYS = ('meta.epoch', 'meta.iter', 'message_hub', 'optimizer')
+
+
+def _check_resumable(checkpoint, path: str) -> None:
+    """A resumed checkpoint must hold the training state, not only weights
+    (a published, converted or bare one): else one error saying to start
+    from it instead, not a ``KeyError`` from ``Runner.resume``."""
+    meta = checkpoint.get('meta') if isinstance(checkpoint, dict) else None
+    lacking = [k for k in _RESUME_KEYS
+               if (k[5:] not in meta if k.startswith('meta.') and
+                   isinstance(meta, dict) else k not in checkpoint)]
+    if lacking:
+        raise CheckpointMismatchError(
+            f'checkpoint {path} cannot be resumed: it holds no {lacking} '
+            '(the weights only: a published, converted or bare '
+            'checkpoint); start a run from it with `load_from` instead '
+            '(e.g. --cfg-options load_from=...)')
+
+
+def _check_init_cfgs(model) -> None:
+    """Every ``init_cfg`` entry must name a registered initializer and only
+    its arguments (MMEngine would fail on them mid-run, or, for a
+    ``Pretrained`` without ``checkpoint``, read the file ``None``)."""
+    for name, module in model.named_modules():
+        cfgs = getattr(module, 'init_cfg', None)
+        if not cfgs or getattr(module, '_is_init', False):
+            continue
+        owner = f'model.{name}.init_cfg' if name else 'model.init_cfg'
+        for cfg in cfgs if isinstance(cfgs, (list, tuple)) else [cfgs]:
+            if not isinstance(cfg, dict) or 'type' not in cfg:
+                raise ValueError(f'{owner}: {cfg!r} is not an initializer '
+                                 "dict with a 'type'")
+            kind = cfg['type']
+            cls = kind if isinstance(kind, type) else \
+                WEIGHT_INITIALIZERS.get(kind)
+            if cls is None:
+                names = set(WEIGHT_INITIALIZERS.module_dict) | set(
+                    WEIGHT_INITIALIZERS.parent.module_dict
+                    if WEIGHT_INITIALIZERS.parent else ())
+                close = difflib.get_close_matches(str(kind), sorted(names), 1)
+                raise ValueError(
+                    f'{owner}: no weight initializer {kind!r}'
+                    + (f'; did you mean {close[0]!r}?' if close else ''))
+            known = _init_arguments(cls)
+            for key in cfg:
+                # `override` is MMEngine's initialize()'s own key
+                if key not in ('type', 'override') and known is not None \
+                        and key not in known:
+                    close = difflib.get_close_matches(key, sorted(known), 1)
+                    raise ValueError(
+                        f'{owner}: {cls.__name__} takes no {key!r}'
+                        + (f'; did you mean {close[0]!r}?' if close else
+                           f' (it takes {sorted(known)})'))
+            if cls.__name__ == 'PretrainedInit' and 'checkpoint' not in cfg:
+                raise ValueError(f"{owner}: a Pretrained init needs its "
+                                 "'checkpoint'")
+
+
+def _init_arguments(cls) -> Optional[set]:
+    """The keyword arguments ``cls`` takes, through ``**kwargs`` passed to
+    its bases (None: any)."""
+    names = set()
+    for klass in cls.__mro__:
+        init = klass.__dict__.get('__init__')
+        if init is None:
+            continue
+        params = inspect.signature(init).parameters.values()
+        names |= {p.name for p in params if p.name != 'self' and p.kind in (
+            p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+        if not any(p.kind == p.VAR_KEYWORD for p in params):
+            return names
+    return None
 
 
 def _covers(source: str, name: str) -> bool:
@@ -282,8 +378,10 @@ class CheckpointCompatibilityHook(Hook):
         except CheckpointMismatchError as err:
             if prefix is None and module_name and any(
                     k.startswith(module_name + '.') for k in state):
+                # instead of the closing question: the answer
+                listing = str(err).rsplit('\n', 1)[0]
                 raise CheckpointMismatchError(
-                    f"{err}\n  The checkpoint's keys of this part start "
+                    f"{listing}\n  The checkpoint's keys of this part start "
                     f"with '{module_name}.': set prefix='{module_name}.' in "
                     'its init_cfg.') from None
             raise
@@ -293,8 +391,10 @@ class CheckpointCompatibilityHook(Hook):
         self._fresh = None
         model = _unwrap(runner.model)
         _check_module_names(self.reinitialize, model)
-        # Pretrained inits run in train() only (Runner._init_model_weights).
+        # init_cfg runs in train() only (Runner._init_model_weights).
         training = starts_training(runner)
+        if training:
+            _check_init_cfgs(model)
         pretrained = list(pretrained_inits(model)) if training else []
         for module_name, path, prefix in pretrained:
             self._check_pretrained(model, module_name, path, prefix)
@@ -308,9 +408,7 @@ class CheckpointCompatibilityHook(Hook):
         if self._fresh_modules:
             self._fresh = {}
             for name in self._fresh_modules:
-                self._fresh.update({
-                    f'{name}.{k}': v for k, v in initialized_weights(
-                        model.get_submodule(name)).items()})
+                self._fresh.update(initialized_weights(model, name))
         if path is None and not pretrained:
             return
         if path is not None and '://' not in str(path):
@@ -323,6 +421,8 @@ class CheckpointCompatibilityHook(Hook):
         self._nothing_loaded()
         if path is None:  # a load of the user's own, not load_or_resume's
             return
+        if is_resuming(runner):
+            _check_resumable(checkpoint, path)
         model = _unwrap(runner.model)
         ignore = self.reinitialize if self._fresh is not None else ()
         check_checkpoint_compatible(

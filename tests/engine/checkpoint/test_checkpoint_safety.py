@@ -164,3 +164,9 @@ def test_mmap_load_equals_the_read_one(tmp_path, legacy):
     assert got['meta'] == ckpt['meta']
     for key, value in ckpt['state_dict'].items():
         assert torch.equal(got['state_dict'][key], value)
+
+
+def test_a_folder_is_named_as_one(tmp_path):
+    with pytest.raises(FileNotFoundError, match='is a folder; name a '
+                       r'checkpoint file \(e.g. FOLDER/epoch_N.pth\)'):
+        load_checkpoint_file(str(tmp_path))

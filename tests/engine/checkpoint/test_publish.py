@@ -101,3 +101,19 @@ def test_cli(trained, tmp_path):
     assert run.stderr.strip().splitlines()[-1].startswith(
         'error: checkpoint not found:')
     assert 'Traceback' not in run.stderr
+
+
+def test_ddp_prefix_is_taken_off_and_republishing_keeps_the_name(
+        trained, tmp_path):
+    full = load_checkpoint_file(trained['ckpt'])
+    ddp = dict(meta=full['meta'], state_dict={
+        'module.' + k: v for k, v in full['state_dict'].items()})
+    torch.save(ddp, str(tmp_path / 'ddp.pth'))
+    path, _ = publish_checkpoint(str(tmp_path / 'ddp.pth'),
+                                 str(tmp_path / 'm.pth'))
+    got = torch.load(path, weights_only=True)['state_dict']
+    assert got.keys() == full['state_dict'].keys()
+    # the published file, published again under its own name: no second
+    # hash in the name, nothing written
+    again, written = publish_checkpoint(path, path)
+    assert again == path and not written

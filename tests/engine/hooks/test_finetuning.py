@@ -138,13 +138,15 @@ def test_without_reinitialize_the_hint_names_the_option(tiny_synthetic,
     with pytest.raises(CheckpointMismatchError) as err:
         _run(cfg)
     msg = str(err.value)
-    assert "add reinitialize=['cls_head.conv'] to the " \
+    # the whole head (all its weights mismatch), so that its own init_cfg
+    # applies too
+    assert "add reinitialize=['cls_head'] to the " \
         'CheckpointCompatibilityHook entry of custom_hooks' in msg
-    assert '"custom_hooks.1.reinitialize=[cls_head.conv]"' in msg
+    assert '"custom_hooks.1.reinitialize=[cls_head]"' in msg
     assert 'cls_head.conv.weight: checkpoint [5, 16, 1] vs model [4, 16, 1]' \
         in msg
     # The advice, followed as written, trains.
-    cfg.custom_hooks[-1]['reinitialize'] = ['cls_head.conv']
+    cfg.custom_hooks[-1]['reinitialize'] = ['cls_head']
     cfg.work_dir = str(tmp_path / 'wd2')
     seen = _run(cfg)
     _assert_equal(_under(seen['start'], 'cls_head'),
@@ -194,6 +196,65 @@ def test_own_init_cfg_of_a_reinitialized_module_applies(tiny_synthetic,
     _assert_equal(_under(start, 'backbone'), _under(state, 'backbone'))
     log = next((tmp_path / 'c' / 'wd').glob('*/*.log')).read_text()
     assert 'Fine-tuning:' not in log
+
+
+def test_an_ancestors_init_cfg_reaches_a_reinitialized_module(
+        tiny_synthetic, tmp_path):
+    """``model.init_cfg`` (e.g. Constant on every Conv1d) initializes the
+    classifier in a run from scratch, so it does when fine-tuning starts
+    it afresh; the fresh weights are computed on a copy, whose
+    initialization table stays out of the log (the model's own is there
+    once)."""
+    cfg = _cfg(tiny_synthetic, tmp_path, hook=REINIT)
+    ckpt, state = _other_checkpoint(cfg, tmp_path / 'c3.pth', 3)
+    cfg.model.init_cfg = dict(type='Constant', layer='Conv1d', val=0.25)
+    cfg.load_from = ckpt
+    start = _run(cfg)['start']
+    assert torch.all(start['cls_head.conv.weight'] == 0.25)
+    _assert_equal(_under(start, 'backbone'), _under(state, 'backbone'))
+    log = next((tmp_path / 'wd').glob('*/*.log')).read_text()
+    assert log.count('Name of parameter - Initialization information') == 1
+
+
+@pytest.mark.parametrize('init_cfg,match', [
+    (dict(type='Pretrainde', checkpoint='x.pth'),
+     r"model.backbone.init_cfg: no weight initializer 'Pretrainde'; did "
+     r"you mean 'Pretrained'\?"),
+    (dict(type='Pretrained', chekpoint='x.pth'),
+     r"model.backbone.init_cfg: PretrainedInit takes no 'chekpoint'; did "
+     r"you mean 'checkpoint'\?"),
+    (dict(type='Pretrained', prefix='backbone.'),
+     r"model.backbone.init_cfg: a Pretrained init needs its 'checkpoint'"),
+    (dict(type='Normal', std=0.01, layr='Conv1d'),
+     r"NormalInit takes no 'layr'; did you mean 'layer'\?"),
+])
+def test_init_cfg_typos_are_named_before_the_run(tiny_synthetic, tmp_path,
+                                                 init_cfg, match):
+    cfg = _cfg(tiny_synthetic, tmp_path,
+               hook=dict(type='CheckpointCompatibilityHook'))
+    cfg.model.backbone.init_cfg = init_cfg
+    with pytest.raises(ValueError, match=match):
+        _run(cfg)
+    # valid ones, with MMEngine's own `override` key, pass
+    cfg.model.backbone.init_cfg = dict(
+        type='Normal', std=0.01, layer='Conv1d',
+        override=dict(type='Constant', name='conv_1', val=0.5))
+    start = _run(cfg)['start']
+    assert torch.all(start['backbone.conv_1.weight'] == 0.5)
+
+
+def test_resume_of_a_weights_only_checkpoint_is_refused(tiny_synthetic,
+                                                        tmp_path):
+    """A published / converted / bare checkpoint has no training state:
+    resuming it is one error saying to start from it instead."""
+    cfg = _cfg(tiny_synthetic, tmp_path, hook=REINIT)
+    ckpt, _ = _other_checkpoint(cfg, tmp_path / 'bare.pth', 3)
+    cfg.load_from, cfg.resume = ckpt, True
+    with pytest.raises(CheckpointMismatchError,
+                       match=r"cannot be resumed: it holds no \['meta.epoch', "
+                       r"'meta.iter', 'message_hub', 'optimizer'\] .*start a "
+                       r'run from it with `load_from` instead'):
+        _run(cfg)
 
 
 def test_resume_on_an_empty_work_dir_fine_tunes(tiny_synthetic, tmp_path):
