@@ -15,8 +15,8 @@ from mmengine.runner.checkpoint import find_latest_checkpoint
 
 from backtal_mmaction.engine import allow_checkpoint_globals
 from backtal_mmaction.engine.mmengine_private import (
-    has_loaded, history_buffer_statistics, is_resuming, load_from,
-    set_load_from, starts_training)
+    has_loaded, history_buffer_statistics, init_weights_quietly, is_resuming,
+    load_from, set_load_from, starts_training)
 
 from tests.helpers import build_runner, synthetic_cfg
 
@@ -26,6 +26,29 @@ def test_pinned_mmengine_version():
         f'MMEngine {mmengine.__version__}: re-verify engine/mmengine_private'
         '.py and AtomicCheckpointHook._save_checkpoint_with_step, then '
         'widen this check')
+
+
+def test_init_weights_quietly_skips_only_the_table(capsys):
+    """What it relies on: a top-level BaseModule's init_weights writes its
+    table through ``_dump_init_info`` (without a log file: to the
+    console); the initialization itself still runs."""
+    from mmengine.model import BaseModule
+    assert callable(getattr(BaseModule, '_dump_init_info', None))
+
+    def net():
+        return BaseModule(init_cfg=dict(type='Constant', layer='Linear',
+                                        val=0.5))
+
+    loud = net()
+    loud.add_module('fc', torch.nn.Linear(2, 2))
+    loud.init_weights()
+    assert 'fc.weight' in capsys.readouterr().out
+    quiet = net()
+    quiet.add_module('fc', torch.nn.Linear(2, 2))
+    init_weights_quietly(quiet)
+    assert 'fc.weight' not in capsys.readouterr().out
+    assert torch.all(quiet.fc.weight == 0.5)
+    assert '_dump_init_info' not in vars(quiet)
 
 
 def test_starts_training_in_before_run_of_train_only(tiny_synthetic,
