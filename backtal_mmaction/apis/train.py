@@ -20,6 +20,7 @@ Safety nets on top of MMEngine's runner (see ``tools/train.py``):
 """
 import os
 import os.path as osp
+import re
 from inspect import signature as _signature
 from typing import Dict, Optional, Union
 
@@ -119,6 +120,10 @@ def _compile_cfg(compile: Union[bool, str, dict]) -> Union[bool, dict]:
                      f'torch.compile arguments; got {compile!r}')
 
 
+# The checkpoints MMEngine's CheckpointHook writes.
+_RUNNER_CHECKPOINT = re.compile(r'(epoch|iter)_\d+\.pth')
+
+
 def _enable_auto_scale_lr(cfg: Config) -> None:
     """Switch on MMEngine's ``auto_scale_lr``; its ``base_batch_size`` (the
     batch the config's learning rates are set for) must be in the config:
@@ -188,9 +193,12 @@ def build_train_cfg(config: Union[str, Config],
         # (MMAction2's own --resume drops load_from there.)
         last = (resolve_last_checkpoint(cfg.work_dir)
                 if osp.isdir(cfg.work_dir) else None)
+        # the Runner's own checkpoints (a starting run would write over
+        # them), not e.g. a pretrained file kept there for load_from
         present = sorted(
             f for f in os.listdir(cfg.work_dir)
-            if f.endswith('.pth')) if osp.isdir(cfg.work_dir) else []
+            if _RUNNER_CHECKPOINT.fullmatch(f)) if osp.isdir(
+                cfg.work_dir) else []
         if last is not None:
             cfg.resume, cfg.load_from = True, last
         elif present:

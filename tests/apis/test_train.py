@@ -67,6 +67,13 @@ def test_resume_modes_and_the_run_protection(tmp_path):
     assert build_train_cfg(_cfg(), work_dir=str(wd), overwrite=True)
     named = build_train_cfg(_cfg(), work_dir=str(wd), resume=str(ckpt))
     assert named.resume is True and named.load_from == str(ckpt)
+    # a pretrained file kept in a fresh work dir is not the run's
+    w2 = tmp_path / 'w2'
+    w2.mkdir()
+    (w2 / 'pretrained.pth').write_bytes(b'')
+    first = build_train_cfg(_cfg(load_from=str(w2 / 'pretrained.pth')),
+                            work_dir=str(w2), resume=True)
+    assert not first.resume and first.load_from == str(w2 / 'pretrained.pth')
     # checkpoints but no pointer: never start over on top of them
     with pytest.raises(FileExistsError, match=r"holds checkpoints "
                        r"\(\['epoch_1.pth'\]\) but no last_checkpoint pointer"):
