@@ -16,7 +16,7 @@ from mmengine.runner import Runner
 
 from ..engine import amp as _amp
 from ..engine.checkpoint import (check_checkpoint_compatible,
-                                 load_checkpoint_file)
+                                 load_checkpoint_file, without_ddp_prefix)
 from ..evaluation.metrics import TALMetric
 from .config import _lookup_type, accepted_kwargs
 
@@ -290,8 +290,6 @@ def build_model_from_checkpoint(cfg, checkpoint: str, device: str = 'cpu'):
     ckpt = load_checkpoint_file(checkpoint, map_location='cpu')
     check_checkpoint_compatible(model, ckpt, source=f'checkpoint {checkpoint}')
     state = ckpt.get('state_dict', ckpt)
-    model.load_state_dict({
-        (k[len('module.'):] if k.startswith('module.') else k): v
-        for k, v in state.items()
-    })
+    model.load_state_dict(
+        {without_ddp_prefix(k): v for k, v in state.items()})
     return model.to(device).eval()

@@ -15,7 +15,7 @@ import torch
 
 __all__ = [
     'CheckpointMismatchError', 'check_checkpoint_compatible',
-    'compare_state_dicts', 'in_modules'
+    'compare_state_dicts', 'in_modules', 'without_ddp_prefix'
 ]
 
 _MAX_LISTED = 10
@@ -27,6 +27,12 @@ class CheckpointMismatchError(ValueError):
 
 def _shape(value) -> Tuple[int, ...]:
     return tuple(value.shape) if hasattr(value, 'shape') else ()
+
+
+def without_ddp_prefix(key: str) -> str:
+    """A state-dict key without DDP's ``module.`` prefix (the default
+    ``revise_keys`` below, as ``Runner.load_checkpoint`` applies it)."""
+    return key[len('module.'):] if key.startswith('module.') else key
 
 
 def in_modules(key: str, modules: Sequence[str]) -> bool:

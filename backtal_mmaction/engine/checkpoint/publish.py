@@ -19,6 +19,7 @@ from typing import Sequence, Tuple
 import torch
 
 from ...utils import atomic_replace
+from .compat import without_ddp_prefix
 from .loading import load_checkpoint_file
 
 __all__ = ['publish_checkpoint', 'sha256_of']
@@ -101,7 +102,7 @@ def publish_checkpoint(in_file: str, out_file: str,
         # a DDP model's keys: shared without the wrapper's prefix, so a
         # part's init_cfg prefix is the part's name
         published['state_dict'] = type(state)(
-            (k[len('module.'):], v) for k, v in state.items())
+            (without_ddp_prefix(k), v) for k, v in state.items())
 
     # The name depends on the content: serialize in memory (a file name
     # would enter the zip archive's record names), hash, then write.

@@ -19,7 +19,8 @@ from .atomic_checkpoint_hook import resolve_last_checkpoint
 from ..checkpoint.loading import (allow_checkpoint_globals,
                                   check_checkpoint_file, load_checkpoint_file)
 from ..checkpoint.compat import (CheckpointMismatchError,
-                                 check_checkpoint_compatible, in_modules)
+                                 check_checkpoint_compatible, in_modules,
+                                 without_ddp_prefix)
 from ..mmengine_private import (has_loaded, init_weights_quietly,
                                 is_resuming, load_from, starts_training)
 
@@ -38,17 +39,26 @@ def _unwrap(model):
     return model.module if is_model_wrapper(model) else model
 
 
+def _init_cfg_entries(module) -> list:
+    """``module``'s ``init_cfg`` as a list of entries (MMEngine takes a
+    dict or a list of dicts)."""
+    cfgs = getattr(module, 'init_cfg', None) or []
+    return list(cfgs) if isinstance(cfgs, (list, tuple)) else [cfgs]
+
+
+def _is_pretrained(cfg) -> bool:
+    return isinstance(cfg, dict) and cfg.get('type') == 'Pretrained'
+
+
 def pretrained_inits(model) -> Iterator[Tuple[str, str, Optional[str]]]:
     """``(module name, checkpoint, prefix)`` of every ``Pretrained`` entry
     of an ``init_cfg`` in ``model`` that ``init_weights`` has yet to run
     (``''`` names the model itself)."""
     for name, module in model.named_modules():
-        cfgs = getattr(module, 'init_cfg', None)
-        if not cfgs or getattr(module, '_is_init', False):
+        if getattr(module, '_is_init', False):
             continue
-        for cfg in cfgs if isinstance(cfgs, (list, tuple)) else [cfgs]:
-            if isinstance(cfg, dict) and cfg.get('type') == 'Pretrained':
-                yield name, str(cfg.get('checkpoint')), cfg.get('prefix')
+        for cfg in filter(_is_pretrained, _init_cfg_entries(module)):
+            yield name, str(cfg.get('checkpoint')), cfg.get('prefix')
 
 
 def _relative(names: Sequence[str], module_name: str) -> List[str]:
@@ -63,9 +73,8 @@ def _relative(names: Sequence[str], module_name: str) -> List[str]:
 def _drop_modules(state: dict, modules: Sequence[str]) -> None:
     """Delete the parameters of ``modules`` from a checkpoint's state dict
     (keys with or without DDP's ``module.`` prefix)."""
-    def plain(key: str) -> str:
-        return key[len('module.'):] if key.startswith('module.') else key
-    for key in [k for k in state if in_modules(plain(k), modules)]:
+    for key in [k for k in state
+                if in_modules(without_ddp_prefix(k), modules)]:
         del state[key]
 
 
@@ -97,24 +106,16 @@ def _check_module_names(names: Sequence[str], model) -> None:
                 'loaded from a checkpoint')
 
 
+def _own_inits(module) -> list:
+    """The non-``Pretrained`` entries of ``module``'s own ``init_cfg``."""
+    return [c for c in _init_cfg_entries(module) if not _is_pretrained(c)]
+
+
 def _strip_pretrained(module) -> None:
     """Drop the ``Pretrained`` entries of every ``init_cfg`` in ``module``."""
     for sub in module.modules():
-        cfgs = getattr(sub, 'init_cfg', None)
-        if not cfgs:
-            continue
-        cfgs = cfgs if isinstance(cfgs, (list, tuple)) else [cfgs]
-        kept = [c for c in cfgs
-                if not (isinstance(c, dict) and c.get('type') == 'Pretrained')]
-        sub.init_cfg = kept or None
-
-
-def _own_inits(module) -> list:
-    """The non-``Pretrained`` entries of ``module``'s own ``init_cfg``."""
-    cfgs = getattr(module, 'init_cfg', None) or []
-    cfgs = cfgs if isinstance(cfgs, (list, tuple)) else [cfgs]
-    return [c for c in cfgs
-            if not (isinstance(c, dict) and c.get('type') == 'Pretrained')]
+        if getattr(sub, 'init_cfg', None):
+            sub.init_cfg = _own_inits(sub) or None
 
 
 def initialized_weights(model, name: str) -> Dict[str, torch.Tensor]:
@@ -155,10 +156,11 @@ def _check_resumable(checkpoint, path: str) -> None:
     """A resumed checkpoint must hold the training state, not only weights
     (a published, converted or bare one): else one error saying to start
     from it instead, not a ``KeyError`` from ``Runner.resume``."""
-    meta = checkpoint.get('meta') if isinstance(checkpoint, dict) else None
+    meta = checkpoint.get('meta')
+    meta = meta if isinstance(meta, dict) else {}
     lacking = [k for k in _RESUME_KEYS
-               if (k[5:] not in meta if k.startswith('meta.') and
-                   isinstance(meta, dict) else k not in checkpoint)]
+               if (k[len('meta.'):] not in meta if k.startswith('meta.')
+                   else k not in checkpoint)]
     if lacking:
         raise CheckpointMismatchError(
             f'checkpoint {path} cannot be resumed: it holds no {lacking} '
@@ -172,11 +174,10 @@ def _check_init_cfgs(model) -> None:
     its arguments (MMEngine would fail on them mid-run, or, for a
     ``Pretrained`` without ``checkpoint``, read the file ``None``)."""
     for name, module in model.named_modules():
-        cfgs = getattr(module, 'init_cfg', None)
-        if not cfgs or getattr(module, '_is_init', False):
+        if getattr(module, '_is_init', False):
             continue
         owner = f'model.{name}.init_cfg' if name else 'model.init_cfg'
-        for cfg in cfgs if isinstance(cfgs, (list, tuple)) else [cfgs]:
+        for cfg in _init_cfg_entries(module):
             if not isinstance(cfg, dict) or 'type' not in cfg:
                 raise ValueError(f'{owner}: {cfg!r} is not an initializer '
                                  "dict with a 'type'")
@@ -225,8 +226,8 @@ def _init_arguments(cls) -> Optional[set]:
 def _covers(source: str, name: str) -> bool:
     """Whether a checkpoint loaded into module ``source`` ('' : the whole
     model) reaches weights of module ``name``."""
-    return (not source or name == source or name.startswith(source + '.')
-            or source.startswith(name + '.'))
+    return (not source or in_modules(name, [source])
+            or in_modules(source, [name]))
 
 
 @HOOKS.register_module()
@@ -269,8 +270,9 @@ class CheckpointCompatibilityHook(Hook):
     **Fine-tuning** (``reinitialize``): when a training run starts from a
     checkpoint (``load_from``, not ``resume``; or a ``Pretrained``
     ``init_cfg``), the parameters of the named modules are not taken from
-    it: they start from their own initialization (their construction's,
-    then their own non-``Pretrained`` ``init_cfg``:
+    it: they start from the initialization a run from scratch gives them
+    (their construction's, then every non-``Pretrained`` ``init_cfg``
+    that reaches them, theirs or an ancestor's:
     :func:`initialized_weights`), also when their shape would fit, and
     are left out of the comparison, so a classifier trained on another
     class list may differ in shape. Every other parameter must fit as
