@@ -156,6 +156,7 @@ def _check_resumable(checkpoint, path: str) -> None:
     """A resumed checkpoint must hold the training state, not only weights
     (a published, converted or bare one): else one error saying to start
     from it instead, not a ``KeyError`` from ``Runner.resume``."""
+    checkpoint = checkpoint if isinstance(checkpoint, dict) else {}
     meta = checkpoint.get('meta')
     meta = meta if isinstance(meta, dict) else {}
     lacking = [k for k in _RESUME_KEYS
